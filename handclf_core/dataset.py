@@ -1,0 +1,293 @@
+"""Reading a HandCam dataset: frames and labels, as folders or as the original zip archives.
+
+The real layout (see the dataset's README):
+
+    frames/{train,test}/{house,lab,office}/{N}/{Lhand,Rhand,head}/Image1.png, Image2.png, ...
+    labels/{house,lab,office}/{obj,ges,FA}_{left,right}{N}.npy
+
+Frames are matched to label positions in *numeric* order of their number (Image10 after
+Image9), and test recordings continue the label numbering (frames/test/house/1 is labels
+house 4). Archives are read in place, never extracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from .config import CAMERAS, CLASSES, LABEL_SIDE, SPLITS, TASKS, label_number
+from .errors import HandCamError
+
+# A frame's path inside the frames tree, after any leading folders (a zip may hold
+# "frames/train/..." or "train/..."); likewise a label file's inside the labels tree.
+_FRAME_DIR = re.compile(r"(?:^|/)(train|test)/(house|lab|office)/(\d+)/(Lhand|Rhand|head)/([^/]+)$")
+_FRAME_NAME = re.compile(r"Image(\d+)\.png")
+_LABEL_FILE = re.compile(r"(?:^|/)(house|lab|office)/(obj|ges|FA)_(left|right)(\d+)\.npy$")
+# Files that operating systems and people leave beside data; never part of the dataset.
+_STRAY_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_STRAY_SUFFIXES = {".txt", ".md"}
+
+FRAME_COLUMNS = ["split", "scene", "recording", "label_n", "camera", "frame", "file", *TASKS]
+
+
+def _is_stray(name: str) -> bool:
+    base = PurePosixPath(name).name
+    return (
+        base in _STRAY_NAMES
+        or base.startswith(".")
+        or PurePosixPath(base).suffix.lower() in _STRAY_SUFFIXES
+        or name.startswith("__MACOSX/")
+        or "/__MACOSX/" in name
+    )
+
+
+class FolderTree:
+    """Files under a folder, named by their POSIX path relative to it."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.description = str(self.root)
+
+    def names(self) -> list[str]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            dirnames.sort()
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            prefix = "" if rel == "." else rel + "/"
+            found.extend(prefix + f for f in sorted(filenames))
+        return found
+
+    def read(self, name: str) -> bytes:
+        return (self.root / name).read_bytes()
+
+    def fingerprint(self, names: list[str]) -> list[str]:
+        # Size and modification time: cheap for 80k files, and changes when a file does.
+        out = []
+        for n in names:
+            st = (self.root / n).stat()
+            out.append(f"{n}:{st.st_size}:{st.st_mtime_ns}")
+        return out
+
+
+class ZipTree:
+    """Members of a zip archive, read in place. Picklable: each process opens its own handle."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.description = str(self.path)
+        self._zip: zipfile.ZipFile | None = None
+
+    def __getstate__(self):
+        return {"path": self.path, "description": self.description, "_zip": None}
+
+    def _open(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise HandCamError(f"{self.path}: expected a zip archive, found: {e}") from None
+        return self._zip
+
+    def names(self) -> list[str]:
+        names = [i.filename for i in self._open().infolist() if not i.is_dir()]
+        for n in names:
+            # Never trust a member that would escape a folder it was extracted to.
+            if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in n.split("/"):
+                raise HandCamError(
+                    f"{self.path}: member {n!r} has an absolute path or '..'; "
+                    "expected paths inside the archive only. The archive was rejected."
+                )
+        return names
+
+    def read(self, name: str) -> bytes:
+        return self._open().read(name)
+
+    def fingerprint(self, names: list[str]) -> list[str]:
+        infos = {i.filename: i for i in self._open().infolist()}
+        return [f"{n}:{infos[n].file_size}:{infos[n].CRC}" for n in names]
+
+
+@dataclass(frozen=True, eq=False)
+class HandCamDataset:
+    """A dataset opened by `open_dataset`: where its files are, and one row per frame."""
+
+    frames_tree: FolderTree | ZipTree
+    frames: pd.DataFrame  # FRAME_COLUMNS, ordered by split, scene, recording, camera, frame
+    identity: str  # hex digest of the file list and the labels: names a frame store
+    description: str  # what the user gave, for messages
+    is_sample: bool  # True for the built-in sample: synthetic pictures over real labels
+
+    def read_bytes(self, file: str) -> bytes:
+        """The raw bytes of one frame file (a `file` value of `frames`)."""
+        return self.frames_tree.read(file)
+
+    def hand_frames(self) -> pd.DataFrame:
+        """The frames of the two hand cameras, the ones the assignment classifies."""
+        return self.frames[self.frames.camera != "head"].reset_index(drop=True)
+
+
+def _tree(path: Path) -> FolderTree | ZipTree:
+    return ZipTree(path) if path.is_file() else FolderTree(path)
+
+
+def _locate(spec: str | os.PathLike) -> tuple[Path, Path, str]:
+    """Resolve what the user gave to the frames and labels trees."""
+    text = os.fspath(spec)
+    if "," in text:
+        parts = [Path(p.strip()).expanduser() for p in text.split(",")]
+        if len(parts) != 2:
+            raise HandCamError(f"--data {text!r}: expected two archives 'frames.zip,labels.zip'")
+        for p in parts:
+            if not p.is_file():
+                raise HandCamError(f"{p}: expected a zip archive, found no such file")
+        frames, labels = sorted(parts, key=lambda p: "labels" in p.name.lower())
+        return frames, labels, text
+    root = Path(text).expanduser()
+    if not root.exists():
+        raise HandCamError(f"{root}: no such file or folder; expected a HandCam dataset folder")
+    if not root.is_dir():
+        raise HandCamError(
+            f"{root}: expected a folder holding frames/ and labels/ (or frames.zip and "
+            "labels.zip), or two archives given as 'frames.zip,labels.zip'; found a file"
+        )
+    found = {}
+    for kind in ("frames", "labels"):
+        for candidate in (root / kind, root / f"{kind}.zip"):
+            if candidate.exists():
+                found[kind] = candidate
+                break
+    if len(found) < 2:
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())
+        shown = ", ".join(entries[:12]) + (", ..." if len(entries) > 12 else "") or "nothing"
+        raise HandCamError(
+            f"{root}: expected a HandCam dataset: frames/ and labels/ folders, or frames.zip "
+            f"and labels.zip; found {shown}"
+        )
+    return found["frames"], found["labels"], str(root)
+
+
+def _load_label(tree, name: str, task: str) -> np.ndarray:
+    where = f"{tree.description}:{name}"
+    try:
+        arr = np.load(io.BytesIO(tree.read(name)), allow_pickle=False)
+    except Exception as e:  # a truncated or pickled file; NumPy raises several types
+        raise HandCamError(f"{where}: expected a NumPy .npy label array, found: {e}") from None
+    n = len(CLASSES[task])
+    if arr.ndim != 1 or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+        raise HandCamError(f"{where}: expected a 1-D array of integer class ids, found {arr!r:.80}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise HandCamError(
+            f"{where}: expected {task} class ids 0..{n - 1}, found {arr.min():g}..{arr.max():g}"
+        )
+    return arr.astype(np.int16)
+
+
+def open_dataset(spec: str | os.PathLike) -> HandCamDataset:
+    """Open a HandCam dataset and match every frame to its labels.
+
+    Args:
+        spec: a folder holding `frames/` and `labels/` (folders or `.zip` archives), or
+            two archives as "frames.zip,labels.zip".
+
+    Raises HandCamError naming the file or folder when the layout is not HandCam's.
+    """
+    frames_path, labels_path, description = _locate(spec)
+    frames_tree, labels_tree = _tree(frames_path), _tree(labels_path)
+
+    label_files: dict[tuple[str, str, str, int], str] = {}
+    for name in labels_tree.names():
+        m = _LABEL_FILE.search(name)
+        if m:
+            scene, task, side, n = m.groups()
+            label_files[(scene, task, side, int(n))] = name
+    if not label_files:
+        raise HandCamError(
+            f"{labels_tree.description}: expected label files <scene>/<task>_<side><N>.npy "
+            "(e.g. house/obj_left1.npy), found none"
+        )
+
+    folders: dict[tuple[str, str, int, str], list[tuple[int, str]]] = {}
+    for name in frames_tree.names():
+        if _is_stray(name):
+            continue
+        m = _FRAME_DIR.search(name)
+        if not m:
+            raise HandCamError(
+                f"{frames_tree.description}: unexpected file {name!r}; expected frames at "
+                "<split>/<scene>/<recording>/<Lhand|Rhand|head>/Image<number>.png"
+            )
+        split, scene, rec, camera, base = m.groups()
+        num = _FRAME_NAME.fullmatch(base)
+        if not num:
+            raise HandCamError(
+                f"{frames_tree.description}: frame {name!r} is not named Image<number>.png"
+            )
+        folders.setdefault((split, scene, int(rec), camera), []).append((int(num.group(1)), name))
+    missing = [s for s in SPLITS if not any(k[0] == s for k in folders)]
+    if missing:
+        raise HandCamError(
+            f"{frames_tree.description}: expected frames of both splits (train/ and test/), "
+            f"found no frames for {' and '.join(missing)}"
+        )
+
+    rows, fingerprint_labels = [], []
+    split_order = {s: i for i, s in enumerate(SPLITS)}
+    cam_order = {c: i for i, c in enumerate(CAMERAS)}
+    for key in sorted(folders, key=lambda k: (split_order[k[0]], k[1], k[2], cam_order[k[3]])):
+        split, scene, rec, camera = key
+        numbered = sorted(folders[key])  # numeric order: Image9 before Image10
+        n = label_number(split, scene, rec)
+        folder = f"{frames_tree.description}:{split}/{scene}/{rec}/{camera}"
+        labels = {}
+        for task in TASKS:
+            lkey = (scene, task, LABEL_SIDE[camera], n)
+            if lkey not in label_files:
+                expected = f"{scene}/{task}_{LABEL_SIDE[camera]}{n}.npy"
+                raise HandCamError(
+                    f"{folder} ({len(numbered)} frames) has no label file: expected "
+                    f"{labels_tree.description}:{expected}"
+                )
+            arr = _load_label(labels_tree, label_files[lkey], task)
+            if len(arr) != len(numbered):
+                raise HandCamError(
+                    f"{folder} has {len(numbered)} frames but its label file "
+                    f"{labels_tree.description}:{label_files[lkey]} has {len(arr)} labels"
+                )
+            labels[task] = arr
+            fingerprint_labels.append(hashlib.sha1(arr.tobytes()).hexdigest())
+        for i, (num, name) in enumerate(numbered):
+            rows.append(
+                (split, scene, rec, n, camera, num, name, *(int(labels[t][i]) for t in TASKS))
+            )
+
+    frames = pd.DataFrame(rows, columns=FRAME_COLUMNS)
+    digest = hashlib.sha256()
+    for line in frames_tree.fingerprint(list(frames.file)) + fingerprint_labels:
+        digest.update(line.encode() + b"\n")
+    root = frames_path.parent
+    is_sample = (root / "SAMPLE.txt").is_file()
+    return HandCamDataset(frames_tree, frames, digest.hexdigest()[:16], description, is_sample)
+
+
+def load_dataset(spec: str | os.PathLike | None = None, progress=None) -> HandCamDataset:
+    """Open the dataset a user asked for: `spec`, else $HANDCAM_DATA, else the built-in sample.
+
+    Args:
+        spec: as for `open_dataset`; None or "" picks the default.
+        progress: called as progress(done, total) while the built-in sample is generated
+            on first use.
+    """
+    spec = spec or os.environ.get("HANDCAM_DATA")
+    if spec:
+        return open_dataset(spec)
+    from .sample import ensure_sample  # only the sample needs the picture generator
+
+    return open_dataset(ensure_sample(progress=progress))
