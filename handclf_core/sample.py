@@ -21,7 +21,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from handclf_core import config
 from handclf_core.errors import HandCamError
@@ -29,20 +29,21 @@ from handclf_core.errors import HandCamError
 DEFAULT_STRIDE = 10
 DEFAULT_SIZE = (320, 180)
 MIN_SIZE = (32, 18)
-_CHUNK = 40  # frames per worker task: fine-grained progress, yet few tasks to schedule
+BILINEAR = Image.Resampling.BILINEAR
+_CHUNK = 40  # frames per worker task: smooth progress, little scheduling overhead
 
 RGB = tuple[int, int, int]
-# obj class id -> (shape, width, height, colour, detail); sizes are fractions of the frame
-# height, so an object covers 15-35% of it at any resolution and survives squashing to 32x32.
+# obj class id -> (shape, width, height, colour, detail). Sizes are fractions of the frame
+# height, so an object covers 15-35% of the frame at any resolution and survives 32x32.
 OBJECTS: dict[int, tuple[str, float, float, RGB, str]] = {
     1: ("box", 0.34, 0.24, (60, 62, 72), "screen"),  # computer
     2: ("round", 0.14, 0.25, (40, 110, 200), "band"),  # cellphone
     3: ("ellipse", 0.16, 0.16, (205, 170, 60), "rings"),  # coin
     4: ("box", 0.36, 0.09, (235, 220, 120), "ticks"),  # ruler
     5: ("can", 0.13, 0.34, (170, 176, 186), "cap"),  # thermos-bottle
-    6: ("bar", 0.07, 0.34, (190, 50, 60), "cap"),  # whiteboard-pen
+    6: ("box", 0.07, 0.34, (190, 50, 60), "cap"),  # whiteboard-pen
     7: ("round", 0.14, 0.25, (175, 72, 40), "band"),  # whiteboard-eraser
-    8: ("bar", 0.07, 0.34, (40, 95, 220), "cap"),  # pen
+    8: ("box", 0.07, 0.34, (40, 95, 220), "cap"),  # pen
     9: ("can", 0.22, 0.22, (236, 236, 228), "handle"),  # cup
     10: ("box", 0.11, 0.30, (60, 135, 60), "buttons"),  # remote-control-TV
     11: ("box", 0.11, 0.30, (150, 72, 150), "buttons"),  # remote-control-AC
@@ -50,7 +51,7 @@ OBJECTS: dict[int, tuple[str, float, float, RGB, str]] = {
     13: ("box", 0.34, 0.30, (170, 210, 235), "panes"),  # windows
     14: ("box", 0.28, 0.35, (226, 228, 232), "door"),  # fridge
     15: ("box", 0.32, 0.32, (140, 95, 55), "door"),  # cupboard
-    16: ("bar", 0.20, 0.30, (185, 188, 195), "spout"),  # water-tap
+    16: ("box", 0.20, 0.30, (185, 188, 195), "spout"),  # water-tap
     17: ("ellipse", 0.22, 0.22, (240, 200, 30), "stripe"),  # toy
     18: ("can", 0.30, 0.28, (50, 50, 56), "handle"),  # kettle
     19: ("can", 0.11, 0.32, (80, 170, 110), "cap"),  # bottle
@@ -60,9 +61,50 @@ OBJECTS: dict[int, tuple[str, float, float, RGB, str]] = {
     23: ("box", 0.17, 0.17, (123, 186, 212), "toggle"),  # lamp-switch
 }
 # Same shape, size and detail, different hue at (near) equal luminance Y = .299R+.587G+.114B
-# (what PIL's "L" uses): a grayscale input cannot tell these apart, a colour one can.
+# (what PIL's "L" computes): grayscale input cannot tell these apart, colour input can.
 ISOLUMINANT_PAIRS = ((10, 11), (6, 8), (2, 7), (12, 23))
-# Scene palettes: wall, floor, two furniture colours.
+
+# Drawing ops: (method, box as fractions of the body, ink). The inks "base", "dark" and
+# "light" are the object's colour and scalings of it, so the pairs above stay isoluminant.
+SHAPES = {
+    "box": [("rectangle", (0, 0, 1, 1), "base")],
+    "round": [("rounded", (0, 0, 1, 1), "base")],
+    "ellipse": [("ellipse", (0, 0, 1, 1), "base")],
+    "can": [
+        ("rectangle", (0, 0.08, 1, 0.92), "base"),
+        ("ellipse", (0, 0.84, 1, 1), "base"),
+        ("ellipse", (0, 0, 1, 0.16), "light"),
+    ],
+}
+_BUTTONS = [(x, y) for x in (0.3, 0.7) for y in (0.35, 0.5, 0.65, 0.8)]
+_DOTS = ((0.2, 0.3), (0.5, 0.6), (0.8, 0.3), (0.3, 0.8), (0.75, 0.75))
+DETAILS = {
+    "none": [],
+    "screen": [("rectangle", (0.1, 0.08, 0.9, 0.55), (90, 140, 200))]
+    + [("line", (0.1, y, 0.9, y), "light") for y in (0.68, 0.8, 0.92)],
+    "band": [("rectangle", (0, 0.65, 1, 0.85), "dark")],
+    "rings": [("ring", (0.2, 0.2, 0.8, 0.8), "dark")],
+    "ticks": [("line", (x, 0, x, 0.4), "dark") for x in np.linspace(0.05, 0.95, 10)],
+    "cap": [("rectangle", (0.15, 0, 0.85, 0.2), "dark")],
+    "buttons": [("ellipse", (x - 0.12, y - 0.04, x + 0.12, y + 0.04), "light") for x, y in _BUTTONS]
+    + [("ellipse", (0.38, 0.08, 0.62, 0.16), "dark")],
+    "toggle": [("rectangle", (0.35, 0.25, 0.65, 0.75), "light")],
+    "panes": [
+        ("rectangle", (0.45, 0, 0.55, 1), "white"),
+        ("rectangle", (0, 0.45, 1, 0.55), "white"),
+    ],
+    "door": [("line", (0.5, 0, 0.5, 1), "dark"), ("rectangle", (0.55, 0.4, 0.62, 0.6), "dark")],
+    "stripe": [("chord", (0, 0, 1, 1), (40, 80, 200))],
+    "dots": [("ellipse", (x - 0.07, y - 0.09, x + 0.07, y + 0.09), "dark") for x, y in _DOTS],
+    "spine": [
+        ("rectangle", (0, 0, 0.14, 1), "dark"),
+        ("rectangle", (0.92, 0.02, 1, 0.98), "white"),
+    ],
+    # These two stick out right of the body: drawn first, over the whole tile.
+    "handle": [("ring", (0.5, 0.2, 1, 0.7), "dark")],
+    "spout": [("rectangle", (0, 0, 1, 0.18), "base"), ("rectangle", (0.8, 0, 1, 0.32), "base")],
+}
+# Per scene: wall, floor, two furniture colours.
 SCENE_COLOURS: dict[str, tuple[RGB, RGB, RGB, RGB]] = {
     "house": ((215, 195, 160), (150, 100, 60), (120, 50, 50), (90, 120, 80)),
     "lab": ((200, 210, 215), (170, 175, 180), (60, 80, 110), (235, 235, 235)),
@@ -91,271 +133,203 @@ def _jitter(rng: np.random.Generator, rgb: RGB, amount: int) -> RGB:
 
 @functools.lru_cache(maxsize=16)
 def _style(scene: str, size: tuple[int, int], key: tuple) -> tuple[Image.Image, RGB]:
-    """Per recording and camera: a background 1/8 larger than the frame (for camera shake)
-    and a skin colour."""
-    rng = _rng(key)
+    """A recording camera's background, 1/8 larger than the frame for shake; the skin colour."""
+    rng, head = _rng(key), key[-1] == "head"
     wall, floor, *furniture = (_jitter(rng, c, 15) for c in SCENE_COLOURS[scene])
-    bw, bh = size[0] + size[0] // 8, size[1] + size[1] // 8
-    img = Image.new("RGB", (bw, bh), floor if key[-1] == "head" else wall)
+    w, h = size[0] + size[0] // 8, size[1] + size[1] // 8
+    img = Image.new("RGB", (w, h), wall)
     d = ImageDraw.Draw(img)
-    if key[-1] == "head":  # seen from above: floor with a table or desk top in front
-        d.rectangle(
-            (
-                rng.uniform(0.1, 0.3) * bw,
-                -1,
-                rng.uniform(0.7, 0.9) * bw,
-                rng.uniform(0.4, 0.6) * bh,
-            ),
-            fill=furniture[0],
-        )
-        horizon = bh
-    else:  # seen from the wrist: wall above a floor or desk edge, furniture on the line
-        horizon = rng.uniform(0.4, 0.6) * bh
-        d.polygon(
-            [(0, horizon), (bw, horizon + rng.uniform(-0.1, 0.1) * bh), (bw, bh), (0, bh)],
-            fill=floor,
-        )
-        for _ in range(rng.integers(2, 5)):
-            x, w, h = rng.uniform(0, bw), rng.uniform(0.1, 0.3) * bw, rng.uniform(0.15, 0.4) * bh
-            d.rectangle(
-                (x, horizon - h, x + w, horizon + 0.05 * bh), fill=furniture[rng.integers(2)]
-            )
-    line = tuple(int(c * 0.8) for c in floor)
+    # From the wrist: wall above a floor or desk, furniture along the line. From the head:
+    # all floor, with a table or desk top ahead.
+    top = 0 if head else rng.uniform(0.4, 0.6) * h
+    tilt = 0 if head else rng.uniform(-0.1, 0.1) * h
+    d.polygon([(0, top), (w, top + tilt), (w, h), (0, h)], fill=floor)
+    seam = tuple(int(c * 0.8) for c in floor)
     for _ in range(rng.integers(4, 9)):  # planks, tiles or carpet seams
-        y = rng.uniform(0, bh) if key[-1] == "head" else rng.uniform(horizon, bh)
-        d.line((0, y, bw, y + rng.uniform(-0.1, 0.1) * bh), fill=line, width=max(1, bh // 90))
-    return img, _jitter(rng, (224, 172, 140), 20)
+        y = rng.uniform(top, h)
+        d.line((0, y, w, y + rng.uniform(-0.1, 0.1) * h), fill=seam, width=max(1, h // 90))
+    if head:
+        x0, x1, y1 = rng.uniform(0.1, 0.3) * w, rng.uniform(0.7, 0.9) * w, rng.uniform(0.4, 0.6) * h
+        d.rectangle((x0, -1, x1, y1), fill=furniture[0])
+    for _ in range(0 if head else rng.integers(2, 5)):
+        x, fw, fh = rng.uniform(0, w), rng.uniform(0.1, 0.3) * w, rng.uniform(0.15, 0.4) * h
+        d.rectangle((x, top - fh, x + fw, top + 0.05 * h), fill=furniture[rng.integers(2)])
+    return img, _jitter(_rng(key[:-1]), (224, 172, 140), 20)  # one wearer per recording
+
+
+def _paint(d: ImageDraw.ImageDraw, ops: list, w: int, h: int, inks: dict, lw: int) -> None:
+    for method, (x0, y0, x1, y1), ink in ops:
+        xy, ink = (x0 * (w - 1), y0 * (h - 1), x1 * (w - 1), y1 * (h - 1)), inks.get(ink, ink)
+        if method == "line":
+            d.line(xy, fill=ink, width=lw)
+        elif method == "ring":
+            d.ellipse(xy, outline=ink, width=lw)
+        elif method == "chord":
+            d.chord(xy, 200, 340, fill=ink)
+        elif method == "rounded":
+            d.rounded_rectangle(xy, radius=min(w, h) // 4, fill=ink)
+        else:
+            getattr(d, method)(xy, fill=ink)
 
 
 def _draw_object(obj: int, unit: float, rng: np.random.Generator) -> Image.Image:
-    """The object of class `obj` on a transparent tile, scaled, recoloured and rotated."""
+    """Class `obj` on a transparent tile: jittered in size and colour, rotated."""
     shape, fw, fh, rgb, detail = OBJECTS[obj]
     scale = unit * rng.uniform(0.85, 1.15)
-    w, h = max(3, round(fw * scale)), max(3, round(fh * scale))
+    w, h = max(4, round(fw * scale)), max(4, round(fh * scale))
     rgb = _jitter(rng, rgb, 8)
-    dark, light = tuple(c // 3 for c in rgb), tuple((c + 255) // 2 for c in rgb)
+    inks = {"base": rgb, "dark": tuple(c // 3 for c in rgb), "white": (242, 240, 232)}
+    inks["light"] = tuple((c + 255) // 2 for c in rgb)
     tile = Image.new("RGBA", (w, h))
-    d = ImageDraw.Draw(tile)
-    bw = round(w * 0.7) if detail in ("handle", "spout") else w  # room for what sticks out
-    if detail == "handle":
-        d.arc((bw * 0.5, h * 0.2, w - 1, h * 0.7), -90, 90, fill=dark, width=max(1, w // 10))
-    if detail == "spout":
-        d.rectangle((0, 0, w - 1, h * 0.18), fill=rgb, outline=dark)
-        d.rectangle((w * 0.8, 0, w - 1, h * 0.32), fill=rgb, outline=dark)
-    body = (0, 0, bw - 1, h - 1)
-    if shape == "ellipse":
-        d.ellipse(body, fill=rgb, outline=dark)
-    elif shape == "round":
-        d.rounded_rectangle(body, radius=min(bw, h) // 4, fill=rgb, outline=dark)
-    elif shape == "can":
-        d.rectangle((0, h * 0.08, bw - 1, h * 0.92), fill=rgb)
-        d.ellipse((0, h * 0.84, bw - 1, h - 1), fill=rgb)
-        d.ellipse((0, 0, bw - 1, h * 0.16), fill=light, outline=dark)
-    else:
-        d.rectangle(body, fill=rgb, outline=dark)
-    lw = max(1, min(bw, h) // 12)
-    if detail == "screen":
-        d.rectangle((bw * 0.1, h * 0.08, bw * 0.9, h * 0.55), fill=(90, 140, 200))
-        for y in (0.68, 0.8, 0.92):
-            d.line((bw * 0.1, h * y, bw * 0.9, h * y), fill=light, width=lw)
-    elif detail == "band":
-        d.rectangle((0, h * 0.65, bw - 1, h * 0.85), fill=dark)
-    elif detail == "rings":
-        d.ellipse((bw * 0.2, h * 0.2, bw * 0.8, h * 0.8), outline=dark, width=lw)
-    elif detail == "ticks":
-        for x in np.linspace(bw * 0.05, bw * 0.95, 10):
-            d.line((x, 0, x, h * 0.4), fill=dark, width=lw)
-    elif detail == "cap":
-        d.rectangle((bw * 0.15, 0, bw * 0.85, h * 0.2), fill=dark)
-    elif detail == "buttons":
-        r = bw * 0.12
-        for x in (0.3, 0.7):
-            for y in (0.35, 0.5, 0.65, 0.8):
-                d.ellipse((bw * x - r, h * y - r, bw * x + r, h * y + r), fill=light)
-        d.ellipse((bw * 0.5 - r, h * 0.12 - r, bw * 0.5 + r, h * 0.12 + r), fill=dark)
-    elif detail == "toggle":
-        d.rectangle((bw * 0.35, h * 0.25, bw * 0.65, h * 0.75), fill=light, outline=dark)
-    elif detail == "panes":
-        d.line((bw / 2, 0, bw / 2, h), fill=(245, 245, 245), width=3 * lw)
-        d.line((0, h / 2, bw, h / 2), fill=(245, 245, 245), width=3 * lw)
-    elif detail == "door":
-        d.line((bw / 2, 0, bw / 2, h), fill=dark, width=lw)
-        d.rectangle((bw * 0.55, h * 0.4, bw * 0.62, h * 0.6), fill=dark)
-    elif detail == "stripe":
-        d.chord(body, 200, 340, fill=(40, 80, 200))
-    elif detail == "dots":
-        for x, y in ((0.2, 0.3), (0.5, 0.6), (0.8, 0.3), (0.3, 0.8), (0.75, 0.75)):
-            d.ellipse((bw * x - 2 * lw, h * y - 2 * lw, bw * x + 2 * lw, h * y + 2 * lw), fill=dark)
-    elif detail == "spine":
-        d.rectangle((0, 0, bw * 0.14, h), fill=dark)
-        d.rectangle((bw * 0.92, 2, bw - 1, h - 3), fill=(240, 236, 220))
+    d, lw = ImageDraw.Draw(tile), max(1, min(w, h) // 12)
+    if detail in ("handle", "spout"):
+        _paint(d, DETAILS[detail], w, h, inks, lw)
+        w, detail = max(4, round(0.7 * w)), "none"
+    _paint(d, SHAPES[shape] + DETAILS[detail], w, h, inks, lw)
     return tile.rotate(rng.uniform(-35, 35), resample=Image.Resampling.BICUBIC, expand=True)
 
 
-def _ellipse(cx: float, cy: float, rx: float, ry: float, angle: float) -> list[tuple]:
-    ca, sa = math.cos(angle), math.sin(angle)
-    ts = np.linspace(0, 2 * math.pi, 24, endpoint=False)
-    return [
-        (
-            cx + rx * math.cos(t) * ca - ry * math.sin(t) * sa,
-            cy + rx * math.cos(t) * sa + ry * math.sin(t) * ca,
-        )
-        for t in ts
-    ]
-
-
-def _hand_layer(size, labels, rng, skin, palm, unit) -> Image.Image:
-    """A left hand (and its object) on a transparent layer: forearm from the bottom-left,
-    fingers and object up-right; `unit` is the hand's scale in pixels."""
+def _hand_layer(size, labels: dict, rng, skin: RGB, palm: tuple, unit: float) -> Image.Image:
+    """A left hand holding its object on a transparent layer: the forearm from the bottom-left,
+    fingers up-right; `unit` is the hand's scale in pixels (the frame height for wrist frames)."""
     layer = Image.new("RGBA", size)
     d = ImageDraw.Draw(layer)
-    px, py = palm
-    ang = math.radians(-40 + rng.uniform(-12, 12))  # image y points down: negative is upward
-    ca, sa = math.cos(ang), math.sin(ang)
+    angle = math.radians(-40 + rng.uniform(-12, 12))  # image y points down: negative is up
+
+    def at(dist: float, a: float = angle, origin: tuple = palm) -> tuple[float, float]:
+        return origin[0] + math.cos(a) * dist * unit, origin[1] + math.sin(a) * dist * unit
+
     shade = tuple(int(c * 0.85) for c in skin)
-    d.line((px - ca * unit, py - sa * unit, px, py), fill=shade, width=round(0.36 * unit))
-    d.polygon(_ellipse(px, py, 0.26 * unit, 0.21 * unit, ang), fill=skin)
-    ges = labels["ges"]
-    spread, reach = 0.18 + 0.05 * (ges % 4), 0.32 * (1 - 0.15 * (ges % 3))  # pose follows ges
-    fw = max(1, round(0.075 * unit))
-    for k in range(4):
-        a = ang + spread * (k - 1.5)
-        bx, by = px + ca * 0.2 * unit, py + sa * 0.2 * unit
-        d.line(
-            (bx, by, bx + math.cos(a) * reach * unit, by + math.sin(a) * reach * unit),
-            fill=skin,
-            width=fw,
-        )
-    if labels["obj"]:
-        tile = _draw_object(labels["obj"], unit, rng)
-        dist = (0.62 + rng.uniform(-0.06, 0.06)) * unit
-        cx, cy = px + ca * dist + rng.uniform(-0.05, 0.05) * unit, py + sa * dist
-        layer.alpha_composite(tile, (round(cx - tile.width / 2), round(cy - tile.height / 2)))
-        d = ImageDraw.Draw(layer)
-    thumb = ang + 0.9 + 0.1 * (ges % 5)  # the thumb crosses in front of the held object
-    tx, ty = px + math.cos(ang + 1.2) * 0.2 * unit, py + math.sin(ang + 1.2) * 0.2 * unit
-    d.line(
-        (tx, ty, tx + math.cos(thumb - 1.5) * 0.3 * unit, ty + math.sin(thumb - 1.5) * 0.3 * unit),
-        fill=shade,
-        width=round(fw * 1.2),
+    d.line((*at(-1), *palm), fill=shade, width=round(0.36 * unit))
+    t = np.linspace(0, 2 * math.pi, 24, endpoint=False)
+    x, y = 0.26 * unit * np.cos(t), 0.21 * unit * np.sin(t)
+    ca, sa = math.cos(angle), math.sin(angle)
+    d.polygon(
+        list(zip(palm[0] + x * ca - y * sa, palm[1] + x * sa + y * ca, strict=True)), fill=skin
     )
+    ges, fw = labels.get("ges", 0), max(1, round(0.08 * unit))
+    spread, reach = 0.16 + 0.05 * (ges % 4), 0.42 * (1 - 0.2 * (ges % 3))  # pose follows ges
+    for k in range(4):
+        d.line((*at(0.12), *at(reach, angle + spread * (k - 1.5), at(0.12))), fill=skin, width=fw)
+    if labels.get("obj"):
+        tile = _draw_object(labels["obj"], unit, rng)
+        cx, cy = at(0.62 + rng.uniform(-0.06, 0.06), angle + rng.uniform(-0.08, 0.08))
+        held = Image.new("RGBA", size)  # paste, unlike alpha_composite, may go past the edges
+        held.paste(tile, (round(cx - tile.width / 2), round(cy - tile.height / 2)))
+        layer.alpha_composite(held)
+        d = ImageDraw.Draw(layer)
+    base = at(0.2, angle + 1.2)  # the thumb, in front of the held object
+    d.line((*base, *at(0.3, angle - 0.6 + 0.1 * (ges % 5), base)), fill=shade, width=fw + 1)
     return layer
 
 
-def _finish(img: Image.Image, rng: np.random.Generator, mirror: bool) -> Image.Image:
-    # Blur, brightness and sensor noise, so no frame is an exact copy of its class template.
-    img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.0) * img.height / 180))
-    noise = rng.normal(0, rng.uniform(2, 8), (img.height, img.width, 3)).astype(np.float32)
-    pixels = np.asarray(img, dtype=np.float32) * rng.uniform(0.7, 1.3) + noise
-    img = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-    return ImageOps.mirror(img) if mirror else img
-
-
-def _frame_start(scene: str, size: tuple[int, int], key: tuple, rng: np.random.Generator):
-    background, skin = _style(scene, tuple(size), key[:-1])
+def _frame(scene: str, size: tuple[int, int], key: tuple, hands: list, mirror: bool) -> Image.Image:
+    """Background, hands (each (labels, palm as fractions of W,H, scale, mirrored)), then
+    blur, brightness and noise, so no two frames of a class are copies of one template."""
+    rng = _rng(key)
+    background, skin = _style(scene, size, key[:-1])
     ox, oy = rng.integers(0, size[0] // 8 + 1), rng.integers(0, size[1] // 8 + 1)  # shake
-    return background.crop((ox, oy, ox + size[0], oy + size[1])).convert("RGBA"), skin
+    img = background.crop((ox, oy, ox + size[0], oy + size[1])).convert("RGBA")
+    for labels, (fx, fy), scale, flip in hands:
+        palm = (
+            (fx + rng.uniform(-0.03, 0.03)) * size[0],
+            (fy + rng.uniform(-0.03, 0.03)) * size[1],
+        )
+        layer = _hand_layer(size, labels, rng, skin, palm, scale * size[1])
+        img.alpha_composite(ImageOps.mirror(layer) if flip else layer)
+    # Blur: a random down-and-up scaling. Noise: cells of 1/22 of the height, coarse enough
+    # to survive the squash to 32x32 yet cheap in PNG bytes (per-pixel noise made 10x larger
+    # files, and vanishes in the squash anyway).
+    w, h = size
+    blur = rng.uniform(1, 2)
+    img = (
+        img.convert("RGB")
+        .resize((round(w / blur), round(h / blur)), BILINEAR)
+        .resize(size, BILINEAR)
+    )
+    gain = rng.uniform(0.7, 1.3)
+    img = img.point(lambda v: v * gain)
+    cells = rng.normal(128, rng.uniform(1, 4), (22, max(1, round(22 * w / h)), 3))
+    noise = Image.fromarray(cells.clip(0, 255).astype(np.uint8)).resize(
+        size, Image.Resampling.NEAREST
+    )
+    img = ImageChops.add(img, noise, offset=-128)
+    return ImageOps.mirror(img) if mirror else img
 
 
 def draw_hand_frame(
     labels: dict, scene: str, size: tuple[int, int], key: tuple, *, mirror: bool = False
 ) -> Image.Image:
-    """One wrist-camera frame, drawn as the left camera sees it.
+    """One wrist-camera frame, drawn as the left-hand camera sees it.
 
     Args:
-        labels: this hand's labels, {"obj": id, "ges": id, ...}.
+        labels: the hand's labels, {"obj": id, "ges": id, ...}; obj 0 (free) draws no object.
         scene: "house", "lab" or "office".
         size: (width, height) in pixels.
-        key: what seeds the randomness, (seed, split, scene, recording, camera, frame); the
-            key without its last item picks the recording's background and skin colour.
-        mirror: flip left-right at the end, as for the right-hand camera.
+        key: seeds the randomness, (seed, split, scene, recording, camera, frame); without
+            the frame it picks the background, without the camera too the skin colour.
+        mirror: flip left-right at the very end, as for the right-hand camera.
     Returns:
         An RGB image; the same arguments always give the same pixels.
     """
-    rng = _rng(key)
-    img, skin = _frame_start(scene, size, key, rng)
-    palm = (
-        min(0.3 * size[1], 0.4 * size[0]) + rng.uniform(-0.04, 0.04) * size[1],
-        size[1] * rng.uniform(0.95, 1.02),
-    )
-    img.alpha_composite(_hand_layer(size, labels, rng, skin, palm, size[1]))
-    return _finish(img.convert("RGB"), rng, mirror)
+    palm = (min(0.3, 0.4 * size[0] / size[1]) * size[1] / size[0], 0.99)
+    return _frame(scene, tuple(size), key, [(labels, palm, 1.0, False)], mirror)
 
 
 def draw_head_frame(
     left: dict, right: dict, scene: str, size: tuple[int, int], key: tuple
 ) -> Image.Image:
-    """One head-camera frame: the scene from above, both hands small at the bottom (each
-    hand's labels as in `draw_hand_frame`, the right hand drawn as a mirrored left one)."""
-    rng = _rng(key)
-    img, skin = _frame_start(scene, size, key, rng)
-    for labels, mirror in ((left, False), (right, True)):
-        palm = (size[0] * rng.uniform(0.25, 0.32), size[1] * rng.uniform(0.98, 1.05))
-        layer = _hand_layer(size, labels, rng, skin, palm, 0.5 * size[1])
-        img.alpha_composite(ImageOps.mirror(layer) if mirror else layer)
-    return _finish(img.convert("RGB"), rng, False)
+    """One head-camera frame: the scene from above, both hands small at the bottom, the right
+    one drawn as a mirrored left one. Arguments as for `draw_hand_frame`."""
+    hands = [(left, (0.24, 1.01), 0.5, False), (right, (0.24, 1.01), 0.5, True)]
+    return _frame(scene, tuple(size), key, hands, False)
 
 
 def _kept_indices(sequences: np.ndarray, stride: int) -> np.ndarray:
-    """Indices kept from (n_sequences, n_frames) labels: every stride-th frame and the first
-    frame of each run of equal labels, so that no class present in the full data vanishes."""
+    """Frames kept from (n_sequences, n_frames) labels: every stride-th and the first of each
+    run of equal labels, so that no class of the real data vanishes from the sample."""
     changed = np.r_[True, (sequences[:, 1:] != sequences[:, :-1]).any(axis=0)]
     return np.flatnonzero(changed | (np.arange(sequences.shape[1]) % stride == 0))
 
 
 def _render_chunk(job: tuple) -> int:
-    root, split, scene, recording, frames, size, seed = job
-    folder = Path(root) / "frames" / split / scene / str(recording)
+    folder, key, size, frames = job
     for number, index, left, right in frames:
-        key = (seed, split, scene, recording)
         images = {
-            "Lhand": draw_hand_frame(left, scene, size, (*key, "Lhand", index)),
-            "Rhand": draw_hand_frame(right, scene, size, (*key, "Rhand", index), mirror=True),
-            "head": draw_head_frame(left, right, scene, size, (*key, "head", index)),
+            "Lhand": draw_hand_frame(left, key[2], size, (*key, "Lhand", index)),
+            "Rhand": draw_hand_frame(right, key[2], size, (*key, "Rhand", index), mirror=True),
+            "head": draw_head_frame(left, right, key[2], size, (*key, "head", index)),
         }
         for camera, img in images.items():
             img.save(folder / camera / f"Image{number}.png", compress_level=1)
-    return len(frames) * len(images)
+    return 3 * len(frames)
+
+
+def _recordings():
+    """(split, scene, recording, label N) of every frames folder, in dataset order."""
+    for split in config.SPLITS:
+        counts = config.TRAIN_RECORDINGS if split == "train" else config.TEST_RECORDINGS
+        for scene, count in counts.items():
+            for recording in range(1, count + 1):
+                yield split, scene, recording, config.label_number(split, scene, recording)
 
 
 def _plan(root: Path, stride: int, size: tuple[int, int], seed: int) -> list[tuple]:
-    """Write the label files and folders; return the frame-drawing jobs."""
-    labels, jobs = builtin_labels(), []
-    for split in config.SPLITS:
-        recordings = config.TRAIN_RECORDINGS if split == "train" else config.TEST_RECORDINGS
-        for scene, count in recordings.items():
-            for recording in range(1, count + 1):
-                n = config.label_number(split, scene, recording)
-                names = [f"{task}_{side}{n}" for task in config.TASKS for side in ("left", "right")]
-                kept = _kept_indices(np.stack([labels[f"{scene}/{x}"] for x in names]), stride)
-                (root / "labels" / scene).mkdir(parents=True, exist_ok=True)
-                for name in names:
-                    np.save(
-                        root / "labels" / scene / f"{name}.npy",
-                        labels[f"{scene}/{name}"][kept].astype(np.float64),
-                    )
-                for camera in config.CAMERAS:
-                    (root / "frames" / split / scene / str(recording) / camera).mkdir(parents=True)
-                side = {
-                    s: {t: labels[f"{scene}/{t}_{s}{n}"] for t in config.TASKS}
-                    for s in ("left", "right")
-                }
-                frames = [
-                    (number, int(i), *({t: int(a[i]) for t, a in side[s].items()} for s in side))
-                    for number, i in enumerate(kept, 1)
-                ]
-                for start in range(0, len(frames), _CHUNK):
-                    jobs.append(
-                        (
-                            str(root),
-                            split,
-                            scene,
-                            recording,
-                            frames[start : start + _CHUNK],
-                            size,
-                            seed,
-                        )
-                    )
+    """Write the label files and frame folders; return the frame-drawing jobs."""
+    labels, jobs, sides = builtin_labels(), [], ("left", "right")
+    for split, scene, recording, n in _recordings():
+        seqs = {(t, s): labels[f"{scene}/{t}_{s}{n}"] for t in config.TASKS for s in sides}
+        kept = _kept_indices(np.stack(list(seqs.values())), stride)
+        (root / "labels" / scene).mkdir(parents=True, exist_ok=True)
+        for (task, side), seq in seqs.items():  # float64, as the real dataset stores them
+            np.save(root / "labels" / scene / f"{task}_{side}{n}.npy", seq[kept].astype(float))
+        folder = root / "frames" / split / scene / str(recording)
+        for camera in config.CAMERAS:
+            (folder / camera).mkdir(parents=True)
+        hand = [[{t: int(seqs[t, s][i]) for t in config.TASKS} for s in sides] for i in kept]
+        frames = [(k + 1, int(i), *hand[k]) for k, i in enumerate(kept)]
+        key = (seed, split, scene, recording)
+        jobs += [(folder, key, size, frames[i : i + _CHUNK]) for i in range(0, len(frames), _CHUNK)]
     return jobs
 
 
@@ -381,12 +355,12 @@ def generate_sample(
 
     Args:
         out: the folder to create; it must not exist. The data set is built in a sibling
-            temporary folder and renamed to `out` when complete, so `out` is never partial; on
-            any error or interrupt the temporary folder is removed.
-        stride: keep every stride-th frame of each recording (plus the first frame of every
-            run of equal labels), >= 1.
-        size: (width, height) of the pictures, at least 32x18.
-        seed: the same seed gives byte-identical files.
+            temporary folder and renamed to `out` when complete, so `out` is never partial;
+            on any error or interrupt the temporary folder is removed.
+        stride: keep every stride-th frame of each recording (and the first frame of every
+            run of equal labels); at least 1.
+        size: (width, height) of the pictures; at least 32x18.
+        seed: the same seed gives byte-identical files, whatever `workers` is.
         workers: processes drawing frames; None: one per CPU, 1: draw in this process.
         progress: called in this process as progress(pngs_done, pngs_total).
     Returns:
@@ -400,26 +374,23 @@ def generate_sample(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run that had our pid
+    pool = None
     try:
         jobs = _plan(tmp, stride, size, seed)
-        done, total = 0, sum(3 * len(job[4]) for job in jobs)
+        done, total = 0, sum(3 * len(job[-1]) for job in jobs)
         if progress:
             progress(done, total)
         if workers == 1:
-            results = map(_render_chunk, jobs)
+            counts = map(_render_chunk, jobs)
         else:
             pool = ProcessPoolExecutor(workers)
-            results = (
+            counts = (
                 f.result() for f in as_completed([pool.submit(_render_chunk, j) for j in jobs])
             )
-        try:
-            for count in results:
-                done += count
-                if progress:
-                    progress(done, total)
-        finally:
-            if workers != 1:  # stop queued chunks; wait for running ones before removing tmp
-                pool.shutdown(wait=True, cancel_futures=True)
+        for count in counts:
+            done += count
+            if progress:
+                progress(done, total)
         (tmp / "SAMPLE.txt").write_text(
             "HandCam built-in sample: synthetic pictures over the real HandCam label sequences\n"
             "(Chan et al., 'Recognition from Hand Cameras: A Revisit with Deep Learning',\n"
@@ -434,18 +405,22 @@ def generate_sample(
                 f"{out} already exists: remove it or choose another folder"
             ) from error
     except BaseException:
+        if pool:  # drop queued chunks and wait for running ones, which write into tmp
+            pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if pool:
+            pool.shutdown()
     return out
 
 
 def default_sample_dir(
     stride: int = DEFAULT_STRIDE, size: tuple[int, int] = DEFAULT_SIZE, seed: int = 0
 ) -> Path:
-    """Where `ensure_sample` keeps the sample of these parameters, under the project cache."""
-    return (
-        config.cache_dir() / "sample" / f"handcam-sample-s{stride}-{size[0]}x{size[1]}-seed{seed}"
-    )
+    """Where `ensure_sample` keeps the sample with these parameters, in the project cache."""
+    name = f"handcam-sample-s{stride}-{size[0]}x{size[1]}-seed{seed}"
+    return config.cache_dir() / "sample" / name
 
 
 def ensure_sample(
@@ -454,9 +429,9 @@ def ensure_sample(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
-    """The folder of the sample with these parameters (see `generate_sample`), generated first
-    if absent. Safe with several processes at once: a complete folder only appears by rename,
-    and a process that loses the race uses the winner's."""
+    """The folder of the sample with these parameters (see `generate_sample` for them),
+    generated first if absent. Safe with several processes at once: a complete folder only
+    appears by rename, and a process that loses the race uses the winner's."""
     out = default_sample_dir(stride, size, seed)
     if out.is_dir():
         return out
@@ -469,7 +444,7 @@ def ensure_sample(
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    """ "320x180" -> (320, 180); HandCamError on anything else or below 32x18."""
+    """Parse "WxH", e.g. "320x180" -> (320, 180); HandCamError if malformed or below 32x18."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
     if not match:
         raise HandCamError(
