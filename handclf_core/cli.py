@@ -11,9 +11,12 @@ import argparse
 import json
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 from .config import TASKS
 from .errors import HandCamError
+from .models import list_models
+from .runs import BALANCE
 
 
 @contextmanager
@@ -51,8 +54,6 @@ def _dataset(args):
 
 
 def cmd_sample(args) -> dict:
-    from pathlib import Path
-
     from .sample import default_sample_dir, generate_sample, parse_size
 
     size = parse_size(args.size)
@@ -81,6 +82,120 @@ def cmd_prepare(args) -> dict:
     ds = _dataset(args)
     with progress_bar("preparing frames") as update:
         return prepare(ds, _preprocessing(args), workers=args.workers, progress=update)
+
+
+def cmd_models(args) -> dict:
+    from .models import describe_models
+
+    return {"task": args.task, "models": describe_models(args.task)}
+
+
+def _train_config(args):
+    from .runs import TrainConfig
+
+    return TrainConfig(
+        model=args.model,
+        task=args.task,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        balance=args.balance,
+        flip_right=False if args.no_flip else None,
+        crop=args.crop,
+        shuffle=not args.no_shuffle,
+        limit=args.limit,
+        seed=args.seed,
+    )
+
+
+@contextmanager
+def training_progress():
+    """One progress bar per stage of training, fed by train()'s event callback."""
+    from tqdm import tqdm
+
+    current: dict = {"stage": None, "bar": None}
+
+    def bar_for(stage: str, total: int, unit: str):
+        if current["stage"] != stage:
+            if current["bar"] is not None:
+                current["bar"].close()
+            current.update(
+                stage=stage, bar=tqdm(desc=stage, total=total, unit=unit, file=sys.stderr)
+            )
+        return current["bar"]
+
+    def update(event: dict) -> None:
+        kind = event["event"]
+        if kind == "prepare":
+            bar = bar_for(event["stage"], event["total"], "frame")
+            bar.update(event["done"] - bar.n)
+        elif kind == "batch":
+            bar = bar_for("training", event["batches"] * event["epochs"], "batch")
+            bar.update((event["epoch"] - 1) * event["batches"] + event["batch"] - bar.n)
+            bar.set_postfix(
+                epoch=event["epoch"],
+                loss=f"{event['loss']:.3f}",
+                acc=f"{event['accuracy']:.3f}",
+                img_s=f"{event['images_per_second']:.0f}",
+            )
+        elif kind == "evaluate":
+            bar_for("evaluating on the test split", None, "frame")
+
+    try:
+        yield update
+    finally:
+        if current["bar"] is not None:
+            current["bar"].close()
+
+
+def _run_summary(run: dict, cached: bool) -> dict:
+    test = run["metrics"]["test"]
+    return {
+        "model": run["config"]["model"],
+        "task": run["config"]["task"],
+        "cached": cached,
+        "split": "test",
+        "test_frames": test["frames"],
+        "test_accuracy": test["accuracy"],
+        "balanced_accuracy": test["balanced_accuracy"],
+        "macro_f1": test["macro_f1"],
+        "train_accuracy": run["metrics"]["train_accuracy"],
+        "majority_baseline": test["majority_baseline"],
+        "seconds": run["timings"]["seconds"],
+        "images_per_second": run["timings"]["images_per_second"],
+        "device": run["environment"]["device"],
+        "model_path": str(Path(run["path"]) / "model.keras"),
+        "config": run["config"],
+    }
+
+
+def _train_or_load(args, retrain: bool):
+    from .train import train
+
+    ds = _dataset(args)
+    with training_progress() as update:
+        return train(ds, _train_config(args), retrain=retrain, progress=update)
+
+
+def cmd_train(args) -> dict:
+    return _run_summary(*_train_or_load(args, args.retrain))
+
+
+def cmd_evaluate(args) -> dict:
+    run, cached = _train_or_load(args, retrain=False)
+    test = run["metrics"]["test"]
+    return {
+        **_run_summary(run, cached),
+        "confusion_matrix": test["confusion_matrix"],
+        "per_class": test["per_class"],
+    }
+
+
+def cmd_predict(args) -> dict:
+    from .predict import find_run, predict
+
+    run = find_run(args.model, task=args.task)
+    return predict(Path(args.image), run, hand=args.hand, top=args.top)
 
 
 def _print_human(result: dict) -> None:
@@ -126,6 +241,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip", action="store_true", help="mirror right-hand frames")
     p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
     p.add_argument("--workers", type=int, help="decoding processes (default: one per core)")
+
+    p = command("models", cmd_models, "the registered models and their recipes", data=False)
+    p.add_argument("--task", choices=TASKS, default="obj", help="label set (default obj)")
+
+    for name, func, help in (
+        ("train", cmd_train, "train a model, or load it when this configuration is stored"),
+        ("evaluate", cmd_evaluate, "test-split metrics of a model (trains it if not stored)"),
+    ):
+        p = command(name, func, help)
+        p.add_argument("--model", required=True, choices=list_models())
+        p.add_argument("--task", choices=TASKS, default="obj", help="label set (default obj)")
+        p.add_argument("--epochs", type=int, help="default: the model's recipe")
+        p.add_argument("--batch-size", type=int, help="default: the model's recipe")
+        p.add_argument("--lr", type=float, help="learning rate; default: the recipe's")
+        p.add_argument("--balance", choices=BALANCE, default="none", help="class balancing")
+        p.add_argument("--no-flip", action="store_true", help="do not mirror right hands")
+        p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
+        p.add_argument("--no-shuffle", action="store_true", help="keep frame order")
+        p.add_argument("--limit", type=int, help="at most N frames per split (quick demos)")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        if name == "train":
+            p.add_argument("--retrain", action="store_true", help="train even when stored")
+
+    p = command("predict", cmd_predict, "classify one image with a stored run", data=False)
+    p.add_argument("--model", required=True, help="a model name (its newest run) or a run path")
+    p.add_argument("--image", required=True, help="a PNG or JPEG file")
+    p.add_argument("--hand", choices=("left", "right"), default="left")
+    p.add_argument("--top", type=int, default=5, help="how many classes to show")
+    p.add_argument("--task", choices=TASKS, help="with a model name: its task")
     return parser
 
 
