@@ -239,8 +239,10 @@ def _environment(device: dict) -> dict:
     return env
 
 
-def _train(ds: HandCamDataset, config: TrainConfig, folder: Path, progress: Progress) -> dict:
-    """Train into `folder` (a temporary one); returns the run's metadata."""
+def _train(
+    ds: HandCamDataset, config: TrainConfig, folder: Path, name: str, progress: Progress
+) -> dict:
+    """Train into `folder` (a temporary one) the run to be published as `name`."""
     c = config.resolved()
     started = time.perf_counter()
     device = configure_device()
@@ -311,7 +313,7 @@ def _train(ds: HandCamDataset, config: TrainConfig, folder: Path, progress: Prog
     seen = c.epochs * len(parts["train"])
     run = {
         "format": 1,
-        "name": folder.name,
+        "name": name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "config": dataclasses.asdict(c),
         "dataset": {
@@ -376,7 +378,7 @@ def train(
             return read_run(final), True
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
         try:
-            _train(ds, config, tmp, progress)
+            _train(ds, config, tmp, final.name, progress)
             publish(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # gone already when published

@@ -1,0 +1,55 @@
+"""Shared fixtures. Every test writes under a temporary cache, never the project's cache/."""
+
+import os
+import tempfile
+
+import pytest
+
+
+def pytest_configure(config):
+    os.environ["HANDCLF_CACHE"] = tempfile.mkdtemp(prefix="handclf-test-cache-")
+    os.environ.pop("HANDCAM_DATA", None)  # tests name their data explicitly
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@pytest.fixture(scope="session")
+def sample_root(tmp_path_factory):
+    """A small built-in sample (64x36 pictures, stride 50): real labels, synthetic frames."""
+    from handclf_core.sample import generate_sample
+
+    return generate_sample(tmp_path_factory.mktemp("sample") / "handcam", stride=50, size=(64, 36))
+
+
+@pytest.fixture(scope="session")
+def sample_ds(sample_root):
+    from handclf_core.dataset import open_dataset
+
+    return open_dataset(sample_root)
+
+
+def _tiny():
+    from handclf_core.runs import TrainConfig
+
+    return TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=64)
+
+
+TINY = _tiny()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(sample_ds):
+    """A cnn_basic run trained for real on 64 frames (a few seconds)."""
+    from handclf_core.train import train
+
+    return train(sample_ds, TINY)
+
+
+@pytest.fixture(scope="session")
+def flip_run(sample_ds):
+    """A tiny run of a model trained with mirrored right-hand frames."""
+    from handclf_core.runs import TrainConfig
+    from handclf_core.train import train
+
+    return train(
+        sample_ds, TrainConfig(model="mnist", epochs=1, batch_size=32, limit=32, flip_right=True)
+    )[0]

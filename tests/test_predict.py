@@ -1,0 +1,165 @@
+"""Single-image inference with stored runs: real frames, every picture mode, bad files."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from handclf_core import predict as predict_mod
+from handclf_core.errors import HandCamError
+from handclf_core.predict import find_run, predict
+
+REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
+need_real_frames = pytest.mark.skipif(
+    not REAL_FRAMES.is_dir(), reason=f"the real HandCam frames are not at {REAL_FRAMES}"
+)
+
+
+def _encode(im: Image.Image, fmt="PNG") -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt)
+    return buf.getvalue()
+
+
+@need_real_frames
+@pytest.mark.parametrize("hand", ["left", "right"])
+def test_predict_real_frames(tiny_run, hand):
+    run, _ = tiny_run
+    path = REAL_FRAMES / f"house_{'L' if hand == 'left' else 'R'}hand_Image723.png"
+    out = predict(path, run, hand=hand, top=5)
+    probs = [t["probability"] for t in out["top"]]
+    assert len(out["top"]) == 5 and probs == sorted(probs, reverse=True)
+    assert 0 < sum(probs) <= 1 + 1e-6
+    assert {t["class"] for t in out["top"]} <= set(run["classes"])
+    assert out["hand"] == hand and out["model"] == "cnn_basic" and out["milliseconds"] > 0
+
+
+def test_right_hand_is_mirrored_when_the_model_was_trained_so(flip_run, tiny_run):
+    rng = np.random.default_rng(0)
+    im = Image.fromarray(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8))
+    right = predict(im, flip_run, hand="right", top=3)["top"]
+    mirrored = predict(ImageOps.mirror(im), flip_run, hand="left", top=3)["top"]
+    # Same picture up to resampling at the edges: same classes, nearly the same probabilities.
+    assert [t["class"] for t in right] == [t["class"] for t in mirrored]
+    assert [t["probability"] for t in right] == pytest.approx(
+        [t["probability"] for t in mirrored], abs=0.01
+    )
+    unflipped = predict(im, flip_run, hand="left", top=3)["top"]
+    assert [t["probability"] for t in right] != [t["probability"] for t in unflipped]
+    run, _ = tiny_run  # trained without mirroring: the hand changes nothing
+    assert predict(im, run, hand="right")["top"] == predict(im, run, hand="left")["top"]
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
+def test_any_mode_and_size(tiny_run, mode):
+    rng = np.random.default_rng(1)
+    if mode == "I;16":
+        im = Image.fromarray(rng.integers(0, 65535, (50, 70), dtype=np.uint16))
+    else:
+        im = Image.fromarray(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).convert(mode)
+    out = predict(_encode(im), tiny_run[0], top=2)
+    assert len(out["top"]) == 2
+    assert len(predict(_encode(im.convert("RGB"), "JPEG"), tiny_run[0])["top"]) == 5
+
+
+def _bomb() -> bytes:
+    # A valid PNG header claiming 30000 x 30000 pixels: refused before any decoding.
+    return _encode(Image.new("L", (1, 1))).replace(
+        (1).to_bytes(4, "big") * 2, (30000).to_bytes(4, "big") * 2, 1
+    )
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "an empty file"),
+        (b"this is not a picture at all", "something else"),
+        (_encode(Image.new("RGB", (64, 64)))[:60], "truncated or corrupt"),
+        (_bomb(), "expected a PNG or JPEG image"),
+    ],
+)
+def test_bad_pictures_get_a_clear_error(tiny_run, data, message):
+    with pytest.raises(HandCamError, match=message) as e:
+        predict(data, tiny_run[0], name="upload.png")
+    assert str(e.value).startswith("upload.png: ")
+
+
+def test_bad_arguments(tiny_run, tmp_path):
+    with pytest.raises(HandCamError, match="expected 'left' or 'right'"):
+        predict(b"x", tiny_run[0], hand="middle")
+    with pytest.raises(HandCamError, match="missing.png: expected an image file"):
+        predict(tmp_path / "missing.png", tiny_run[0])
+    with pytest.raises(HandCamError, match="no stored run of model 'alexnet'"):
+        find_run("alexnet", task="FA")
+    with pytest.raises(HandCamError, match="expected a stored run"):
+        find_run(str(tmp_path))
+
+
+def test_loaded_model_is_reused(tiny_run):
+    predict_mod._load.cache_clear()
+    im = Image.new("RGB", (32, 32), (200, 10, 10))
+    predict(im, tiny_run[0])
+    predict(im, tiny_run[0], hand="right")
+    assert predict_mod._load.cache_info().hits >= 1 and predict_mod._load.cache_info().misses == 1
+
+
+def _cli(*args):
+    run = subprocess.run(
+        [sys.executable, "-m", "handclf_core", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    return run.returncode, run.stdout, run.stderr
+
+
+def test_cli_predict_models_evaluate(sample_root, tiny_run, tmp_path):
+    image = tmp_path / "frame.png"
+    Image.new("RGB", (320, 180), (40, 120, 200)).save(image)
+    code, out, err = _cli(
+        "predict",
+        "--model",
+        tiny_run[0]["path"],
+        "--image",
+        str(image),
+        "--hand",
+        "right",
+        "--top",
+        "3",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) >= {"model", "hand", "top", "milliseconds"} and len(result["top"]) == 3
+
+    code, out, err = _cli("predict", "--model", "cnn_basic", "--image", str(tmp_path / "x.png"))
+    assert code == 2 and out == "" and err.startswith("error: ") and "Traceback" not in err
+
+    code, out, err = _cli(
+        "evaluate",
+        "--data",
+        str(sample_root),
+        "--model",
+        "cnn_basic",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--limit",
+        "64",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["cached"] is True and result["split"] == "test"
+    assert len(result["confusion_matrix"]) == 24 and len(result["per_class"]) == 24
+    assert result["test_accuracy"] == tiny_run[0]["metrics"]["test"]["accuracy"]
+
+    code, out, err = _cli("models", "--task", "FA")
+    assert code == 0, err
+    names = [m["name"] for m in json.loads(out)["models"]]
+    assert names == ["cnn_basic", "mnist", "alexnet"]

@@ -1,0 +1,178 @@
+"""Training, the run cache and single-image inference, for real, on a tiny generated sample."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filelock import FileLock
+
+from handclf_core.config import cache_dir
+from handclf_core.errors import HandCamError
+from handclf_core.runs import TrainConfig, list_runs, run_path, runs_dir
+from handclf_core.train import FrameBatches, TrainingCancelled, split_indices, train
+from tests.conftest import TINY
+
+
+def _leftovers() -> list[str]:
+    return sorted(p.name for p in runs_dir().iterdir() if p.name.startswith(".tmp"))
+
+
+def test_train_stores_then_loads(sample_ds, tiny_run):
+    run, cached = tiny_run
+    assert not cached
+    folder = Path(run["path"])
+    assert folder == run_path(sample_ds.identity, TINY)
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["config"]["epochs"] == 1 and meta["config"]["learning_rate"] == 0.001
+    assert meta["dataset"]["sample"] is True and meta["classes"][0] == "free"
+    assert meta["frames"]["test"] == 64 and meta["metrics"]["test"]["split"] == "test"
+    assert len(meta["history"]["loss"]) == 1 and "val_accuracy" in meta["history"]
+    assert meta["environment"]["device"].startswith("CPU")
+    assert meta["timings"]["images_per_second"] > 0
+
+    again, cached = train(sample_ds, TINY)
+    assert cached and again["metrics"] == run["metrics"]
+
+    import keras  # a stored run is plain Keras
+
+    model = keras.models.load_model(folder / "model.keras")
+    assert model.output_shape == (None, 24)
+
+
+def test_same_seed_same_metrics_on_cpu(sample_ds, tiny_run):
+    run, _ = tiny_run
+    again, cached = train(sample_ds, TINY, retrain=True)
+    assert not cached
+    assert again["metrics"]["test"] == run["metrics"]["test"]
+    assert again["history"]["loss"] == run["history"]["loss"]
+
+
+@pytest.mark.parametrize("interrupt", [TrainingCancelled, KeyboardInterrupt, RuntimeError])
+def test_interrupted_run_leaves_nothing(sample_ds, interrupt):
+    config = TrainConfig(model="mnist", epochs=2, batch_size=16, limit=48, seed=7)
+
+    def progress(event):
+        if event["event"] == "batch" and event["batch"] == 2:
+            raise interrupt("stop")
+
+    with pytest.raises(interrupt):
+        train(sample_ds, config, progress=progress)
+    assert not run_path(sample_ds.identity, config).exists()
+    assert _leftovers() == []
+    with FileLock(runs_dir() / f".{run_path(sample_ds.identity, config).name}.lock", timeout=0):
+        pass  # the lock was released
+
+
+def test_busy_configuration_is_reported(sample_ds):
+    config = TrainConfig(model="cnn_basic", epochs=1, limit=16, seed=3)
+    runs_dir().mkdir(parents=True, exist_ok=True)
+    with FileLock(runs_dir() / f".{run_path(sample_ds.identity, config).name}.lock"):
+        with pytest.raises(HandCamError, match="being trained by another process"):
+            train(sample_ds, config, wait=False)
+
+
+def test_two_processes_train_once(sample_root, tmp_path):
+    """Both ask for the same configuration at once: one trains, the other waits and loads."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "handclf_core",
+        "train",
+        "--data",
+        str(sample_root),
+        "--model",
+        "cnn_basic",
+        "--epochs",
+        "1",
+        "--limit",
+        "32",
+        "--seed",
+        "11",
+        "--json",
+    ]
+    env = {**os.environ, "HANDCLF_CACHE": str(tmp_path / "cache")}
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "stores").symlink_to(cache_dir() / "stores")  # decoded already
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        for _ in range(2)
+    ]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()[-2000:]
+        results.append(json.loads(out))
+    assert sorted(r["cached"] for r in results) == [False, True]
+    assert results[0]["test_accuracy"] == results[1]["test_accuracy"]
+    assert len(list((tmp_path / "cache" / "runs").glob("cnn_basic-*"))) == 1
+
+
+def test_validation_is_a_held_out_recording(sample_ds):
+    from handclf_core.store import build_store
+
+    store, _ = build_store(sample_ds)
+    frames = store.frames
+    parts = split_indices(frames, TrainConfig())
+    val = frames.iloc[parts["validation"]]
+    assert set(zip(val.split, val.scene, val.recording, strict=True)) == {("train", "lab", 4)}
+    train_rows = frames.iloc[parts["train"]]
+    assert not ((train_rows.scene == "lab") & (train_rows.recording == 4)).any()
+    assert (frames.iloc[parts["test"]].split == "test").all()
+    limited = split_indices(frames, TrainConfig(limit=10))
+    assert all(len(v) == 10 for v in limited.values())
+    assert limited["test"][0] == parts["test"][0] and limited["test"][-1] == parts["test"][-1]
+    with pytest.raises(HandCamError, match="not in the training split"):
+        split_indices(frames, TrainConfig(validation="lab/9"))
+
+
+def test_batches_shuffle_per_epoch_and_oversample():
+    images = np.arange(100, dtype=np.uint8).reshape(100, 1, 1, 1)
+    labels = np.array([0] * 90 + [1] * 10)
+    batches = FrameBatches(images, labels, np.arange(100), 100, shuffle=True, seed=1)
+    first = batches._order.copy()
+    batches.on_epoch_end()
+    assert not np.array_equal(first, batches._order)
+    assert np.array_equal(
+        first, FrameBatches(images, labels, np.arange(100), 100, shuffle=True, seed=1)._order
+    )
+    over = FrameBatches(images, labels, np.arange(100), 100, oversample=True, seed=0)
+    drawn = np.concatenate(
+        [over[0][1] for _ in range(1)]
+        + [
+            FrameBatches(images, labels, np.arange(100), 100, oversample=True, seed=s)[0][1]
+            for s in range(1, 20)
+        ]
+    )
+    assert 0.4 < drawn.mean() < 0.6  # the rare class drawn about as often as the common one
+    weights = np.array([0.5, 4.0], np.float32)
+    x, y, w = FrameBatches(images, labels, np.arange(100), 10, weights=weights)[9]
+    assert x.shape == (10, 1, 1, 1) and (w == 4.0).all() and (y == 1).all()
+
+
+@pytest.mark.parametrize("balance", ["class_weight", "oversample"])
+def test_balancing_options_train(sample_ds, balance):
+    config = TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=32, balance=balance)
+    run, _ = train(sample_ds, config)
+    assert run["config"]["balance"] == balance
+    assert run_path(sample_ds.identity, config) != run_path(sample_ds.identity, TINY)
+
+
+def test_bad_configurations():
+    for config, message in [
+        (TrainConfig(model="vgg"), "unknown model 'vgg'"),
+        (TrainConfig(balance="smote"), "unknown balancing"),
+        (TrainConfig(epochs=0), "epochs must be at least 1"),
+        (TrainConfig(validation="lab"), "expected 'scene/recording'"),
+    ]:
+        with pytest.raises(HandCamError, match=message):
+            config.resolved().validation_recording()
+
+
+def test_list_runs(sample_ds, tiny_run):
+    runs = list_runs(sample_ds.identity, "obj")
+    assert tiny_run[0]["path"] in [r["path"] for r in runs]
+    assert list_runs("another-dataset") == []
