@@ -75,7 +75,7 @@ def test_busy_configuration_is_reported(sample_ds):
             train(sample_ds, config, wait=False)
 
 
-def test_two_processes_train_once(sample_root, tmp_path):
+def test_two_processes_train_once(sample_root, tiny_run, tmp_path):
     """Both ask for the same configuration at once: one trains, the other waits and loads."""
     cmd = [
         sys.executable,
