@@ -253,6 +253,10 @@ def test_preprocessing_options():
         preprocess(im, prep, right_hand=True), preprocess(to_base(im), prep, right_hand=True)
     )
     assert preprocess(im, prep, right_hand=False).shape == (28, 28, 1)
+    # Full-size frames are reduced, other shapes squashed: always (227, 404, 3).
+    for size in ((1920, 1080), (640, 480), (50, 50)):
+        assert to_base(Image.new("RGB", size, (9, 99, 199))).shape == (227, 404, 3)
+    assert (to_base(Image.new("RGB", (1920, 1080), (9, 99, 199))) == (9, 99, 199)).all()
 
 
 def test_real_frames_decode_to_full_size():
