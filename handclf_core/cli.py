@@ -54,14 +54,24 @@ def _dataset(args):
 
 
 def cmd_sample(args) -> dict:
-    from .sample import default_sample_dir, generate_sample, parse_size
+    from .sample import default_sample_dir, ensure_sample, generate_sample, parse_size
 
     size = parse_size(args.size)
-    out = Path(args.out) if args.out else default_sample_dir(args.stride, size, args.seed)
+    options = {"stride": args.stride, "size": size, "seed": args.seed}
+    existed = not args.out and default_sample_dir(**options).exists()
     with progress_bar("writing sample frames") as update:
-        generate_sample(out, stride=args.stride, size=size, seed=args.seed, progress=update)
+        if args.out:  # an explicit folder must not exist yet: never overwrite a user's files
+            out = generate_sample(Path(args.out), progress=update, **options)
+        else:  # the cache's sample is made once and reused
+            out = ensure_sample(progress=update, **options)
     frames = sum(1 for _ in (out / "frames").rglob("*.png"))
-    return {"path": str(out), "frames": frames, "stride": args.stride, "size": list(size)}
+    return {
+        "path": str(out),
+        "frames": frames,
+        "stride": args.stride,
+        "size": list(size),
+        "cached": existed,
+    }
 
 
 def cmd_stats(args) -> dict:

@@ -1,0 +1,79 @@
+"""The command line as a user runs it: one JSON object on stdout, errors as one line + exit 2."""
+
+import json
+import os
+import subprocess
+import sys
+
+from handclf_core.dataset import open_dataset
+from tests.treeutil import SMALL, make_tree
+
+
+def _cli(*args, cache):
+    run = subprocess.run(
+        [sys.executable, "-m", "handclf_core", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HANDCLF_CACHE": str(cache)},
+    )
+    return run.returncode, run.stdout, run.stderr
+
+
+def test_prepare_json_then_cached(tmp_path):
+    root = make_tree(tmp_path / "ds", SMALL)
+    code, out, err = _cli(
+        "prepare", "--data", str(root), "--size", "28", "--gray", "--json", cache=tmp_path / "cache"
+    )
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["frames"] == 2 * sum(SMALL.values()) and first["cached"] is False
+    assert first["frames_per_second"] > 0 and first["variant_shape"][1:] == [28, 28, 1]
+    code, out, err = _cli(
+        "prepare", "--data", str(root), "--size", "28", "--gray", "--json", cache=tmp_path / "cache"
+    )
+    assert code == 0 and json.loads(out)["cached"] is True
+
+
+def test_prepare_corrupt_frame_exit_2_and_no_store(tmp_path):
+    root = make_tree(tmp_path / "ds", SMALL)
+    bad = root / "frames/test/office/2/Rhand/Image2.png"
+    bad.write_bytes(bad.read_bytes()[:100])  # truncated
+    code, out, err = _cli("prepare", "--data", str(root), "--json", cache=tmp_path / "cache")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and "Image2.png" in err and "Traceback" not in err
+    stores = tmp_path / "cache" / "stores"
+    assert not stores.exists() or not any(stores.iterdir())  # nothing partial kept
+    code, _, err = _cli("prepare", "--data", str(root), "--debug", cache=tmp_path / "cache")
+    assert code != 0 and "Traceback" in err
+
+
+def test_sample_command(tmp_path):
+    out_dir = tmp_path / "my-sample"
+    code, out, err = _cli(
+        "sample",
+        "--out",
+        str(out_dir),
+        "--stride",
+        "80",
+        "--size",
+        "48x27",
+        "--json",
+        cache=tmp_path / "cache",
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["path"] == str(out_dir) and result["size"] == [48, 27]
+    ds = open_dataset(out_dir)
+    assert ds.is_sample and len(ds.frames) == result["frames"]
+    code, out, err = _cli("sample", "--size", "12", cache=tmp_path / "cache")
+    assert code == 2 and "WxH" in err
+    code, out, err = _cli("sample", "--out", str(out_dir), cache=tmp_path / "cache")
+    assert code == 2 and "exists" in err  # an explicit folder is never overwritten
+
+
+def test_default_sample_is_made_once(tmp_path):
+    args = ("sample", "--stride", "80", "--size", "48x27", "--json")
+    first = json.loads(_cli(*args, cache=tmp_path / "cache")[1])
+    code, out, err = _cli(*args, cache=tmp_path / "cache")
+    assert code == 0, err  # scripts/app runs it on every start
+    assert json.loads(out) == {**first, "cached": True} and first["cached"] is False
