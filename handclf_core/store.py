@@ -20,8 +20,10 @@ import re
 import secrets
 import shutil
 import signal
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,12 +111,33 @@ def _run(pool, fn, tasks: list[tuple], total: int, progress: Progress) -> None:
     drop the queued tasks and wait for the running ones (they write into a temporary file)."""
     done = 0
     try:
-        for fut in as_completed([pool.submit(fn, *task) for task in tasks]):
+        with _main_script_hidden():  # the workers start during these submits
+            futures = [pool.submit(fn, *task) for task in tasks]
+        for fut in as_completed(futures):
             done += fut.result()  # re-raises a worker's error, e.g. HandCamError
             if progress:
                 progress(done, total)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _main_script_hidden():
+    """Workers need only this package, but multiprocessing re-runs the parent's main script
+    in a new worker (or forkserver) when `__main__` has a file: inside Streamlit that is the
+    app's page script, which would load the dataset again in every worker."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__.pop(k) for k in ("__file__",) if k in vars(main)} if main else {}
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        if main is not None:
+            vars(main).update(saved)
+            if spec is not None:
+                main.__spec__ = spec
 
 
 def _cpus() -> int:
