@@ -60,15 +60,15 @@ runs on the built-in sample: synthetic pictures drawn over the real label sequen
     )
 
 
-st.set_page_config(page_title="HandCam classroom", page_icon="✋", layout="wide")
+st.set_page_config(page_title="HandCam classroom", page_icon=":material/back_hand:", layout="wide")
 app_state.sidebar()
 st.navigation(
     [
-        st.Page(home, title="Home", icon="✋", default=True),
-        st.Page("pages/1_Dataset.py", title="Dataset", icon="📊"),
-        st.Page("pages/2_Preprocessing.py", title="Preprocessing", icon="🧪"),
-        st.Page("pages/3_Train.py", title="Train", icon="🏋️"),
-        st.Page("pages/4_Compare.py", title="Compare", icon="⚖️"),
-        st.Page("pages/5_Predict.py", title="Predict", icon="🔮"),
+        st.Page(home, title="Home", icon=":material/back_hand:", default=True),
+        st.Page("pages/1_Dataset.py", title="Dataset", icon=":material/bar_chart:"),
+        st.Page("pages/2_Preprocessing.py", title="Preprocessing", icon=":material/tune:"),
+        st.Page("pages/3_Train.py", title="Train", icon=":material/model_training:"),
+        st.Page("pages/4_Compare.py", title="Compare", icon=":material/compare:"),
+        st.Page("pages/5_Predict.py", title="Predict", icon=":material/image_search:"),
     ]
 ).run()

@@ -1,0 +1,133 @@
+"""The Compare and Predict pages, run headless with Streamlit's AppTest over stored tiny runs."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import app_state
+from handclf_core.compare import REPORT_ROWS, latest_per_model, model_title
+from handclf_core.runs import list_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_FRAMES = ROOT.parent / "shared" / "handcam" / "frames"
+COMPARE, PREDICT = "pages/4_Compare.py", "pages/5_Predict.py"
+
+
+def _page(sample_root, page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _by_label(widgets, label: str):
+    (widget,) = [w for w in widgets if w.label == label]
+    return widget
+
+
+def _charts(at) -> int:
+    return len(at.get("vega_lite_chart"))
+
+
+@pytest.fixture(scope="module")
+def stored(sample_ds, tiny_run, flip_run):
+    """Every stored obj run of the sample (other tests may have added some)."""
+    return list_runs(sample_ds.identity, "obj")
+
+
+def _png(size=(64, 36)) -> bytes:
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
+    at = _page(sample_root, COMPARE)
+    table, report = at.dataframe[0].value, at.dataframe[1].value
+    assert len(table) == len(stored) >= 2
+    assert set(table["run name"]) == {r["name"] for r in stored}
+    assert list(report["accuracy"]) == [r["accuracy"] for r in REPORT_ROWS]
+    assert any("92%" in m.value and "training" in m.value for m in at.markdown)
+    assert any("built-in sample" in w.value for w in at.warning)
+    assert _charts(at) == 4  # accuracy, recall heat map, confusion matrix, PR curves
+    assert at.get("download_button")
+    # Another model's confusion matrix and curves; the report's bars switched off.
+    _by_label(at.selectbox, "Model").set_value(1).run()
+    at.toggle[0].set_value(False).run()
+    assert not at.exception and _charts(at) == 4
+
+
+def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):
+    at = _page(sample_root, PREDICT)
+    models = latest_per_model(stored)
+    tops = [d.value for d in at.dataframe]
+    assert len(tops) == len(models) and all(len(t) == 5 for t in tops)
+    assert [s.value for s in at.subheader] == [model_title(r["config"]["model"]) for r in models]
+    assert all(" ms · " in c.value for c in at.caption if "test accuracy" in c.value)
+    assert any("True label" in m.value for m in at.markdown) and at.get("image")
+    hand = _by_label(at.radio, "Which wrist camera took it?")
+    assert hand.value == "left"  # the default frame is a left-hand one
+
+    # Pick the right-hand camera and a class: the hand follows the camera, then is overridden.
+    _by_label(at.selectbox, "Camera").set_value("Rhand").run()
+    hand = _by_label(at.radio, "Which wrist camera took it?")
+    assert hand.value == "right"
+    _by_label(at.selectbox, "Class held").set_value(0).run()
+    at.slider[0].set_value(2).run()
+    _by_label(at.radio, "Which wrist camera took it?").set_value("left").run()
+    assert not at.exception and len(at.dataframe) == len(models)
+    assert at.dataframe[0].value["true"].isin(["✓", ""]).all()
+
+
+def _truncated() -> bytes:
+    data = _png((320, 180))
+    return data[: len(data) // 2]
+
+
+BAD_UPLOADS = [
+    ("empty.png", b"", "an empty file"),
+    ("notes.png", b"this is not a picture", "something else"),
+    ("cut.png", _truncated(), "truncated or corrupt"),
+]
+
+
+def test_predict_page_uploads_bad_files_are_errors_not_crashes(sample_root, stored):
+    at = _page(sample_root, PREDICT)
+    _by_label(at.radio, "Picture").set_value("Upload a picture").run()
+    assert any("Upload a picture" in i.value for i in at.info)
+    for name, data, found in BAD_UPLOADS:
+        at.file_uploader[0].set_value((name, data, "image/png")).run()
+        assert not at.exception, name
+        assert len(at.error) == 1 and found in at.error[0].value and name in at.error[0].value
+        assert not at.dataframe  # no predictions
+    # A good picture after the bad ones: every model answers.
+    at.file_uploader[0].set_value(("photo.png", _png(), "image/png")).run()
+    assert not at.exception and not at.error
+    assert len(at.dataframe) == len(latest_per_model(stored))
+
+
+@pytest.mark.skipif(not REAL_FRAMES.is_dir(), reason=f"no real HandCam frames at {REAL_FRAMES}")
+def test_classify_real_frame(stored):
+    path = REAL_FRAMES / "house_Rhand_Image723.png"
+    models = latest_per_model(stored)
+    picture, results = app_state.classify(path.read_bytes(), path.name, models, "right")
+    assert picture.size == (1920, 1080) and len(results) == len(models)
+    for result, run in zip(results, models, strict=True):
+        assert len(result["top"]) == 5 and result["hand"] == "right"
+        assert {t["class"] for t in result["top"]} <= set(run["classes"])
+        assert result["milliseconds"] > 0
+
+
+@pytest.mark.parametrize("page", [COMPARE, PREDICT])
+def test_no_stored_runs_points_to_train(sample_root, monkeypatch, tmp_path, page):
+    monkeypatch.setenv("HANDCLF_CACHE", str(tmp_path))  # an empty cache: no runs
+    at = _page(sample_root, page)
+    assert any("Train page" in i.value for i in at.info) and at.get("page_link")
+    assert not at.dataframe and not _charts(at)

@@ -1,0 +1,143 @@
+"""The Train page, run headless with Streamlit's AppTest; its trainings are real and tiny."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import app_state
+from handclf_core.config import CLASSES
+from handclf_core.evaluate import evaluate_predictions
+from handclf_core.models import get_recipe, list_models
+from handclf_core.runs import TrainConfig, run_path
+from tests.conftest import TINY
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = "pages/3_Train.py"
+
+
+def _page(sample_root) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.run()
+    at.switch_page(TRAIN).run()
+    _ok(at)
+    return at
+
+
+def _ok(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def _set(at, model: str, **values) -> None:
+    """Set recipe widgets of one model's tab: epochs, batch, lr, balance, seed."""
+    for name, value in values.items():
+        widget = at.selectbox if name in ("lr", "balance") else at.number_input
+        widget(key=f"train.{model}.{name}").set_value(value)
+    at.run()
+    _ok(at)
+
+
+def _quick(at, frames: int) -> None:
+    at.toggle(key="train.quick").set_value(True).run()
+    at.number_input(key="train.limit").set_value(frames).run()
+    _ok(at)
+
+
+def _button(at, model: str = "cnn_basic"):
+    return at.button(key=f"train.{model}.go")
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_page_runs_with_the_recipes(sample_root):
+    at = _page(sample_root)
+    assert [t.label for t in at.tabs] == list_models()
+    for model in list_models():
+        r = get_recipe(model)
+        assert at.number_input(key=f"train.{model}.epochs").value == r.epochs
+        assert at.number_input(key=f"train.{model}.batch").value == r.batch_size
+        assert at.selectbox(key=f"train.{model}.lr").value == r.learning_rate
+        assert at.selectbox(key=f"train.{model}.balance").value == "none"
+    assert any("Training on **CPU" in c.value for c in at.caption)
+    assert any("227x227 RGB, right hands mirrored" in c.value for c in at.caption)
+
+
+def test_quick_demo_and_recipe_widgets(sample_root):
+    at = _page(sample_root)
+    at.session_state["prep_choices"] = {"crop": True, "balance": "class_weight"}
+    at.run()
+    assert at.selectbox(key="train.mnist.balance").value == "class_weight"  # from Preprocessing
+    _quick(at, 200)
+    assert [at.number_input(key=f"train.{m}.epochs").value for m in list_models()] == [2, 2, 2]
+    _set(at, "mnist", epochs=3, batch=64, lr=0.1, balance="oversample", seed=5)
+    assert at.number_input(key="train.mnist.epochs").value == 3
+    assert at.selectbox(key="train.mnist.balance").value == "oversample"
+    assert any("centre-cropped" in c.value and "at most 200" in c.value for c in at.caption)
+    assert all(b.label == "Train" for b in at.button if b.key.endswith(".go"))
+
+
+def test_stored_configuration_loads(sample_root, tiny_run):
+    at = _page(sample_root)
+    _quick(at, TINY.limit)
+    _set(at, "cnn_basic", epochs=TINY.epochs, batch=TINY.batch_size)
+    assert _button(at).label == "Load stored run"
+    _button(at).click().run()
+    _ok(at)
+    shown = _metrics(at)
+    assert shown["Test accuracy"] == f"{tiny_run[0]['metrics']['test']['accuracy']:.1%}"
+    assert {"Balanced accuracy", "Macro-F1", "Train accuracy", "Device"} <= set(shown)
+    assert any("Loaded from the cache" in c.value for c in at.caption)
+
+
+def test_train_in_the_background_then_cancel(sample_root, sample_ds):
+    at = _page(sample_root)
+    _quick(at, 48)
+    _set(at, "cnn_basic", epochs=1, seed=21)
+    assert _button(at).label == "Train"
+    _button(at).click().run()
+    _ok(at)
+    assert _button(at).disabled  # its job is queued or running
+    cancel = [b for b in at.button if b.label == "Cancel"]
+    assert cancel, "a running job offers Cancel"
+    deadline = time.monotonic() + 120
+    while "Test accuracy" not in _metrics(at):  # each run redraws the job's state
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.5)
+        at.run()
+        _ok(at)
+    assert any("Trained and stored" in c.value for c in at.caption)
+    config = TrainConfig(model="cnn_basic", epochs=1, batch_size=128, limit=48, seed=21)
+    assert run_path(sample_ds.identity, config).exists()
+    assert _button(at).label == "Load stored run" and not _button(at).disabled
+
+    # A long run of mnist (40 epochs of 3 batches), cancelled from the page.
+    _set(at, "mnist", epochs=40, batch=16, seed=22)
+    _button(at, "mnist").click().run()
+    _ok(at)
+    (cancel,) = [b for b in at.button if b.label == "Cancel"]
+    cancel.click().run()
+    deadline = time.monotonic() + 60
+    while not at.warning or "Cancelled" not in at.warning[-1].value:
+        assert time.monotonic() < deadline, "cancel did not end the job"
+        time.sleep(0.2)
+        at.run()
+        _ok(at)
+    mnist = TrainConfig(model="mnist", epochs=40, batch_size=16, limit=48, seed=22)
+    assert not run_path(sample_ds.identity, mnist).exists()
+    assert _button(at, "mnist").label == "Train"
+
+
+def test_baselines_are_what_always_answering_the_majority_scores():
+    y = np.array([0, 0, 0, 1, 2, 2, 5])
+    always_free = np.zeros((len(y), 24))
+    always_free[:, 0] = 1.0
+    test = evaluate_predictions(y, always_free, CLASSES["obj"], majority_class=0)
+    figures = app_state.result_metrics({"metrics": {"test": test, "train_accuracy": 0.9}})
+    for m in figures[:3]:  # test accuracy, balanced accuracy, macro-F1
+        assert m["baseline"] == pytest.approx(m["value"]), m["label"]
+    assert figures[3] == {"label": "Train accuracy", "value": 0.9, "test": 3 / 7}

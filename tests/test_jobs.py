@@ -1,0 +1,91 @@
+"""The app's background training queue, without Streamlit: real (tiny) trainings."""
+
+import dataclasses
+import time
+
+import pytest
+
+from handclf_core.jobs import TrainingJobs
+from handclf_core.runs import TrainConfig, run_path
+from tests.conftest import TINY
+
+
+def _tiny(seed: int, **changes) -> TrainConfig:
+    config = TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=32, seed=seed)
+    return dataclasses.replace(config, **changes)
+
+
+@pytest.fixture(scope="module")
+def jobs():
+    """One queue for the module: its training process imports TensorFlow once."""
+    manager = TrainingJobs()
+    yield manager
+    manager.close()
+
+
+def _until(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_same_config_twice_is_one_job_trained_once(jobs, sample_ds):
+    first = jobs.submit(sample_ds, _tiny(11))
+    second = jobs.submit(sample_ds, _tiny(11))
+    assert second is first and [j for j in jobs.jobs() if j.key == first.key] == [first]
+    assert jobs.get(first.key) is first
+    import keras
+
+    deadline = time.monotonic() + 120
+    while not first.wait(0.05):  # Streamlit does this after every script run: harmless here
+        keras.backend.clear_session(free_memory=False)
+        assert time.monotonic() < deadline, "timed out"
+    state = first.snapshot()
+    assert state.status == "done" and not state.cached and state.error is None
+    assert state.key == run_path(sample_ds.identity, _tiny(11)).name
+    assert state.result["path"] == str(run_path(sample_ds.identity, _tiny(11)))
+    assert [e["epoch"] for e in state.epochs] == [1] and "val_accuracy" in state.epochs[0]
+    assert state.batch["batches"] == 1 and state.started <= state.finished
+
+    again = jobs.submit(sample_ds, _tiny(11))  # now stored: loaded, not trained again
+    assert again.status == "done" and again.cached
+    assert again.result["metrics"] == state.result["metrics"]
+
+
+def test_stored_config_finishes_at_once(jobs, sample_ds, tiny_run):
+    job = jobs.submit(sample_ds, TINY)
+    assert job.status == "done" and job.cached and job.wait(0)
+    assert job.result["path"] == tiny_run[0]["path"]
+
+
+def test_cancel_running_and_queued_jobs(jobs, sample_ds):
+    long = _tiny(12, epochs=5, batch_size=8, limit=64)  # 40 batches: time to cancel
+    running = jobs.submit(sample_ds, long)
+    queued = jobs.submit(sample_ds, _tiny(13))
+    _until(lambda: running.snapshot().batch is not None)
+    assert queued.status == "queued"
+    queued.cancel()
+    assert queued.status == "cancelled" and queued.wait(0)  # at once, never started
+    running.snapshot().cancel()  # a snapshot cancels the job it copies
+    assert running.wait(60)
+    assert running.status == "cancelled" and running.result is None
+    assert len(running.epochs) < 5
+    assert not run_path(sample_ds.identity, long).exists()
+    assert not run_path(sample_ds.identity, _tiny(13)).exists()
+
+    again = jobs.submit(sample_ds, long)  # a cancelled job can be asked for again
+    assert again is not running and again.status in ("queued", "running")
+    again.cancel()
+    assert again.wait(60) and again.status == "cancelled"
+
+
+def test_failures_are_reported_and_the_worker_goes_on(jobs, sample_ds):
+    invalid = jobs.submit(sample_ds, _tiny(14, epochs=0))  # fails its checks: at once
+    assert invalid.status == "failed" and "epochs must be at least 1" in invalid.error
+    bad = jobs.submit(sample_ds, _tiny(15, validation="nowhere/9"))  # fails in training
+    good = jobs.submit(sample_ds, _tiny(16))
+    assert bad.wait(120) and good.wait(120)
+    assert bad.status == "failed" and "not in the training split" in bad.error
+    assert good.status == "done"
+    assert not run_path(sample_ds.identity, _tiny(15, validation="nowhere/9")).exists()
