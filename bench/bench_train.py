@@ -49,7 +49,11 @@ def _fit(name, images, labels, idx, batch, epochs, source) -> float:
     keras.utils.set_random_seed(0)
     recipe = get_recipe(name)
     model = create_model(name, input_size=images.shape[1], channels=images.shape[-1])
-    model.compile(make_optimizer(recipe), "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(
+        optimizer=make_optimizer(recipe),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     timer = _EpochTimer()
     if source == "memory":
         x, y = np.array(images[np.sort(idx)]), labels[np.sort(idx)]  # (N, s, s, C) uint8
