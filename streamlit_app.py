@@ -38,7 +38,7 @@ def home() -> None:
 |---|---|---|
 | `cnn_basic` | 32x32 RGB | the Keras CIFAR-10 example: two conv layers, a dense layer |
 | `mnist` | 28x28 grayscale | the Keras MNIST example: two conv layers, no colour |
-| `alexnet` | 227x227 RGB, right hands mirrored | AlexNet: five conv layers, two big dense |
+| `alexnet` | 227x227 RGB, right hands mirrored | AlexNet: five convs, two 4096-wide dense layers |
 
 ## The lesson, page by page
 
