@@ -11,12 +11,31 @@ import os
 
 import streamlit as st
 
+from handclf_core import i18n
 from handclf_core.config import CLASSES, TASKS
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 
 # The sidebar widgets' keys: the choices every page reads.
-DATA_KEY, TASK_KEY = "data_spec", "task"
-TASK_LABELS = {"obj": "object held (24 classes)", "ges": "gesture (13)", "FA": "free / active (2)"}
+DATA_KEY, TASK_KEY, LANG_KEY = "data_spec", "task", "lang"
+TASK_LABELS = {"obj": N_("task.obj"), "ges": N_("task.ges"), "FA": N_("task.FA")}
+
+
+def lang() -> str:
+    """The language chosen in the sidebar ("en" or "zh_TW"); at first the browser's."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = i18n.language_from_locale(st.context.locale)
+    return st.session_state[LANG_KEY]
+
+
+def t(key: str, **values) -> str:
+    """The text of catalogue `key` in the chosen language, `values` filled in."""
+    return i18n.translate(lang(), key, **values)
+
+
+def class_name(task: str, name: str) -> str:
+    """A class as the chosen language names it, the dataset's id name kept beside it."""
+    return i18n.class_name(lang(), task, name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -39,16 +58,24 @@ def sidebar() -> None:
     widgets of the entrypoint keep their state as the user moves between pages."""
     st.session_state.setdefault(DATA_KEY, os.environ.get("HANDCAM_DATA", ""))
     st.session_state.setdefault(TASK_KEY, "obj")
+    lang()
     with st.sidebar:
-        st.text_input(
-            "Dataset folder (or frames.zip,labels.zip)",
-            key=DATA_KEY,
-            placeholder="empty: the built-in sample",
-            help="A folder on the server holding frames/ and labels/ (or frames.zip and "
-            "labels.zip). Leave empty for the built-in sample: synthetic pictures over the "
-            "real HandCam labels.",
+        # Labelled in both languages: whoever cannot read the current one finds the switch.
+        st.selectbox(
+            "Language · 語言", list(i18n.LANGUAGES), key=LANG_KEY, format_func=i18n.LANGUAGES.get
         )
-        st.selectbox("Task", TASKS, key=TASK_KEY, format_func=lambda t: f"{t}: {TASK_LABELS[t]}")
+        st.text_input(
+            t("sidebar.data"),
+            key=DATA_KEY,
+            placeholder=t("sidebar.data_placeholder"),
+            help=t("sidebar.data_help"),
+        )
+        st.selectbox(
+            t("sidebar.task"),
+            TASKS,
+            key=TASK_KEY,
+            format_func=lambda task: f"{task}: {t(TASK_LABELS[task])}",
+        )
 
 
 def choices() -> tuple[str, str]:
@@ -67,26 +94,20 @@ def current_dataset():
             from handclf_core.sample import default_sample_dir
 
             if not default_sample_dir().exists():
-                progress = bar.progress(0.0, text="Generating the built-in sample (once)…")
+                progress = bar.progress(0.0, text=t("data.generating_sample"))
 
                 from handclf_core.sample import ensure_sample
 
-                ensure_sample(progress=lambda d, t: progress.progress(d / t, text=f"{d}/{t}"))
+                ensure_sample(progress=lambda d, n: progress.progress(d / n, text=f"{d}/{n}"))
         ds = _dataset(spec)
     except HandCamError as e:
-        st.error(f"The dataset could not be read. {e}")
-        st.info(
-            "Fix the path in the sidebar (a folder holding frames/ and labels/, or the two "
-            "zips), or empty it to use the built-in sample."
-        )
+        st.error(t("data.unreadable", error=e))
+        st.info(t("data.unreadable_next"))
         st.stop()
     finally:
         bar.empty()
     if ds.is_sample:
-        st.caption(
-            "Built-in sample: synthetic pictures over the real HandCam label sequences — "
-            "its figures are not HandCam results."
-        )
+        st.caption(t("data.sample_caption"))
     return ds
 
 
@@ -105,12 +126,8 @@ def require_runs(ds, task: str) -> list[dict]:
 
     runs = list_runs(ds.identity, task)
     if not runs:
-        st.info(
-            f"No model has been trained on this dataset for the task `{task}` yet. Train "
-            "one on the Train page (a few epochs on a `limit` of frames take seconds), "
-            "then come back."
-        )
-        st.page_link("pages/3_Train.py", label="Go to the Train page", icon="🏋️")
+        st.info(t("runs.none", task=task))
+        st.page_link("pages/3_Train.py", label=t("runs.go_train"), icon="🏋️")
         st.stop()
     return runs
 
@@ -260,17 +277,21 @@ def build_store_with_progress(ds, prep) -> bool:
     False, with the error shown, when a frame cannot be decoded (nothing is left behind)."""
     from handclf_core.store import build_store
 
-    bar = st.progress(0.0, text="Decoding every hand frame once…")
+    bar = st.progress(0.0, text=t("store.decoding_start"))
     try:
         store, _ = build_store(
-            ds, progress=lambda d, t: bar.progress(d / t, text=f"Decoding frames: {d:,} of {t:,}")
+            ds,
+            progress=lambda d, n: bar.progress(d / n, text=t("store.decoding", done=d, total=n)),
         )
         store.variant(
-            prep, progress=lambda d, t: bar.progress(d / t, text=f"Deriving {prep.key}: {d:,}")
+            prep,
+            progress=lambda d, n: bar.progress(
+                d / n, text=t("store.deriving", variant=prep.key, done=d)
+            ),
         )
         return True
     except HandCamError as e:
-        st.error(f"The frame store could not be built. {e}")
+        st.error(t("store.failed", error=e))
         return False
     finally:
         bar.empty()
@@ -291,8 +312,14 @@ def training_jobs():
     return TrainingJobs()
 
 
-@st.cache_resource(show_spinner="Starting TensorFlow…")
 def training_device() -> dict:
+    """{"device", "backend", "gpus", "mixed_precision"}: what Keras trains on, found once."""
+    with st.spinner(t("train.starting_tensorflow")):
+        return _training_device()
+
+
+@st.cache_resource(show_spinner=False)
+def _training_device() -> dict:
     """{"device", "backend", "gpus", "mixed_precision"}: what Keras trains on, found once
     (on a GPU it also turns on memory growth, which must happen before TensorFlow uses it)."""
     from handclf_core.train import configure_device
@@ -344,10 +371,10 @@ def result_metrics(run: dict) -> list[dict]:
     base_balanced = 1 / len(in_test) if hit else 0.0
     base_f1 = 2 * p / (1 + p) / len(in_test) if hit else 0.0
     return [
-        {"label": "Test accuracy", "value": test["accuracy"], "baseline": p},
-        {"label": "Balanced accuracy", "value": test["balanced_accuracy"],
+        {"label": t("metric.test_accuracy"), "value": test["accuracy"], "baseline": p},
+        {"label": t("metric.balanced_accuracy"), "value": test["balanced_accuracy"],
          "baseline": base_balanced},
-        {"label": "Macro-F1", "value": test["macro_f1"], "baseline": base_f1},
-        {"label": "Train accuracy", "value": run["metrics"]["train_accuracy"],
+        {"label": t("metric.macro_f1"), "value": test["macro_f1"], "baseline": base_f1},
+        {"label": t("metric.train_accuracy"), "value": run["metrics"]["train_accuracy"],
          "test": test["accuracy"]},
     ]  # fmt: skip

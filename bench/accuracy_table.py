@@ -35,6 +35,17 @@ ROWS = [
 ]
 
 
+def _epoch_line(event: dict) -> None:
+    """One line per epoch, so a long run shows that it is learning."""
+    if event["event"] == "epoch":
+        print(
+            f"  epoch {event['epoch']}/{event['epochs']}: loss {event.get('loss', 0):.3f} "
+            f"accuracy {event.get('accuracy', 0):.1%} val_accuracy "
+            f"{event.get('val_accuracy', 0):.1%} ({event['images_per_second']:.1f} img/s)",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="dataset (default: $HANDCAM_DATA, else the sample)")
@@ -48,7 +59,7 @@ def main() -> None:
         if args.only and model not in args.only.split(","):
             continue
         start = time.perf_counter()
-        run, cached = train(ds, config)
+        run, cached = train(ds, config, progress=_epoch_line)
         test, m = run["metrics"]["test"], run["metrics"]
         line = (
             f"| {model} | {toggle} | {test['accuracy']:.1%} | {test['balanced_accuracy']:.1%} "

@@ -109,6 +109,7 @@ def _train_config(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
+        momentum=args.momentum,
         balance=args.balance,
         flip_right=False if args.no_flip else None,
         crop=args.crop,
@@ -265,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--epochs", type=int, help="default: the model's recipe")
         p.add_argument("--batch-size", type=int, help="default: the model's recipe")
         p.add_argument("--lr", type=float, help="learning rate; default: the recipe's")
+        p.add_argument(
+            "--momentum", type=float, help="SGD momentum (alexnet); default: the recipe's 0.9"
+        )
         p.add_argument("--balance", choices=BALANCE, default="none", help="class balancing")
         p.add_argument("--no-flip", action="store_true", help="do not mirror right hands")
         p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")

@@ -35,6 +35,7 @@ class TrainConfig:
     epochs: int | None = None  # passes over the training frames
     batch_size: int | None = None  # frames per gradient step
     learning_rate: float | None = None  # of the recipe's optimizer (Adam, Adadelta, SGD)
+    momentum: float | None = None  # SGD's momentum (alexnet: 0.9; 0 is the plain SGD)
     size: int | None = None  # input side in pixels (32, 28, 227 in the recipes)
     gray: bool | None = None  # one grayscale channel (the mnist recipe) instead of RGB
     flip_right: bool | None = None  # mirror right-hand frames (the alexnet recipe)
@@ -66,11 +67,19 @@ class TrainConfig:
         if self.learning_rate is not None and not self.learning_rate > 0:
             raise HandCamError(f"learning rate must be positive, found {self.learning_rate}")
         r = get_recipe(self.model)
+        if self.momentum is not None:
+            if not 0 <= self.momentum < 1:
+                raise HandCamError(f"momentum must be in [0, 1), found {self.momentum}")
+            if self.momentum and r.optimizer != "sgd":
+                raise HandCamError(
+                    f"momentum applies to SGD only; {self.model} trains with {r.optimizer}"
+                )
         return dataclasses.replace(
             self,
             epochs=self.epochs or r.epochs,
             batch_size=self.batch_size or r.batch_size,
             learning_rate=self.learning_rate or r.learning_rate,
+            momentum=r.momentum if self.momentum is None else self.momentum,
             size=self.size or r.input_size,
             gray=(r.channels == 1) if self.gray is None else self.gray,
             flip_right=r.flip_right if self.flip_right is None else self.flip_right,

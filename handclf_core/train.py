@@ -288,7 +288,7 @@ def _train(
     with _strategy(device).scope():
         model = create_model(c.model, task=c.task, input_size=c.size, channels=images.shape[-1])
         model.compile(
-            optimizer=make_optimizer(get_recipe(c.model), c.learning_rate),
+            optimizer=make_optimizer(get_recipe(c.model), c.learning_rate, c.momentum),
             loss="sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )

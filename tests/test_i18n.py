@@ -1,0 +1,218 @@
+"""English and Traditional Chinese: the catalogues match the code, and every page in zh-TW
+shows no English lesson text (the dataset's id names, model names and units excepted)."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_file
+from streamlit.testing.v1 import AppTest
+
+from handclf_core import i18n
+from handclf_core.config import CAMERAS, CLASSES, SCENES
+from handclf_core.models import list_models
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "streamlit_app.py")
+UI_FILES = [
+    ROOT / "streamlit_app.py",
+    ROOT / "app_state.py",
+    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "handclf_core").glob("*.py")),
+]
+KEYWORDS = {"t": None, "N_": None}  # t("key", **values) and N_("key"): the key comes first
+FIELDS = re.compile(r"\{([A-Za-z_]+)[^{}]*\}")
+
+
+def _used_keys() -> dict[str, str]:
+    """{key: "file:line"} of every catalogue key in the code, extracted by Babel."""
+    used = {}
+    for path in UI_FILES:
+        for line, key, _, _ in extract_from_file("python", path, keywords=KEYWORDS):
+            used.setdefault(key, f"{path.relative_to(ROOT)}:{line}")
+    for key in i18n.class_keys():
+        used.setdefault(key, "handclf_core/config.py CLASSES")
+    return used
+
+
+def test_every_key_is_a_literal_string():
+    """A computed key (t(f"...")) would escape the extraction the coverage tests rely on.
+    N_ takes literals only; t takes a literal, or a variable holding an N_-marked key."""
+    bad = []
+    for path in UI_FILES:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in KEYWORDS:
+                continue
+            first = node.args[0] if node.args else None
+            literal = isinstance(first, ast.Constant) and isinstance(first.value, str)
+            variable = isinstance(first, ast.Name | ast.Subscript | ast.Attribute)
+            if not (literal or (name == "t" and variable)):
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not bad, f"catalogue keys must be literal strings: {bad}"
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_every_key_used_has_a_translation(lang):
+    catalogue = i18n.read_catalogue(lang)
+    missing = {k: where for k, where in _used_keys().items() if not catalogue.get(k)}
+    assert not missing, f"keys without a {lang} translation: {missing}"
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_no_catalogue_key_is_unused(lang):
+    unused = set(i18n.read_catalogue(lang)) - set(_used_keys())
+    assert not unused, f"{lang} catalogue keys nothing uses: {sorted(unused)}"
+
+
+def test_translations_keep_the_fields_and_markdown_blocks():
+    en, zh = i18n.read_catalogue("en"), i18n.read_catalogue("zh_TW")
+    for key, text in en.items():
+        assert set(FIELDS.findall(text)) == set(FIELDS.findall(zh[key])), key
+        assert text.count("## ") == zh[key].count("## "), key  # same sections
+
+
+def test_translate_fills_values_and_falls_back_to_english(monkeypatch):
+    assert i18n.translate("zh_TW", "store.decoding", done=1234, total=5000) == (
+        "解碼影格：1,234 / 5,000"
+    )
+    assert i18n.translate("en", "store.decoding", done=1, total=2) == "Decoding frames: 1 of 2"
+    assert i18n.translate("en", "no.such.key") == "no.such.key"
+    with pytest.raises(ValueError, match="unknown language"):
+        i18n.translations("fr")
+
+
+def test_class_names_keep_the_id_name():
+    assert i18n.class_name("en", "obj", "cookie") == "cookie"
+    assert i18n.class_name("zh_TW", "obj", "cookie") == "餅乾 cookie"
+    assert i18n.class_name("zh_TW", "ges", "tripod") == "三指抓握 tripod"
+
+
+@pytest.mark.parametrize(
+    "locale, lang",
+    [
+        ("zh-TW", "zh_TW"),
+        ("zh-Hant-HK", "zh_TW"),
+        ("zh_TW", "zh_TW"),
+        ("zh-CN", "en"),
+        ("en-US", "en"),
+        ("de", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
+)
+def test_language_from_browser_locale(locale, lang):
+    assert i18n.language_from_locale(locale) == lang
+
+
+# --- Every page in zh-TW ---
+
+# Latin-letter words a zh-TW page may show: the dataset's and models' id names, file and
+# library names, units, and the bilingual language switch. Anything else is English left.
+ALLOWED = {
+    *(w for names in CLASSES.values() for n in names for w in re.split(r"[-\s]", n)),
+    *CLASSES,
+    *SCENES,
+    *CAMERAS,
+    *(w for m in list_models() for w in m.split("_")),
+    *"""HandCam AlexNet MNIST CIFAR Keras TensorFlow JAX Streamlit ECCV Chan RGB PNG JPEG
+    CPU GPU NVIDIA AMD EPYC Adam Adadelta SGD ReLU softmax epoch epochs img zip frames labels
+    Lhand Rhand head Language English cnn conv dense uint float json keras npy cache runs
+    sklearn scikit learn F1 AP PR Vega Altair""".split(),
+}
+WORD = re.compile(r"[A-Za-z][A-Za-z']+")
+SKIP_FIELDS = {"id", "form_id", "key", "icon", "spec", "data", "datasets", "url_path", "type"}
+
+
+def _proto_strings(message, out: list[str]) -> None:
+    for field, value in message.ListFields():
+        if field.name in SKIP_FIELDS:
+            continue
+        repeated = not isinstance(value, str | bytes) and hasattr(value, "__len__")
+        values = value if repeated and not hasattr(value, "ListFields") else [value]
+        for v in values:
+            if isinstance(v, str):
+                out.append(v)
+            elif hasattr(v, "ListFields"):
+                _proto_strings(v, out)
+
+
+def _chart_titles(spec, out: list[str]) -> None:
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k == "title" and isinstance(v, str | list):
+                out.extend([v] if isinstance(v, str) else [x for x in v if isinstance(x, str)])
+            else:
+                _chart_titles(v, out)
+    elif isinstance(spec, list):
+        for v in spec:
+            _chart_titles(v, out)
+
+
+def page_texts(at: AppTest) -> list[str]:
+    """Every string the page shows: element and widget texts, and chart titles."""
+    out: list[str] = []
+
+    def walk(node):
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "ListFields"):
+            _proto_strings(proto, out)
+            if getattr(node, "type", "") == "vega_lite_chart":
+                _chart_titles(json.loads(proto.spec), out)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return out
+
+
+def english_left(texts: list[str]) -> list[str]:
+    """Texts with a Latin word outside ALLOWED (code spans, paths and ids ignored)."""
+    left = []
+    for text in texts:
+        bare = re.sub(r"`[^`]*`", " ", text)  # code: ids, commands
+        bare = re.sub(r"\S*[/_.\\]\S*", " ", bare)  # paths, file names, snake_case ids
+        words = [w for w in WORD.findall(bare) if w not in ALLOWED and w.lower() not in ALLOWED]
+        if words:
+            left.append(f"{words} in {text[:120]!r}")
+    return left
+
+
+def zh_page(sample_root, page: str | None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.session_state["lang"] = "zh_TW"
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_home_in_zh_tw_has_no_english(sample_root):
+    at = zh_page(sample_root, None)
+    assert at.title[0].value == "HandCam 課堂：手裡拿著什麼？"
+    assert not english_left(page_texts(at)), english_left(page_texts(at))
+
+
+def test_the_checker_finds_english():
+    assert english_left(["訓練影格", "`free` 空手", "cache/runs/x_y", "餅乾 cookie"]) == []
+    assert english_left(["Training frames: 3"]) == ["['Training'] in 'Training frames: 3'"]
+
+
+def test_switching_language_keeps_the_sidebar_choices(sample_root):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.run()
+    at.selectbox(key="task").set_value("ges").run()
+    assert at.title[0].value.startswith("HandCam classroom")
+    at.selectbox(key="lang").set_value("zh_TW").run()
+    assert not at.exception
+    assert at.title[0].value.startswith("HandCam 課堂")
+    assert at.selectbox(key="task").value == "ges"
+    assert at.text_input(key="data_spec").value == str(sample_root)
+    assert at.sidebar.text_input[0].label.startswith("資料集")
