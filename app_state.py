@@ -33,6 +33,13 @@ def t(key: str, **values) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def translator():
+    """`t` bound to the language chosen now: for format_func callbacks, which Streamlit (and
+    AppTest) may call outside the script run, where the session's choice is out of reach.
+    Pages start with `t = app_state.translator()`."""
+    return i18n.translator(lang())
+
+
 def class_name(task: str, name: str) -> str:
     """A class as the chosen language names it, the dataset's id name kept beside it."""
     return i18n.class_name(lang(), task, name)
@@ -58,7 +65,7 @@ def sidebar() -> None:
     widgets of the entrypoint keep their state as the user moves between pages."""
     st.session_state.setdefault(DATA_KEY, os.environ.get("HANDCAM_DATA", ""))
     st.session_state.setdefault(TASK_KEY, "obj")
-    lang()
+    t = translator()
     with st.sidebar:
         # Labelled in both languages: whoever cannot read the current one finds the switch.
         st.selectbox(

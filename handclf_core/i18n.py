@@ -18,7 +18,7 @@ from __future__ import annotations
 import gettext
 import io
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .config import CLASSES
@@ -54,7 +54,7 @@ def read_catalogue(lang: str) -> dict[str, str]:
     return merged
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str) -> gettext.NullTranslations:
     """The gettext catalogue of `lang`, compiled in memory from its `.po` files; English
     answers for any key zh-TW lacks, and the key itself answers when English lacks it too."""

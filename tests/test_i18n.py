@@ -216,3 +216,21 @@ def test_switching_language_keeps_the_sidebar_choices(sample_root):
     assert at.selectbox(key="task").value == "ges"
     assert at.text_input(key="data_spec").value == str(sample_root)
     assert at.sidebar.text_input[0].label.startswith("資料集")
+
+
+PAGES = [
+    "pages/1_Dataset.py",
+    "pages/2_Preprocessing.py",
+    "pages/3_Train.py",
+    "pages/4_Compare.py",
+    "pages/5_Predict.py",
+]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[Path(p).stem for p in PAGES])
+def test_page_in_zh_tw_has_no_english(sample_root, tiny_run, flip_run, page):
+    """Each page as it first opens, with stored runs for Compare and Predict to show."""
+    at = zh_page(sample_root, page)
+    texts = page_texts(at)
+    assert len(texts) > 10, texts
+    assert not english_left(texts), english_left(texts)
