@@ -48,10 +48,12 @@ def _evenly(indices: np.ndarray, limit: int | None) -> np.ndarray:
 
 
 class FrameBatches(keras.utils.PyDataset):
-    """Batches (x uint8 (B, s, s, C), y int (B,), sample weight (B,)) read from the store.
+    """Batches (x uint8 (B, s, s, C), y int (B,)[, sample weight (B,)]) read from the store.
 
     Shuffling and oversampling draw a new order every epoch from (seed, epoch), so a run is
-    reproducible; worker threads prefetch batches while the model computes.
+    reproducible. Batches are prefetched while the model computes: on TensorFlow by tf.data's
+    own prefetch thread (workers=1: no thread pool restarted each epoch, nothing competing
+    with TensorFlow for a small CPU), on other backends by two Keras worker threads.
     """
 
     def __init__(
@@ -65,8 +67,10 @@ class FrameBatches(keras.utils.PyDataset):
         seed=0,
         weights=None,
         oversample=False,
-        workers=2,
+        workers=None,
     ):
+        if workers is None:
+            workers = 1 if keras.backend.backend() == "tensorflow" else 2
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
         self.images, self.labels, self.indices = images, labels, np.asarray(indices)
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
@@ -91,8 +95,9 @@ class FrameBatches(keras.utils.PyDataset):
         # Sorted rows read the memory map in file order; a batch's content is unchanged.
         rows = np.sort(self._order[i * self.batch_size : (i + 1) * self.batch_size])
         y = self.labels[rows]
-        w = np.ones(len(rows), np.float32) if self.weights is None else self.weights[y]
-        return self.images[rows], y, w
+        if self.weights is None:
+            return self.images[rows], y
+        return self.images[rows], y, self.weights[y]
 
     def on_epoch_end(self):
         self.epoch += 1

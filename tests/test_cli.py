@@ -77,3 +77,14 @@ def test_default_sample_is_made_once(tmp_path):
     code, out, err = _cli(*args, cache=tmp_path / "cache")
     assert code == 0, err  # scripts/app runs it on every start
     assert json.loads(out) == {**first, "cached": True} and first["cached"] is False
+
+
+def test_train_momentum_option_reaches_the_config(sample_root, capsys):
+    """In process (no TensorFlow start-up): a momentum for an Adam model is one clear line."""
+    from handclf_core.cli import _train_config, build_parser, main
+
+    args = build_parser().parse_args(["train", "--model", "alexnet", "--momentum", "0"])
+    assert _train_config(args).resolved().momentum == 0.0
+    code = main(["train", "--data", str(sample_root), "--model", "cnn_basic", "--momentum", "0.9"])
+    assert code == 2
+    assert "momentum applies to SGD only" in capsys.readouterr().err

@@ -115,6 +115,10 @@ def test_make_optimizer_uses_recipe_and_override():
     opt = models.make_optimizer(models.get_recipe("alexnet"), 0.001)
     assert isinstance(opt, keras.optimizers.SGD)
     assert float(opt.learning_rate) == pytest.approx(0.001)
+    assert opt.momentum == pytest.approx(0.9)  # the recipe's
+    assert models.make_optimizer("alexnet", momentum=0.0).momentum == 0.0  # the assignment's
+    with pytest.raises(HandCamError, match="SGD only"):
+        models.make_optimizer("cnn_basic", momentum=0.9)
     bad = dataclasses.replace(models.get_recipe("mnist"), optimizer="rmsprop")
     with pytest.raises(HandCamError, match="rmsprop"):
         models.make_optimizer(bad)

@@ -151,6 +151,7 @@ def test_batches_shuffle_per_epoch_and_oversample():
     weights = np.array([0.5, 4.0], np.float32)
     x, y, w = FrameBatches(images, labels, np.arange(100), 10, weights=weights)[9]
     assert x.shape == (10, 1, 1, 1) and (w == 4.0).all() and (y == 1).all()
+    assert len(FrameBatches(images, labels, np.arange(100), 10)[0]) == 2  # no weights: none sent
 
 
 @pytest.mark.parametrize("balance", ["class_weight", "oversample"])
@@ -167,9 +168,20 @@ def test_bad_configurations():
         (TrainConfig(balance="smote"), "unknown balancing"),
         (TrainConfig(epochs=0), "epochs must be at least 1"),
         (TrainConfig(validation="lab"), "expected 'scene/recording'"),
+        (TrainConfig(model="alexnet", momentum=1.0), "momentum must be in"),
+        (TrainConfig(model="cnn_basic", momentum=0.9), "applies to SGD only"),
     ]:
         with pytest.raises(HandCamError, match=message):
             config.resolved().validation_recording()
+
+
+def test_momentum_comes_from_the_recipe_and_names_the_run(sample_ds):
+    alexnet = TrainConfig(model="alexnet")
+    assert alexnet.resolved().momentum == 0.9  # the AlexNet paper's; plain SGD barely moves
+    assert TrainConfig(model="cnn_basic").resolved().momentum == 0.0  # Adam: none
+    plain = TrainConfig(model="alexnet", momentum=0.0)
+    assert plain.resolved().momentum == 0.0
+    assert run_path(sample_ds.identity, plain) != run_path(sample_ds.identity, alexnet)
 
 
 def test_list_runs(sample_ds, tiny_run):
