@@ -190,14 +190,15 @@ def recordings(_ds, identity: str) -> list[str]:
 
 
 @st.cache_data(show_spinner=False)
-def label_segments(_ds, identity: str, task: str, recording: str):
-    """Runs of equal `task` labels of both hands in one "split/scene/N" recording."""
+def label_segments(_ds, identity: str, task: str, recording: str, lang: str = "en"):
+    """Runs of equal `task` labels of both hands in one "split/scene/N" recording, the hands
+    and classes named in `lang`."""
     from handclf_core.charts import label_segments as segments
 
     split, scene, number = recording.split("/")
     hands = _ds.hand_frames()
     rows = hands[(hands.split == split) & (hands.scene == scene) & (hands.recording == int(number))]
-    return segments(rows, task, list(CLASSES[task]))
+    return segments(rows, task, list(CLASSES[task]), lang=lang)
 
 
 @st.cache_data(show_spinner=False)
@@ -349,19 +350,23 @@ def model_job(ds, config):
 
 
 def curves(history):
-    """Loss and accuracy per epoch in long form (epoch, metric, split, value) for a chart,
-    from a run's "history" ({"loss": [...], "val_loss": [...], ...}) or a job's epoch events."""
+    """Loss and accuracy per epoch in long form (epoch, metric, split, label, value) for a
+    chart, from a run's "history" ({"loss": [...], "val_loss": [...], ...}) or a job's epoch
+    events; "label" is the split ("train", "validation") in the chosen language."""
     import pandas as pd
 
     if isinstance(history, list):  # epoch events, one dict per epoch
         history = {k: [e[k] for e in history] for k in history[0]} if history else {}
+    labels = {"train": t("train.split_train"), "validation": t("train.split_validation")}
     rows = [
         {"epoch": i + 1, "metric": name.removeprefix("val_"), "value": value,
          "split": "validation" if name.startswith("val_") else "train"}
         for name in ("loss", "accuracy", "val_loss", "val_accuracy")
         for i, value in enumerate(history.get(name, []))
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["epoch", "metric", "split", "value"])
+    for row in rows:
+        row["label"] = labels[row["split"]]
+    return pd.DataFrame(rows, columns=["epoch", "metric", "split", "label", "value"])
 
 
 def result_metrics(run: dict) -> list[dict]:

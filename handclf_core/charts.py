@@ -3,6 +3,11 @@
 No Streamlit here: the pages draw what these functions return, and tests check their
 encodings. Classes are always labelled "id · name" (e.g. "20 · cookie"), in id order, so a
 chart reads against the label files and the confusion matrices of the Compare page.
+
+Every function takes `lang` ("en" or "zh_TW", see `i18n`): titles come from the catalogue,
+and the labels a chart shows (splits, hands, class names) are translated in the data it
+draws, in the columns the encodings name ("split", "hand", "camera", "class"); the raw ids
+stay beside them ("split_id", "hand_id", "camera_id", "class_id").
 """
 
 from __future__ import annotations
@@ -11,16 +16,45 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from .config import HAND_CAMERAS, SCENES, SPLITS
+from .i18n import N_
 
-SPLIT_SCALE = alt.Scale(domain=list(SPLITS), range=["#4c78a8", "#f58518"])
-HAND_SCALE = alt.Scale(domain=list(HAND_CAMERAS), range=["#54a24b", "#b279a2"])
+SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
+HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand
 AXIS = alt.Axis(labelLimit=240)  # class names in full: "11 · remote-control-AC"
+SPLIT_NAMES = {"train": N_("charts.split.train"), "test": N_("charts.split.test")}
+HAND_NAMES = {
+    "Lhand": N_("charts.hand.Lhand"),
+    "Rhand": N_("charts.hand.Rhand"),
+    "both": N_("charts.hand.both"),
+}
 
 
-def class_label(class_id: int, name: str) -> str:
-    """How a class is shown everywhere: "20 · cookie"."""
+def class_label(class_id: int, name: str, *, task: str | None = None, lang: str = "en") -> str:
+    """How a class is shown everywhere: "20 · cookie"; with `task`, the name as a reader of
+    `lang` knows it ("20 · 餅乾 cookie" in zh-TW, see `i18n.class_name`)."""
+    if task is not None:
+        name = i18n.class_name(lang, task, name)
     return f"{class_id} · {name}"
+
+
+def split_name(split: str, lang: str = "en") -> str:
+    """A split as shown: "train" / "test" in English, "訓練集" / "測試集" in zh-TW."""
+    return i18n.translate(lang, SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
+
+
+def hand_name(camera: str, lang: str = "en") -> str:
+    """A hand camera as shown: "Lhand" in English, "左手 Lhand" in zh-TW; "both" for both hands."""
+    return i18n.translate(lang, HAND_NAMES[camera]) if camera in HAND_NAMES else camera
+
+
+def _split_scale(lang: str) -> alt.Scale:
+    return alt.Scale(domain=[split_name(s, lang) for s in SPLITS], range=SPLIT_COLOURS)
+
+
+def _hand_scale(lang: str) -> alt.Scale:
+    return alt.Scale(domain=[hand_name(c, lang) for c in HAND_CAMERAS], range=HAND_COLOURS)
 
 
 def human_bytes(n: float) -> str:
@@ -32,64 +66,79 @@ def human_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def class_counts_frame(stats: dict, *, by_hand: bool = False) -> pd.DataFrame:
+def class_counts_frame(stats: dict, *, by_hand: bool = False, lang: str = "en") -> pd.DataFrame:
     """Long table of `stats` (from `stats.dataset_stats`): one row per split, hand and class
-    with its frame count and its share of that split's (or that hand's) frames."""
-    labels = [class_label(i, c) for i, c in enumerate(stats["classes"])]
+    with its frame count and its share of that split's (or that hand's) frames. "split",
+    "hand" and "class" are the labels shown in `lang`; "split_id", "hand_id" and "class_id"
+    the raw ids ("both" for both hands together)."""
+    task = stats.get("task")
+    labels = [class_label(i, c, task=task, lang=lang) for i, c in enumerate(stats["classes"])]
     rows = []
     for split in SPLITS:
         part = stats["splits"][split]
         groups = (
             {h: part["class_counts_per_hand"][h] for h in HAND_CAMERAS}
             if by_hand
-            else {"both hands": part["class_counts"]}
+            else {"both": part["class_counts"]}
         )
         for hand, counts in groups.items():
             total = max(sum(counts), 1)
+            shown = split_name(split, lang), hand_name(hand, lang)
             for i, count in enumerate(counts):
-                rows.append((split, hand, i, labels[i], count, count / total))
-    return pd.DataFrame(rows, columns=["split", "hand", "class_id", "class", "frames", "share"])
+                rows.append((*shown, i, labels[i], count, count / total, split, hand))
+    columns = ["split", "hand", "class_id", "class", "frames", "share", "split_id", "hand_id"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def class_distribution(stats: dict, *, log: bool = False, by_hand: bool = False) -> alt.Chart:
+def class_distribution(
+    stats: dict, *, log: bool = False, by_hand: bool = False, lang: str = "en"
+) -> alt.Chart:
     """Frames per class, train and test bars side by side; one panel per hand if `by_hand`.
 
     A log axis shows the rare classes, which a linear axis flattens next to `free`; classes
     with no frame have no bar there (log 0 is undefined) and keep their row.
     """
-    df = class_counts_frame(stats, by_hand=by_hand)
+    t = i18n.translator(lang)
+    df = class_counts_frame(stats, by_hand=by_hand, lang=lang)
     order = list(dict.fromkeys(df["class"]))
+    splits = [split_name(s, lang) for s in SPLITS]
     if log:
         df = df[df.frames > 0]
     encoding = {
         "y": alt.Y("class:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=AXIS),
-        "yOffset": alt.YOffset("split:N", sort=list(SPLITS)),
+        "yOffset": alt.YOffset("split:N", sort=splits),
         "x": alt.X(
             "frames:Q",
-            title="frames (log scale)" if log else "frames",
+            title=t("charts.frames_log") if log else t("charts.frames"),
             # Unstacked: a stacked bar starts at 0, which a log scale cannot place.
             scale=alt.Scale(type="log", domainMin=0.5) if log else alt.Scale(type="linear"),
             stack=None,
         ),
-        "color": alt.Color("split:N", scale=SPLIT_SCALE, legend=alt.Legend(orient="top")),
+        "color": alt.Color(
+            "split:N", scale=_split_scale(lang), title=t("charts.split"),
+            legend=alt.Legend(orient="top"),
+        ),
         "tooltip": [
-            "class:N",
-            "split:N",
-            "hand:N",
-            alt.Tooltip("frames:Q", format=","),
-            alt.Tooltip("share:Q", format=".2%", title="share of the split"),
+            alt.Tooltip("class:N", title=t("charts.class")),
+            alt.Tooltip("split:N", title=t("charts.split")),
+            alt.Tooltip("hand:N", title=t("charts.hand")),
+            alt.Tooltip("frames:Q", format=",", title=t("charts.frames")),
+            alt.Tooltip("share:Q", format=".2%", title=t("charts.share_of_split")),
         ],
-    }
+    }  # fmt: skip
     if log:
         encoding["x2"] = alt.value(0)  # bars grow from the axis' left edge
     if by_hand:
-        encoding["column"] = alt.Column("hand:N", sort=list(HAND_CAMERAS), title=None)
+        hands = [hand_name(c, lang) for c in HAND_CAMERAS]
+        encoding["column"] = alt.Column("hand:N", sort=hands, title=None)
     width = 300 if by_hand else 600
     return alt.Chart(df).mark_bar().encode(**encoding).properties(width=width, height=alt.Step(18))
 
 
-def scene_frame(stats: dict) -> pd.DataFrame:
-    """One row per split, scene and class present: frames, and share of the scene's frames."""
+def scene_frame(stats: dict, *, lang: str = "en") -> pd.DataFrame:
+    """One row per split, scene and class present: frames, and share of the scene's frames
+    ("split" and "class" shown in `lang`, "split_id" and "class_id" the raw ids)."""
+    task = stats.get("task")
     rows = []
     for split in SPLITS:
         part = stats["splits"][split]
@@ -98,20 +147,23 @@ def scene_frame(stats: dict) -> pd.DataFrame:
             total = max(sum(counts), 1)
             for i, count in enumerate(counts):
                 if count:
-                    label = class_label(i, stats["classes"][i])
-                    rows.append((split, scene, i, label, count, count / total, total))
+                    label = class_label(i, stats["classes"][i], task=task, lang=lang)
+                    shown = split_name(split, lang)
+                    rows.append((shown, scene, i, label, count, count / total, total, split))
     columns = ["split", "scene", "class_id", "class", "frames", "share", "scene_frames"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*columns, "split_id"])
 
 
-def scene_heatmap(stats: dict) -> alt.Chart:
+def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
     """Class x scene, coloured by the class's share of that scene's frames, per split.
 
     A square-root colour scale: `free` is about half of every scene; on a linear scale every
     other class would be the same pale colour.
     """
-    df = scene_frame(stats)
-    order = [class_label(i, c) for i, c in enumerate(stats["classes"])]
+    t = i18n.translator(lang)
+    df = scene_frame(stats, lang=lang)
+    task = stats.get("task")
+    order = [class_label(i, c, task=task, lang=lang) for i, c in enumerate(stats["classes"])]
     return (
         alt.Chart(df)
         .mark_rect()
@@ -121,73 +173,94 @@ def scene_heatmap(stats: dict) -> alt.Chart:
             color=alt.Color(
                 "share:Q",
                 scale=alt.Scale(type="sqrt", scheme="blues"),
-                legend=alt.Legend(format=".0%", title="share of the scene"),
+                legend=alt.Legend(format=".0%", title=t("charts.share_of_scene")),
             ),
-            column=alt.Column("split:N", sort=list(SPLITS), title=None),
+            column=alt.Column("split:N", sort=[split_name(s, lang) for s in SPLITS], title=None),
             tooltip=[
-                "class:N",
-                "split:N",
-                "scene:N",
-                alt.Tooltip("frames:Q", format=","),
-                alt.Tooltip("share:Q", format=".1%", title="share of the scene"),
-                alt.Tooltip("scene_frames:Q", format=",", title="frames of the scene"),
+                alt.Tooltip("class:N", title=t("charts.class")),
+                alt.Tooltip("split:N", title=t("charts.split")),
+                alt.Tooltip("scene:N", title=t("charts.scene")),
+                alt.Tooltip("frames:Q", format=",", title=t("charts.frames")),
+                alt.Tooltip("share:Q", format=".1%", title=t("charts.share_of_scene")),
+                alt.Tooltip("scene_frames:Q", format=",", title=t("charts.frames_of_scene")),
             ],
         )
         .properties(width=alt.Step(70), height=alt.Step(20))
     )
 
 
-def label_segments(frames: pd.DataFrame, task: str, classes: list[str]) -> pd.DataFrame:
+def label_segments(
+    frames: pd.DataFrame, task: str, classes: list[str], *, lang: str = "en"
+) -> pd.DataFrame:
     """Runs of equal labels in one recording: one row per camera and run.
 
     Args:
         frames: the recording's rows of `HandCamDataset.frames` (camera, frame, task column).
         task: the label column to follow.
         classes: class names in id order.
+        lang: the language of the shown labels ("camera", "class").
 
     Returns camera, class_id, class, start, end (frame numbers, end exclusive: the next
-    stored frame, so a subsampled recording leaves no gaps) and frames (stored frames).
+    stored frame, so a subsampled recording leaves no gaps), frames (stored frames) and
+    camera_id (the raw camera id; "camera" is the hand as shown in `lang`).
     """
     rows = []
     for camera, part in frames.sort_values("frame").groupby("camera", sort=True):
         labels, numbers = part[task].to_numpy(), part["frame"].to_numpy()
         cuts = np.flatnonzero(np.diff(labels)) + 1  # first frame of every new run
         starts, ends = np.r_[0, cuts], np.r_[cuts, len(labels)]
+        hand = hand_name(camera, lang)
         for s, e in zip(starts, ends, strict=True):
             end = numbers[e] if e < len(numbers) else numbers[-1] + 1
-            label = class_label(int(labels[s]), classes[labels[s]])
-            rows.append((camera, int(labels[s]), label, int(numbers[s]), int(end), int(e - s)))
-    columns = ["camera", "class_id", "class", "start", "end", "frames"]
+            class_id = int(labels[s])
+            label = class_label(class_id, classes[class_id], task=task, lang=lang)
+            rows.append((hand, class_id, label, int(numbers[s]), int(end), int(e - s), camera))
+    columns = ["camera", "class_id", "class", "start", "end", "frames", "camera_id"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def label_timeline(segments: pd.DataFrame) -> alt.Chart:
+def label_timeline(segments: pd.DataFrame, *, lang: str = "en") -> alt.Chart:
     """Which class each hand shows, frame by frame: one row per class present, a bar per run,
-    left and right hands in their own colours (from `label_segments`)."""
+    left and right hands in their own colours (from `label_segments` in the same `lang`)."""
+    t = i18n.translator(lang)
     order = list(segments.sort_values("class_id")["class"].drop_duplicates())
+    hands = [hand_name(c, lang) for c in HAND_CAMERAS]
     return (
         alt.Chart(segments)
         .mark_bar()
         .encode(
-            x=alt.X("start:Q", title="frame number", scale=alt.Scale(nice=False)),
+            x=alt.X("start:Q", title=t("charts.frame_number"), scale=alt.Scale(nice=False)),
             x2="end:Q",
             y=alt.Y("class:N", sort=order, title=None, axis=AXIS),
-            yOffset=alt.YOffset("camera:N", sort=list(HAND_CAMERAS)),
+            yOffset=alt.YOffset("camera:N", sort=hands),
             color=alt.Color(
-                "camera:N", scale=HAND_SCALE, title="hand", legend=alt.Legend(orient="top")
+                "camera:N",
+                scale=_hand_scale(lang),
+                title=t("charts.hand"),
+                legend=alt.Legend(orient="top"),
             ),
-            tooltip=["camera:N", "class:N", "start:Q", "end:Q", "frames:Q"],
+            tooltip=[
+                alt.Tooltip("camera:N", title=t("charts.camera")),
+                alt.Tooltip("class:N", title=t("charts.class")),
+                alt.Tooltip("start:Q", title=t("charts.start")),
+                alt.Tooltip("end:Q", title=t("charts.end")),
+                alt.Tooltip("frames:Q", title=t("charts.frames")),
+            ],
         )
         .properties(width=700, height=alt.Step(14))
     )
 
 
-def memory_frame(frames: int, inputs: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
+def memory_frame(
+    frames: int, inputs: dict[str, tuple[int, int, int]], *, lang: str = "en"
+) -> pd.DataFrame:
     """Bytes that `frames` inputs of each (height, width, channels) uint8 shape take.
 
     Args:
         frames: how many frames (e.g. a whole split).
-        inputs: a name per shape, e.g. {"alexnet 227x227x3": (227, 227, 3)}.
+        inputs: a name per shape, e.g. {"alexnet 227x227x3": (227, 227, 3)}; the names are
+            shown as they are (the page names them in its language).
+        lang: the language of the page (sizes read "2.3 GB" in both).
     """
     rows = [
         (name, "x".join(map(str, shape)), int(frames * np.prod(shape)))
@@ -198,12 +271,19 @@ def memory_frame(frames: int, inputs: dict[str, tuple[int, int, int]]) -> pd.Dat
     return df
 
 
-def memory_chart(df: pd.DataFrame, highlight: str | None = None) -> alt.LayerChart:
+def memory_chart(
+    df: pd.DataFrame, highlight: str | None = None, *, lang: str = "en"
+) -> alt.LayerChart:
     """Bars of `memory_frame`'s bytes, each labelled with its size; `highlight` in colour."""
+    t = i18n.translator(lang)
     base = alt.Chart(df).encode(
         y=alt.Y("input:N", sort=list(df["input"]), title=None, axis=AXIS),
-        x=alt.X("bytes:Q", title="bytes as uint8", axis=alt.Axis(format="~s")),
-        tooltip=["input:N", "shape:N", "size:N"],
+        x=alt.X("bytes:Q", title=t("charts.bytes_uint8"), axis=alt.Axis(format="~s")),
+        tooltip=[
+            alt.Tooltip("input:N", title=t("charts.input")),
+            alt.Tooltip("shape:N", title=t("charts.shape")),
+            alt.Tooltip("size:N", title=t("charts.size")),
+        ],
     )
     bars = base.mark_bar().encode(
         color=alt.when(alt.datum.input == (highlight or ""))

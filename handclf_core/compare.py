@@ -4,25 +4,45 @@ Pure pandas and Altair over the run.json dicts of `runs.list_runs` (no TensorFlo
 Streamlit), so the page lists runs in milliseconds and the CLI or a notebook can reuse it.
 Every accuracy is shown beside the **majority baseline** of the same frames: on HandCam's
 `obj` task, always answering `free` scores 50.09% on the test split.
+
+Every function that shows text takes `lang` ("en" or "zh_TW", see `i18n`): chart titles and
+table headers come from the catalogue, and the labels a chart or table shows (run labels,
+model titles, classes, sources, splits) are translated in the data it holds; in English they
+are the ids the tests and the CLI know ("test accuracy", "stored run: this dataset, ...").
 """
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import pandas as pd
 
+from . import i18n
+from .i18n import N_
 from .models import list_models
 
-# Readable names of the registry's models, as the assignment's report calls them.
-MODEL_TITLES = {"cnn_basic": "CNN_basic", "mnist": "Mnist-style CNN", "alexnet": "AlexNet"}
+# Readable names of the registry's models, as the assignment's report calls them
+# ("CNN_basic", "Mnist-style CNN", "AlexNet" in English).
+MODEL_TITLES = {
+    "cnn_basic": N_("compare.model.cnn_basic"),
+    "mnist": N_("compare.model.mnist"),
+    "alexnet": N_("compare.model.alexnet"),
+}
 
 # Colours of the accuracy chart's bars: runs here, and the report's figures for reference.
+# The English names are the ids the chart data holds in English; SOURCE_NAMES translates them.
 SOURCES = {
     "stored run: this dataset, test split": "#4c78a8",
     "report: real HandCam test split": "#9ecae9",
     "report: TRAINING split (not a test result)": "#e45756",
 }
 RUN_SOURCE, REPORT_TEST, REPORT_TRAIN = SOURCES
+SOURCE_NAMES = {
+    RUN_SOURCE: N_("compare.source.run"),
+    REPORT_TEST: N_("compare.source.report_test"),
+    REPORT_TRAIN: N_("compare.source.report_train"),
+}
 
 # The assignment report's own figures (task `obj`, both hands' frames): measured by the
 # student on the REAL HandCam frames, so not comparable to runs on the built-in sample.
@@ -40,38 +60,80 @@ REPORT_ROWS: tuple[dict, ...] = (
      "note": "measured on the frames it was trained on: memory, not generalisation; "
      "the same model scored 54.2% on the test split (a 38-point gap)"},
 )  # fmt: skip
+# The same rows' texts as catalogue keys, for the table and chart in the reader's language
+# (the English catalogue holds REPORT_ROWS' texts).
+REPORT_TEXTS: tuple[dict, ...] = (
+    {"model": N_("compare.model.cnn_basic"), "input": N_("compare.report.input_cnn_basic"),
+     "note": N_("compare.report.note_cnn_basic")},
+    {"model": N_("compare.model.mnist"), "input": N_("compare.report.input_mnist"),
+     "note": N_("compare.report.note_mnist")},
+    {"model": N_("compare.model.alexnet"), "input": N_("compare.report.input_alexnet"),
+     "note": N_("compare.report.note_alexnet")},
+    {"model": N_("compare.report.model_alexnet_92"), "input": N_("compare.report.input_alexnet"),
+     "note": N_("compare.report.note_alexnet_92")},
+)  # fmt: skip
+SPLIT_NAMES = {"train": N_("compare.split.train"), "test": N_("compare.split.test")}
+BALANCE_NAMES = {
+    "none": N_("compare.balance.none"),
+    "class_weight": N_("compare.balance.class_weight"),
+    "oversample": N_("compare.balance.oversample"),
+}
 
 
-def model_title(model: str) -> str:
-    return MODEL_TITLES.get(model, model)
+def model_title(model: str, lang: str = "en") -> str:
+    """A model as the report names it: "Mnist-style CNN" for `mnist`; ids it does not know
+    stay as they are."""
+    return i18n.translate(lang, MODEL_TITLES[model]) if model in MODEL_TITLES else model
 
 
-def _label(run: dict) -> str:
+def _label(run: dict, lang: str) -> str:
+    t = i18n.translator(lang)
     c = run["config"]
-    extra = [f"{c['epochs']} ep"]
+    extra = [t("compare.label.epochs", epochs=c["epochs"])]
     if c.get("limit"):
-        extra.append(f"≤{c['limit']} frames")
-    if c.get("balance", "none") != "none":
-        extra.append(c["balance"].replace("_", " "))
-    return f"{model_title(c['model'])} ({', '.join(extra)})"
+        extra.append(t("compare.label.limit", limit=c["limit"]))
+    balance = c.get("balance", "none")
+    if balance != "none":
+        name = t(BALANCE_NAMES[balance]) if balance in BALANCE_NAMES else balance
+        extra.append(name.replace("_", " "))
+    return t(
+        "compare.label.run",
+        model=model_title(c["model"], lang),
+        details=t("compare.list_separator").join(extra),
+    )
 
 
-def run_labels(runs: list[dict]) -> list[str]:
+def run_labels(runs: list[dict], lang: str = "en") -> list[str]:
     """A short readable name per run, made unique with the run's key where two collide."""
-    labels = [_label(r) for r in runs]
+    labels = [_label(r, lang) for r in runs]
     return [
         f"{lab} #{r['name'].rsplit('-', 1)[-1][:6]}" if labels.count(lab) > 1 else lab
         for lab, r in zip(labels, runs, strict=True)
     ]
 
 
-def preprocessing_summary(prep: dict) -> str:
+def preprocessing_summary(prep: dict, lang: str = "en") -> str:
     """'32x32 RGB, squashed' / '227x227 RGB, right mirrored, cropped'."""
-    parts = [f"{prep['size']}x{prep['size']} {'gray' if prep['gray'] else 'RGB'}"]
+    t = i18n.translator(lang)
+    size = prep["size"]
+    parts = [
+        t("compare.prep.gray", size=size) if prep["gray"] else t("compare.prep.rgb", size=size)
+    ]
     if prep.get("flip_right"):
-        parts.append("right mirrored")
-    parts.append("cropped" if prep.get("crop") else "squashed")
-    return ", ".join(parts)
+        parts.append(t("compare.prep.mirrored"))
+    parts.append(t("compare.prep.cropped") if prep.get("crop") else t("compare.prep.squashed"))
+    return t("compare.list_separator").join(parts)
+
+
+def device_name(device: str, lang: str = "en") -> str:
+    """The training device a run recorded ("CPU (2 cores)", "GPU x1: NVIDIA H100") in `lang`;
+    a text of another form stays as it is."""
+    t = i18n.translator(lang)
+    if m := re.fullmatch(r"CPU \((\d+) cores\)", device):
+        return t("compare.device.cpu", cores=int(m[1]))
+    if m := re.fullmatch(r"GPU x(\d+): (.+)", device):
+        return t("compare.device.gpu", count=int(m[1]), name=m[2])
+    return device
 
 
 def latest_per_model(runs: list[dict]) -> list[dict]:
@@ -83,41 +145,61 @@ def latest_per_model(runs: list[dict]) -> list[dict]:
     return sorted(newest.values(), key=lambda r: order.get(r["config"]["model"], len(order)))
 
 
-TABLE_COLUMNS = [
-    "run",
-    "model",
-    "test accuracy",
-    "majority baseline",
-    "balanced accuracy",
-    "macro-F1",
-    "train accuracy",
-    "gap",
-    "params",
-    "training time (s)",
-    "images/s",
-    "device",
-    "preprocessing",
-    "epochs",
-    "balance",
-    "test frames",
-    "created",
-    "run name",
-]
+# The runs table's columns: the English headers are the ids tests and notebooks use;
+# TABLE_HEADERS names each in the reader's language.
+TABLE_HEADERS = {
+    "run": N_("compare.col.run"),
+    "model": N_("compare.col.model"),
+    "test accuracy": N_("compare.col.test_accuracy"),
+    "majority baseline": N_("compare.col.majority_baseline"),
+    "balanced accuracy": N_("compare.col.balanced_accuracy"),
+    "macro-F1": N_("compare.col.macro_f1"),
+    "train accuracy": N_("compare.col.train_accuracy"),
+    "gap": N_("compare.col.gap"),
+    "params": N_("compare.col.params"),
+    "training time (s)": N_("compare.col.training_time"),
+    "images/s": N_("compare.col.images_per_second"),
+    "device": N_("compare.col.device"),
+    "preprocessing": N_("compare.col.preprocessing"),
+    "epochs": N_("compare.col.epochs"),
+    "balance": N_("compare.col.balance"),
+    "test frames": N_("compare.col.test_frames"),
+    "created": N_("compare.col.created"),
+    "run name": N_("compare.col.run_name"),
+}
+TABLE_COLUMNS = list(TABLE_HEADERS)
+REPORT_HEADERS = {
+    "model": N_("compare.col.model"),
+    "input": N_("compare.col.input"),
+    "accuracy": N_("compare.col.accuracy"),
+    "split": N_("compare.col.split"),
+    "baseline": N_("compare.col.baseline"),
+    "note": N_("compare.col.note"),
+}
 
 
-def runs_table(runs: list[dict]) -> pd.DataFrame:
+def table_header(column: str, lang: str = "en") -> str:
+    """How a column of `runs_table` or `report_table` is headed in `lang`."""
+    key = TABLE_HEADERS.get(column) or REPORT_HEADERS.get(column)
+    return i18n.translate(lang, key) if key else column
+
+
+def runs_table(runs: list[dict], lang: str = "en") -> pd.DataFrame:
     """One row per run: test metrics beside the baseline, over-fitting gap, cost, settings.
+    Headers and texts in `lang` (in English, the headers are TABLE_COLUMNS).
 
     Fractions stay fractions (0.529, not 52.9): the page formats them as percentages.
     """
+    t = i18n.translator(lang)
     rows = []
-    for label, run in zip(run_labels(runs), runs, strict=True):
+    for label, run in zip(run_labels(runs, lang), runs, strict=True):
         test, c = run["metrics"]["test"], run["config"]
         train_acc = run["metrics"].get("train_accuracy")
+        balance = c.get("balance", "none")
         rows.append(
             {
                 "run": label,
-                "model": model_title(c["model"]),
+                "model": model_title(c["model"], lang),
                 "test accuracy": test["accuracy"],
                 "majority baseline": test["majority_baseline"]["accuracy"],
                 "balanced accuracy": test["balanced_accuracy"],
@@ -127,65 +209,86 @@ def runs_table(runs: list[dict]) -> pd.DataFrame:
                 "params": run.get("params"),
                 "training time (s)": run["timings"]["seconds"],
                 "images/s": run["timings"]["images_per_second"],
-                "device": run["environment"]["device"],
-                "preprocessing": preprocessing_summary(run["preprocessing"]),
+                "device": device_name(run["environment"]["device"], lang),
+                "preprocessing": preprocessing_summary(run["preprocessing"], lang),
                 "epochs": c["epochs"],
-                "balance": c.get("balance", "none"),
+                "balance": t(BALANCE_NAMES[balance]) if balance in BALANCE_NAMES else balance,
                 "test frames": test["frames"],
                 "created": run["created"],
                 "run name": run["name"],
             }
         )
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return table.rename(columns={c: table_header(c, lang) for c in TABLE_COLUMNS})
 
 
-def report_table() -> pd.DataFrame:
-    """The report's figures as a table (the page shows them apart from the stored runs)."""
-    return pd.DataFrame(list(REPORT_ROWS))
+def _report_rows(lang: str) -> list[dict]:
+    """REPORT_ROWS with their texts in `lang`."""
+    t = i18n.translator(lang)
+    return [
+        {
+            **row,
+            **{field: t(key) for field, key in texts.items()},
+            "split": t(SPLIT_NAMES[row["split"]]),
+        }
+        for row, texts in zip(REPORT_ROWS, REPORT_TEXTS, strict=True)
+    ]
 
 
-def accuracy_chart(runs: list[dict], *, report: bool = False) -> alt.LayerChart:
+def report_table(lang: str = "en") -> pd.DataFrame:
+    """The report's figures as a table (the page shows them apart from the stored runs),
+    headers and texts in `lang`."""
+    table = pd.DataFrame(_report_rows(lang), columns=list(REPORT_HEADERS))
+    return table.rename(columns={c: table_header(c, lang) for c in REPORT_HEADERS})
+
+
+def accuracy_chart(runs: list[dict], *, report: bool = False, lang: str = "en") -> alt.LayerChart:
     """Horizontal bars of test accuracy per run; a dashed rule across each bar marks the
     majority baseline of that bar's own frames (runs with --limit see fewer test frames).
     With report=True, the report's figures are added as reference bars, the 92% one flagged.
+    Names, sources and classes are shown in `lang`; "source_id" keeps the English source.
     """
+    t = i18n.translator(lang)
     data = [
         {
             "name": lab,
             "accuracy": r["metrics"]["test"]["accuracy"],
-            "source": RUN_SOURCE,
+            "source_id": RUN_SOURCE,
             "baseline": r["metrics"]["test"]["majority_baseline"]["accuracy"],
-            "baseline class": r["metrics"]["test"]["majority_baseline"]["class"],
+            "baseline class": i18n.class_name(
+                lang, r["config"]["task"], r["metrics"]["test"]["majority_baseline"]["class"]
+            ),
         }
-        for lab, r in zip(run_labels(runs), runs, strict=True)
+        for lab, r in zip(run_labels(runs, lang), runs, strict=True)
     ]
     if report:
         data += [
             {
-                "name": f"report: {row['model']}",
+                "name": t("compare.report_bar", model=row["model"]),
                 "accuracy": row["accuracy"],
-                "source": REPORT_TRAIN if row["split"] == "train" else REPORT_TEST,
+                "source_id": REPORT_TRAIN if row["split"] == "train" else REPORT_TEST,
                 "baseline": row["baseline"],
-                "baseline class": "free",
+                "baseline class": i18n.class_name(lang, "obj", "free"),
             }
-            for row in REPORT_ROWS
+            for row in _report_rows(lang)
         ]
     df = pd.DataFrame(data)
+    df["source"] = [t(SOURCE_NAMES[s]) for s in df["source_id"]]
     df["label at"] = df[["accuracy", "baseline"]].max(axis=1)  # clear of the dashed rule
     base = alt.Chart(df).encode(
         y=alt.Y("name:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
         tooltip=[
-            alt.Tooltip("name:N", title="run"),
-            alt.Tooltip("accuracy:Q", format=".1%"),
-            alt.Tooltip("baseline:Q", format=".1%", title="always the majority class"),
-            alt.Tooltip("baseline class:N", title="majority class"),
-            alt.Tooltip("source:N"),
+            alt.Tooltip("name:N", title=t("compare.chart.run")),
+            alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.accuracy")),
+            alt.Tooltip("baseline:Q", format=".1%", title=t("compare.chart.always_majority")),
+            alt.Tooltip("baseline class:N", title=t("compare.chart.majority_class")),
+            alt.Tooltip("source:N", title=t("compare.chart.source")),
         ],
     )
     bars = base.mark_bar().encode(
         x=alt.X(
             "accuracy:Q",
-            title="accuracy",
+            title=t("compare.chart.accuracy"),
             axis=alt.Axis(format="%"),
             scale=alt.Scale(domain=[0, 1]),
         ),
@@ -193,7 +296,9 @@ def accuracy_chart(runs: list[dict], *, report: bool = False) -> alt.LayerChart:
             "source:N",
             title=None,
             legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
-            scale=alt.Scale(domain=list(SOURCES), range=list(SOURCES.values())),
+            scale=alt.Scale(
+                domain=[t(SOURCE_NAMES[s]) for s in SOURCES], range=list(SOURCES.values())
+            ),
         ),
     )
     text = base.mark_text(align="left", dx=4).encode(
@@ -201,32 +306,45 @@ def accuracy_chart(runs: list[dict], *, report: bool = False) -> alt.LayerChart:
     )
     rule = base.mark_rule(color="black", strokeDash=[5, 3], strokeWidth=2).encode(x="baseline:Q")
     return alt.layer(bars, rule, text).properties(
-        height=alt.Step(28), title="Accuracy; dashed: always answering the majority class"
+        height=alt.Step(28), title=t("compare.chart.accuracy_title")
     )
 
 
-def recall_heatmap(runs: list[dict]) -> alt.LayerChart:
+def recall_heatmap(runs: list[dict], lang: str = "en") -> alt.LayerChart:
     """Per-class recall (rows: classes in id order, columns: runs): which classes each model
-    finds at all. Classes with no test frames are left out (they have no recall)."""
+    finds at all. Classes with no test frames are left out (they have no recall). Runs and
+    classes are named in `lang`; "class_name" keeps the id name."""
+    t = i18n.translator(lang)
     rows = []
-    for label, run in zip(run_labels(runs), runs, strict=True):
+    for label, run in zip(run_labels(runs, lang), runs, strict=True):
+        task = run["config"]["task"]
         for c in run["metrics"]["test"]["per_class"]:
             if c["support"]:
-                rows.append({"run": label, **c})
+                shown = i18n.class_name(lang, task, c["class"])
+                rows.append({"run": label, **c, "class_name": c["class"], "class": shown})
     df = pd.DataFrame(rows)
     order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
     base = alt.Chart(df).encode(
         x=alt.X("run:N", title=None, sort=None, axis=alt.Axis(labelAngle=-20, labelLimit=240)),
-        y=alt.Y("class:N", sort=order, title="true class", axis=alt.Axis(labelOverlap=False)),
+        y=alt.Y(
+            "class:N",
+            sort=order,
+            title=t("compare.chart.true_class"),
+            axis=alt.Axis(labelOverlap=False),
+        ),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("recall:Q", scale=alt.Scale(domain=[0, 1], scheme="blues")),
+        color=alt.Color(
+            "recall:Q",
+            scale=alt.Scale(domain=[0, 1], scheme="blues"),
+            title=t("compare.chart.recall"),
+        ),
         tooltip=[
-            "run:N",
-            "class:N",
-            alt.Tooltip("recall:Q", format=".1%"),
-            alt.Tooltip("precision:Q", format=".1%"),
-            alt.Tooltip("support:Q", title="test frames"),
+            alt.Tooltip("run:N", title=t("compare.chart.run")),
+            alt.Tooltip("class:N", title=t("compare.chart.class")),
+            alt.Tooltip("recall:Q", format=".1%", title=t("compare.chart.recall")),
+            alt.Tooltip("precision:Q", format=".1%", title=t("compare.chart.precision")),
+            alt.Tooltip("support:Q", title=t("compare.chart.test_frames")),
         ],
     )
     # Figures only where something was found: the zeros read as blank cells.
@@ -239,15 +357,18 @@ def recall_heatmap(runs: list[dict]) -> alt.LayerChart:
         )
     )
     return alt.layer(cells, text).properties(
-        height=alt.Step(18), width=alt.Step(160), title="Recall per class (share found)"
+        height=alt.Step(18), width=alt.Step(160), title=t("compare.chart.recall_title")
     )
 
 
-def confusion_chart(run: dict) -> alt.LayerChart:
+def confusion_chart(run: dict, lang: str = "en") -> alt.LayerChart:
     """The confusion matrix of one run: rows true class, columns predicted; the colour is
     the share of the row (so rare classes are visible beside `free`), the text the count.
-    Classes neither in the test frames nor ever predicted are left out."""
+    Classes neither in the test frames nor ever predicted are left out. Classes are named
+    in `lang`."""
+    t = i18n.translator(lang)
     classes, matrix = run["classes"], run["metrics"]["test"]["confusion_matrix"]
+    names = [i18n.class_name(lang, run["config"]["task"], c) for c in classes]
     used = [i for i in range(len(classes)) if sum(matrix[i]) or sum(row[i] for row in matrix)]
     rows = []
     for i in used:
@@ -256,21 +377,36 @@ def confusion_chart(run: dict) -> alt.LayerChart:
             n = matrix[i][j]
             rows.append(
                 {
-                    "true": classes[i],
-                    "predicted": classes[j],
+                    "true": names[i],
+                    "predicted": names[j],
                     "frames": n,
                     "share of row": n / total if total else 0.0,
                 }
             )
     df = pd.DataFrame(rows)
-    order = [classes[i] for i in used]
+    order = [names[i] for i in used]
+    true_title, predicted_title = t("compare.chart.true_class"), t("compare.chart.predicted")
     base = alt.Chart(df).encode(
-        x=alt.X("predicted:N", sort=order, axis=alt.Axis(labelAngle=-45, labelOverlap=False)),
-        y=alt.Y("true:N", sort=order, axis=alt.Axis(labelOverlap=False)),
+        x=alt.X(
+            "predicted:N",
+            sort=order,
+            title=predicted_title,
+            axis=alt.Axis(labelAngle=-45, labelOverlap=False),
+        ),
+        y=alt.Y("true:N", sort=order, title=true_title, axis=alt.Axis(labelOverlap=False)),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("share of row:Q", scale=alt.Scale(domain=[0, 1], scheme="oranges")),
-        tooltip=["true:N", "predicted:N", "frames:Q", alt.Tooltip("share of row:Q", format=".1%")],
+        color=alt.Color(
+            "share of row:Q",
+            scale=alt.Scale(domain=[0, 1], scheme="oranges"),
+            title=t("compare.chart.share_of_row"),
+        ),
+        tooltip=[
+            alt.Tooltip("true:N", title=true_title),
+            alt.Tooltip("predicted:N", title=predicted_title),
+            alt.Tooltip("frames:Q", title=t("compare.chart.frames")),
+            alt.Tooltip("share of row:Q", format=".1%", title=t("compare.chart.share_of_row")),
+        ],
     )
     text = (
         base.transform_filter("datum.frames > 0")
@@ -285,14 +421,20 @@ def confusion_chart(run: dict) -> alt.LayerChart:
     return alt.layer(cells, text).properties(width=alt.Step(22), height=alt.Step(22))
 
 
-def pr_chart(run: dict) -> alt.Chart:
+def pr_chart(run: dict, lang: str = "en") -> alt.Chart:
     """Precision-recall curves of one run, one line per class with test frames; the legend
-    names each class with its average precision (AP), best first. Click a legend entry to
-    highlight that class."""
+    names each class (in `lang`) with its average precision (AP), best first. Click a legend
+    entry to highlight that class."""
+    t = i18n.translator(lang)
     rows, names = [], {}
     curves = run["metrics"]["test"]["pr_curves"]
+    task = run["config"]["task"]
     for cls, c in sorted(curves.items(), key=lambda kv: -kv[1]["average_precision"]):
-        names[cls] = f"{cls} (AP {c['average_precision']:.2f})"
+        names[cls] = t(
+            "compare.chart.class_ap",
+            name=i18n.class_name(lang, task, cls),
+            ap=c["average_precision"],
+        )
         for p, r in zip(c["precision"], c["recall"], strict=True):
             rows.append(
                 {
@@ -304,20 +446,31 @@ def pr_chart(run: dict) -> alt.Chart:
             )
     df = pd.DataFrame(rows)
     pick = alt.selection_point(fields=["class"], bind="legend")
+    recall, precision = t("compare.chart.recall"), t("compare.chart.precision")
     return (
         alt.Chart(df)
         # Steps, as scikit-learn draws them: a straight line between two points of a PR
         # curve would claim precisions that no threshold reaches.
         .mark_line(interpolate="step-before")
         .encode(
-            x=alt.X("recall:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("precision:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            x=alt.X(
+                "recall:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+                title=recall,
+            ),
+            y=alt.Y(
+                "precision:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+                title=precision,
+            ),
             color=alt.Color(
                 "class:N",
                 sort=list(names.values()),
                 scale=alt.Scale(scheme="category20"),
                 legend=alt.Legend(
-                    title="class (average precision), click to highlight",
+                    title=t("compare.chart.pr_legend"),
                     orient="bottom",
                     columns=4,
                     symbolLimit=0,
@@ -328,10 +481,12 @@ def pr_chart(run: dict) -> alt.Chart:
             order="recall:Q",
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
             tooltip=[
-                "class:N",
-                alt.Tooltip("average precision:Q", format=".2f"),
-                alt.Tooltip("recall:Q", format=".1%"),
-                alt.Tooltip("precision:Q", format=".1%"),
+                alt.Tooltip("class:N", title=t("compare.chart.class")),
+                alt.Tooltip(
+                    "average precision:Q", format=".2f", title=t("compare.chart.average_precision")
+                ),
+                alt.Tooltip("recall:Q", format=".1%", title=recall),
+                alt.Tooltip("precision:Q", format=".1%", title=precision),
             ],
         )
         .add_params(pick)

@@ -1,18 +1,60 @@
 """Train: each model's recipe, trained in the background (or loaded when stored), live."""
 
+import re
 import time
 
 import altair as alt
 import streamlit as st
 
 import app_state
+from handclf_core.i18n import N_
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runs import BALANCE, TrainConfig, run_path
+
+t = app_state.translator()
 
 # A class demo: seconds on the built-in sample, a minute or two on the real frames.
 QUICK_FRAMES, QUICK_EPOCHS = 300, 2
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # the recipes' 0.001, 1.0, 0.01 too
 KEEP = {"persist_state": "session"}  # widget values survive a visit to another page
+BALANCE_LABELS = {
+    "none": N_("train.balance.none"),
+    "class_weight": N_("train.balance.class_weight"),
+    "oversample": N_("train.balance.oversample"),
+}
+METRICS = {"loss": N_("train.loss"), "accuracy": N_("train.accuracy")}
+SPLITS = {
+    "train": N_("train.split_train"),
+    "validation": N_("train.split_validation"),
+    "test": N_("train.split_test"),
+}
+# What a job is doing (handclf_core.jobs and train describe it in English for the CLI).
+STAGES = {
+    "waiting for the worker": N_("train.stage.waiting"),
+    "starting": N_("train.stage.starting"),
+    "starting the training process (importing TensorFlow)": N_("train.stage.starting_process"),
+    "decoding frames": N_("train.stage.decoding"),
+    "resizing frames": N_("train.stage.resizing"),
+    "training": N_("train.stage.training"),
+}
+
+
+def _stage(stage: str) -> str:
+    if stage in STAGES:
+        return t(STAGES[stage])
+    if (m := re.fullmatch(r"scoring the (\w+) split", stage)) and m[1] in SPLITS:
+        return t("train.stage.scoring", split=t(SPLITS[m[1]]))
+    return stage
+
+
+def _device(text: str) -> str:
+    """The device as core describes it in English ("CPU (2 cores)", "GPU x1: NVIDIA H100"),
+    in the chosen language."""
+    if m := re.fullmatch(r"CPU \((\d+) cores\)", text):
+        return t("train.device_cpu", cores=int(m[1]))
+    if m := re.fullmatch(r"GPU x(\d+): (.+)", text):
+        return t("train.device_gpu", count=int(m[1]), name=m[2])
+    return text
 
 
 def _quick_changed() -> None:  # on: every model's epochs to the demo's; off: the recipe's
@@ -23,12 +65,29 @@ def _quick_changed() -> None:  # on: every model's epochs to the demo's; off: th
 
 def quick_ui() -> int | None:
     """Frames per split to train on (None: all of them)."""
-    tip = f"{QUICK_EPOCHS} epochs on a few evenly spaced frames of each split."
-    if st.toggle("Quick demo", key="train.quick", on_change=_quick_changed, help=tip, **KEEP):
+    tip = t("train.quick_help", epochs=QUICK_EPOCHS)
+    if st.toggle(t("train.quick"), key="train.quick", on_change=_quick_changed, help=tip, **KEEP):
         return st.number_input(
-            "Frames per split", 16, 100_000, QUICK_FRAMES, 100, key="train.limit", **KEEP
+            t("train.limit"), 16, 100_000, QUICK_FRAMES, 100, key="train.limit", **KEEP
         )
     return None
+
+
+def recipe_caption(config: TrainConfig, optimizer: str, limit: int | None) -> str:
+    if config.momentum:
+        optimizer = t("train.optimizer_momentum", optimizer=optimizer, momentum=config.momentum)
+    else:
+        optimizer = t("train.optimizer", optimizer=optimizer)
+    return t(
+        "train.recipe_caption",
+        optimizer=optimizer,
+        size=config.size,
+        colour=t("train.gray") if config.gray else t("train.rgb"),
+        mirror=t("train.mirrored") if config.flip_right else "",
+        crop=t("train.cropped") if config.crop else t("train.squashed"),
+        order=t("train.reshuffled") if config.shuffle else t("train.in_order"),
+        frames=t("train.at_most", limit=limit) if limit else t("train.all_frames"),
+    )
 
 
 def recipe_ui(model: str, task: str, prep: dict, limit: int | None) -> TrainConfig:
@@ -40,11 +99,19 @@ def recipe_ui(model: str, task: str, prep: dict, limit: int | None) -> TrainConf
     if st.session_state.get(k + "prep") != prep["balance"]:  # a new choice there wins
         st.session_state[k + "prep"] = st.session_state[k + "balance"] = prep["balance"]
     c = st.columns(5)
-    epochs = c[0].number_input("Epochs", 1, 1000, key=k + "epochs", **KEEP)
-    batch = c[1].number_input("Batch size", 1, 4096, key=k + "batch", **KEEP)
-    lr = c[2].selectbox("Learning rate", RATES, format_func="{:g}".format, key=k + "lr", **KEEP)
-    balance = c[3].selectbox("Balancing", BALANCE, key=k + "balance", **KEEP)
-    seed = c[4].number_input("Seed", 0, 2**31 - 1, 0, key=k + "seed", **KEEP)
+    epochs = c[0].number_input(t("train.epochs"), 1, 1000, key=k + "epochs", **KEEP)
+    batch = c[1].number_input(t("train.batch_size"), 1, 4096, key=k + "batch", **KEEP)
+    lr = c[2].selectbox(
+        t("train.learning_rate"), RATES, format_func="{:g}".format, key=k + "lr", **KEEP
+    )
+    balance = c[3].selectbox(
+        t("train.balance"),
+        BALANCE,
+        format_func=lambda b: t(BALANCE_LABELS[b]),
+        key=k + "balance",
+        **KEEP,
+    )
+    seed = c[4].number_input(t("train.seed"), 0, 2**31 - 1, 0, key=k + "seed", **KEEP)
     config = TrainConfig(
         model=model,
         task=task,
@@ -58,13 +125,7 @@ def recipe_ui(model: str, task: str, prep: dict, limit: int | None) -> TrainConf
         seed=seed,
     )
     config = config.resolved()
-    st.caption(
-        f"{r.optimizer} optimizer; input {config.size}x{config.size} "
-        f"{'grayscale' if config.gray else 'RGB'}{', right hands mirrored' * config.flip_right}; "
-        f"frames {'centre-cropped' if config.crop else 'squashed'}, "
-        f"{'reshuffled every epoch' if config.shuffle else 'in recording order'} (Preprocessing "
-        f"page); {f'at most {limit:,}' if limit else 'all'} frames per split."
-    )
+    st.caption(recipe_caption(config, r.optimizer, limit))
     return config
 
 
@@ -74,12 +135,14 @@ def _clock(seconds: float) -> str:
 
 def curves_ui(history) -> None:
     data = app_state.curves(history)
+    order = [t(SPLITS["train"]), t(SPLITS["validation"])]
     for col, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-        chart = alt.Chart(data[data.metric == metric], title=metric, height=220)
+        name = t(METRICS[metric])
+        chart = alt.Chart(data[data.metric == metric], title=name, height=220)
         chart = chart.mark_line(point=True).encode(
-            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("value:Q", title=metric),
-            color=alt.Color("split:N", title=None, sort=["train", "validation"]),
+            x=alt.X("epoch:Q", title=t("train.axis_epoch"), axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("value:Q", title=name),
+            color=alt.Color("label:N", title=None, sort=order),
         )
         col.altair_chart(chart, width="stretch")
 
@@ -87,40 +150,54 @@ def curves_ui(history) -> None:
 def progress_ui(job) -> None:
     b, p = job.batch, job.prepare
     if b is None:
-        st.progress(p["done"] / p["total"] if p else 0.0, text=f"Preparing: {job.stage}…")
+        done = p["done"] / p["total"] if p else 0.0
+        st.progress(done, text=t("train.preparing", stage=_stage(job.stage)))
         return
     epoch_done = (b["epoch"] - 1 + b["batch"] / b["batches"]) / b["epochs"]
-    st.progress(epoch_done, text=f"Epoch {b['epoch']} of {b['epochs']}")
-    text = f"Batch {b['batch']} of {b['batches']}: loss {b['loss']:.3f}, accuracy "
-    st.progress(b["batch"] / b["batches"], text=f"{text}{b['accuracy']:.1%}")
+    st.progress(epoch_done, text=t("train.epoch", epoch=b["epoch"], epochs=b["epochs"]))
+    text = t(
+        "train.batch",
+        batch=b["batch"],
+        batches=b["batches"],
+        loss=b["loss"],
+        accuracy=b["accuracy"],
+    )
+    st.progress(b["batch"] / b["batches"], text=text)
     c = st.columns(3)
-    c[0].metric("Images / second", f"{b['images_per_second']:,.0f}")
+    c[0].metric(t("train.images_per_second"), f"{b['images_per_second']:,.0f}")
     eta = b["eta_seconds"] if job.stage == "training" else 0.0
-    c[1].metric("Time left", _clock(eta), help="Of the training; scoring the test split follows.")
-    c[2].metric("Elapsed", _clock(time.time() - job.started))
+    c[1].metric(t("train.time_left"), _clock(eta), help=t("train.time_left_help"))
+    c[2].metric(t("train.elapsed"), _clock(time.time() - job.started))
     if job.stage != "training":
-        st.caption(f"Now {job.stage}…")
+        st.caption(t("train.now", stage=_stage(job.stage)))
     if job.epochs:
         curves_ui(job.epochs)
 
 
 def result_ui(run: dict, cached: bool) -> None:
     base = run["metrics"]["test"]["majority_baseline"]["class"]
+    base = app_state.class_name(run["config"]["task"], base)
     for col, m in zip(st.columns(4), app_state.result_metrics(run), strict=True):
         if "baseline" in m:
-            delta = f"{(m['value'] - m['baseline']) * 100:+.1f} pts vs baseline"
-            help = f"Always answering '{base}' scores {m['baseline']:.1%} on the test split."
+            delta = t("train.vs_baseline", points=(m["value"] - m["baseline"]) * 100)
+            help = t("train.baseline_help", name=base, score=m["baseline"])
             col.metric(m["label"], f"{m['value']:.1%}", delta, help=help)
         else:  # a wide gap: the model learned its training frames by heart (over-fitting)
-            delta = f"{(m['value'] - m['test']) * 100:+.1f} pts vs test"
-            help = "Scored on training frames: read it beside test accuracy, never for it."
+            delta = t("train.vs_test", points=(m["value"] - m["test"]) * 100)
+            help = t("train.train_accuracy_help")
             col.metric(m["label"], f"{m['value']:.1%}", delta, "inverse", help=help)
-    t, env = run["timings"], run["environment"]
+    timings, env = run["timings"], run["environment"]
     c = st.columns(3)
-    c[0].metric("Training time", _clock(t["seconds"]), help="Preparing, fitting and scoring.")
-    c[1].metric("Images / second", f"{t['images_per_second']:,.0f}")
-    c[2].metric("Device", env["device"], help=f"Keras {env['keras']} on {env['backend']}.")
-    st.caption(f"{'Loaded from the cache' if cached else 'Trained and stored'}: {run['path']}")
+    c[0].metric(
+        t("train.training_time"), _clock(timings["seconds"]), help=t("train.training_time_help")
+    )
+    c[1].metric(t("train.images_per_second"), f"{timings['images_per_second']:,.0f}")
+    device_help = t("train.device_help", keras=env["keras"], backend=env["backend"])
+    c[2].metric(t("train.device"), _device(env["device"]), help=device_help)
+    if cached:
+        st.caption(t("train.loaded", path=run["path"]))
+    else:
+        st.caption(t("train.stored", path=run["path"]))
     curves_ui(run["history"])
 
 
@@ -128,35 +205,31 @@ def job_ui(job, polling: bool) -> None:
     """A job's progress or outcome; while it runs, a fragment redraws this every second."""
     s = job.snapshot()
     if s.status == "queued":
-        st.info("Queued: one model trains at a time; this one starts when the one before ends.")
+        st.info(t("train.queued"))
     elif s.status == "running":
         progress_ui(s)
     elif s.status == "done":
         result_ui(s.result, s.cached)
     elif s.status == "failed":
-        st.error(f"Training failed. {s.error}")
+        st.error(t("train.failed", error=s.error))
     else:
-        st.warning("Cancelled: nothing was stored.")
+        st.warning(t("train.cancelled"))
     if s.active:
-        st.button("Cancel", key=f"train.cancel.{s.key}", on_click=job.cancel)
+        st.button(t("train.cancel"), key=f"train.cancel.{s.key}", on_click=job.cancel)
     elif polling:
         st.rerun()  # it just ended: redraw the whole page once (button label), stop polling
 
 
-st.title("Train")
+st.title(t("train.title"))
 ds = app_state.current_dataset()
 _, task = app_state.choices()
 device = app_state.training_device()
-st.markdown(
-    "Each model starts from its assignment recipe. Training runs in the background, one model "
-    "at a time: switch pages or open a second tab and it goes on. The same data with the same "
-    "settings gives the same stored run, so the button **loads** it instead of training again. "
-    "On the real frames, expect test accuracy only a few points above always answering `free` "
-    "(the assignment's AlexNet: 54.2% against 50.1%); balanced accuracy and macro-F1 are the "
-    "figures that baseline cannot fake."
-)
-precision = ", mixed precision" * device["mixed_precision"]
-st.caption(f"Training on **{device['device']}** with Keras on {device['backend']}{precision}.")
+st.markdown(t("train.intro"))
+on = {"device": _device(device["device"]), "backend": device["backend"]}
+if device["mixed_precision"]:
+    st.caption(t("train.device_caption_mixed", **on))
+else:
+    st.caption(t("train.device_caption", **on))
 limit = quick_ui()
 prep = app_state.prep_choices()
 for tab, model in zip(st.tabs(list_models()), list_models(), strict=True):
@@ -164,7 +237,8 @@ for tab, model in zip(st.tabs(list_models()), list_models(), strict=True):
         config = recipe_ui(model, task, prep, limit)
         # A click submits in a callback, which runs before the script: the job shows at once.
         job = app_state.model_job(ds, config)
-        label = "Load stored run" if run_path(ds.identity, config).exists() else "Train"
+        stored = run_path(ds.identity, config).exists()
+        label = t("train.load_stored") if stored else t("train.train")
         submit, busy = app_state.training_jobs().submit, job is not None and job.active
         st.button(
             label,

@@ -5,13 +5,15 @@ import streamlit as st
 import app_state
 from handclf_core import compare
 
+t = app_state.translator()
+lang = app_state.lang()
+
 PCT = st.column_config.NumberColumn(format="percent")
 SHARES = ["test accuracy", "majority baseline", "balanced accuracy", "macro-F1", "train accuracy"]
+# Keyed by the runs table's English column ids; the page keys them by the shown headers.
 TABLE_FORMAT = {
     **dict.fromkeys(SHARES, PCT),
-    "gap": st.column_config.NumberColumn(
-        format="percent", help="Train minus test accuracy: how much was memorised."
-    ),
+    "gap": st.column_config.NumberColumn(format="percent", help=t("compare.gap_help")),
     "params": st.column_config.NumberColumn(format="compact"),
     "training time (s)": st.column_config.NumberColumn(format="%.1f"),
     "images/s": st.column_config.NumberColumn(format="%.0f"),
@@ -19,99 +21,66 @@ TABLE_FORMAT = {
 
 
 def report_ui(task: str) -> bool:
-    return st.toggle(
-        "Add the report's figures (real HandCam test split) for reference",
-        value=task == "obj",
-        disabled=task != "obj",
-        help="The report measured the object task only.",
+    return (
+        st.toggle(
+            t("compare.report_toggle"),
+            value=task == "obj",
+            disabled=task != "obj",
+            help=t("compare.report_toggle_help"),
+            key="compare.report",
+        )
+        and task == "obj"
     )
 
 
 def run_ui(runs: list[dict]) -> dict:
-    labels = compare.run_labels(runs)
-    i = st.selectbox("Model", range(len(runs)), format_func=labels.__getitem__)
-    return runs[i]
+    # Options are run names, so the choice survives a language switch and new runs.
+    by_name = {r["name"]: r for r in runs}
+    labels = dict(zip(by_name, compare.run_labels(runs, lang), strict=True))
+    name = st.selectbox(
+        t("compare.model"), list(by_name), format_func=labels.get, key="compare.run"
+    )
+    return by_name[name]
 
 
-st.title("Compare the models")
+def formats(columns: dict) -> dict:
+    """Column formats keyed by the headers shown in the chosen language."""
+    return {compare.table_header(c, lang): f for c, f in columns.items()}
+
+
+st.title(t("compare.title"))
 ds = app_state.current_dataset()
 _, task = app_state.choices()
 runs = app_state.require_runs(ds, task)
 
-st.markdown(
-    f"""
-## Every stored run, side by side
-
-{len(runs)} run(s) trained on this dataset for the task `{task}`, newest first, all scored
-on the **test split** (recordings no model saw in training). Read each accuracy against the
-**majority baseline**, always answering the most frequent class on the same frames: a model
-is only worth something above it. *Balanced accuracy* and *macro-F1* weigh every class
-equally, so a model that answers `free` for everything scores low on them. *Gap* is train
-minus test accuracy: a big gap means memorised frames, not learnt objects.
-"""
-)
-table = compare.runs_table(runs)
-st.dataframe(table, hide_index=True, column_config=TABLE_FORMAT)
+st.markdown(t("compare.intro", count=len(runs), task=task))
+table = compare.runs_table(runs, lang)
+st.dataframe(table, hide_index=True, column_config=formats(TABLE_FORMAT))
 st.download_button(
-    "Download the table (CSV)",
+    t("compare.download"),
     table.to_csv(index=False),
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )
 
-st.markdown("## Accuracy against the baseline")
+st.markdown(t("compare.accuracy_heading"))
 report = report_ui(task)
-st.altair_chart(compare.accuracy_chart(runs, report=report), width="stretch")
-st.markdown(
-    "A bar that ends near its dashed line learnt little more than the class frequencies. "
-    "The bars of the report (light blue, red) are **not comparable** with the runs above them: "
-    "they were measured on other frames."
-)
+st.altair_chart(compare.accuracy_chart(runs, report=report, lang=lang), width="stretch")
+st.markdown(t("compare.accuracy_reading"))
 
-st.markdown(
-    """
-## What the assignment's report measured
-
-A student's own figures on the **real HandCam test split** (object task, both hands), for
-reference. Always answering `free` scores 50.09% there, so the best model, AlexNet, is four
-points above doing nothing. The **92%** of the report was measured on the **training
-frames**: the frames the network had learnt by heart. It says how well AlexNet remembers,
-not how well it recognises; on unseen recordings the same model scores 54.2%.
-"""
-)
+st.markdown(t("compare.report_section"))
 if ds.is_sample:
-    st.warning(
-        "The runs here were trained on the built-in sample (synthetic pictures over the real "
-        "labels): their figures cannot be compared with the report's, only with each other."
-    )
+    st.warning(t("compare.sample_warning"))
 st.dataframe(
-    compare.report_table(),
+    compare.report_table(lang),
     hide_index=True,
-    column_config={"accuracy": PCT, "baseline": PCT},
+    column_config=formats({"accuracy": PCT, "baseline": PCT}),
 )
 
-st.markdown(
-    """
-## Which classes does each model find?
+st.markdown(t("compare.recall_section"))
+st.altair_chart(compare.recall_heatmap(runs, lang), width="content")
 
-Recall is the share of a class's test frames that the model labels correctly. A column that
-is dark only on the `free` row belongs to a model that learnt the baseline; the rare objects
-(a handful of frames each) are where the models really differ.
-"""
-)
-st.altair_chart(compare.recall_heatmap(runs), width="content")
-
-st.markdown(
-    """
-## One model up close
-
-**Confusion matrix**: rows are the true classes, columns the predictions; the colour is the
-share of the row, the number counts frames. A bright `free` column means "when unsure, say
-free". **Precision-recall curves**: one line per class, traced by lowering the probability
-a prediction needs; the higher and further right, the better. Average precision (AP) sums a
-curve into one number; a class the model ignores stays near its share of the frames.
-"""
-)
+st.markdown(t("compare.detail_section"))
 run = run_ui(runs)
-st.altair_chart(compare.confusion_chart(run), width="content")
-st.altair_chart(compare.pr_chart(run), width="stretch")
+st.altair_chart(compare.confusion_chart(run, lang), width="content")
+st.altair_chart(compare.pr_chart(run, lang), width="stretch")

@@ -4,41 +4,75 @@ import pandas as pd
 import streamlit as st
 
 import app_state
-from handclf_core import compare
+from handclf_core import compare, i18n
 from handclf_core.config import CLASSES, SPLITS
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 
+t = app_state.translator()
+lang = app_state.lang()
+
+# Option values stay these ids (tests and session state use them); the texts shown come
+# from the catalogue.
 UPLOAD, FRAME = "Upload a picture", "A frame of the dataset"
-HANDS = {"left": "left wrist", "right": "right wrist"}
-CAMERAS = {"Lhand": "left hand", "Rhand": "right hand"}
+SOURCES = {FRAME: N_("predict.source.frame"), UPLOAD: N_("predict.source.upload")}
+SPLIT_NAMES = {"train": N_("predict.split.train"), "test": N_("predict.split.test")}
+HANDS = {"left": N_("predict.hand.left"), "right": N_("predict.hand.right")}
+CAMERAS = {"Lhand": N_("predict.camera.Lhand"), "Rhand": N_("predict.camera.Rhand")}
+ANY = "any"
 
 
 def source_ui() -> str:
-    return st.radio("Picture", [FRAME, UPLOAD], horizontal=True)
+    return st.radio(
+        t("predict.picture"),
+        [FRAME, UPLOAD],
+        horizontal=True,
+        format_func=lambda s: t(SOURCES[s]),
+        key="predict.source",
+    )
 
 
 def frame_ui(ds, task: str) -> pd.Series:
     """Split, recording, camera and class filters, then a slider over the matching frames."""
     frames = ds.hand_frames()
     c1, c2, c3, c4 = st.columns(4)
-    split = c1.selectbox("Split", SPLITS, index=SPLITS.index("test"))
+    split = c1.selectbox(
+        t("predict.split"),
+        SPLITS,
+        index=SPLITS.index("test"),
+        format_func=lambda s: t(SPLIT_NAMES[s]) if s in SPLIT_NAMES else s,
+        key="predict.split",
+    )
     frames = frames[frames.split == split]
     where = frames.scene + "/" + frames.recording.astype(str)  # "house/1"
-    recording = c2.selectbox("Recording", ["any", *dict.fromkeys(where)])
-    if recording != "any":
+    recording = c2.selectbox(
+        t("predict.recording"),
+        [ANY, *dict.fromkeys(where)],
+        format_func=lambda r: t("predict.any") if r == ANY else r,
+        key="predict.recording",
+    )
+    if recording != ANY:
         frames = frames[where == recording]
-    camera = c3.selectbox("Camera", ["Lhand", "Rhand"], format_func=CAMERAS.get)
+    camera = c3.selectbox(
+        t("predict.camera"),
+        ["Lhand", "Rhand"],
+        format_func=lambda c: t(CAMERAS[c]),
+        key="predict.camera",
+    )
     frames = frames[frames.camera == camera]
     names = CLASSES[task]
     wanted = c4.selectbox(
-        "Class held",
-        ["any", *sorted(set(frames[task].tolist()))],
-        format_func=lambda c: c if c == "any" else names[c],
+        t("predict.class_held"),
+        [ANY, *sorted(set(frames[task].tolist()))],
+        format_func=lambda c: (
+            t("predict.any") if c == ANY else i18n.class_name(lang, task, names[c])
+        ),
+        key="predict.class",
     )
-    if wanted != "any":
+    if wanted != ANY:
         frames = frames[frames[task] == wanted]
     if len(frames) > 1:
-        i = st.slider(f"Frame (of {len(frames)} matching)", 1, len(frames), 1)
+        i = st.slider(t("predict.frame", count=len(frames)), 1, len(frames), 1, key="predict.frame")
         return frames.iloc[i - 1]
     return frames.iloc[0]
 
@@ -46,31 +80,26 @@ def frame_ui(ds, task: str) -> pd.Series:
 def hand_ui(default: str) -> str:
     # The index is part of the widget's identity: a frame of the other camera resets it.
     return st.radio(
-        "Which wrist camera took it?",
+        t("predict.which_hand"),
         list(HANDS),
         index=list(HANDS).index(default),
-        format_func=HANDS.get,
+        format_func=lambda h: t(HANDS[h]),
         horizontal=True,
-        help="Models trained with mirrored right hands mirror a right-hand picture first.",
+        help=t("predict.which_hand_help"),
     )
 
 
-st.title("Predict: what is this hand holding?")
+st.title(t("predict.title"))
 ds = app_state.current_dataset()
 _, task = app_state.choices()
 runs = compare.latest_per_model(app_state.require_runs(ds, task))
-st.markdown(
-    "## One picture, every model\n\nPick a frame of the dataset (its true label is shown) or "
-    "upload a photo. Each model answers with its five most likely classes; the newest "
-    "stored run of each model is used. The picture goes through the exact preprocessing the "
-    "model was trained with (size, grayscale, mirroring), read from the run itself."
-)
+st.markdown(t("predict.intro"))
 
 truth = None
 if source_ui() == UPLOAD:
-    upload = st.file_uploader("A PNG or JPEG picture", type=["png", "jpg", "jpeg"])
+    upload = st.file_uploader(t("predict.upload"), type=["png", "jpg", "jpeg"], key="predict.file")
     if upload is None:
-        st.info("Upload a picture from a wrist camera, or pick a frame of the dataset.")
+        st.info(t("predict.upload_info"))
         st.stop()
     data, name = upload.getvalue(), upload.name
     default_hand = "right" if "rhand" in name.lower() else "left"  # HandCam's file names
@@ -82,25 +111,33 @@ else:
 hand = hand_ui(default_hand)
 
 try:
-    with st.spinner("Classifying (the first time, the models load: a few seconds)…"):
+    with st.spinner(t("predict.classifying")):
         picture, results = app_state.classify(data, name, runs, hand)
 except HandCamError as e:
-    st.error(f"This picture cannot be classified. {e}")
+    st.error(t("predict.failed", error=e))
     st.stop()
 
 st.image(picture, caption=name, width=480)
 if truth:
-    st.markdown(f"True label: **{truth}**")
+    st.markdown(t("predict.true_label", name=app_state.class_name(task, truth)))
+headers = {
+    "class": t("predict.col.class"),
+    "probability": t("predict.col.probability"),
+    "true": t("predict.col.true"),
+}
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:
-        st.subheader(compare.model_title(run["config"]["model"]))
+        st.subheader(compare.model_title(run["config"]["model"], lang))
         top = pd.DataFrame(result["top"])
         if truth:
             top["true"] = top["class"].eq(truth).map({True: "✓", False: ""})
+        top["class"] = [app_state.class_name(task, c) for c in top["class"]]
         st.dataframe(
-            top,
+            top.rename(columns=headers),
             hide_index=True,
-            column_config={"probability": st.column_config.ProgressColumn(format="percent")},
+            column_config={
+                headers["probability"]: st.column_config.ProgressColumn(format="percent")
+            },
         )
         acc = run["metrics"]["test"]["accuracy"]
-        st.caption(f"{result['milliseconds']:.0f} ms · test accuracy {acc:.1%} · {run['name']}")
+        st.caption(t("predict.caption", ms=result["milliseconds"], accuracy=acc, run=run["name"]))

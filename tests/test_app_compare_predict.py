@@ -1,6 +1,7 @@
 """The Compare and Predict pages, run headless with Streamlit's AppTest over stored tiny runs."""
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import app_state
+from handclf_core import compare
 from handclf_core.compare import REPORT_ROWS, latest_per_model, model_title
 from handclf_core.runs import list_runs
 
@@ -59,7 +61,7 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     assert _charts(at) == 4  # accuracy, recall heat map, confusion matrix, PR curves
     assert at.get("download_button")
     # Another model's confusion matrix and curves; the report's bars switched off.
-    _by_label(at.selectbox, "Model").set_value(1).run()
+    _by_label(at.selectbox, "Model").set_value(stored[1]["name"]).run()
     at.toggle[0].set_value(False).run()
     assert not at.exception and _charts(at) == 4
 
@@ -131,3 +133,53 @@ def test_no_stored_runs_points_to_train(sample_root, monkeypatch, tmp_path, page
     at = _page(sample_root, page)
     assert any("Train page" in i.value for i in at.info) and at.get("page_link")
     assert not at.dataframe and not _charts(at)
+
+
+# --- zh-TW ---
+
+ZH_IDS = {compare.table_header(c, "zh_TW") for c in ("run name", "created")}  # ids, timestamps
+
+
+def _zh_texts(at) -> list[str]:
+    """page_texts, with each table's column settings (JSON) read for what it shows, plus what
+    tables and charts show beyond page_texts: headers, text cells, the texts charts draw."""
+    from tests.test_i18n import page_texts
+
+    settings = {frame.proto.columns: json.loads(frame.proto.columns) for frame in at.dataframe}
+    out = [s for s in page_texts(at) if s not in settings]
+    for columns in settings.values():
+        out += [h for h, c in columns.items() for h in (h, c.get("label"), c.get("help")) if h]
+    for frame in at.dataframe:
+        table = frame.value
+        out += [str(c) for c in table.columns]
+        for column in set(table.columns) - ZH_IDS:
+            out += [v for v in table[column] if isinstance(v, str)]
+    for chart in at.get("vega_lite_chart"):
+        for rows in json.loads(chart.proto.spec).get("datasets", {}).values():
+            out += [v for row in rows for k, v in row.items() if isinstance(v, str)
+                    and not k.endswith("_id")]  # fmt: skip
+    return out
+
+
+def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
+    from tests.test_i18n import english_left, zh_page
+
+    at = zh_page(sample_root, COMPARE)
+    _by_label(at.selectbox, "模型").set_value(stored[1]["name"]).run()
+    assert not at.exception and _charts(at) == 4
+    assert at.title[0].value == "比較各個模型"
+    assert "測試準確率" in at.dataframe[0].value.columns
+    assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
+
+    at.switch_page(PREDICT).run()
+    _by_label(at.radio, "圖片").set_value("Upload a picture").run()
+    at.file_uploader[0].set_value(("photo.png", _png(), "image/png")).run()
+    assert not at.exception and not at.error
+    assert len(at.dataframe) == len(latest_per_model(stored))
+    assert list(at.dataframe[0].value.columns) == ["類別", "機率"]
+    assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
+    # A dataset frame: its true label, and the column marking it.
+    _by_label(at.radio, "圖片").set_value("A frame of the dataset").run()
+    assert any(m.value.startswith("真實標註：") for m in at.markdown)
+    assert list(at.dataframe[0].value.columns) == ["類別", "機率", "正確"]
+    assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))

@@ -326,3 +326,32 @@ def test_memory_chart():
 )
 def test_human_bytes(n, text):
     assert charts.human_bytes(n) == text
+
+
+def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_path, monkeypatch):
+    """zh-TW beyond the first view: grayscale, centre-crop and oversampling chosen, the
+    store built, then another size whose inputs are not derived yet."""
+    from tests.test_i18n import english_left, page_texts, zh_page
+
+    monkeypatch.setenv("HANDCLF_CACHE", str(tmp_path))
+    at = zh_page(sample_root, PREP)
+    assert at.title[0].value == "前處理"
+    assert "還沒有影格庫" in at.info[0].value
+    at.radio(key="prep_size").set_value(28)
+    at.radio(key="prep_crop").set_value(True)
+    at.toggle(key="prep_gray").set_value(True)
+    at.radio(key="prep_balance").set_value("oversample")
+    at.run()
+    at.button[0].click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("準備就緒")
+    assert "`s28-gray-noflip-crop`" in at.success[0].value
+    assert at.radio(key="prep_crop").format_func(True) == "置中裁切"
+    assert at.radio(key="prep_balance").format_func("oversample") == "過採樣少見的類別"
+    assert "28x28x1" in " ".join(c.value for c in at.caption)
+    inputs = _chart_data(at, 0)["input"].tolist()
+    assert inputs[0] == "你的選擇" and "mnist 預設" in inputs
+    assert not english_left(page_texts(at)), english_left(page_texts(at))
+    at.radio(key="prep_size").set_value(227).run()
+    assert "還沒有產生 `s227-gray-noflip-crop` 輸入" in at.info[0].value
+    assert not english_left(page_texts(at)), english_left(page_texts(at))

@@ -1,5 +1,6 @@
 """The Train page, run headless with Streamlit's AppTest; its trainings are real and tiny."""
 
+import json
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from handclf_core.evaluate import evaluate_predictions
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runs import TrainConfig, run_path
 from tests.conftest import TINY
+from tests.test_i18n import english_left, page_texts, zh_page
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = "pages/3_Train.py"
@@ -92,6 +94,29 @@ def test_stored_configuration_loads(sample_root, tiny_run):
     assert shown["Test accuracy"] == f"{tiny_run[0]['metrics']['test']['accuracy']:.1%}"
     assert {"Balanced accuracy", "Macro-F1", "Train accuracy", "Device"} <= set(shown)
     assert any("Loaded from the cache" in c.value for c in at.caption)
+
+
+def test_stored_run_in_zh_tw_has_no_english(sample_root, tiny_run):
+    """A loaded run's results (metrics, deltas, helps, device, curves) in Traditional Chinese."""
+    at = zh_page(sample_root, TRAIN)
+    _quick(at, TINY.limit)
+    _set(at, "cnn_basic", epochs=TINY.epochs, batch=TINY.batch_size)
+    assert _button(at).label == "載入已儲存的結果"
+    _button(at).click().run()
+    _ok(at)
+    shown = _metrics(at)
+    assert shown["測試準確率"] == f"{tiny_run[0]['metrics']['test']['accuracy']:.1%}"
+    assert {"平衡準確率", "宏平均 F1", "訓練準確率", "裝置"} <= set(shown)
+    assert shown["裝置"].startswith("CPU（") and shown["裝置"].endswith(" 核心）")
+    assert any("從快取載入" in c.value for c in at.caption)
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert [s["title"] for s in specs] == ["損失", "準確率"]
+    assert all(s["encoding"]["color"]["sort"] == ["訓練集", "驗證集"] for s in specs)  # legend
+    texts = page_texts(at)
+    assert any(x.endswith(" 個百分點（相對基準線）") for x in texts)
+    # "streamlit" is the charts' theme name (a proto field), not a text a reader sees.
+    left = english_left([x for x in texts if x != "streamlit"])
+    assert not left, left
 
 
 def test_train_in_the_background_then_cancel(sample_root, sample_ds):

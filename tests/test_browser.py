@@ -80,15 +80,20 @@ def server(sample_root, tiny_run):
 
 
 @pytest.fixture(scope="module")
-def page(server):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page.set_default_timeout(60_000)
+    return page
 
 
 def _settle(page, timeout=180) -> None:
@@ -169,3 +174,33 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path):
     )
     page.get_by_text("cannot be classified").first.wait_for(timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, browser):
+    """The browser's language (zh-TW) picks the app's; the sidebar switches it back and
+    forth without losing the other choices; Chinese text renders (a CJK font is installed)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-TW")
+    page.set_default_timeout(60_000)
+    page.goto(f"{server}/")
+    _settle(page)
+    assert "手裡拿著什麼" in page.inner_text("h1")
+    _check(page, "home-zh-tw")
+    page.get_by_role("link", name="資料集").click()
+    _settle(page)
+    assert "資料集" in page.inner_text("h1")
+    _check(page, "dataset-zh-tw")
+    page.get_by_role("link", name="比較").click()
+    _settle(page)
+    _check(page, "compare-zh-tw")
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.locator('[data-testid="stSelectbox"]').nth(1).click()  # the task
+    page.get_by_role("option", name="ges: 手勢（13 類）").click()
+    _settle(page)
+    sidebar.locator('[data-testid="stSelectbox"]').first.click()  # the language
+    page.get_by_role("option", name="English").click()
+    _settle(page)
+    assert "Compare" in page.inner_text("h1")
+    assert "ges: gesture (13)" in sidebar.inner_text()  # the task chosen in Chinese stayed
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()

@@ -122,15 +122,32 @@ ALLOWED = {
     *"""HandCam AlexNet MNIST CIFAR Keras TensorFlow JAX Streamlit ECCV Chan RGB PNG JPEG
     CPU GPU NVIDIA AMD EPYC Adam Adadelta SGD ReLU softmax epoch epochs img zip frames labels
     Lhand Rhand head Language English cnn conv dense uint float json keras npy cache runs
-    sklearn scikit learn F1 AP PR Vega Altair""".split(),
+    sklearn scikit learn F1 AP PR Vega Altair kB MB GB TB""".split(),
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
-SKIP_FIELDS = {"id", "form_id", "key", "icon", "spec", "data", "datasets", "url_path", "type"}
+SKIP_FIELDS = {
+    "id",
+    "form_id",
+    "key",
+    "icon",
+    "spec",
+    "data",
+    "datasets",
+    "url_path",
+    "type",
+    "theme",
+    "page",
+    "page_script_hash",
+}
 
 
 def _proto_strings(message, out: list[str]) -> None:
     for field, value in message.ListFields():
         if field.name in SKIP_FIELDS:
+            continue
+        if field.name == "columns" and isinstance(value, str):  # a table's column settings
+            for header, config in json.loads(value or "{}").items():
+                out += [header, *(config.get(k) for k in ("label", "help") if config.get(k))]
             continue
         repeated = not isinstance(value, str | bytes) and hasattr(value, "__len__")
         values = value if repeated and not hasattr(value, "ListFields") else [value]
@@ -176,6 +193,7 @@ def english_left(texts: list[str]) -> list[str]:
     for text in texts:
         bare = re.sub(r"`[^`]*`", " ", text)  # code: ids, commands
         bare = re.sub(r"\S*[/_.\\]\S*", " ", bare)  # paths, file names, snake_case ids
+        bare = re.sub(r"#[0-9a-f]+", " ", bare)  # a run's short hash
         words = [w for w in WORD.findall(bare) if w not in ALLOWED and w.lower() not in ALLOWED]
         if words:
             left.append(f"{words} in {text[:120]!r}")
@@ -234,3 +252,24 @@ def test_page_in_zh_tw_has_no_english(sample_root, tiny_run, flip_run, page):
     texts = page_texts(at)
     assert len(texts) > 10, texts
     assert not english_left(texts), english_left(texts)
+
+
+def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_run, flip_run):
+    """The page's widgets are keyed, so new labels in another language keep their values."""
+    from handclf_core.runs import list_runs
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.run()
+    at.switch_page("pages/4_Compare.py").run()
+    second = at.selectbox(key="compare.run").options[1]
+    names = [r["name"] for r in list_runs(sample_ds.identity, "obj")]
+    at.selectbox(key="compare.run").set_value(names[1]).run()
+    at.toggle(key="compare.report").set_value(False).run()
+    at.session_state["lang"] = "zh_TW"  # what the sidebar's switch writes (AppTest runs a
+    at.run()  # switched-to page without the entrypoint's sidebar; the browser test uses it)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "比較各個模型"
+    assert at.selectbox(key="compare.run").value == names[1]
+    assert at.selectbox(key="compare.run").options[1] != second  # relabelled in Chinese
+    assert at.toggle(key="compare.report").value is False
