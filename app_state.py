@@ -17,7 +17,11 @@ from handclf_core.errors import HandCamError
 from handclf_core.i18n import N_
 
 # The sidebar widgets' keys: the choices every page reads.
-DATA_KEY, TASK_KEY, LANG_KEY = "data_spec", "task", "lang"
+DATA_KEY, TASK_KEY = "data_spec", "task"
+# The language is plain session state, which the sidebar's switch (its own widget key) sets
+# in a callback: a widget whose value code sets before it is drawn loses it in the browser
+# on the next page switch.
+LANG_KEY, LANG_SWITCH_KEY = "lang", "lang_switch"
 TASK_LABELS = {"obj": N_("task.obj"), "ges": N_("task.ges"), "FA": N_("task.FA")}
 
 
@@ -26,6 +30,10 @@ def lang() -> str:
     if LANG_KEY not in st.session_state:
         st.session_state[LANG_KEY] = i18n.language_from_locale(st.context.locale)
     return st.session_state[LANG_KEY]
+
+
+def _language_switched() -> None:
+    st.session_state[LANG_KEY] = st.session_state[LANG_SWITCH_KEY]
 
 
 def t(key: str, **values) -> str:
@@ -63,19 +71,26 @@ def dataset_stats(spec: str, identity: str, task: str) -> dict:
 def sidebar() -> None:
     """The data source and task controls. Drawn once, by the entrypoint, around every page:
     widgets of the entrypoint keep their state as the user moves between pages."""
-    st.session_state.setdefault(DATA_KEY, os.environ.get("HANDCAM_DATA", ""))
-    st.session_state.setdefault(TASK_KEY, "obj")
+    # Defaults go in as the widgets' own (a value set in session state before a widget is
+    # first drawn is lost by the browser on the next page switch); "obj" is the first task.
+    first = {} if DATA_KEY in st.session_state else {"value": os.environ.get("HANDCAM_DATA", "")}
     t = translator()
     with st.sidebar:
         # Labelled in both languages: whoever cannot read the current one finds the switch.
         st.selectbox(
-            "Language · 語言", list(i18n.LANGUAGES), key=LANG_KEY, format_func=i18n.LANGUAGES.get
+            "Language · 語言",
+            list(i18n.LANGUAGES),
+            index=list(i18n.LANGUAGES).index(lang()),
+            format_func=i18n.LANGUAGES.get,
+            key=LANG_SWITCH_KEY,
+            on_change=_language_switched,
         )
         st.text_input(
             t("sidebar.data"),
             key=DATA_KEY,
             placeholder=t("sidebar.data_placeholder"),
             help=t("sidebar.data_help"),
+            **first,
         )
         st.selectbox(
             t("sidebar.task"),

@@ -7,6 +7,7 @@ import altair as alt
 import streamlit as st
 
 import app_state
+from handclf_core.compare import device_name
 from handclf_core.i18n import N_
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runs import BALANCE, TrainConfig, run_path
@@ -48,13 +49,7 @@ def _stage(stage: str) -> str:
 
 
 def _device(text: str) -> str:
-    """The device as core describes it in English ("CPU (2 cores)", "GPU x1: NVIDIA H100"),
-    in the chosen language."""
-    if m := re.fullmatch(r"CPU \((\d+) cores\)", text):
-        return t("train.device_cpu", cores=int(m[1]))
-    if m := re.fullmatch(r"GPU x(\d+): (.+)", text):
-        return t("train.device_gpu", count=int(m[1]), name=m[2])
-    return text
+    return device_name(text, app_state.lang())
 
 
 def _quick_changed() -> None:  # on: every model's epochs to the demo's; off: the recipe's

@@ -228,7 +228,7 @@ def test_switching_language_keeps_the_sidebar_choices(sample_root):
     at.run()
     at.selectbox(key="task").set_value("ges").run()
     assert at.title[0].value.startswith("HandCam classroom")
-    at.selectbox(key="lang").set_value("zh_TW").run()
+    at.selectbox(key="lang_switch").set_value("zh_TW").run()
     assert not at.exception
     assert at.title[0].value.startswith("HandCam 課堂")
     assert at.selectbox(key="task").value == "ges"
