@@ -174,7 +174,7 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not a picture"}]
     )
-    page.get_by_text("cannot be classified").first.wait_for(timeout=60_000)
+    page.get_by_text("cannot be classified").first.wait_for(timeout=180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -40,7 +40,8 @@ def test_prepare_corrupt_frame_exit_2_and_no_store(tmp_path):
     bad.write_bytes(bad.read_bytes()[:100])  # truncated
     code, out, err = _cli("prepare", "--data", str(root), "--json", cache=tmp_path / "cache")
     assert code == 2 and out == ""
-    assert err.startswith("error: ") and "Image2.png" in err and "Traceback" not in err
+    last = err.strip().splitlines()[-1]  # after the progress bar, one line says what is wrong
+    assert last.startswith("error: ") and "Image2.png" in last and "Traceback" not in err
     stores = tmp_path / "cache" / "stores"
     assert not stores.exists() or not any(stores.iterdir())  # nothing partial kept
     code, _, err = _cli("prepare", "--data", str(root), "--debug", cache=tmp_path / "cache")
