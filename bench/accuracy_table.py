@@ -5,7 +5,7 @@
 Trains (or loads, when stored) each configuration below with its recipe's defaults on the
 built-in sample (or --data), and writes a Markdown table of test-split accuracy, balanced
 accuracy, macro-F1 and training accuracy beside the majority baseline. On this 2-core CPU
-the two AlexNet runs take most of the time (about 20 minutes each).
+the two AlexNet runs take most of the time (about 50 minutes each).
 """
 
 from __future__ import annotations
