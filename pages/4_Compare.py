@@ -58,7 +58,7 @@ table = compare.runs_table(runs, lang)
 st.dataframe(table, hide_index=True, column_config=formats(TABLE_FORMAT))
 st.download_button(
     t("compare.download"),
-    table.to_csv(index=False),
+    table.to_csv(index=False).encode("utf-8-sig"),  # the BOM tells Excel it is UTF-8 (中文)
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )
