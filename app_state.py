@@ -372,7 +372,8 @@ def curves(history):
 
     if isinstance(history, list):  # epoch events, one dict per epoch
         history = {k: [e[k] for e in history] for k in history[0]} if history else {}
-    labels = {"train": t("train.split_train"), "validation": t("train.split_validation")}
+    from handclf_core.charts import split_name
+
     rows = [
         {"epoch": i + 1, "metric": name.removeprefix("val_"), "value": value,
          "split": "validation" if name.startswith("val_") else "train"}
@@ -380,7 +381,7 @@ def curves(history):
         for i, value in enumerate(history.get(name, []))
     ]  # fmt: skip
     for row in rows:
-        row["label"] = labels[row["split"]]
+        row["label"] = split_name(row["split"], lang())
     return pd.DataFrame(rows, columns=["epoch", "metric", "split", "label", "value"])
 
 

@@ -23,7 +23,11 @@ from .i18n import N_
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand
 AXIS = alt.Axis(labelLimit=240)  # class names in full: "11 · remote-control-AC"
-SPLIT_NAMES = {"train": N_("charts.split.train"), "test": N_("charts.split.test")}
+SPLIT_NAMES = {
+    "train": N_("charts.split.train"),
+    "validation": N_("charts.split.validation"),
+    "test": N_("charts.split.test"),
+}
 HAND_NAMES = {
     "Lhand": N_("charts.hand.Lhand"),
     "Rhand": N_("charts.hand.Rhand"),
@@ -40,7 +44,8 @@ def class_label(class_id: int, name: str, *, task: str | None = None, lang: str 
 
 
 def split_name(split: str, lang: str = "en") -> str:
-    """A split as shown: "train" / "test" in English, "訓練集" / "測試集" in zh-TW."""
+    """A split as shown: "train" / "validation" / "test" in English, "訓練集" / "驗證集" /
+    "測試集" in zh-TW. The one table of split names: every page and chart uses it."""
     return i18n.translate(lang, SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
 
 

@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 
 from . import i18n
+from .charts import split_name
 from .i18n import N_
 from .models import list_models
 
@@ -72,7 +73,6 @@ REPORT_TEXTS: tuple[dict, ...] = (
     {"model": N_("compare.report.model_alexnet_92"), "input": N_("compare.report.input_alexnet"),
      "note": N_("compare.report.note_alexnet_92")},
 )  # fmt: skip
-SPLIT_NAMES = {"train": N_("compare.split.train"), "test": N_("compare.split.test")}
 BALANCE_NAMES = {
     "none": N_("compare.balance.none"),
     "class_weight": N_("compare.balance.class_weight"),
@@ -86,6 +86,11 @@ def model_title(model: str, lang: str = "en") -> str:
     return i18n.translate(lang, MODEL_TITLES[model]) if model in MODEL_TITLES else model
 
 
+def balance_name(balance: str, lang: str = "en") -> str:
+    """A class balancing option as shown (the ids in English): the Train and Compare pages'."""
+    return i18n.translate(lang, BALANCE_NAMES[balance]) if balance in BALANCE_NAMES else balance
+
+
 def _label(run: dict, lang: str) -> str:
     t = i18n.translator(lang)
     c = run["config"]
@@ -94,8 +99,7 @@ def _label(run: dict, lang: str) -> str:
         extra.append(t("compare.label.limit", limit=c["limit"]))
     balance = c.get("balance", "none")
     if balance != "none":
-        name = t(BALANCE_NAMES[balance]) if balance in BALANCE_NAMES else balance
-        extra.append(name.replace("_", " "))
+        extra.append(balance_name(balance, lang).replace("_", " "))
     return t(
         "compare.label.run",
         model=model_title(c["model"], lang),
@@ -190,7 +194,6 @@ def runs_table(runs: list[dict], lang: str = "en") -> pd.DataFrame:
 
     Fractions stay fractions (0.529, not 52.9): the page formats them as percentages.
     """
-    t = i18n.translator(lang)
     rows = []
     for label, run in zip(run_labels(runs, lang), runs, strict=True):
         test, c = run["metrics"]["test"], run["config"]
@@ -212,7 +215,7 @@ def runs_table(runs: list[dict], lang: str = "en") -> pd.DataFrame:
                 "device": device_name(run["environment"]["device"], lang),
                 "preprocessing": preprocessing_summary(run["preprocessing"], lang),
                 "epochs": c["epochs"],
-                "balance": t(BALANCE_NAMES[balance]) if balance in BALANCE_NAMES else balance,
+                "balance": balance_name(balance, lang),
                 "test frames": test["frames"],
                 "created": run["created"],
                 "run name": run["name"],
@@ -229,7 +232,7 @@ def _report_rows(lang: str) -> list[dict]:
         {
             **row,
             **{field: t(key) for field, key in texts.items()},
-            "split": t(SPLIT_NAMES[row["split"]]),
+            "split": split_name(row["split"], lang),
         }
         for row, texts in zip(REPORT_ROWS, REPORT_TEXTS, strict=True)
     ]

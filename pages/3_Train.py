@@ -7,28 +7,20 @@ import altair as alt
 import streamlit as st
 
 import app_state
-from handclf_core.compare import device_name
+from handclf_core.charts import split_name
+from handclf_core.compare import balance_name, device_name
 from handclf_core.i18n import N_
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runs import BALANCE, TrainConfig, run_path
 
 t = app_state.translator()
+lang = app_state.lang()
 
 # A class demo: seconds on the built-in sample, a minute or two on the real frames.
 QUICK_FRAMES, QUICK_EPOCHS = 300, 2
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # the recipes' 0.001, 1.0, 0.01 too
 KEEP = {"persist_state": "session"}  # widget values survive a visit to another page
-BALANCE_LABELS = {
-    "none": N_("train.balance.none"),
-    "class_weight": N_("train.balance.class_weight"),
-    "oversample": N_("train.balance.oversample"),
-}
 METRICS = {"loss": N_("train.loss"), "accuracy": N_("train.accuracy")}
-SPLITS = {
-    "train": N_("train.split_train"),
-    "validation": N_("train.split_validation"),
-    "test": N_("train.split_test"),
-}
 # What a job is doing (handclf_core.jobs and train describe it in English for the CLI).
 STAGES = {
     "waiting for the worker": N_("train.stage.waiting"),
@@ -43,8 +35,8 @@ STAGES = {
 def _stage(stage: str) -> str:
     if stage in STAGES:
         return t(STAGES[stage])
-    if (m := re.fullmatch(r"scoring the (\w+) split", stage)) and m[1] in SPLITS:
-        return t("train.stage.scoring", split=t(SPLITS[m[1]]))
+    if m := re.fullmatch(r"scoring the (\w+) split", stage):
+        return t("train.stage.scoring", split=split_name(m[1], app_state.lang()))
     return stage
 
 
@@ -102,7 +94,7 @@ def recipe_ui(model: str, task: str, prep: dict, limit: int | None) -> TrainConf
     balance = c[3].selectbox(
         t("train.balance"),
         BALANCE,
-        format_func=lambda b: t(BALANCE_LABELS[b]),
+        format_func=lambda b: balance_name(b, lang),
         key=k + "balance",
         **KEEP,
     )
@@ -130,7 +122,7 @@ def _clock(seconds: float) -> str:
 
 def curves_ui(history) -> None:
     data = app_state.curves(history)
-    order = [t(SPLITS["train"]), t(SPLITS["validation"])]
+    order = [split_name(s, app_state.lang()) for s in ("train", "validation")]
     for col, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
         name = t(METRICS[metric])
         chart = alt.Chart(data[data.metric == metric], title=name, height=220)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import app_state
-from handclf_core import compare, i18n
+from handclf_core import charts, compare, i18n
 from handclf_core.config import CLASSES, SPLITS
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import N_
@@ -16,7 +16,6 @@ lang = app_state.lang()
 # from the catalogue.
 UPLOAD, FRAME = "Upload a picture", "A frame of the dataset"
 SOURCES = {FRAME: N_("predict.source.frame"), UPLOAD: N_("predict.source.upload")}
-SPLIT_NAMES = {"train": N_("predict.split.train"), "test": N_("predict.split.test")}
 HANDS = {"left": N_("predict.hand.left"), "right": N_("predict.hand.right")}
 CAMERAS = {"Lhand": N_("predict.camera.Lhand"), "Rhand": N_("predict.camera.Rhand")}
 ANY = "any"
@@ -40,7 +39,7 @@ def frame_ui(ds, task: str) -> pd.Series:
         t("predict.split"),
         SPLITS,
         index=SPLITS.index("test"),
-        format_func=lambda s: t(SPLIT_NAMES[s]) if s in SPLIT_NAMES else s,
+        format_func=lambda s: charts.split_name(s, lang),
         key="predict.split",
     )
     frames = frames[frames.split == split]
