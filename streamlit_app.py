@@ -1,27 +1,28 @@
 """HandCam classroom: the entrypoint. It draws the sidebar (language, data source and task,
 kept across pages) and routes to the lesson's pages; the Home page, the lesson in brief, is
-below. Every text comes from the catalogues (handclf_core/locales) through `app_state.t`."""
+below. Every text comes from the catalogues (handclf_core/locales) through `session.t`."""
 
 import streamlit as st
 
-import app_state
-from app_state import t
+from app import cache, guards, session
+from app.session import t
 from handclf_core.config import CLASSES
+from handclf_core.vocab import Task
 
 
 def home() -> None:
     st.title(t("home.title"))
-    ds = app_state.current_dataset()
-    _, task = app_state.choices()
-    stats = app_state.dataset_stats(ds.description, ds.identity, task)
-    st.markdown(t("home.intro", classes=len(CLASSES["obj"])))
+    ds = guards.current_dataset()
+    task = session.task()
+    stats = cache.dataset_stats(ds, ds.identity, task)
+    st.markdown(t("home.intro", classes=len(CLASSES[Task.OBJ])))
     cols = st.columns(4)
     cols[0].metric(t("metric.train_frames"), f"{stats['splits']['train']['frames']:,}")
     cols[1].metric(t("metric.test_frames"), f"{stats['splits']['test']['frames']:,}")
     cols[2].metric(t("metric.classes"), len(stats["classes"]))
     base = stats["majority_baseline"]
     cols[3].metric(
-        t("metric.always_scores", name=app_state.class_name(task, base["class"])),
+        t("metric.always_scores", name=session.class_name(task, base["class"])),
         f"{base['test_accuracy']:.1%}",
         help=t("metric.always_scores_help"),
     )
@@ -29,7 +30,7 @@ def home() -> None:
 
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
-app_state.sidebar()
+session.sidebar()
 st.navigation(
     [
         st.Page(home, title=t("nav.home"), icon=":material/back_hand:", default=True),

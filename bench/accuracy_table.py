@@ -20,8 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from handclf_core.dataset import load_dataset  # noqa: E402
-from handclf_core.runs import TrainConfig  # noqa: E402
-from handclf_core.train import configure_device, train  # noqa: E402
+from handclf_core.devices import configure_device  # noqa: E402
+from handclf_core.progress import Epoch  # noqa: E402
+from handclf_core.runconfig import TrainConfig  # noqa: E402
+from handclf_core.train import train  # noqa: E402
+from handclf_core.views.runs import device_name  # noqa: E402
 
 ROWS = [
     ("cnn_basic", "recipe: 32x32 RGB", TrainConfig(model="cnn_basic")),
@@ -35,13 +38,14 @@ ROWS = [
 ]
 
 
-def _epoch_line(event: dict) -> None:
+def _epoch_line(event) -> None:
     """One line per epoch, so a long run shows that it is learning."""
-    if event["event"] == "epoch":
+    if isinstance(event, Epoch):
+        logs = event.logs
         print(
-            f"  epoch {event['epoch']}/{event['epochs']}: loss {event.get('loss', 0):.3f} "
-            f"accuracy {event.get('accuracy', 0):.1%} val_accuracy "
-            f"{event.get('val_accuracy', 0):.1%} ({event['images_per_second']:.1f} img/s)",
+            f"  epoch {event.epoch}/{event.epochs}: loss {logs.get('loss', 0):.3f} "
+            f"accuracy {logs.get('accuracy', 0):.1%} val_accuracy "
+            f"{logs.get('val_accuracy', 0):.1%} ({event.images_per_second:.1f} img/s)",
             flush=True,
         )
 
@@ -60,12 +64,12 @@ def main() -> None:
             continue
         start = time.perf_counter()
         run, cached = train(ds, config, progress=_epoch_line)
-        test, m = run["metrics"]["test"], run["metrics"]
+        test = run.test
         line = (
-            f"| {model} | {toggle} | {test['accuracy']:.1%} | {test['balanced_accuracy']:.1%} "
-            f"| {test['macro_f1']:.3f} | {m['train_accuracy']:.1%} "
-            f"| {test['majority_baseline']['accuracy']:.1%} "
-            f"| {run['timings']['seconds'] / 60:.1f} |"
+            f"| {model} | {toggle} | {test.accuracy:.1%} | {test.balanced_accuracy:.1%} "
+            f"| {test.macro_f1:.3f} | {run.train_accuracy:.1%} "
+            f"| {test.majority_baseline.accuracy:.1%} "
+            f"| {run.timings.seconds / 60:.1f} |"
         )
         lines.append(line)
         print(
@@ -73,9 +77,12 @@ def main() -> None:
             f"({'loaded' if cached else 'trained'} in {time.perf_counter() - start:.0f} s)",
             flush=True,
         )
+    # The folder's own name, never a path of the machine that ran it.
+    name = Path(ds.description).name
+    shown = f"the built-in sample ({name})" if ds.is_sample else name
     header = [
-        f"Dataset: {ds.description}{' (built-in sample)' if ds.is_sample else ''}; "
-        f"device: {device['device']}; each model's recipe defaults unless the toggle says "
+        f"Dataset: {shown}; "
+        f"device: {device_name(device)}; each model's recipe defaults unless the toggle says "
         "otherwise; validation recording lab/4 held out; seed 0.",
         "",
         "| model | toggle | test accuracy | balanced accuracy | macro-F1 | train accuracy "

@@ -27,11 +27,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from handclf_core.dataset import load_dataset  # noqa: E402
+from handclf_core.devices import configure_device  # noqa: E402
 from handclf_core.images import decode_image  # noqa: E402
 from handclf_core.models import list_models  # noqa: E402
 from handclf_core.predict import predict  # noqa: E402
-from handclf_core.runs import TrainConfig, list_runs  # noqa: E402
-from handclf_core.train import configure_device, train  # noqa: E402
+from handclf_core.records import to_json  # noqa: E402
+from handclf_core.runconfig import TrainConfig  # noqa: E402
+from handclf_core.runs import list_runs  # noqa: E402
+from handclf_core.train import train  # noqa: E402
+from handclf_core.views.runs import device_name  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared/handcam/frames/house_Rhand_Image723.png"
 TARGET_MS = {"cnn_basic": 60, "mnist": 60, "alexnet": 150}
@@ -40,7 +44,7 @@ TARGET_MS = {"cnn_basic": 60, "mnist": 60, "alexnet": 150}
 def _frame(tmp: Path) -> Path:
     if REAL.is_file():
         return REAL
-    from handclf_core.sample import draw_hand_frame
+    from handclf_core.drawing import draw_hand_frame
 
     labels = {"obj": 20, "ges": 2, "FA": 1}  # a cookie package, as in the real frame
     key = (0, "test", "house", 1, "Rhand", 1)
@@ -62,17 +66,21 @@ def main() -> None:
     decode_image(data, frame.name)
     decode_ms = (time.perf_counter() - t) * 1000
     print(
-        f"{device['device']}; frame {frame.name} ({len(data) / 1e6:.1f} MB, "
+        f"{device_name(device)}; frame {frame.name} ({len(data) / 1e6:.1f} MB, "
         f"decode ~{decode_ms:.0f} ms)"
     )
     print(f"{'model':10} {'median ms':>10} {'p95 ms':>8} {'target':>7}")
     report = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), **device},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "device": to_json(device),
+        },
         "frame": frame.name,
         "models": [],
     }
     for name in list_models():
-        stored = [r for r in list_runs(ds.identity, "obj") if r["config"]["model"] == name]
+        stored = [r for r in list_runs(ds.identity, "obj") if r.model == name]
         run = stored[0] if stored else train(ds, TrainConfig(model=name, epochs=1, limit=64))[0]
         for _ in range(3):
             predict(frame, run, hand="right")

@@ -56,7 +56,7 @@ VARIANTS = [Preprocessing(32), Preprocessing(28, gray=True), Preprocessing(227, 
 def _picture(labels: dict, scene: str, key: tuple, mirror: bool) -> np.ndarray:
     """(1080, 1920, 3) uint8: the sample's drawing, or a noisy gradient without it."""
     try:
-        from handclf_core.sample import draw_hand_frame
+        from handclf_core.drawing import draw_hand_frame
     except ImportError:
         rng = np.random.default_rng(zlib.crc32(repr(key).encode()))
         x = np.linspace(0, 1, SIZE[0])[None, :, None] * rng.uniform(60, 200, 3)

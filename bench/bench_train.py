@@ -26,11 +26,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from handclf_core.batches import FrameBatches, split_indices  # noqa: E402
 from handclf_core.dataset import load_dataset  # noqa: E402
+from handclf_core.devices import configure_device  # noqa: E402
 from handclf_core.models import create_model, get_recipe, make_optimizer  # noqa: E402
-from handclf_core.runs import TrainConfig  # noqa: E402
+from handclf_core.records import to_json  # noqa: E402
+from handclf_core.runconfig import TrainConfig  # noqa: E402
 from handclf_core.store import build_store  # noqa: E402
-from handclf_core.train import FrameBatches, configure_device, split_indices  # noqa: E402
+from handclf_core.views.runs import device_name  # noqa: E402
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -83,11 +86,11 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "keras": keras.__version__,
-            **device,
+            "device": to_json(device),
         },
         "models": [],
     }
-    print(f"{device['device']}, backend {device['backend']}, dataset {ds.description}")
+    print(f"{device_name(device)}, backend {device.backend}, dataset {ds.description}")
     print(f"{'model':10} {'frames':>6} {'batch':>5} {'memory img/s':>13} {'store img/s':>12} ratio")
     for name in args.models.split(","):
         config = TrainConfig(model=name).resolved()

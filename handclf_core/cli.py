@@ -3,6 +3,9 @@
 Every command takes `--json` and then prints exactly one JSON object on stdout; progress bars
 and messages go to stderr. A user's mistake (a wrong path, a corrupt frame) is one line on
 stderr and exit code 2; `--debug` shows the traceback instead.
+
+One role, one file of ~300 lines: each command is a short `cmd_*` function over the core,
+and `build_parser` lists every option in one place, as `--help` shows them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from .config import TASKS
 from .errors import HandCamError
 from .models import list_models
-from .runs import BALANCE
+from .vocab import Balance, Hand
 
 
 @contextmanager
@@ -101,7 +104,7 @@ def cmd_models(args) -> dict:
 
 
 def _train_config(args):
-    from .runs import TrainConfig
+    from .runconfig import TrainConfig
 
     return TrainConfig(
         model=args.model,
@@ -121,36 +124,39 @@ def _train_config(args):
 
 @contextmanager
 def training_progress():
-    """One progress bar per stage of training, fed by train()'s event callback."""
+    """One progress bar per stage of training, fed by train()'s events (in English)."""
     from tqdm import tqdm
+
+    from .progress import Batch, Step, describe
+    from .vocab import Stage
 
     current: dict = {"stage": None, "bar": None}
 
-    def bar_for(stage: str, total: int, unit: str):
+    def bar_for(stage, desc: str, total: int | None, unit: str):
         if current["stage"] != stage:
             if current["bar"] is not None:
                 current["bar"].close()
             current.update(
-                stage=stage, bar=tqdm(desc=stage, total=total, unit=unit, file=sys.stderr)
+                stage=stage, bar=tqdm(desc=desc, total=total, unit=unit, file=sys.stderr)
             )
         return current["bar"]
 
-    def update(event: dict) -> None:
-        kind = event["event"]
-        if kind == "prepare":
-            bar = bar_for(event["stage"], event["total"], "frame")
-            bar.update(event["done"] - bar.n)
-        elif kind == "batch":
-            bar = bar_for("training", event["batches"] * event["epochs"], "batch")
-            bar.update((event["epoch"] - 1) * event["batches"] + event["batch"] - bar.n)
+    def update(event) -> None:
+        if isinstance(event, Step) and event.total:  # decoding, resizing
+            bar = bar_for(event.stage, describe(event), event.total, "frame")
+            bar.update(event.done - bar.n)
+        elif isinstance(event, Step):  # scoring
+            bar_for(event, describe(event), None, "frame")
+        elif isinstance(event, Batch):
+            bar = bar_for(Stage.TRAINING, describe(Step(Stage.TRAINING)),
+                          event.batches * event.epochs, "batch")  # fmt: skip
+            bar.update((event.epoch - 1) * event.batches + event.batch - bar.n)
             bar.set_postfix(
-                epoch=event["epoch"],
-                loss=f"{event['loss']:.3f}",
-                acc=f"{event['accuracy']:.3f}",
-                img_s=f"{event['images_per_second']:.0f}",
+                epoch=event.epoch,
+                loss=f"{event.loss:.3f}",
+                acc=f"{event.accuracy:.3f}",
+                img_s=f"{event.images_per_second:.0f}",
             )
-        elif kind == "evaluate":
-            bar_for("evaluating on the test split", None, "frame")
 
     try:
         yield update
@@ -159,24 +165,26 @@ def training_progress():
             current["bar"].close()
 
 
-def _run_summary(run: dict, cached: bool) -> dict:
-    test = run["metrics"]["test"]
+def _run_summary(run, cached: bool) -> dict:
+    from .records import to_json
+
+    test = run.test
     return {
-        "model": run["config"]["model"],
-        "task": run["config"]["task"],
+        "model": run.model,
+        "task": run.task,
         "cached": cached,
-        "split": "test",
-        "test_frames": test["frames"],
-        "test_accuracy": test["accuracy"],
-        "balanced_accuracy": test["balanced_accuracy"],
-        "macro_f1": test["macro_f1"],
-        "train_accuracy": run["metrics"]["train_accuracy"],
-        "majority_baseline": test["majority_baseline"],
-        "seconds": run["timings"]["seconds"],
-        "images_per_second": run["timings"]["images_per_second"],
-        "device": run["environment"]["device"],
-        "model_path": str(Path(run["path"]) / "model.keras"),
-        "config": run["config"],
+        "split": test.split,
+        "test_frames": test.frames,
+        "test_accuracy": test.accuracy,
+        "balanced_accuracy": test.balanced_accuracy,
+        "macro_f1": test.macro_f1,
+        "train_accuracy": run.train_accuracy,
+        "majority_baseline": to_json(test.majority_baseline),
+        "seconds": run.timings.seconds,
+        "images_per_second": run.timings.images_per_second,
+        "device": to_json(run.environment.device),
+        "model_path": str(run.model_file),
+        "config": to_json(run.config),
     }
 
 
@@ -193,20 +201,23 @@ def cmd_train(args) -> dict:
 
 
 def cmd_evaluate(args) -> dict:
+    from .records import to_json
+
     run, cached = _train_or_load(args, retrain=False)
-    test = run["metrics"]["test"]
     return {
         **_run_summary(run, cached),
-        "confusion_matrix": test["confusion_matrix"],
-        "per_class": test["per_class"],
+        "confusion_matrix": to_json(run.test.confusion_matrix),
+        "per_class": to_json(run.test.per_class),
     }
 
 
 def cmd_predict(args) -> dict:
-    from .predict import find_run, predict
+    from .predict import find_run, guess_hand, predict
+    from .records import to_json
 
     run = find_run(args.model, task=args.task)
-    return predict(Path(args.image), run, hand=args.hand, top=args.top)
+    hand = args.hand or guess_hand(Path(args.image).name)
+    return to_json(predict(Path(args.image), run, hand=hand, top=args.top))
 
 
 def _print_human(result: dict) -> None:
@@ -269,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--momentum", type=float, help="SGD momentum (alexnet); default: the recipe's 0.9"
         )
-        p.add_argument("--balance", choices=BALANCE, default="none", help="class balancing")
+        p.add_argument("--balance", choices=list(Balance), default=Balance.NONE,
+                       type=Balance, help="class balancing")  # fmt: skip
         p.add_argument("--no-flip", action="store_true", help="do not mirror right hands")
         p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
         p.add_argument("--no-shuffle", action="store_true", help="keep frame order")
@@ -281,7 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("predict", cmd_predict, "classify one image with a stored run", data=False)
     p.add_argument("--model", required=True, help="a model name (its newest run) or a run path")
     p.add_argument("--image", required=True, help="a PNG or JPEG file")
-    p.add_argument("--hand", choices=("left", "right"), default="left")
+    p.add_argument(
+        "--hand",
+        choices=list(Hand),
+        type=Hand,
+        help="the wrist camera that took it (default: from the file name, Rhand -> right, "
+        "else left)",
+    )
     p.add_argument("--top", type=int, default=5, help="how many classes to show")
     p.add_argument("--task", choices=TASKS, help="with a model name: its task")
     return parser

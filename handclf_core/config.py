@@ -1,7 +1,8 @@
 """Constants of the HandCam dataset and the project's cache location.
 
 Everything here is plain Python: importing it is instant and pulls in neither NumPy nor
-TensorFlow, so the app's browsing pages and the CLI's help start fast.
+TensorFlow, so the app's browsing pages and the CLI's help start fast. The ids are the
+vocabulary's (`vocab`), which also names them.
 """
 
 from __future__ import annotations
@@ -9,29 +10,32 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .vocab import Camera, Hand, Split, Task
+
 # Class names in id order, as in the HandCam labels (Chan et al., ECCV 2016).
-CLASSES: dict[str, tuple[str, ...]] = {
-    "obj": (
+CLASSES: dict[Task, tuple[str, ...]] = {
+    Task.OBJ: (
         "free", "computer", "cellphone", "coin", "ruler", "thermos-bottle", "whiteboard-pen",
         "whiteboard-eraser", "pen", "cup", "remote-control-TV", "remote-control-AC", "switch",
         "windows", "fridge", "cupboard", "water-tap", "toy", "kettle", "bottle", "cookie", "book",
         "magnet", "lamp-switch",
     ),
-    "ges": (
+    Task.GES: (
         "free", "press", "large-diameter", "lateral-tripod", "parallel-extension",
         "thumb-2-finger", "thumb-4-finger", "thumb-index-finger", "precision-disk",
         "lateral-pinch", "tripod", "medium-wrap", "light-tool",
     ),
-    "FA": ("free", "active"),
+    Task.FA: ("free", "active"),
 }  # fmt: skip
-TASKS: tuple[str, ...] = ("obj", "ges", "FA")
-SPLITS: tuple[str, ...] = ("train", "test")
+TASKS: tuple[Task, ...] = tuple(Task)
+SPLITS: tuple[Split, ...] = (Split.TRAIN, Split.TEST)  # the dataset's folders
 SCENES: tuple[str, ...] = ("house", "lab", "office")
-CAMERAS: tuple[str, ...] = ("Lhand", "Rhand", "head")
-HAND_CAMERAS: tuple[str, ...] = ("Lhand", "Rhand")
+CAMERAS: tuple[Camera, ...] = tuple(Camera)
+HAND_CAMERAS: tuple[Camera, ...] = (Camera.LHAND, Camera.RHAND)
 # The label file suffix of each camera; the head camera shares the hands' labels, and we
 # give it the left hand's (the two hands' labels differ, the head sees both).
-LABEL_SIDE: dict[str, str] = {"Lhand": "left", "Rhand": "right", "head": "left"}
+LABEL_SIDE: dict[Camera, Hand] = {Camera.LHAND: Hand.LEFT, Camera.RHAND: Hand.RIGHT,
+                                  Camera.HEAD: Hand.LEFT}  # fmt: skip
 
 # Recordings per scene in the train split; test recordings continue the label numbering
 # (frames/test/house/1 is labels house 4).

@@ -20,10 +20,79 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from handclf_core.errors import HandCamError
+from .errors import HandCamError
+from .vocab import Split
+
+
+@dataclass(frozen=True)
+class ClassScores:
+    """One class's figures on a split, from the arg-max predictions."""
+
+    class_id: int
+    name: str  # the dataset's id name, e.g. "cookie"
+    precision: float
+    recall: float
+    f1: float
+    support: int  # frames of this class in the split
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Always answering one class (the training split's most frequent) for every frame."""
+
+    class_id: int
+    name: str
+    accuracy: float  # its share of the split's frames
+
+
+@dataclass(frozen=True)
+class PRCurve:
+    """One-vs-rest precision-recall curve of one class, at most `pr_points` points."""
+
+    average_precision: float
+    precision: tuple[float, ...]
+    recall: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class BaselineScores:
+    """What the majority baseline scores on the metrics a run is judged by."""
+
+    accuracy: float
+    balanced_accuracy: float
+    macro_f1: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Honest metrics of one model on one split (see `evaluate_predictions`)."""
+
+    split: Split
+    frames: int
+    accuracy: float
+    balanced_accuracy: float  # mean recall over the classes present in the split
+    macro_f1: float  # mean F1 over the classes present or predicted
+    majority_baseline: Baseline
+    chance: float  # 1 / classes
+    per_class: tuple[ClassScores, ...]  # every class id, in id order
+    confusion_matrix: tuple[tuple[int, ...], ...]  # rows true, columns predicted
+    pr_curves: dict[str, PRCurve]  # classes with frames in the split, by id name
+    mean_average_precision: float
+
+    def baseline_scores(self) -> BaselineScores:
+        """The majority baseline's accuracy, balanced accuracy and macro-F1 on these frames:
+        the line each of this evaluation's figures must beat."""
+        p = self.majority_baseline.accuracy  # the majority class's share of the frames
+        present = {c.class_id for c in self.per_class if c.support}
+        if self.majority_baseline.class_id not in present:
+            return BaselineScores(p, 0.0, 0.0)
+        # One class predicted: recall 1 on it and 0 on the others; F1 2p/(1+p) on it
+        # (precision p), averaged over the classes as evaluate_predictions averages them.
+        return BaselineScores(p, 1 / len(present), 2 * p / (1 + p) / len(present))
 
 
 def _num(x) -> float:
@@ -37,11 +106,11 @@ def evaluate_predictions(
     probabilities: np.ndarray,
     classes: Sequence[str],
     *,
-    split: str = "test",
+    split: Split | str = Split.TEST,
     majority_class: int | None = None,
     pr_points: int = 50,
-) -> dict:
-    """Honest metrics of one model on one split, as a JSON-ready dict.
+) -> Evaluation:
+    """Honest metrics of one model on one split, as an `Evaluation`.
 
     y_true: (N,) int class ids in 0..C-1. probabilities: (N, C) softmax outputs.
     classes: the C class names in id order. split: a label stored in the result.
@@ -49,11 +118,11 @@ def evaluate_predictions(
     for every frame; default: the most frequent id in y_true (lowest id on ties).
     pr_points: at most this many points per precision-recall curve (endpoints kept).
 
-    Averaging choices: "balanced_accuracy" is sklearn's mean recall over the classes PRESENT
-    in y_true (a class with no test frames has no recall). "macro_f1" averages F1 over the
+    Averaging choices: `balanced_accuracy` is sklearn's mean recall over the classes PRESENT
+    in y_true (a class with no test frames has no recall). `macro_f1` averages F1 over the
     classes present in y_true or predicted: a class predicted but never true counts with F1 0
-    (it only made mistakes), a class neither true nor predicted is left out. "per_class" and
-    "confusion_matrix" cover every class id; "pr_curves" and "mean_average_precision" only the
+    (it only made mistakes), a class neither true nor predicted is left out. `per_class` and
+    `confusion_matrix` cover every class id; `pr_curves` and `mean_average_precision` only the
     classes with test frames (average precision is undefined without positives).
 
     Raises HandCamError on empty input, mismatched shapes or ids out of range.
@@ -95,11 +164,11 @@ def evaluate_predictions(
     precision, recall, f1, support = metrics.precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
-    per_class = [
-        {"class": classes[i], "class_id": i, "precision": _num(precision[i]),
-         "recall": _num(recall[i]), "f1": _num(f1[i]), "support": int(support[i])}
+    per_class = tuple(
+        ClassScores(class_id=i, name=classes[i], precision=_num(precision[i]),
+                    recall=_num(recall[i]), f1=_num(f1[i]), support=int(support[i]))
         for i in labels
-    ]  # fmt: skip
+    )  # fmt: skip
 
     pr_curves = {}
     for i in (i for i in labels if counts[i] > 0):
@@ -107,30 +176,30 @@ def evaluate_predictions(
         curve_p, curve_r, _ = metrics.precision_recall_curve(positive, scores)
         # Evenly spaced indices, both ends included; np.unique drops repeats on short curves.
         idx = np.unique(np.linspace(0, len(curve_p) - 1, pr_points).round().astype(int))
-        pr_curves[classes[i]] = {
-            "average_precision": _num(metrics.average_precision_score(positive, scores)),
-            "precision": [_num(v) for v in curve_p[idx]],
-            "recall": [_num(v) for v in curve_r[idx]],
-        }
-    aps = [c["average_precision"] for c in pr_curves.values()]
-
-    return {
-        "split": split,
-        "frames": int(y_true.size),
-        "accuracy": _num(metrics.accuracy_score(y_true, y_pred)),
-        "balanced_accuracy": _num(balanced),
-        "macro_f1": _num(macro_f1),
-        "majority_baseline": {
-            "class": classes[majority_class],
-            "class_id": majority_class,
-            "accuracy": _num(metrics.accuracy_score(y_true, np.full_like(y_true, majority_class))),
-        },
-        "chance": 1.0 / n_classes,
-        "per_class": per_class,
-        "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-        "pr_curves": pr_curves,
-        "mean_average_precision": _num(np.mean(aps)),
-    }
+        pr_curves[classes[i]] = PRCurve(
+            average_precision=_num(metrics.average_precision_score(positive, scores)),
+            precision=tuple(_num(v) for v in curve_p[idx]),
+            recall=tuple(_num(v) for v in curve_r[idx]),
+        )
+    aps = [c.average_precision for c in pr_curves.values()]
+    confusion = metrics.confusion_matrix(y_true, y_pred, labels=labels)  # (C, C)
+    return Evaluation(
+        split=Split(split),
+        frames=int(y_true.size),
+        accuracy=_num(metrics.accuracy_score(y_true, y_pred)),
+        balanced_accuracy=_num(balanced),
+        macro_f1=_num(macro_f1),
+        majority_baseline=Baseline(
+            class_id=majority_class,
+            name=classes[majority_class],
+            accuracy=_num(np.mean(y_true == majority_class)),
+        ),
+        chance=1.0 / n_classes,
+        per_class=per_class,
+        confusion_matrix=tuple(tuple(int(v) for v in row) for row in confusion),
+        pr_curves=pr_curves,
+        mean_average_precision=_num(np.mean(aps)),
+    )
 
 
 def overfitting_gap(train_accuracy: float, test_accuracy: float) -> float:

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from .errors import HandCamError
+from .vocab import Hand
 
 # The store's resolution (W, H): 16:9 like the camera at height 227, so that both a squashed
 # 227x227 (the assignment's AlexNet input) and a centre-cropped 227x227 need no upsampling.
@@ -128,7 +129,7 @@ class Preprocessing:
 
 
 def preprocess(
-    base_or_image: np.ndarray | Image.Image, prep: Preprocessing, *, right_hand: bool
+    base_or_image: np.ndarray | Image.Image, prep: Preprocessing, *, hand: Hand
 ) -> np.ndarray:
     """Turn a base frame, or a whole decoded picture, into a model input.
 
@@ -136,7 +137,8 @@ def preprocess(
         base_or_image: a (227, 404, 3) uint8 base frame from the store, or a PIL image
             (reduced with `to_base` first, so that inference matches training exactly).
         prep: the preprocessing options.
-        right_hand: True for a Rhand frame; mirrored when `prep.flip_right`.
+        hand: the wrist the camera was on; a right hand's frame is mirrored when
+            `prep.flip_right`.
 
     Returns (size, size, C) uint8, C = 1 when `prep.gray`, else 3.
     """
@@ -156,8 +158,22 @@ def preprocess(
         shrink = prep.size <= im.height
         flt = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
         im = im.resize((prep.size, prep.size), flt, reducing_gap=2.0)  # 404->32: reduce first
-    if right_hand and prep.flip_right:
+    if hand == Hand.RIGHT and prep.flip_right:
         # Mirrored last, so a flipped frame is exactly its unflipped pixels reversed; in
         # Pillow, which copies 10x faster than NumPy's reversed-stride copy.
         im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return np.asarray(im).reshape(prep.size, prep.size, prep.channels)
+
+
+def enlarged(x: np.ndarray, show: int) -> np.ndarray:
+    """A model input (s, s, C) uint8 enlarged to (show, show[, 3]) with nearest-neighbour, so
+    each input pixel stays a visible square; one channel becomes a grey picture (show, show)."""
+    im = Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x)
+    return np.asarray(im.resize((show, show), Image.Resampling.NEAREST))
+
+
+def jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
+    """An (H, W, 3) uint8 picture as JPEG bytes: cheap to send to a browser."""
+    out = io.BytesIO()
+    Image.fromarray(rgb).save(out, format="JPEG", quality=quality)
+    return out.getvalue()

@@ -14,6 +14,9 @@ every thread: layer names, the mixed-precision policy. A model built in an app t
 moment fails ("the name conv2d is used 2 times"). The child also keeps TensorFlow's
 Python-heavy training loop off the web server's GIL. It starts with the first job and then
 serves every job, so TensorFlow is imported once. No Streamlit here: the tests drive it directly.
+
+One role in ~350 lines: the job record, the child process and the queue share one protocol
+(the messages between the worker thread and the child), kept in one file to read as one.
 """
 
 from __future__ import annotations
@@ -21,21 +24,36 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import logging
-import multiprocessing
 import os
 import queue
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from enum import StrEnum
 
+from . import workers
+from .devices import Device
 from .errors import HandCamError
-from .runs import TrainConfig, read_run, run_path
+from .progress import Batch, Epoch, Event, Step
+from .runconfig import TrainConfig
+from .runs import Run, read_run, run_path
+from .vocab import Stage
 
 log = logging.getLogger(__name__)
 
-ACTIVE = ("queued", "running")
-FINISHED = ("done", "failed", "cancelled")
+
+class Status(StrEnum):
+    """Where a job is in its life (the page shows each in its own box, not as text)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = (Status.QUEUED, Status.RUNNING)
 KEEP_FINISHED = 100  # finished jobs remembered for the page; older ones are forgotten
 BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
 # run hundreds of batches a second; a page redraws once a second)
@@ -49,12 +67,11 @@ class Job:
     key: str  # the run folder's name: model-task-hash
     config: TrainConfig
     dataset: str = ""  # the dataset's identity
-    status: str = "queued"  # queued, running, done, failed, cancelled
-    stage: str = "waiting for the worker"  # what it is doing now, for the page
-    prepare: dict | None = None  # the last "prepare" progress event (decoding, resizing)
-    batch: dict | None = None  # the last "batch" progress event
-    epochs: list[dict] = field(default_factory=list)  # every "epoch" event: live curves
-    result: dict | None = None  # the stored run.json (with "path") once done
+    status: Status = Status.QUEUED
+    step: Step = Step(Stage.WAITING)  # what it is doing now
+    batch: Batch | None = None  # the last training batch's figures
+    epochs: list[Epoch] = field(default_factory=list)  # every epoch's figures: live curves
+    result: Run | None = None  # the stored run once done
     cached: bool = False  # True: loaded from the cache, not trained
     error: str | None = None  # what went wrong, when failed
     submitted: float = field(default_factory=time.time)
@@ -78,8 +95,8 @@ class Job:
         """Stop the job: a queued one at once, a running one within a batch or so."""
         self._cancel.set()
         with self._lock:
-            if self.status == "queued":
-                self._finish(status="cancelled", stage="cancelled before it started")
+            if self.status == Status.QUEUED:
+                self._finish(status=Status.CANCELLED, step=Step(Stage.CANCELLED))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job finishes; False if `timeout` seconds passed first."""
@@ -91,32 +108,31 @@ class Job:
         self.finished = time.time()
         self._done.set()
 
-    def _record(self, event: dict) -> None:
+    def _record(self, event: Event) -> None:
         """A progress event of `train`, as the page shows it."""
-        kind = event["event"]
         with self._lock:
-            if kind == "prepare":
-                self.stage, self.prepare = event["stage"], event
-            elif kind == "batch":
-                self.stage, self.batch = "training", event
-            elif kind == "epoch":
+            if isinstance(event, Step):
+                self.step = event
+            elif isinstance(event, Batch):
+                self.step, self.batch = Step(Stage.TRAINING), event
+            elif isinstance(event, Epoch):
                 self.epochs.append(event)
-            elif kind == "evaluate":
-                self.stage = f"scoring the {event['split']} split"
 
 
 def _serve(requests, events, cancel) -> None:
     """The training process: train each (dataset, config) received, reporting to `events`."""
+    from .devices import configure_device
     from .train import TrainingCancelled, train
 
     parent = os.getppid()  # the app, or the forkserver that dies with it
     last_batch = 0.0
+    events.put(("device", configure_device()))  # TensorFlow is loaded: say what trains
 
-    def progress(event: dict) -> None:
+    def progress(event: Event) -> None:
         nonlocal last_batch
         if cancel.is_set() or os.getppid() != parent:  # cancelled, or the app is gone
             raise TrainingCancelled("cancelled")
-        if event["event"] == "batch" and event["batch"] < event["batches"]:
+        if isinstance(event, Batch) and event.batch < event.batches:
             if time.monotonic() - last_batch < 1 / BATCH_EVENTS_PER_SECOND:
                 return
             last_batch = time.monotonic()
@@ -148,23 +164,39 @@ class _Trainer:
 
     def __init__(self) -> None:
         self.process = None
+        self.device: Device | None = None  # what the child trains on, once it said so
+        self.known = threading.Event()  # set once `device` is known (or the child died)
+
+    def start(self) -> None:
+        """Start the child process if it is not running (it imports TensorFlow)."""
+        if self.process is None or not self.process.is_alive():
+            # A forkserver child (see `workers`): a fork of this process could deadlock.
+            ctx = workers.context([__name__])
+            self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
+            args = (self.requests, self.events, self.cancel)
+            # Not a daemon: training decodes frames in a process pool of its own.
+            self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
+            with workers.main_script_hidden():
+                self.process.start()
+
+    def wait_device(self) -> None:
+        """Start the child if need be and read its events until it says what it trains on."""
+        self.start()
+        while self.device is None and self.process.is_alive():
+            try:
+                kind, payload = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if kind == "device":
+                self.device = payload
+        self.known.set()
 
     def run(self, job: Job, ds) -> tuple[str, object]:
         """Train `job` in the child; its progress goes into `job`. Returns (outcome, payload)."""
         if self.process is None or not self.process.is_alive():
             with job._lock:
-                job.stage = "starting the training process (importing TensorFlow)"
-            # forkserver, as in store.py: a fork of this process (TensorFlow's threads) can
-            # deadlock, and spawn would run __main__ again, which Streamlit sets to the app.
-            methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            if ctx.get_start_method() == "forkserver":
-                ctx.set_forkserver_preload([__name__])
-            self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
-            args = (self.requests, self.events, self.cancel)
-            # Not a daemon: training decodes frames in a process pool of its own.
-            self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
-            self.process.start()
+                job.step = Step(Stage.STARTING_PROCESS)
+            self.start()
         self.cancel.clear()
         self.requests.put((ds, job.config))
         while True:
@@ -177,9 +209,13 @@ class _Trainer:
                     code = self.process.exitcode
                     return "crashed", (f"the training process died (exit code {code})", "")
                 continue
-            if kind != "progress":
+            if kind == "device":
+                self.device = payload
+                self.known.set()
+            elif kind != "progress":
                 return kind, payload
-            job._record(payload)
+            else:
+                job._record(payload)
 
     def close(self) -> None:
         if self.process is not None and self.process.is_alive():
@@ -200,6 +236,7 @@ class TrainingJobs:
         self._queue: queue.Queue[tuple[Job, object]] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._trainer = _Trainer()
+        self._probed = False  # device() asked the worker to start the training process
         atexit.register(self.close)  # stop the child, or the interpreter waits for it at exit
 
     def submit(self, ds, config: TrainConfig) -> Job:
@@ -214,7 +251,7 @@ class TrainingJobs:
         except HandCamError as e:
             job = Job(key=f"{config.model}-invalid", config=config, dataset=ds.identity)
             with job._lock:
-                job._finish(status="failed", stage="invalid configuration", error=str(e))
+                job._finish(status=Status.FAILED, step=Step(Stage.FAILED), error=str(e))
             return job
         with self._lock:
             job = self._jobs.get(path.name)
@@ -227,18 +264,45 @@ class TrainingJobs:
                 result = None  # half-deleted: train it again
             if result is not None:
                 with job._lock:
-                    job._finish(status="done", stage="loaded", result=result, cached=True)
+                    job._finish(status=Status.DONE, step=Step(Stage.LOADED), result=result,
+                                cached=True)  # fmt: skip
             self._jobs.pop(path.name, None)  # re-insert: newest last
             self._jobs[path.name] = job
             self._forget_old()
             if job.active:
                 self._queue.put((job, ds))
-                if self._worker is None or not self._worker.is_alive():
-                    self._worker = threading.Thread(
-                        target=self._work, name="handclf-jobs", daemon=True
-                    )
-                    self._worker.start()
+                self._ensure_worker()
         return job
+
+    def _ensure_worker(self) -> None:  # caller holds self._lock
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._work, name="handclf-jobs", daemon=True)
+            self._worker.start()
+
+    def device(self, timeout: float | None = None) -> Device | None:
+        """What training runs on, as the training process found it; None if it has not said
+        within `timeout` seconds. The first call starts that process (it loads TensorFlow,
+        so the web process never has to) through the worker, which owns its events."""
+        with self._lock:
+            if not self._probed:
+                self._probed = True
+                self._queue.put((None, None))  # the worker starts the child before any job
+                self._ensure_worker()
+        self._trainer.known.wait(timeout)
+        return self._trainer.device
+
+    def shown(self, dataset: str, config: TrainConfig) -> Job | None:
+        """The job a page shows for `config`'s model on the dataset of identity `dataset`: a
+        queued or running job of that model and task, whatever its settings (the user may
+        have changed them meanwhile); else the latest job of exactly this configuration."""
+        mine = (dataset, config.model, config.task)
+        for job in reversed(self.jobs()):
+            if job.active and (job.dataset, job.config.model, job.config.task) == mine:
+                return job
+        try:
+            return self.get(run_path(dataset, config).name)
+        except HandCamError:
+            return None
 
     def get(self, key: str) -> Job | None:
         """The latest job of a run key, or None."""
@@ -264,23 +328,32 @@ class TrainingJobs:
     def _work(self) -> None:
         while True:
             job, ds = self._queue.get()
+            if job is None:  # device(): start the training process, learn its device
+                try:
+                    self._trainer.wait_device()
+                except Exception:  # the child could not start: device() answers None
+                    log.exception("the training process did not start")
+                    self._trainer.known.set()
+                continue
             with job._lock:
-                if job.status != "queued":  # cancelled while it waited
+                if job.status != Status.QUEUED:  # cancelled while it waited
                     continue
-                job.status, job.stage, job.started = "running", "starting", time.time()
+                job.status, job.started = Status.RUNNING, time.time()
+                job.step = Step(Stage.STARTING)
             try:
                 kind, payload = self._trainer.run(job, ds)
             except Exception as e:  # the queues themselves failed: keep the worker alive
                 kind, payload = "crashed", (f"{type(e).__name__}: {e}", traceback.format_exc())
-            outcome = {"status": kind, "stage": kind}
             if kind == "done":
-                outcome.update(result=payload[0], cached=payload[1])
+                outcome = {"status": Status.DONE, "step": Step(Stage.DONE), "result": payload[0],
+                           "cached": payload[1]}  # fmt: skip
             elif kind == "cancelled":
-                outcome["stage"] = "cancelled; nothing was stored"
+                outcome = {"status": Status.CANCELLED, "step": Step(Stage.CANCELLED)}
             elif kind == "failed":
-                outcome["error"] = payload
+                outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload}
             else:  # crashed
                 log.error("training %s failed:\n%s", job.key, payload[1])
-                outcome.update(status="failed", stage="failed", error=payload[0])
+                outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED),
+                           "error": payload[0]}  # fmt: skip
             with job._lock:
                 job._finish(**outcome)

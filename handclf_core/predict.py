@@ -1,6 +1,6 @@
 """Single-image inference with a stored run.
 
-Everything comes from the run's own run.json — classes, input size, grayscale, whether
+Everything comes from the run's own record — classes, input size, grayscale, whether
 right-hand frames were mirrored, squash or crop — never from the caller's UI state, and the
 picture goes through the same `decode_image -> to_base -> preprocess` path as the training
 frames did. Loaded models are kept per process, so a second prediction costs only the
@@ -10,32 +10,56 @@ forward pass.
 from __future__ import annotations
 
 import functools
+import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import HandCamError
-from .images import Preprocessing, decode_image, preprocess
-from .runs import list_runs, read_run
+from .images import decode_image, preprocess
+from .runs import Run, list_runs, read_run
+from .vocab import Camera, Hand
 
-HANDS = ("left", "right")
+
+@dataclass(frozen=True)
+class Ranked:
+    name: str  # a class's id name
+    probability: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One picture through one run."""
+
+    model: str
+    run: str  # the run's name
+    hand: Hand  # the wrist the picture was taken as coming from
+    top: tuple[Ranked, ...]  # most probable first
+    milliseconds: float  # decoding, preprocessing and the forward pass (not loading)
 
 
 @functools.lru_cache(maxsize=8)
-def _load(folder: str, created: str):
+def _load(folder: Path, created: str):
     # `created` is part of the key so that a retrained run in the same folder is reloaded.
     import keras
 
-    return keras.models.load_model(Path(folder) / "model.keras", compile=False)
+    return keras.models.load_model(folder / "model.keras", compile=False)
 
 
-def find_run(model: str, task: str | None = None, dataset_identity: str | None = None) -> dict:
+def guess_hand(file_name: str) -> Hand:
+    """The wrist a HandCam file name says ("house_Rhand_Image723.png", ".../Rhand/Image5.png"
+    -> right); left when the name does not say."""
+    return Hand.RIGHT if re.search(Camera.RHAND, file_name, re.IGNORECASE) else Hand.LEFT
+
+
+def find_run(model: str, task: str | None = None, dataset_identity: str | None = None) -> Run:
     """A stored run by path (run folder or model.keras) or by model name (the newest)."""
     path = Path(model)
     if path.suffix == ".keras" or path.is_dir():
         return read_run(path)
-    runs = [r for r in list_runs(dataset_identity, task) if r["config"]["model"] == model]
+    runs = [r for r in list_runs(dataset_identity, task) if r.model == model]
     if not runs:
         raise HandCamError(
             f"no stored run of model {model!r}"
@@ -45,20 +69,25 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
     return runs[0]
 
 
-def predict(image, run: dict, *, hand: str = "left", top: int = 5, name: str = "image") -> dict:
+def load_model(run: Run):
+    """The run's Keras model, loaded once per process."""
+    return _load(run.path, run.created)
+
+
+def predict(image, run: Run, *, hand: Hand = Hand.LEFT, top: int = 5, name: str = "image"):
     """Classify one picture with a stored run.
 
     Args:
         image: PNG or JPEG bytes, a path, or a PIL image, of any size and mode.
-        run: a stored run's metadata (from `train`, `find_run` or `read_run`).
-        hand: "left" or "right": which wrist camera took it; a right-hand picture is
-            mirrored when the model was trained on mirrored right-hand frames.
+        run: a stored run (from `train`, `find_run` or `read_run`).
+        hand: which wrist camera took it; a right-hand picture is mirrored when the model
+            was trained on mirrored right-hand frames.
         top: how many classes to return.
         name: the picture's name for error messages (a path's own name by default).
 
-    Returns {"model", "run", "hand", "top": [{"class", "probability"}], "milliseconds"}.
+    Returns a `Prediction`.
     """
-    if hand not in HANDS:
+    if hand not in list(Hand):
         raise HandCamError(f"hand: expected 'left' or 'right', found {hand!r}")
     start = time.perf_counter()
     if isinstance(image, (str, Path)):
@@ -69,16 +98,24 @@ def predict(image, run: dict, *, hand: str = "left", top: int = 5, name: str = "
             raise HandCamError(f"{path}: expected an image file, found: {e.strerror}") from None
     if isinstance(image, (bytes, bytearray)):
         image = decode_image(bytes(image), name)
-    prep = Preprocessing(**run["preprocessing"])
-    x = preprocess(image, prep, right_hand=hand == "right")[None]  # (1, s, s, C) uint8
-    model = _load(run["path"], run["created"])
+    x = preprocess(image, run.preprocessing, hand=Hand(hand))[None]  # (1, s, s, C) uint8
+    paused = time.perf_counter()
+    model = load_model(run)  # once per process: not part of the inference time
+    start += time.perf_counter() - paused
     probs = np.asarray(model(x.astype("float32"), training=False), dtype=np.float64)[0]
     order = np.argsort(-probs)[: max(1, top)]
-    classes = run["classes"]
-    return {
-        "model": run["config"]["model"],
-        "run": run["path"],
-        "hand": hand,
-        "top": [{"class": classes[i], "probability": float(probs[i])} for i in order],
-        "milliseconds": (time.perf_counter() - start) * 1000,
-    }
+    return Prediction(
+        model=run.model,
+        run=run.name,
+        hand=Hand(hand),
+        top=tuple(Ranked(run.classes[i], float(probs[i])) for i in order),
+        milliseconds=(time.perf_counter() - start) * 1000,
+    )
+
+
+def classify(data: bytes, name: str, runs: list[Run], hand: Hand):
+    """Decode a picture once and classify it with every run: (RGB PIL image, one
+    `Prediction` per run). HandCamError naming the file for empty, non-image, truncated or
+    corrupt data."""
+    picture = decode_image(data, name)
+    return picture, [predict(picture, run, hand=hand, top=5, name=name) for run in runs]

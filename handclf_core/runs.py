@@ -1,11 +1,12 @@
-"""Stored training runs: their configuration, their place in the cache, listing and loading.
+"""Stored training runs: the `Run` record, its `run.json`, its place in the cache, listing.
 
 A run lives in `<cache>/runs/<model>-<task>-<key>/` as `model.keras` (plain Keras: load it
-with `keras.models.load_model`) and `run.json` (the full configuration, class names,
-preprocessing, history, test-split metrics, timings and environment). The key hashes
-everything that changes the result, so asking for a stored configuration loads it instead of
-training. A run folder appears only by an atomic rename once complete, so an interrupted run
-leaves nothing a later one would load. No Keras import here: the Compare page lists runs fast.
+with `keras.models.load_model`) and `run.json`: the `Run` record below, written by `save_run`
+and read back by `read_run`, which checks it against the record's fields and types (and its
+schema version). The key hashes everything that changes the result, so asking for a stored
+configuration loads it instead of training. A run folder appears only by an atomic rename
+once complete, so an interrupted run leaves nothing a later one would load. No Keras import
+here: the Compare page lists runs fast.
 """
 
 from __future__ import annotations
@@ -13,89 +14,90 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import CLASSES, cache_dir
+from . import records
+from .config import cache_dir
+from .devices import Environment
 from .errors import HandCamError
+from .evaluate import Evaluation
 from .images import Preprocessing
-from .models import get_recipe, list_models
+from .models import list_models
+from .runconfig import TrainConfig
+from .vocab import Task
 
-RUN_FORMAT = 1  # bump when stored runs change meaning, so old ones are not reused
-BALANCE = ("none", "class_weight", "oversample")
+SCHEMA = 2  # run.json's layout; part of every run key, so older runs are never reused
+MODEL_FILE, RECORD_FILE = "model.keras", "run.json"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Everything that changes a trained model; None fields take the model's recipe."""
+class DatasetRef:
+    """The dataset a run was trained on."""
 
-    model: str = "cnn_basic"  # a registry name: cnn_basic, mnist, alexnet
-    task: str = "obj"  # label set: obj (24 classes), ges (13), FA (2)
-    epochs: int | None = None  # passes over the training frames
-    batch_size: int | None = None  # frames per gradient step
-    learning_rate: float | None = None  # of the recipe's optimizer (Adam, Adadelta, SGD)
-    momentum: float | None = None  # SGD's momentum (alexnet: 0.9; 0 is the plain SGD)
-    size: int | None = None  # input side in pixels (32, 28, 227 in the recipes)
-    gray: bool | None = None  # one grayscale channel (the mnist recipe) instead of RGB
-    flip_right: bool | None = None  # mirror right-hand frames (the alexnet recipe)
-    crop: bool = False  # centre-crop the 16:9 frame; the assignment squashed it
-    balance: str = "none"  # none (the assignment), class_weight, or oversample
-    shuffle: bool = True  # reshuffle the training frames every epoch
-    limit: int | None = None  # at most this many frames per split, evenly spaced (demos)
-    # A whole recording of the training split held out for validation: neighbouring frames
-    # are near-identical, so a random slice of frames would leak into training.
-    validation: str = "lab/4"  # "scene/recording", or "" for no validation
-    seed: int = 0  # weights, shuffling and dropout; same seed, same metrics on the CPU
+    identity: str  # `HandCamDataset.identity`: its content hash
+    description: str  # what the user gave (a path), for people
+    sample: bool  # the built-in sample's synthetic pictures
 
-    def resolved(self) -> TrainConfig:
-        """A copy with every None filled from the recipe, after checking each value."""
-        if self.model not in list_models():
-            raise HandCamError(
-                f"unknown model {self.model!r}; expected one of {', '.join(list_models())}"
-            )
-        if self.task not in CLASSES:
-            raise HandCamError(f"unknown task {self.task!r}; expected one of {', '.join(CLASSES)}")
-        if self.balance not in BALANCE:
-            raise HandCamError(
-                f"unknown balancing {self.balance!r}; expected one of {', '.join(BALANCE)}"
-            )
-        for name in ("epochs", "batch_size", "limit"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise HandCamError(f"{name} must be at least 1, found {value}")
-        if self.learning_rate is not None and not self.learning_rate > 0:
-            raise HandCamError(f"learning rate must be positive, found {self.learning_rate}")
-        r = get_recipe(self.model)
-        if self.momentum is not None:
-            if not 0 <= self.momentum < 1:
-                raise HandCamError(f"momentum must be in [0, 1), found {self.momentum}")
-            if self.momentum and r.optimizer != "sgd":
-                raise HandCamError(
-                    f"momentum applies to SGD only; {self.model} trains with {r.optimizer}"
-                )
-        return dataclasses.replace(
-            self,
-            epochs=self.epochs or r.epochs,
-            batch_size=self.batch_size or r.batch_size,
-            learning_rate=self.learning_rate or r.learning_rate,
-            momentum=r.momentum if self.momentum is None else self.momentum,
-            size=self.size or r.input_size,
-            gray=(r.channels == 1) if self.gray is None else self.gray,
-            flip_right=r.flip_right if self.flip_right is None else self.flip_right,
-        )
 
+@dataclass(frozen=True)
+class FrameCounts:
+    """Frames of each split the run used (after `limit`)."""
+
+    train: int
+    validation: int
+    test: int
+
+
+@dataclass(frozen=True)
+class Timings:
+    seconds: float  # the whole run: store, training, scoring
+    fit_seconds: float  # the training loop alone
+    eval_seconds: float  # scoring the test split and the train-accuracy frames
+    images_per_second: float  # training frames seen per second of the loop
+
+
+@dataclass(frozen=True)
+class Run:
+    """One stored run: what was trained, on what, how it scored. Read with `read_run`."""
+
+    name: str  # the run folder's name: <model>-<task>-<key>
+    created: str  # ISO 8601, local time
+    config: TrainConfig  # resolved: no None left
+    dataset: DatasetRef
+    classes: tuple[str, ...]  # class names in id order
+    input_shape: tuple[int, int, int]  # (size, size, channels)
+    params: int
+    frames: FrameCounts
+    history: dict[str, tuple[float, ...]]  # per epoch: loss, accuracy, val_loss, val_accuracy
+    test: Evaluation  # the test split: the figures a run is judged by
+    train_accuracy: float  # on up to train_frames_scored training frames: the over-fitting gap
+    train_frames_scored: int
+    timings: Timings
+    environment: Environment
+    schema: int = SCHEMA
+    path: Path | None = field(default=None, compare=False, metadata={"stored": False})
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @property
+    def task(self) -> Task:
+        return self.config.task
+
+    @property
     def preprocessing(self) -> Preprocessing:
-        c = self.resolved()
-        return Preprocessing(size=c.size, gray=c.gray, flip_right=c.flip_right, crop=c.crop)
+        return self.config.preprocessing()
 
-    def validation_recording(self) -> tuple[str, int] | None:
-        if not self.validation:
-            return None
-        scene, _, rec = self.validation.partition("/")
-        if not rec.isdigit():
-            raise HandCamError(f"validation: expected 'scene/recording', found {self.validation!r}")
-        return scene, int(rec)
+    @property
+    def model_file(self) -> Path:
+        if self.path is None:
+            raise HandCamError(f"run {self.name} has not been stored")
+        return self.path / MODEL_FILE
 
 
 def runs_dir() -> Path:
@@ -106,39 +108,72 @@ def run_path(dataset_identity: str, config: TrainConfig) -> Path:
     """Where the run of this configuration on this dataset is (or would be) stored."""
     c = config.resolved()
     blob = json.dumps(
-        {"format": RUN_FORMAT, "dataset": dataset_identity, "config": dataclasses.asdict(c)},
+        {"format": SCHEMA, "dataset": dataset_identity, "config": records.to_json(c)},
         sort_keys=True,
     )
     key = hashlib.sha256(blob.encode()).hexdigest()[:12]
     return runs_dir() / f"{c.model}-{c.task}-{key}"
 
 
-def read_run(path: str | Path) -> dict:
-    """The run.json of a stored run (a run folder, or its model.keras)."""
+def save_run(run: Run, folder: Path) -> None:
+    """Write `run`'s record into `folder` (beside its model.keras)."""
+    text = json.dumps(records.to_json(run), indent=1, allow_nan=False)
+    (folder / RECORD_FILE).write_text(text)
+
+
+def read_run(path: str | Path) -> Run:
+    """The stored run at `path` (a run folder, or its model.keras), checked: HandCamError
+    naming the file when it is not a complete run or its record does not parse."""
     path = Path(path)
     folder = path.parent if path.suffix == ".keras" else path
-    meta = folder / "run.json"
-    if not (meta.is_file() and (folder / "model.keras").is_file()):
+    meta = folder / RECORD_FILE
+    if not (meta.is_file() and (folder / MODEL_FILE).is_file()):
         raise HandCamError(f"{path}: expected a stored run (model.keras and run.json), found none")
-    run = json.loads(meta.read_text())
-    run["path"] = str(folder)
-    return run
+    try:
+        data = json.loads(meta.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise HandCamError(f"{meta}: expected a run record (JSON), found: {e}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema", "none") if isinstance(data, dict) else type(data).__name__
+        raise HandCamError(f"{meta}: expected a run record of schema {SCHEMA}, found {found}")
+    run = records.from_json(Run, data, str(meta))
+    expected = run_path(run.dataset.identity, run.config).name
+    if run.name != folder.name or expected != folder.name:
+        raise HandCamError(
+            f"{meta}: expected the record of run {folder.name}, found one whose configuration "
+            f"names {expected}"
+        )
+    return dataclasses.replace(run, path=folder)
 
 
-def list_runs(dataset_identity: str | None = None, task: str | None = None) -> list[dict]:
-    """Every complete stored run, newest first, optionally of one dataset and task."""
+def list_runs(dataset_identity: str | None = None, task: str | None = None) -> list[Run]:
+    """Every complete stored run, newest first, optionally of one dataset and task. A run
+    whose record cannot be read is left out (see `read_run` for why it failed)."""
     root = runs_dir()
     runs = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if folder.name.startswith(".") or not (folder / "run.json").is_file():
+        if folder.name.startswith(".") or not (folder / RECORD_FILE).is_file():
             continue  # a temporary folder of a run in progress
-        run = read_run(folder)
-        if dataset_identity and run["dataset"]["identity"] != dataset_identity:
+        try:
+            run = read_run(folder)
+        except HandCamError as e:
+            log.warning("skipping a damaged run: %s", e)
             continue
-        if task and run["config"]["task"] != task:
+        if dataset_identity and run.dataset.identity != dataset_identity:
+            continue
+        if task and run.task != task:
             continue
         runs.append(run)
-    return sorted(runs, key=lambda r: r["created"], reverse=True)
+    return sorted(runs, key=lambda r: r.created, reverse=True)
+
+
+def latest_per_model(runs: list[Run]) -> list[Run]:
+    """The newest run of each model (runs come newest first), in the registry's order."""
+    newest: dict[str, Run] = {}
+    for run in runs:
+        newest.setdefault(run.model, run)
+    order = {m: i for i, m in enumerate(list_models())}
+    return sorted(newest.values(), key=lambda r: order.get(r.model, len(order)))
 
 
 def publish(tmp: Path, final: Path) -> None:

@@ -11,6 +11,7 @@ import pandas as pd
 from .config import CLASSES, HAND_CAMERAS, SCENES, SPLITS
 from .dataset import HandCamDataset
 from .errors import HandCamError
+from .vocab import Split
 
 
 def _counts(labels: pd.Series, n: int) -> list[int]:
@@ -73,3 +74,18 @@ def dataset_stats(ds: HandCamDataset, task: str = "obj") -> dict:
             "test_accuracy": test["class_counts"][majority] / test["frames"],
         },
     }
+
+
+def preview_frames(ds: HandCamDataset, per_hand: int = 2) -> pd.DataFrame:
+    """Training frames of each hand holding an object, evenly spaced through the split: real
+    pictures on which to show what preprocessing does (any frames if no hand holds one)."""
+    hands = ds.hand_frames()
+    held = hands[(hands.split == Split.TRAIN) & (hands.obj != 0)]
+    held = held if len(held) else hands
+    picks = []
+    for camera in HAND_CAMERAS:
+        part = held[held.camera == camera]
+        if len(part):
+            index = {(len(part) * (2 * k + 1)) // (2 * per_hand) for k in range(per_hand)}
+            picks.append(part.iloc[sorted(index)])
+    return pd.concat(picks).reset_index(drop=True)

@@ -9,21 +9,21 @@ They are decoded once into `base.npy`, (N, 227, 404, 3) uint8; every model input
 
 Stores and variants are written under temporary names and renamed when complete, so a final
 name always means complete contents; an interrupted or failed build leaves nothing.
+
+One role in ~330 lines: the store's layout, its build, its variants and the worker functions
+that write them belong together (the workers write rows at offsets only this file knows).
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import secrets
 import shutil
 import signal
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +35,8 @@ from . import config
 from .config import CAMERAS, HAND_CAMERAS
 from .errors import HandCamError
 from .images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
+from .vocab import Camera, Hand
+from .workers import cpu_count, process_pool, run_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -65,6 +67,10 @@ class FrameStore:
     def __len__(self) -> int:
         return len(self.frames)
 
+    def variant_path(self, prep: Preprocessing) -> Path:
+        """Where the inputs of `prep` are (or will be) kept."""
+        return self.path / "variants" / f"{prep.key}.npy"
+
     def variant(
         self, prep: Preprocessing, *, workers: int | None = None, progress: Progress = None
     ) -> np.ndarray:
@@ -77,7 +83,7 @@ class FrameStore:
 
         Returns a read-only (N, size, size, C) uint8 memmap in `frames` order.
         """
-        path = self.path / "variants" / f"{prep.key}.npy"
+        path = self.variant_path(prep)
         try:
             images = np.load(path, mmap_mode="r")
             if images.shape == (len(self), prep.size, prep.size, prep.channels):
@@ -100,48 +106,10 @@ class FrameStore:
         n, s = len(self), prep.size
         open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, s, s, prep.channels))  # to fill
         tasks = [(lo, min(lo + _DERIVE_CHUNK, n)) for lo in range(0, n, _DERIVE_CHUNK)]
-        right = (self.frames.camera == "Rhand").to_numpy()  # (N,) bool
+        right = (self.frames.camera == Camera.RHAND).to_numpy()  # (N,) bool
         base_npy = str(self.path / "base.npy")
         pool = _pool(workers, len(tasks), out=tmp, base_npy=base_npy, prep=prep, right=right)
-        _run(pool, _derive_chunk, tasks, n, progress)
-
-
-def _run(pool, fn, tasks: list[tuple], total: int, progress: Progress) -> None:
-    """Run fn(*task) for every task in the pool, reporting progress. On an error or interrupt,
-    drop the queued tasks and wait for the running ones (they write into a temporary file)."""
-    done = 0
-    try:
-        with _main_script_hidden():  # the workers start during these submits
-            futures = [pool.submit(fn, *task) for task in tasks]
-        for fut in as_completed(futures):
-            done += fut.result()  # re-raises a worker's error, e.g. HandCamError
-            if progress:
-                progress(done, total)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextmanager
-def _main_script_hidden():
-    """Workers need only this package, but multiprocessing re-runs the parent's main script
-    in a new worker (or forkserver) when `__main__` has a file: inside Streamlit that is the
-    app's page script, which would load the dataset again in every worker."""
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__.pop(k) for k in ("__file__",) if k in vars(main)} if main else {}
-    spec = getattr(main, "__spec__", None)
-    if spec is not None:
-        main.__spec__ = None
-    try:
-        yield
-    finally:
-        if main is not None:
-            vars(main).update(saved)
-            if spec is not None:
-                main.__spec__ = spec
-
-
-def _cpus() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        run_tasks(pool, _derive_chunk, tasks, n, progress)
 
 
 def _remove_stale(folder: Path) -> None:
@@ -174,6 +142,24 @@ def store_path(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Pat
     return config.cache_dir() / "stores" / name
 
 
+@dataclass(frozen=True)
+class StoreStatus:
+    """How far the frame store of a dataset is built, for a page to say."""
+
+    frames: int
+    seconds: float | None  # how long decoding took
+    variant_ready: bool  # the inputs of the preprocessing asked about are derived
+
+
+def store_status(ds: HandCamDataset, prep: Preprocessing) -> StoreStatus | None:
+    """None when `ds` has no store yet; else its frames, build time and whether the inputs of
+    `prep` are derived. Two small files read: cheap enough to ask on every page run."""
+    store = open_store(ds)
+    if store is None:
+        return None
+    return StoreStatus(len(store), store.meta.get("seconds"), store.variant_path(prep).is_file())
+
+
 def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> FrameStore | None:
     """The complete store of these cameras of `ds`, or None when there is none yet."""
     path = store_path(ds, cameras)
@@ -192,19 +178,11 @@ def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Fra
 # while resizing, but not in the Python around it. Each worker opens its
 # input and output once, in _init_worker, and writes its rows itself: no pixels are pickled.
 _worker: dict = {}
+_PRELOAD = (__name__, "handclf_core.dataset")
 
 
-def _pool(workers: int | None, tasks: int, **state) -> ProcessPoolExecutor:
-    # forkserver: workers start from a clean process, never a fork of this one, whose
-    # threads (Streamlit's, TensorFlow's) may hold locks a forked child would inherit.
-    # The server imports these modules once (~0.5 s, on first use); workers forked from it
-    # start in ~10 ms instead of importing NumPy, Pillow and pandas each. Ignored once it runs.
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload([__name__, "handclf_core.dataset"])
-    count = max(1, min(workers or _cpus(), tasks))
-    return ProcessPoolExecutor(count, ctx, initializer=_init_worker, initargs=(state,))
+def _pool(workers: int | None, tasks: int, **state):
+    return process_pool(workers, tasks, _PRELOAD, initializer=_init_worker, initargs=(state,))
 
 
 def _init_worker(state: dict) -> None:
@@ -242,7 +220,8 @@ def _derive_chunk(lo: int, hi: int) -> int:
     prep, base, right = _worker["prep"], _worker["base"], _worker["right"]
     rows = np.empty((hi - lo, prep.size, prep.size, prep.channels), np.uint8)  # (chunk, s, s, C)
     for i in range(lo, hi):
-        rows[i - lo] = preprocess(base[i], prep, right_hand=bool(right[i]))
+        hand = Hand.RIGHT if right[i] else Hand.LEFT
+        rows[i - lo] = preprocess(base[i], prep, hand=hand)
     _write_rows(lo, rows)
     return hi - lo
 
@@ -284,7 +263,7 @@ def build_store(
         files = list(frames.file)
         chunks = [(lo, files[lo : lo + _DECODE_CHUNK]) for lo in range(0, n, _DECODE_CHUNK)]
         pool = _pool(workers, len(chunks), out=npy, tree=ds.frames_tree)
-        _run(pool, _decode_chunk, chunks, n, progress)
+        run_tasks(pool, _decode_chunk, chunks, n, progress)
         fd = os.open(npy, os.O_RDONLY)
         os.fsync(fd)  # on disk before the folder gets its final name
         os.close(fd)
@@ -346,5 +325,5 @@ def prepare(
         "variant": prep.key,
         "variant_shape": list(images.shape),
         "variant_bytes": int(images.nbytes),
-        "workers": workers or _cpus(),
+        "workers": workers or cpu_count(),
     }

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-import app_state
-from handclf_core import charts
+from app import cache, guards, session
+from handclf_core.views import data as charts
+from handclf_core.vocab import Split, name
 
-t = app_state.translator()
-lang = app_state.lang()
+t = session.translator()
+lang = session.lang()
 
 GALLERY_PAGE = 12  # thumbnails decoded per view: 12 PNG decodes stay fast on 1920x1080 frames
 
@@ -27,7 +28,7 @@ def headline(stats: dict, task: str) -> None:
         help=t("dataset.imbalance_help"),
     )
     cols[4].metric(
-        t("metric.always_scores", name=app_state.class_name(task, base["class"])),
+        t("metric.always_scores", name=session.class_name(task, base["class"])),
         f"{base['test_accuracy']:.1%}",
         help=t("dataset.always_scores_help"),
     )
@@ -43,7 +44,7 @@ def distribution_ui() -> tuple[bool, bool]:
 def recording_name(recording: str) -> str:
     """A "split/scene/N" recording as shown: the split named in the page's language."""
     split, scene, number = recording.split("/")
-    return t("dataset.recording_option", split=charts.split_name(split, lang), scene=scene,
+    return t("dataset.recording_option", split=name(Split(split), lang), scene=scene,
              number=number)  # fmt: skip
 
 
@@ -64,9 +65,9 @@ def gallery_ui(n_classes: int) -> tuple[int, list[int]]:
 
 
 st.title(t("dataset.title"))
-ds = app_state.current_dataset()
-_, task = app_state.choices()
-stats = app_state.dataset_stats(ds.description, ds.identity, task)
+ds = guards.current_dataset()
+task = session.task()
+stats = cache.dataset_stats(ds, ds.identity, task)
 classes = stats["classes"]
 headline(stats, task)
 
@@ -79,15 +80,15 @@ st.altair_chart(charts.scene_heatmap(stats, lang=lang))
 
 st.markdown(t("dataset.recording"))
 shown_recording = st.selectbox(
-    t("dataset.recording_label"), app_state.recordings(ds, ds.identity), key="ds_rec",
+    t("dataset.recording_label"), cache.recordings(ds, ds.identity), key="ds_rec",
     format_func=recording_name,
 )  # fmt: skip
-segments = app_state.label_segments(ds, ds.identity, task, shown_recording, lang)
+segments = cache.label_segments(ds, ds.identity, task, shown_recording, lang)
 st.altair_chart(charts.label_timeline(segments, lang=lang))
 
 st.markdown(t("dataset.gallery"))
 seed, shown = gallery_ui(len(classes))
-picks = app_state.gallery_frames(ds, ds.identity, task, seed).set_index(task)
+picks = cache.gallery_frames(ds, ds.identity, task, seed).set_index(task)
 for row in range(0, len(shown), 6):
     for col, class_id in zip(st.columns(6), shown[row : row + 6], strict=False):
         label = charts.class_label(class_id, classes[class_id], task=task, lang=lang)
@@ -95,10 +96,10 @@ for row in range(0, len(shown), 6):
             col.caption(t("dataset.no_frame", label=label))
             continue
         f = picks.loc[class_id]
-        col.image(app_state.thumbnail(ds, ds.identity, f.file), width="stretch")
+        col.image(cache.thumbnail(ds, ds.identity, f.file), width="stretch")
         col.caption(
             t("dataset.frame_caption", label=label, camera=charts.hand_name(f.camera, lang),
-              split=charts.split_name(f.split, lang), scene=f.scene, recording=f.recording,
+              split=name(Split(f.split), lang), scene=f.scene, recording=f.recording,
               frame=f.frame)
         )  # fmt: skip
 

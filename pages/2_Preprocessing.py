@@ -2,139 +2,100 @@
 
 import streamlit as st
 
-import app_state
-from handclf_core import charts
-from handclf_core.config import REAL_FRAME_COUNTS
-from handclf_core.i18n import N_
-from handclf_core.images import BASE_SIZE, Preprocessing
+from app import cache, guards, session, widgets
+from app.session import PrepChoice
+from handclf_core.config import CLASSES, REAL_FRAME_COUNTS
+from handclf_core.images import Preprocessing
 from handclf_core.models import get_recipe, list_models
-from handclf_core.runs import BALANCE
+from handclf_core.store import store_status
+from handclf_core.views import data as charts
+from handclf_core.vocab import Balance, Camera, Split, Task, model_name, name
 
-t = app_state.translator()
-lang = app_state.lang()
+t = session.translator()
+lang = session.lang()
 
-RECIPES = {m: get_recipe(m) for m in list_models()}
-SIZES = {r.input_size: m for m, r in RECIPES.items()}  # 32: cnn_basic, 28: mnist, 227: alexnet
-BALANCE_TEXT = {
-    "none": N_("preprocessing.balance.none"),
-    "class_weight": N_("preprocessing.balance.class_weight"),
-    "oversample": N_("preprocessing.balance.oversample"),
-}
+SIZES = {get_recipe(m).input_size: m for m in list_models()}  # 32: cnn_basic, 28: mnist, ...
 
 
-def prep_ui() -> dict:
+def prep_ui() -> PrepChoice:
     """The choices, seeded from the last ones: widget state is dropped on leaving a page."""
-    for name, value in app_state.prep_choices().items():
-        st.session_state.setdefault(f"prep_{name}", value)
-    if st.session_state["prep_size"] not in SIZES:
-        st.session_state["prep_size"] = app_state.PREP_DEFAULTS["size"]
+    last = session.prep_choice()
+    p = last.preprocessing if last.preprocessing.size in SIZES else Preprocessing()
+    seeds = {"size": p.size, "crop": p.crop, "gray": p.gray, "flip_right": p.flip_right,
+             "shuffle": last.shuffle, "balance": last.balance}  # fmt: skip
+    for key, value in seeds.items():
+        st.session_state.setdefault(f"prep_{key}", value)
     a, b, c = st.columns(3)
-    size = a.radio(
-        t("preprocessing.size"),
-        list(SIZES),
-        key="prep_size",
-        format_func=lambda s: t("preprocessing.size_option", size=s, model=SIZES[s]),
-    )
-    crop = a.radio(
-        t("preprocessing.crop"),
-        [False, True],
-        key="prep_crop",
-        format_func=lambda c: (
-            t("preprocessing.crop.centre") if c else t("preprocessing.crop.squash")
-        ),
-    )
+    size = a.radio(t("preprocessing.size"), list(SIZES), key="prep_size",
+                   format_func=lambda s: t("preprocessing.size_option", size=s,
+                                           model=model_name(SIZES[s], lang)))  # fmt: skip
+    crop = a.radio(t("preprocessing.crop"), [False, True], key="prep_crop",
+                   format_func=lambda c: t("preprocessing.crop.centre") if c
+                   else t("preprocessing.crop.squash"))  # fmt: skip
     gray = b.toggle(t("preprocessing.gray"), key="prep_gray", help=t("preprocessing.gray_help"))
     flip = b.toggle(
         t("preprocessing.flip"), key="prep_flip_right", help=t("preprocessing.flip_help")
     )
     shuffle = b.toggle(t("preprocessing.shuffle"), key="prep_shuffle")
-    balance = c.radio(
-        t("preprocessing.balance"),
-        BALANCE,
-        key="prep_balance",
-        format_func=lambda b: t(BALANCE_TEXT[b]),
-    )
-    return {
-        "size": size,
-        "gray": gray,
-        "flip_right": flip,
-        "crop": crop,
-        "shuffle": shuffle,
-        "balance": balance,
-    }
+    balance = c.radio(t("preprocessing.balance"), list(Balance), key="prep_balance",
+                      format_func=lambda b: name(Balance(b), lang),
+                      help=t("preprocessing.balance_help"))  # fmt: skip
+    return PrepChoice(Preprocessing(size, gray, flip, crop), shuffle, Balance(balance))
 
 
 st.title(t("preprocessing.title"))
-ds = app_state.current_dataset()
-_, task = app_state.choices()
-stats = app_state.dataset_stats(ds.description, ds.identity, task)
+ds = guards.current_dataset()
+task = session.task()
+stats = cache.dataset_stats(ds, ds.identity, task)
 st.markdown(t("preprocessing.intro"))
-choices = prep_ui()
-app_state.set_prep_choices(choices)
-prep = Preprocessing(**{k: choices[k] for k in ("size", "gray", "flip_right", "crop")})
+choice = prep_ui()
+session.set_prep_choice(choice)
+prep = choice.preprocessing
 
 st.markdown(t("preprocessing.before_after"))
-previews = app_state.preview_frames(ds, ds.identity)
+previews = cache.preview_frames(ds, ds.identity)
 for start in range(0, len(previews), 2):  # two before/after pairs a row
     cols = st.columns([1.8, 1, 1.8, 1], vertical_alignment="center")
     for i, row in enumerate(previews.iloc[start : start + 2].itertuples()):
-        right = row.camera == "Rhand"
-        cols[2 * i].image(app_state.thumbnail(ds, ds.identity, row.file), width="stretch")
+        hand = Camera(row.camera).hand
+        cols[2 * i].image(cache.thumbnail(ds, ds.identity, row.file), width="stretch")
         cols[2 * i + 1].image(
-            app_state.preview_input(ds, ds.identity, row.file, right, prep), width="stretch"
+            cache.model_input(ds, ds.identity, row.file, hand, prep), width="stretch"
         )
-        name = app_state.class_names("obj")[row.obj]
-        caption = t(
-            "preprocessing.frame_caption",
-            camera=charts.hand_name(row.camera, lang=lang),
-            split=row.split,
-            scene=row.scene,
-            recording=row.recording,
-            frame=row.frame,
-            held=charts.class_label(row.obj, name, task="obj", lang=lang),
-        )
-        cols[2 * i].caption(caption)
+        held = charts.class_label(row.obj, CLASSES[Task.OBJ][row.obj], task=Task.OBJ, lang=lang)
+        cols[2 * i].caption(
+            t("preprocessing.frame_caption", camera=name(hand, lang),
+              split=name(Split(row.split), lang), scene=row.scene, recording=row.recording,
+              frame=row.frame, held=held)
+        )  # fmt: skip
 
 n_train = stats["splits"]["train"]["frames"]
-shape = (prep.size, prep.size, prep.channels)
-yours = t("preprocessing.input.yours")
-inputs = {yours: shape}
-inputs |= {
-    t("preprocessing.input.default", model=m): (r.input_size, r.input_size, r.channels)
-    for m, r in RECIPES.items()
-}
-inputs[t("preprocessing.input.store")] = (*BASE_SIZE[::-1], 3)
+inputs = charts.memory_inputs(prep, lang=lang)
 st.markdown(t("preprocessing.memory", frames=n_train))
 st.altair_chart(
-    charts.memory_chart(charts.memory_frame(n_train, inputs, lang=lang), yours, lang=lang)
-)
+    charts.memory_chart(charts.memory_frame(n_train, inputs, lang=lang), next(iter(inputs)),
+                        lang=lang)
+)  # fmt: skip
 full = sum(sum(c) for c in REAL_FRAME_COUNTS["train"].values()) * 2  # both hands
 st.caption(
-    t(
-        "preprocessing.memory_full",
-        frames=full,
-        shape="x".join(map(str, shape)),
-        size=charts.human_bytes(full * prep.size**2 * prep.channels),
-    )
-)
+    t("preprocessing.memory_full", frames=full, shape=f"{prep.size}x{prep.size}x{prep.channels}",
+      size=charts.human_bytes(full * prep.size**2 * prep.channels))
+)  # fmt: skip
 
 st.markdown(t("preprocessing.store"))
-msg, status = st.empty(), app_state.store_status(ds, prep)
-ready = bool(status and status["variant"])
-if st.button(t("preprocessing.build"), type="primary", disabled=ready):
-    app_state.build_store_with_progress(ds, prep)
-    status = app_state.store_status(ds, prep)
+msg, status = st.empty(), store_status(ds, prep)
+if st.button(t("preprocessing.build"), type="primary",
+             disabled=bool(status and status.variant_ready)):  # fmt: skip
+    widgets.build_store(ds, prep)
+    status = store_status(ds, prep)
 if status is None:
     msg.info(t("preprocessing.no_store"))
-elif not status["variant"]:
-    msg.info(t("preprocessing.no_variant", frames=status["frames"], variant=prep.key))
+elif not status.variant_ready:
+    msg.info(t("preprocessing.no_variant", frames=status.frames, variant=prep.key))
 else:
-    msg.success(t("preprocessing.ready", frames=status["frames"], variant=prep.key))
+    msg.success(t("preprocessing.ready", frames=status.frames, variant=prep.key))
 
 st.markdown(
-    t(
-        "preprocessing.shuffling",
-        ratio=stats["splits"]["train"]["imbalance_ratio"] or 1,
-        majority=stats["majority_baseline"]["class"],
-    )
-)
+    t("preprocessing.shuffling", ratio=stats["splits"]["train"]["imbalance_ratio"] or 1,
+      majority=stats["majority_baseline"]["class"])
+)  # fmt: skip

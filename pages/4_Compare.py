@@ -2,59 +2,56 @@
 
 import streamlit as st
 
-import app_state
-from handclf_core import compare
+from app import guards, session
+from handclf_core.views import evaluation
+from handclf_core.views.runs import header, report_table, run_labels, runs_table
+from handclf_core.vocab import Task
 
-t = app_state.translator()
-lang = app_state.lang()
+t = session.translator()
+lang = session.lang()
 
 PCT = st.column_config.NumberColumn(format="percent")
-SHARES = ["test accuracy", "majority baseline", "balanced accuracy", "macro-F1", "train accuracy"]
-# Keyed by the runs table's English column ids; the page keys them by the shown headers.
+# Formats of the runs table's columns, by column id (the page keys them by shown header).
 TABLE_FORMAT = {
-    **dict.fromkeys(SHARES, PCT),
+    **dict.fromkeys(
+        ["test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1", "train_accuracy"],
+        PCT,
+    ),
     "gap": st.column_config.NumberColumn(format="percent", help=t("compare.gap_help")),
     "params": st.column_config.NumberColumn(format="compact"),
-    "training time (s)": st.column_config.NumberColumn(format="%.1f"),
-    "images/s": st.column_config.NumberColumn(format="%.0f"),
+    "training_time": st.column_config.NumberColumn(format="%.1f"),
+    "images_per_second": st.column_config.NumberColumn(format="%.0f"),
 }
 
 
 def report_ui(task: str) -> bool:
-    return (
-        st.toggle(
-            t("compare.report_toggle"),
-            value=task == "obj",
-            disabled=task != "obj",
-            help=t("compare.report_toggle_help"),
-            key="compare.report",
-        )
-        and task == "obj"
-    )
+    on = st.toggle(t("compare.report_toggle"), value=task == Task.OBJ, key="compare.report",
+                   disabled=task != Task.OBJ, help=t("compare.report_toggle_help"))  # fmt: skip
+    return on and task == Task.OBJ
 
 
-def run_ui(runs: list[dict]) -> dict:
+def run_ui(runs: list):
     # Options are run names, so the choice survives a language switch and new runs.
-    by_name = {r["name"]: r for r in runs}
-    labels = dict(zip(by_name, compare.run_labels(runs, lang), strict=True))
-    name = st.selectbox(
+    by_name = {r.name: r for r in runs}
+    labels = dict(zip(by_name, run_labels(runs, lang), strict=True))
+    chosen = st.selectbox(
         t("compare.model"), list(by_name), format_func=labels.get, key="compare.run"
     )
-    return by_name[name]
+    return by_name[chosen]
 
 
 def formats(columns: dict) -> dict:
     """Column formats keyed by the headers shown in the chosen language."""
-    return {compare.table_header(c, lang): f for c, f in columns.items()}
+    return {header(c, lang): f for c, f in columns.items()}
 
 
 st.title(t("compare.title"))
-ds = app_state.current_dataset()
-_, task = app_state.choices()
-runs = app_state.require_runs(ds, task)
+ds = guards.current_dataset()
+task = session.task()
+runs = guards.require_runs(ds, task)
 
 st.markdown(t("compare.intro", count=len(runs), task=task))
-table = compare.runs_table(runs, lang)
+table = runs_table(runs, lang)
 st.dataframe(table, hide_index=True, column_config=formats(TABLE_FORMAT))
 st.download_button(
     t("compare.download"),
@@ -65,22 +62,20 @@ st.download_button(
 
 st.markdown(t("compare.accuracy_heading"))
 report = report_ui(task)
-st.altair_chart(compare.accuracy_chart(runs, report=report, lang=lang), width="stretch")
+st.altair_chart(evaluation.accuracy_chart(runs, report=report, lang=lang), width="stretch")
 st.markdown(t("compare.accuracy_reading"))
 
 st.markdown(t("compare.report_section"))
 if ds.is_sample:
     st.warning(t("compare.sample_warning"))
 st.dataframe(
-    compare.report_table(lang),
-    hide_index=True,
-    column_config=formats({"accuracy": PCT, "baseline": PCT}),
+    report_table(lang), hide_index=True, column_config=formats({"accuracy": PCT, "baseline": PCT})
 )
 
 st.markdown(t("compare.recall_section"))
-st.altair_chart(compare.recall_heatmap(runs, lang), width="content")
+st.altair_chart(evaluation.recall_heatmap(runs, lang), width="content")
 
 st.markdown(t("compare.detail_section"))
 run = run_ui(runs)
-st.altair_chart(compare.confusion_chart(run, lang), width="content")
-st.altair_chart(compare.pr_chart(run, lang), width="stretch")
+st.altair_chart(evaluation.confusion_chart(run, lang), width="content")
+st.altair_chart(evaluation.pr_chart(run, lang), width="stretch")

@@ -1,7 +1,7 @@
 # Sourced by scripts/app and scripts/test: make .venv (Python 3.11+) and install a
 # requirements file into it, skipping pip when that file has not changed since last time.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.."  # the project root, also when sourced from elsewhere
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ needed, found " + sys.version' 

@@ -28,7 +28,7 @@ def sample_ds(sample_root):
 
 
 def _tiny():
-    from handclf_core.runs import TrainConfig
+    from handclf_core.runconfig import TrainConfig
 
     return TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=64)
 
@@ -47,7 +47,7 @@ def tiny_run(sample_ds):
 @pytest.fixture(scope="session")
 def flip_run(sample_ds):
     """A tiny run of a model trained with mirrored right-hand frames."""
-    from handclf_core.runs import TrainConfig
+    from handclf_core.runconfig import TrainConfig
     from handclf_core.train import train
 
     return train(

@@ -9,10 +9,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-import app_state
-from handclf_core import compare
-from handclf_core.compare import REPORT_ROWS, latest_per_model, model_title
-from handclf_core.runs import list_runs
+from handclf_core.predict import classify
+from handclf_core.report import REPORT_ROWS
+from handclf_core.runs import latest_per_model, list_runs
+from handclf_core.views.runs import header
+from handclf_core.vocab import model_name
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FRAMES = ROOT.parent / "shared" / "handcam" / "frames"
@@ -54,14 +55,14 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     at = _page(sample_root, COMPARE)
     table, report = at.dataframe[0].value, at.dataframe[1].value
     assert len(table) == len(stored) >= 2
-    assert set(table["run name"]) == {r["name"] for r in stored}
-    assert list(report["accuracy"]) == [r["accuracy"] for r in REPORT_ROWS]
+    assert set(table[header("run_name")]) == {r.name for r in stored}
+    assert list(report[header("accuracy")]) == [r.accuracy for r in REPORT_ROWS]
     assert any("92%" in m.value and "training" in m.value for m in at.markdown)
     assert any("built-in sample" in w.value for w in at.warning)
     assert _charts(at) == 4  # accuracy, recall heat map, confusion matrix, PR curves
     assert at.get("download_button")
     # Another model's confusion matrix and curves; the report's bars switched off.
-    _by_label(at.selectbox, "Model").set_value(stored[1]["name"]).run()
+    _by_label(at.selectbox, "Model").set_value(stored[1].name).run()
     at.toggle[0].set_value(False).run()
     assert not at.exception and _charts(at) == 4
 
@@ -71,7 +72,7 @@ def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):
     models = latest_per_model(stored)
     tops = [d.value for d in at.dataframe]
     assert len(tops) == len(models) and all(len(t) == 5 for t in tops)
-    assert [s.value for s in at.subheader] == [model_title(r["config"]["model"]) for r in models]
+    assert [s.value for s in at.subheader] == [model_name(r.model) for r in models]
     assert all(" ms · " in c.value for c in at.caption if "test accuracy" in c.value)
     assert any("True label" in m.value for m in at.markdown) and at.get("image")
     hand = _by_label(at.radio, "Which wrist camera took it?")
@@ -102,7 +103,7 @@ BAD_UPLOADS = [
 
 def test_predict_page_uploads_bad_files_are_errors_not_crashes(sample_root, stored):
     at = _page(sample_root, PREDICT)
-    _by_label(at.radio, "Picture").set_value("Upload a picture").run()
+    _by_label(at.radio, "Picture").set_value("upload").run()
     assert any("Upload a picture" in i.value for i in at.info)
     for name, data, found in BAD_UPLOADS:
         at.file_uploader[0].set_value((name, data, "image/png")).run()
@@ -119,12 +120,12 @@ def test_predict_page_uploads_bad_files_are_errors_not_crashes(sample_root, stor
 def test_classify_real_frame(stored):
     path = REAL_FRAMES / "house_Rhand_Image723.png"
     models = latest_per_model(stored)
-    picture, results = app_state.classify(path.read_bytes(), path.name, models, "right")
+    picture, results = classify(path.read_bytes(), path.name, models, "right")
     assert picture.size == (1920, 1080) and len(results) == len(models)
     for result, run in zip(results, models, strict=True):
-        assert len(result["top"]) == 5 and result["hand"] == "right"
-        assert {t["class"] for t in result["top"]} <= set(run["classes"])
-        assert result["milliseconds"] > 0
+        assert len(result.top) == 5 and result.hand == "right"
+        assert {t.name for t in result.top} <= set(run.classes)
+        assert result.milliseconds > 0
 
 
 @pytest.mark.parametrize("page", [COMPARE, PREDICT])
@@ -137,7 +138,7 @@ def test_no_stored_runs_points_to_train(sample_root, monkeypatch, tmp_path, page
 
 # --- zh-TW ---
 
-ZH_IDS = {compare.table_header(c, "zh_TW") for c in ("run name", "created")}  # ids, timestamps
+ZH_IDS = {header(c, "zh_TW") for c in ("run_name", "created")}  # ids, timestamps
 
 
 def _zh_texts(at) -> list[str]:
@@ -165,21 +166,21 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
     from tests.test_i18n import english_left, zh_page
 
     at = zh_page(sample_root, COMPARE)
-    _by_label(at.selectbox, "模型").set_value(stored[1]["name"]).run()
+    _by_label(at.selectbox, "模型").set_value(stored[1].name).run()
     assert not at.exception and _charts(at) == 4
     assert at.title[0].value == "比較各個模型"
     assert "測試準確率" in at.dataframe[0].value.columns
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
 
     at.switch_page(PREDICT).run()
-    _by_label(at.radio, "圖片").set_value("Upload a picture").run()
+    _by_label(at.radio, "圖片").set_value("upload").run()
     at.file_uploader[0].set_value(("photo.png", _png(), "image/png")).run()
     assert not at.exception and not at.error
     assert len(at.dataframe) == len(latest_per_model(stored))
     assert list(at.dataframe[0].value.columns) == ["類別", "機率"]
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
     # A dataset frame: its true label, and the column marking it.
-    _by_label(at.radio, "圖片").set_value("A frame of the dataset").run()
+    _by_label(at.radio, "圖片").set_value("frame").run()
     assert any(m.value.startswith("真實標註：") for m in at.markdown)
     assert list(at.dataframe[0].value.columns) == ["類別", "機率", "正確"]
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))

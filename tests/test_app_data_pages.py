@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handclf_core import charts
 from handclf_core.config import CLASSES
+from handclf_core.images import Preprocessing
 from handclf_core.stats import dataset_stats
 from handclf_core.store import open_store
+from handclf_core.views import data as charts
 
 from .treeutil import SHARED, make_tree
 
@@ -178,10 +179,10 @@ def test_pages_on_full_resolution_frames(tmp_path):
 
 
 def test_preprocessing_page_defaults_and_choices(sample_root):
-    from app_state import PREP_DEFAULTS, PREP_KEY
+    from app.session import PREP_KEY, PrepChoice
 
     at = _page(sample_root, PREP)
-    assert at.session_state[PREP_KEY] == PREP_DEFAULTS
+    assert at.session_state[PREP_KEY] == PrepChoice()
     assert len(at.get("image")) == 8  # 4 frames, before and after
     (memory,) = _specs(at)
     assert memory["layer"][0]["mark"]["type"] == "bar"
@@ -193,8 +194,8 @@ def test_preprocessing_page_defaults_and_choices(sample_root):
     at.radio(key="prep_balance").set_value("oversample")
     at.run()
     assert not at.exception
-    chosen = {"size": 227, "gray": True, "flip_right": True, "crop": True, "shuffle": False,
-              "balance": "oversample"}  # fmt: skip
+    chosen = PrepChoice(Preprocessing(size=227, gray=True, flip_right=True, crop=True),
+                        shuffle=False, balance="oversample")  # fmt: skip
     assert at.session_state[PREP_KEY] == chosen
     assert "227x227x1" in " ".join(c.value for c in at.caption)
     # Leaving the page drops its widgets' state; coming back restores the choices.
@@ -204,21 +205,23 @@ def test_preprocessing_page_defaults_and_choices(sample_root):
     assert at.radio(key="prep_size").value == 227 and at.toggle(key="prep_gray").value
 
 
-def test_prep_choices_accessor_defaults():
+def test_prep_choice_defaults_are_the_cores():
+    from app.session import PrepChoice
+    from handclf_core.runconfig import TrainConfig
+
+    choice = PrepChoice()
+    assert choice.preprocessing == Preprocessing()  # 32x32 RGB, squashed, not mirrored
+    assert (choice.shuffle, choice.balance) == (TrainConfig().shuffle, TrainConfig().balance)
+
     def script():
         import streamlit as st
 
-        import app_state
+        from app import session
 
-        st.session_state["seen"] = app_state.prep_choices()
-        st.session_state["prep_choices"] = {"size": 28, "gray": True}
-        st.session_state["partial"] = app_state.prep_choices()
+        st.session_state["seen"] = session.prep_choice()
 
     at = AppTest.from_function(script).run()
-    from app_state import PREP_DEFAULTS
-
-    assert at.session_state["seen"] == PREP_DEFAULTS
-    assert at.session_state["partial"] == {**PREP_DEFAULTS, "size": 28, "gray": True}
+    assert at.session_state["seen"] == PrepChoice()
 
 
 def test_preprocessing_page_builds_the_store(sample_root, sample_ds, tmp_path, monkeypatch):
@@ -268,7 +271,8 @@ def test_class_distribution_chart(stats):
     (rows,) = log["datasets"].values()
     assert rows and all(r["frames"] > 0 for r in rows)  # log 0 is undefined: no empty bar
     by_hand = charts.class_counts_frame(stats, by_hand=True)
-    assert set(by_hand.hand) == {"Lhand", "Rhand"} and by_hand.frames.sum() == df.frames.sum()
+    assert set(by_hand.hand_id) == {"Lhand", "Rhand"} and by_hand.frames.sum() == df.frames.sum()
+    assert set(by_hand.hand) == {"left hand", "right hand"}  # shown by the hand's one name
 
 
 def test_scene_heatmap(stats):
@@ -296,8 +300,9 @@ def test_label_segments_and_timeline():
         }
     )
     seg = charts.label_segments(frames, "obj", ["free"] + [f"c{i}" for i in range(1, 24)])
-    columns = ["camera", "class_id", "class", "start", "end", "frames"]
+    columns = ["camera_id", "class_id", "class", "start", "end", "frames"]
     assert seg[columns].values.tolist() == [
+        # camera_id is the folder's name; "camera" the hand as shown
         ["Lhand", 0, "0 · free", 1, 21, 2],
         ["Lhand", 9, "9 · c9", 21, 41, 2],
         ["Lhand", 0, "0 · free", 41, 42, 1],  # the last run ends after its last frame
@@ -347,10 +352,10 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     assert at.success[0].value.startswith("準備就緒")
     assert "`s28-gray-noflip-crop`" in at.success[0].value
     assert at.radio(key="prep_crop").format_func(True) == "置中裁切"
-    assert at.radio(key="prep_balance").format_func("oversample") == "過採樣少見的類別"
+    assert at.radio(key="prep_balance").format_func("oversample") == "過採樣"
     assert "28x28x1" in " ".join(c.value for c in at.caption)
     inputs = _chart_data(at, 0)["input"].tolist()
-    assert inputs[0] == "你的選擇" and "mnist 預設" in inputs
+    assert inputs[0] == "你的選擇" and "MNIST 式 CNN 預設" in inputs  # the model's one name
     assert not english_left(page_texts(at)), english_left(page_texts(at))
     at.radio(key="prep_size").set_value(227).run()
     assert "還沒有產生 `s227-gray-noflip-crop` 輸入" in at.info[0].value

@@ -4,15 +4,14 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
-import app_state
-from handclf_core.config import CLASSES
-from handclf_core.evaluate import evaluate_predictions
+from app.session import PREP_KEY, PrepChoice
+from handclf_core.images import Preprocessing
 from handclf_core.models import get_recipe, list_models
-from handclf_core.runs import TrainConfig, run_path
+from handclf_core.runconfig import TrainConfig
+from handclf_core.runs import run_path
+from handclf_core.vocab import model_name
 from tests.conftest import TINY
 from tests.test_i18n import english_left, page_texts, zh_page
 
@@ -58,7 +57,7 @@ def _metrics(at) -> dict[str, str]:
 
 def test_page_runs_with_the_recipes(sample_root):
     at = _page(sample_root)
-    assert [t.label for t in at.tabs] == list_models()
+    assert [t.label for t in at.tabs] == [model_name(m) for m in list_models()]
     for model in list_models():
         r = get_recipe(model)
         assert at.number_input(key=f"train.{model}.epochs").value == r.epochs
@@ -71,7 +70,7 @@ def test_page_runs_with_the_recipes(sample_root):
 
 def test_quick_demo_and_recipe_widgets(sample_root):
     at = _page(sample_root)
-    at.session_state["prep_choices"] = {"crop": True, "balance": "class_weight"}
+    at.session_state[PREP_KEY] = PrepChoice(Preprocessing(crop=True), balance="class_weight")
     at.run()
     assert at.selectbox(key="train.mnist.balance").value == "class_weight"  # from Preprocessing
     _quick(at, 200)
@@ -91,7 +90,7 @@ def test_stored_configuration_loads(sample_root, tiny_run):
     _button(at).click().run()
     _ok(at)
     shown = _metrics(at)
-    assert shown["Test accuracy"] == f"{tiny_run[0]['metrics']['test']['accuracy']:.1%}"
+    assert shown["Test accuracy"] == f"{tiny_run[0].test.accuracy:.1%}"
     assert {"Balanced accuracy", "Macro-F1", "Train accuracy", "Device"} <= set(shown)
     assert any("Loaded from the cache" in c.value for c in at.caption)
 
@@ -105,7 +104,7 @@ def test_stored_run_in_zh_tw_has_no_english(sample_root, tiny_run):
     _button(at).click().run()
     _ok(at)
     shown = _metrics(at)
-    assert shown["測試準確率"] == f"{tiny_run[0]['metrics']['test']['accuracy']:.1%}"
+    assert shown["測試準確率"] == f"{tiny_run[0].test.accuracy:.1%}"
     assert {"平衡準確率", "宏平均 F1", "訓練準確率", "裝置"} <= set(shown)
     assert shown["裝置"].startswith("CPU（") and shown["裝置"].endswith(" 核心）")
     assert any("從快取載入" in c.value for c in at.caption)
@@ -155,14 +154,3 @@ def test_train_in_the_background_then_cancel(sample_root, sample_ds):
     mnist = TrainConfig(model="mnist", epochs=40, batch_size=16, limit=48, seed=22)
     assert not run_path(sample_ds.identity, mnist).exists()
     assert _button(at, "mnist").label == "Train"
-
-
-def test_baselines_are_what_always_answering_the_majority_scores():
-    y = np.array([0, 0, 0, 1, 2, 2, 5])
-    always_free = np.zeros((len(y), 24))
-    always_free[:, 0] = 1.0
-    test = evaluate_predictions(y, always_free, CLASSES["obj"], majority_class=0)
-    figures = app_state.result_metrics({"metrics": {"test": test, "train_accuracy": 0.9}})
-    for m in figures[:3]:  # test accuracy, balanced accuracy, macro-F1
-        assert m["baseline"] == pytest.approx(m["value"]), m["label"]
-    assert figures[3] == {"label": "Train accuracy", "value": 0.9, "test": 3 / 7}

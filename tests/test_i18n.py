@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_file
 from streamlit.testing.v1 import AppTest
 
-from handclf_core import i18n
+from handclf_core import i18n, vocab
 from handclf_core.config import CAMERAS, CLASSES, SCENES
 from handclf_core.models import list_models
 
@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 UI_FILES = [
     ROOT / "streamlit_app.py",
-    ROOT / "app_state.py",
+    *sorted((ROOT / "app").glob("*.py")),
     *sorted((ROOT / "pages").glob("*.py")),
-    *sorted((ROOT / "handclf_core").glob("*.py")),
+    *sorted((ROOT / "handclf_core").rglob("*.py")),
 ]
 KEYWORDS = {"t": None, "N_": None}  # t("key", **values) and N_("key"): the key comes first
 FIELDS = re.compile(r"\{([A-Za-z_]+)[^{}]*\}")
@@ -34,6 +34,8 @@ def _used_keys() -> dict[str, str]:
             used.setdefault(key, f"{path.relative_to(ROOT)}:{line}")
     for key in i18n.class_keys():
         used.setdefault(key, "handclf_core/config.py CLASSES")
+    for key in vocab.catalogue_keys():
+        used.setdefault(key, "handclf_core/vocab.py")
     return used
 
 
@@ -263,7 +265,7 @@ def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_ru
     at.run()
     at.switch_page("pages/4_Compare.py").run()
     second = at.selectbox(key="compare.run").options[1]
-    names = [r["name"] for r in list_runs(sample_ds.identity, "obj")]
+    names = [r.name for r in list_runs(sample_ds.identity, "obj")]
     at.selectbox(key="compare.run").set_value(names[1]).run()
     at.toggle(key="compare.report").set_value(False).run()
     at.session_state["lang"] = "zh_TW"  # what the sidebar's switch writes (AppTest runs a
@@ -273,3 +275,32 @@ def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_ru
     assert at.selectbox(key="compare.run").value == names[1]
     assert at.selectbox(key="compare.run").options[1] != second  # relabelled in Chinese
     assert at.toggle(key="compare.report").value is False
+
+
+# --- The vocabulary ---
+
+
+@pytest.mark.parametrize("lang", list(i18n.LANGUAGES))
+def test_every_term_and_model_has_a_name_in_every_language(lang):
+    """A new split, stage or language needs its names in vocab.po and nothing else."""
+    catalogue = i18n.read_catalogue(lang)
+    for kind in vocab.TERMS:
+        for member in kind:
+            assert catalogue.get(member.key), f"{member.key} has no {lang} name"
+            assert vocab.name(member, lang, count=2, name="X", split="S") != member.key
+    for model in list_models():
+        assert catalogue.get(vocab.model_key(model)), f"model {model} has no {lang} name"
+
+
+def test_names_come_from_the_one_vocabulary():
+    from handclf_core.progress import Step, describe
+
+    assert vocab.name(vocab.Split.TEST, "zh_TW") == "測試集"
+    assert vocab.name(vocab.DeviceKind.CPU, "en", count=2) == "CPU (2 cores)"
+    assert vocab.model_name("mnist") == "Mnist-style CNN" and vocab.model_name("vgg") == "vgg"
+    step = Step(vocab.Stage.SCORING, split=vocab.Split.TEST)
+    assert describe(step) == "scoring the test split"
+    assert describe(step, "zh_TW") == "在測試集上評分"
+    assert vocab.Stage.SCORING.key == "stage.scoring"
+    assert vocab.DeviceKind.GPU.key == "device_kind.gpu"
+    assert vocab.Camera.RHAND.hand == vocab.Hand.RIGHT and vocab.Camera.HEAD.hand is None

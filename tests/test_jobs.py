@@ -6,7 +6,9 @@ import time
 import pytest
 
 from handclf_core.jobs import TrainingJobs
-from handclf_core.runs import TrainConfig, run_path
+from handclf_core.runconfig import TrainConfig
+from handclf_core.runs import run_path
+from handclf_core.vocab import DeviceKind
 from tests.conftest import TINY
 
 
@@ -44,19 +46,19 @@ def test_same_config_twice_is_one_job_trained_once(jobs, sample_ds):
     state = first.snapshot()
     assert state.status == "done" and not state.cached and state.error is None
     assert state.key == run_path(sample_ds.identity, _tiny(11)).name
-    assert state.result["path"] == str(run_path(sample_ds.identity, _tiny(11)))
-    assert [e["epoch"] for e in state.epochs] == [1] and "val_accuracy" in state.epochs[0]
-    assert state.batch["batches"] == 1 and state.started <= state.finished
+    assert state.result.path == run_path(sample_ds.identity, _tiny(11))
+    assert [e.epoch for e in state.epochs] == [1] and "val_accuracy" in state.epochs[0].logs
+    assert state.batch.batches == 1 and state.started <= state.finished
 
     again = jobs.submit(sample_ds, _tiny(11))  # now stored: loaded, not trained again
     assert again.status == "done" and again.cached
-    assert again.result["metrics"] == state.result["metrics"]
+    assert again.result.test == state.result.test
 
 
 def test_stored_config_finishes_at_once(jobs, sample_ds, tiny_run):
     job = jobs.submit(sample_ds, TINY)
     assert job.status == "done" and job.cached and job.wait(0)
-    assert job.result["path"] == tiny_run[0]["path"]
+    assert job.result.path == tiny_run[0].path
 
 
 def test_cancel_running_and_queued_jobs(jobs, sample_ds):
@@ -89,3 +91,9 @@ def test_failures_are_reported_and_the_worker_goes_on(jobs, sample_ds):
     assert bad.status == "failed" and "not in the training split" in bad.error
     assert good.status == "done"
     assert not run_path(sample_ds.identity, _tiny(15, validation="nowhere/9")).exists()
+
+
+def test_the_device_comes_from_the_training_process(jobs):
+    """The web process never imports TensorFlow to learn the device: the child says."""
+    device = jobs.device(timeout=120)
+    assert device.kind == DeviceKind.CPU and device.count >= 1 and device.backend

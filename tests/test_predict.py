@@ -13,7 +13,7 @@ from PIL import Image, ImageOps
 
 from handclf_core import predict as predict_mod
 from handclf_core.errors import HandCamError
-from handclf_core.predict import find_run, predict
+from handclf_core.predict import find_run, guess_hand, predict
 
 REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
 need_real_frames = pytest.mark.skipif(
@@ -33,27 +33,27 @@ def test_predict_real_frames(tiny_run, hand):
     run, _ = tiny_run
     path = REAL_FRAMES / f"house_{'L' if hand == 'left' else 'R'}hand_Image723.png"
     out = predict(path, run, hand=hand, top=5)
-    probs = [t["probability"] for t in out["top"]]
-    assert len(out["top"]) == 5 and probs == sorted(probs, reverse=True)
+    probs = [t.probability for t in out.top]
+    assert len(out.top) == 5 and probs == sorted(probs, reverse=True)
     assert 0 < sum(probs) <= 1 + 1e-6
-    assert {t["class"] for t in out["top"]} <= set(run["classes"])
-    assert out["hand"] == hand and out["model"] == "cnn_basic" and out["milliseconds"] > 0
+    assert {t.name for t in out.top} <= set(run.classes)
+    assert out.hand == hand and out.model == "cnn_basic" and out.milliseconds > 0
 
 
 def test_right_hand_is_mirrored_when_the_model_was_trained_so(flip_run, tiny_run):
     rng = np.random.default_rng(0)
     im = Image.fromarray(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8))
-    right = predict(im, flip_run, hand="right", top=3)["top"]
-    mirrored = predict(ImageOps.mirror(im), flip_run, hand="left", top=3)["top"]
+    right = predict(im, flip_run, hand="right", top=3).top
+    mirrored = predict(ImageOps.mirror(im), flip_run, hand="left", top=3).top
     # Same picture up to resampling at the edges: same classes, nearly the same probabilities.
-    assert [t["class"] for t in right] == [t["class"] for t in mirrored]
-    assert [t["probability"] for t in right] == pytest.approx(
-        [t["probability"] for t in mirrored], abs=0.01
+    assert [t.name for t in right] == [t.name for t in mirrored]
+    assert [t.probability for t in right] == pytest.approx(
+        [t.probability for t in mirrored], abs=0.01
     )
-    unflipped = predict(im, flip_run, hand="left", top=3)["top"]
-    assert [t["probability"] for t in right] != [t["probability"] for t in unflipped]
+    unflipped = predict(im, flip_run, hand="left", top=3).top
+    assert [t.probability for t in right] != [t.probability for t in unflipped]
     run, _ = tiny_run  # trained without mirroring: the hand changes nothing
-    assert predict(im, run, hand="right")["top"] == predict(im, run, hand="left")["top"]
+    assert predict(im, run, hand="right").top == predict(im, run, hand="left").top
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
@@ -64,8 +64,8 @@ def test_any_mode_and_size(tiny_run, mode):
     else:
         im = Image.fromarray(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).convert(mode)
     out = predict(_encode(im), tiny_run[0], top=2)
-    assert len(out["top"]) == 2
-    assert len(predict(_encode(im.convert("RGB"), "JPEG"), tiny_run[0])["top"]) == 5
+    assert len(out.top) == 2
+    assert len(predict(_encode(im.convert("RGB"), "JPEG"), tiny_run[0]).top) == 5
 
 
 def _bomb() -> bytes:
@@ -125,7 +125,7 @@ def test_cli_predict_models_evaluate(sample_root, tiny_run, tmp_path):
     code, out, err = _cli(
         "predict",
         "--model",
-        tiny_run[0]["path"],
+        str(tiny_run[0].path),
         "--image",
         str(image),
         "--hand",
@@ -157,9 +157,18 @@ def test_cli_predict_models_evaluate(sample_root, tiny_run, tmp_path):
     result = json.loads(out)
     assert result["cached"] is True and result["split"] == "test"
     assert len(result["confusion_matrix"]) == 24 and len(result["per_class"]) == 24
-    assert result["test_accuracy"] == tiny_run[0]["metrics"]["test"]["accuracy"]
+    assert result["test_accuracy"] == tiny_run[0].test.accuracy
 
     code, out, err = _cli("models", "--task", "FA")
     assert code == 0, err
     names = [m["name"] for m in json.loads(out)["models"]]
     assert names == ["cnn_basic", "mnist", "alexnet"]
+
+
+@pytest.mark.parametrize(
+    "name, hand",
+    [("house_Rhand_Image723.png", "right"), ("frames/test/lab/2/Rhand/Image5.png", "right"),
+     ("house_Lhand_Image723.png", "left"), ("photo.jpg", "left")],
+)  # fmt: skip
+def test_the_hand_is_guessed_from_the_file_name(name, hand):
+    assert guess_hand(name) == hand

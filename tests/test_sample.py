@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from handclf_core import config, sample
+from handclf_core import config, drawing, sample
 from handclf_core.errors import HandCamError
 
 SIZE, STRIDE = (64, 36), 50  # tiny pictures; the stride keeps the sample small
@@ -112,8 +112,8 @@ def test_same_seed_same_bytes(out, tmp_path):
 
 def test_other_seed_other_pictures():
     labels = {"obj": 9, "ges": 2, "FA": 1}
-    a = sample.draw_hand_frame(labels, "lab", SIZE, (0, "train", "lab", 1, "Lhand", 5))
-    b = sample.draw_hand_frame(labels, "lab", SIZE, (1, "train", "lab", 1, "Lhand", 5))
+    a = drawing.draw_hand_frame(labels, "lab", SIZE, (0, "train", "lab", 1, "Lhand", 5))
+    b = drawing.draw_hand_frame(labels, "lab", SIZE, (1, "train", "lab", 1, "Lhand", 5))
     assert a.tobytes() != b.tobytes()
 
 
@@ -123,8 +123,8 @@ def test_right_frame_is_the_mirrored_left_drawing(obj):
         {"obj": obj, "ges": obj % 13, "FA": int(obj > 0)},
         (3, "test", "office", 2, "Rhand", obj),
     )
-    left = sample.draw_hand_frame(labels, "office", (96, 54), key)
-    right = sample.draw_hand_frame(labels, "office", (96, 54), key, mirror=True)
+    left = drawing.draw_hand_frame(labels, "office", (96, 54), key)
+    right = drawing.draw_hand_frame(labels, "office", (96, 54), key, mirror=True)
     assert ImageOps.mirror(left).tobytes() == right.tobytes()
 
 
@@ -136,16 +136,16 @@ def test_written_hand_frames_are_the_documented_drawings(out):
     for camera, side in (("Lhand", "left"), ("Rhand", "right")):
         labels = {t: int(seqs[t, side][kept[k]]) for t in config.TASKS}
         key = (0, split, scene, recording, camera, kept[k])
-        drawn = sample.draw_hand_frame(labels, scene, SIZE, key, mirror=camera == "Rhand")
+        drawn = drawing.draw_hand_frame(labels, scene, SIZE, key, mirror=camera == "Rhand")
         path = out / "frames" / split / scene / str(recording) / camera / f"Image{k + 1}.png"
         with Image.open(path) as img:
             assert img.tobytes() == drawn.tobytes()
 
 
-@pytest.mark.parametrize("pair", sample.ISOLUMINANT_PAIRS)
+@pytest.mark.parametrize("pair", drawing.ISOLUMINANT_PAIRS)
 def test_isoluminant_pairs_differ_only_in_hue(pair):
     (shape_a, w_a, h_a, rgb_a, detail_a), (shape_b, w_b, h_b, rgb_b, detail_b) = (
-        sample.OBJECTS[c] for c in pair
+        drawing.OBJECTS[c] for c in pair
     )
     assert (shape_a, w_a, h_a, detail_a) == (shape_b, w_b, h_b, detail_b)
     assert sum(abs(a - b) for a, b in zip(rgb_a, rgb_b, strict=True)) > 150
@@ -154,9 +154,9 @@ def test_isoluminant_pairs_differ_only_in_hue(pair):
 
 
 def test_every_object_class_has_a_drawing_spec():
-    assert set(sample.OBJECTS) == set(range(1, len(config.CLASSES["obj"])))
-    for shape, *_, detail in sample.OBJECTS.values():
-        assert shape in sample.SHAPES and detail in sample.DETAILS
+    assert set(drawing.OBJECTS) == set(range(1, len(config.CLASSES["obj"])))
+    for shape, *_, detail in drawing.OBJECTS.values():
+        assert shape in drawing.SHAPES and detail in drawing.DETAILS
 
 
 def test_interrupted_generation_leaves_nothing(tmp_path):

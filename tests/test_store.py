@@ -20,6 +20,7 @@ from handclf_core.dataset import open_dataset
 from handclf_core.errors import HandCamError
 from handclf_core.images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
 from handclf_core.store import build_store, open_store, prepare, store_path
+from handclf_core.vocab import Hand
 
 REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
 # (split, scene, recording) -> label file number N, as in the real layout.
@@ -132,9 +133,8 @@ def test_variants(ds, cache):
     for i in (0, 5, 23):
         for prep, images in ((Preprocessing(size=64, crop=True), cropped),
                              (Preprocessing(size=64), squashed)):  # fmt: skip
-            np.testing.assert_array_equal(
-                images[i], preprocess(store.base[i], prep, right_hand=right[i])
-            )
+            hand = Hand.RIGHT if right[i] else Hand.LEFT
+            np.testing.assert_array_equal(images[i], preprocess(store.base[i], prep, hand=hand))
 
     # Cached: derived once, then read back (the file is not rewritten).
     path = store.path / "variants" / "s32-rgb-noflip-squash.npy"
@@ -250,9 +250,9 @@ def test_preprocessing_options():
     im = Image.fromarray(np.random.default_rng(1).integers(0, 255, (108, 192, 3), np.uint8))
     prep = Preprocessing(28, gray=True, flip_right=True)
     np.testing.assert_array_equal(
-        preprocess(im, prep, right_hand=True), preprocess(to_base(im), prep, right_hand=True)
+        preprocess(im, prep, hand=Hand.RIGHT), preprocess(to_base(im), prep, hand=Hand.RIGHT)
     )
-    assert preprocess(im, prep, right_hand=False).shape == (28, 28, 1)
+    assert preprocess(im, prep, hand=Hand.LEFT).shape == (28, 28, 1)
     # Full-size frames are reduced, other shapes squashed: always (227, 404, 3).
     for size in ((1920, 1080), (640, 480), (50, 50)):
         assert to_base(Image.new("RGB", size, (9, 99, 199))).shape == (227, 404, 3)

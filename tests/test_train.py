@@ -4,16 +4,18 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from filelock import FileLock
 
+from handclf_core.batches import FrameBatches, split_indices
 from handclf_core.config import cache_dir
 from handclf_core.errors import HandCamError
-from handclf_core.runs import TrainConfig, list_runs, run_path, runs_dir
-from handclf_core.train import FrameBatches, TrainingCancelled, split_indices, train
+from handclf_core.progress import Batch
+from handclf_core.runconfig import TrainConfig
+from handclf_core.runs import list_runs, read_run, run_path, runs_dir
+from handclf_core.train import TrainingCancelled, train
 from tests.conftest import TINY
 
 
@@ -24,18 +26,20 @@ def _leftovers() -> list[str]:
 def test_train_stores_then_loads(sample_ds, tiny_run):
     run, cached = tiny_run
     assert not cached
-    folder = Path(run["path"])
+    folder = run.path
     assert folder == run_path(sample_ds.identity, TINY)
-    meta = json.loads((folder / "run.json").read_text())
+    meta = json.loads((folder / "run.json").read_text())  # plain JSON, readable by anyone
+    assert meta["schema"] == 2 and "path" not in meta
     assert meta["config"]["epochs"] == 1 and meta["config"]["learning_rate"] == 0.001
     assert meta["dataset"]["sample"] is True and meta["classes"][0] == "free"
-    assert meta["frames"]["test"] == 64 and meta["metrics"]["test"]["split"] == "test"
+    assert meta["frames"]["test"] == 64 and meta["test"]["split"] == "test"
     assert len(meta["history"]["loss"]) == 1 and "val_accuracy" in meta["history"]
-    assert meta["environment"]["device"].startswith("CPU")
+    assert meta["environment"]["device"]["kind"] == "cpu"
     assert meta["timings"]["images_per_second"] > 0
+    assert read_run(folder) == run  # the record reads back as it was written
 
     again, cached = train(sample_ds, TINY)
-    assert cached and again["metrics"] == run["metrics"]
+    assert cached and again.test == run.test
 
     import keras  # a stored run is plain Keras
 
@@ -47,8 +51,8 @@ def test_same_seed_same_metrics_on_cpu(sample_ds, tiny_run):
     run, _ = tiny_run
     again, cached = train(sample_ds, TINY, retrain=True)
     assert not cached
-    assert again["metrics"]["test"] == run["metrics"]["test"]
-    assert again["history"]["loss"] == run["history"]["loss"]
+    assert again.test == run.test
+    assert again.history["loss"] == run.history["loss"]
 
 
 @pytest.mark.parametrize("interrupt", [TrainingCancelled, KeyboardInterrupt, RuntimeError])
@@ -56,7 +60,7 @@ def test_interrupted_run_leaves_nothing(sample_ds, interrupt):
     config = TrainConfig(model="mnist", epochs=2, batch_size=16, limit=48, seed=7)
 
     def progress(event):
-        if event["event"] == "batch" and event["batch"] == 2:
+        if isinstance(event, Batch) and event.batch == 2:
             raise interrupt("stop")
 
     with pytest.raises(interrupt):
@@ -158,7 +162,7 @@ def test_batches_shuffle_per_epoch_and_oversample():
 def test_balancing_options_train(sample_ds, balance):
     config = TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=32, balance=balance)
     run, _ = train(sample_ds, config)
-    assert run["config"]["balance"] == balance
+    assert run.config.balance == balance
     assert run_path(sample_ds.identity, config) != run_path(sample_ds.identity, TINY)
 
 
@@ -186,5 +190,5 @@ def test_momentum_comes_from_the_recipe_and_names_the_run(sample_ds):
 
 def test_list_runs(sample_ds, tiny_run):
     runs = list_runs(sample_ds.identity, "obj")
-    assert tiny_run[0]["path"] in [r["path"] for r in runs]
+    assert tiny_run[0].path in [r.path for r in runs]
     assert list_runs("another-dataset") == []

@@ -1,4 +1,4 @@
-"""Altair charts of the Dataset and Preprocessing pages: plain data in, a chart out.
+"""Charts of the Dataset and Preprocessing pages (pure Altair): plain data in, a chart out.
 
 No Streamlit here: the pages draw what these functions return, and tests check their
 encodings. Classes are always labelled "id · name" (e.g. "20 · cookie"), in id order, so a
@@ -16,23 +16,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import i18n
-from .config import HAND_CAMERAS, SCENES, SPLITS
-from .i18n import N_
+from .. import i18n
+from ..config import HAND_CAMERAS, SCENES, SPLITS
+from ..images import BASE_SIZE, Preprocessing
+from ..models import get_recipe, list_models
+from ..vocab import Camera, model_name, name
 
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand
 AXIS = alt.Axis(labelLimit=240)  # class names in full: "11 · remote-control-AC"
-SPLIT_NAMES = {
-    "train": N_("charts.split.train"),
-    "validation": N_("charts.split.validation"),
-    "test": N_("charts.split.test"),
-}
-HAND_NAMES = {
-    "Lhand": N_("charts.hand.Lhand"),
-    "Rhand": N_("charts.hand.Rhand"),
-    "both": N_("charts.hand.both"),
-}
+BOTH = "both"  # the hand column of counts over both hands
 
 
 def class_label(class_id: int, name: str, *, task: str | None = None, lang: str = "en") -> str:
@@ -43,19 +36,17 @@ def class_label(class_id: int, name: str, *, task: str | None = None, lang: str 
     return f"{class_id} · {name}"
 
 
-def split_name(split: str, lang: str = "en") -> str:
-    """A split as shown: "train" / "validation" / "test" in English, "訓練集" / "驗證集" /
-    "測試集" in zh-TW. The one table of split names: every page and chart uses it."""
-    return i18n.translate(lang, SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
-
-
 def hand_name(camera: str, lang: str = "en") -> str:
-    """A hand camera as shown: "Lhand" in English, "左手 Lhand" in zh-TW; "both" for both hands."""
-    return i18n.translate(lang, HAND_NAMES[camera]) if camera in HAND_NAMES else camera
+    """A hand camera ("Lhand", "Rhand") as shown: its hand's name ("left hand"); BOTH for
+    counts over both hands."""
+    if camera == BOTH:
+        t = i18n.translator(lang)
+        return t("charts.hand.both")
+    return name(Camera(camera).hand, lang)
 
 
 def _split_scale(lang: str) -> alt.Scale:
-    return alt.Scale(domain=[split_name(s, lang) for s in SPLITS], range=SPLIT_COLOURS)
+    return alt.Scale(domain=[name(s, lang) for s in SPLITS], range=SPLIT_COLOURS)
 
 
 def _hand_scale(lang: str) -> alt.Scale:
@@ -75,7 +66,7 @@ def class_counts_frame(stats: dict, *, by_hand: bool = False, lang: str = "en") 
     """Long table of `stats` (from `stats.dataset_stats`): one row per split, hand and class
     with its frame count and its share of that split's (or that hand's) frames. "split",
     "hand" and "class" are the labels shown in `lang`; "split_id", "hand_id" and "class_id"
-    the raw ids ("both" for both hands together)."""
+    the raw ids (BOTH for both hands together)."""
     task = stats.get("task")
     labels = [class_label(i, c, task=task, lang=lang) for i, c in enumerate(stats["classes"])]
     rows = []
@@ -84,11 +75,11 @@ def class_counts_frame(stats: dict, *, by_hand: bool = False, lang: str = "en") 
         groups = (
             {h: part["class_counts_per_hand"][h] for h in HAND_CAMERAS}
             if by_hand
-            else {"both": part["class_counts"]}
+            else {BOTH: part["class_counts"]}
         )
         for hand, counts in groups.items():
             total = max(sum(counts), 1)
-            shown = split_name(split, lang), hand_name(hand, lang)
+            shown = name(split, lang), hand_name(hand, lang)
             for i, count in enumerate(counts):
                 rows.append((*shown, i, labels[i], count, count / total, split, hand))
     columns = ["split", "hand", "class_id", "class", "frames", "share", "split_id", "hand_id"]
@@ -106,7 +97,7 @@ def class_distribution(
     t = i18n.translator(lang)
     df = class_counts_frame(stats, by_hand=by_hand, lang=lang)
     order = list(dict.fromkeys(df["class"]))
-    splits = [split_name(s, lang) for s in SPLITS]
+    splits = [name(s, lang) for s in SPLITS]
     if log:
         df = df[df.frames > 0]
     encoding = {
@@ -153,7 +144,7 @@ def scene_frame(stats: dict, *, lang: str = "en") -> pd.DataFrame:
             for i, count in enumerate(counts):
                 if count:
                     label = class_label(i, stats["classes"][i], task=task, lang=lang)
-                    shown = split_name(split, lang)
+                    shown = name(split, lang)
                     rows.append((shown, scene, i, label, count, count / total, total, split))
     columns = ["split", "scene", "class_id", "class", "frames", "share", "scene_frames"]
     return pd.DataFrame(rows, columns=[*columns, "split_id"])
@@ -180,7 +171,7 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
                 scale=alt.Scale(type="sqrt", scheme="blues"),
                 legend=alt.Legend(format=".0%", title=t("charts.share_of_scene")),
             ),
-            column=alt.Column("split:N", sort=[split_name(s, lang) for s in SPLITS], title=None),
+            column=alt.Column("split:N", sort=[name(s, lang) for s in SPLITS], title=None),
             tooltip=[
                 alt.Tooltip("class:N", title=t("charts.class")),
                 alt.Tooltip("split:N", title=t("charts.split")),
@@ -274,6 +265,19 @@ def memory_frame(
     df = pd.DataFrame(rows, columns=["input", "shape", "bytes"])
     df["size"] = df["bytes"].map(human_bytes)
     return df
+
+
+def memory_inputs(prep: Preprocessing, *, lang: str = "en") -> dict[str, tuple[int, int, int]]:
+    """The inputs the memory chart compares, named in `lang`: the chosen preprocessing's,
+    each model's default, and the frame store's own frames."""
+    t = i18n.translator(lang)
+    inputs = {t("preprocessing.input.yours"): (prep.size, prep.size, prep.channels)}
+    for model in list_models():
+        r = get_recipe(model)
+        shape = (r.input_size, r.input_size, r.channels)
+        inputs[t("preprocessing.input.default", model=model_name(model, lang))] = shape
+    inputs[t("preprocessing.input.store")] = (*BASE_SIZE[::-1], 3)
+    return inputs
 
 
 def memory_chart(

@@ -1,0 +1,100 @@
+"""Every Streamlit cache of the app, in one place.
+
+Functions that take the dataset take it as `_ds` (not hashed by Streamlit) and key their
+cache on `identity`, its content hash: the dataset is loaded once per spec, never re-hashed.
+Nothing here imports TensorFlow: training runs in the training queue's own process, and
+inference (`handclf_core.predict`) keeps its loaded models itself.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from handclf_core.config import CLASSES
+
+
+@st.cache_resource(show_spinner=False)
+def dataset(spec: str):
+    """The dataset `spec` names, opened once per server ("" for the built-in sample)."""
+    from handclf_core.dataset import load_dataset
+
+    return load_dataset(spec or None)
+
+
+@st.cache_data(show_spinner=False)
+def dataset_stats(_ds, identity: str, task: str) -> dict:
+    """Statistics of the chosen dataset and task."""
+    from handclf_core.stats import dataset_stats as compute
+
+    return compute(_ds, task)
+
+
+@st.cache_data(show_spinner=False)
+def recordings(_ds, identity: str) -> list[str]:
+    """Every recording of the hand frames as "split/scene/N", in dataset order."""
+    hands = _ds.hand_frames()
+    keys = hands[["split", "scene", "recording"]].drop_duplicates()
+    return [f"{s}/{sc}/{r}" for s, sc, r in keys.itertuples(index=False)]
+
+
+@st.cache_data(show_spinner=False)
+def label_segments(_ds, identity: str, task: str, recording: str, lang: str = "en"):
+    """Runs of equal `task` labels of both hands in one "split/scene/N" recording, the hands
+    and classes named in `lang`."""
+    from handclf_core.views.data import label_segments as segments
+
+    split, scene, number = recording.split("/")
+    hands = _ds.hand_frames()
+    rows = hands[(hands.split == split) & (hands.scene == scene) & (hands.recording == int(number))]
+    return segments(rows, task, list(CLASSES[task]), lang=lang)
+
+
+@st.cache_data(show_spinner=False)
+def gallery_frames(_ds, identity: str, task: str, seed: int):
+    """One hand frame per class present (either split, either hand), drawn with `seed`."""
+    hands = _ds.hand_frames()
+    picks = hands.groupby(task, sort=True).sample(n=1, random_state=seed)
+    return picks.reset_index(drop=True)
+
+
+@st.cache_data(show_spinner=False)
+def preview_frames(_ds, identity: str, per_hand: int = 2):
+    """Training frames of each hand holding an object, evenly spaced through the split:
+    real pictures on which to show what preprocessing does."""
+    from handclf_core.stats import preview_frames as pick
+
+    return pick(_ds, per_hand)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def base_frame(_ds, identity: str, file: str):
+    """One frame decoded and reduced to the store's (227, 404, 3) uint8 resolution."""
+    from handclf_core.images import decode_image, to_base
+
+    return to_base(decode_image(_ds.read_bytes(file), f"{_ds.description}:{file}"))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def thumbnail(_ds, identity: str, file: str) -> bytes:
+    """A frame as a 404x227 JPEG: cheap to send, and st.image sends bytes as they are."""
+    from handclf_core.images import jpeg
+
+    return jpeg(base_frame(_ds, identity, file))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def model_input(_ds, identity: str, file: str, hand: str, prep, show: int = 227):
+    """A frame as the model sees it with `prep` (a Preprocessing), enlarged to `show` px with
+    nearest-neighbour so each input pixel stays a visible square: (show, show[, 3]) uint8."""
+    from handclf_core.images import enlarged, preprocess
+
+    return enlarged(preprocess(base_frame(_ds, identity, file), prep, hand=hand), show)
+
+
+@st.cache_resource(show_spinner=False)
+def training_jobs():
+    """The app process's training queue (one worker, one job at a time), shared by every
+    session: submitting a configuration that is queued or running returns that job."""
+    from handclf_core.jobs import TrainingJobs
+
+    return TrainingJobs()

@@ -1,0 +1,50 @@
+"""Stops that say what to do: when what a page needs is missing, an info box with the next
+step, and the page ends there (`st.stop`) instead of failing further down."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from handclf_core.errors import HandCamError
+
+from . import cache, session
+
+
+def current_dataset():
+    """The dataset the sidebar names, generating the built-in sample on first use with a
+    progress bar; on a bad path, a message saying what to do, and the page stops."""
+    t, spec = session.t, session.data_spec()
+    bar = st.empty()
+    try:
+        if not spec:
+            from handclf_core.sample import default_sample_dir, ensure_sample
+
+            if not default_sample_dir().exists():
+                progress = bar.progress(0.0, text=t("data.generating_sample"))
+                ensure_sample(progress=lambda d, n: progress.progress(d / n, text=f"{d}/{n}"))
+        ds = cache.dataset(spec)
+    except HandCamError as e:
+        st.error(t("data.unreadable", error=e))
+        st.info(t("data.unreadable_next"))
+        st.stop()
+    finally:
+        bar.empty()
+    if ds.is_sample:
+        st.caption(t("data.sample_caption"))
+    return ds
+
+
+def require_runs(ds, task: str) -> list:
+    """The stored runs of this dataset and task, newest first; without any, a pointer to
+    the Train page and the page stops. Not cached: reading a few run.json files takes
+    milliseconds, and a run trained a moment ago must appear at once."""
+    from handclf_core.runs import list_runs
+
+    runs = list_runs(ds.identity, task)
+    if not runs:
+        st.info(session.t("runs.none", task=task))
+        st.page_link(
+            "pages/3_Train.py", label=session.t("runs.go_train"), icon=":material/model_training:"
+        )
+        st.stop()
+    return runs

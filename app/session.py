@@ -1,0 +1,113 @@
+"""The reader's choices, kept in Streamlit's session state: language, data source and task
+(the sidebar), and the Preprocessing page's choices that the Train page starts from."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from handclf_core import i18n
+from handclf_core.config import TASKS
+from handclf_core.images import Preprocessing
+from handclf_core.runconfig import TrainConfig
+from handclf_core.vocab import Balance, Task, name
+
+# The sidebar widgets' keys: the choices every page reads.
+DATA_KEY, TASK_KEY = "data_spec", "task"
+# The language is plain session state, which the sidebar's switch (its own widget key) sets
+# in a callback: a widget whose value code sets before it is drawn loses it in the browser
+# on the next page switch.
+LANG_KEY, LANG_SWITCH_KEY = "lang", "lang_switch"
+PREP_KEY = "prep_choice"
+
+
+def lang() -> str:
+    """The language chosen in the sidebar ("en" or "zh_TW"); at first the browser's."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = i18n.language_from_locale(st.context.locale)
+    return st.session_state[LANG_KEY]
+
+
+def _language_switched() -> None:
+    st.session_state[LANG_KEY] = st.session_state[LANG_SWITCH_KEY]
+
+
+def t(key: str, **values) -> str:
+    """The text of catalogue `key` in the chosen language, `values` filled in."""
+    return i18n.translate(lang(), key, **values)
+
+
+def translator():
+    """`t` bound to the language chosen now: for format_func callbacks, which Streamlit (and
+    AppTest) may call outside the script run, where the session's choice is out of reach.
+    Pages start with `t = session.translator()`."""
+    return i18n.translator(lang())
+
+
+def class_name(task: str, name: str) -> str:
+    """A class as the chosen language names it, the dataset's id name kept beside it."""
+    return i18n.class_name(lang(), task, name)
+
+
+def sidebar() -> None:
+    """The data source and task controls. Drawn once, by the entrypoint, around every page:
+    widgets of the entrypoint keep their state as the user moves between pages."""
+    # Defaults go in as the widgets' own (a value set in session state before a widget is
+    # first drawn is lost by the browser on the next page switch); "obj" is the first task.
+    first = {} if DATA_KEY in st.session_state else {"value": os.environ.get("HANDCAM_DATA", "")}
+    t, language = translator(), lang()
+    with st.sidebar:
+        # Labelled in both languages: whoever cannot read the current one finds the switch.
+        st.selectbox(
+            "Language · 語言",
+            list(i18n.LANGUAGES),
+            index=list(i18n.LANGUAGES).index(language),
+            format_func=i18n.LANGUAGES.get,
+            key=LANG_SWITCH_KEY,
+            on_change=_language_switched,
+        )
+        st.text_input(
+            t("sidebar.data"),
+            key=DATA_KEY,
+            placeholder=t("sidebar.data_placeholder"),
+            help=t("sidebar.data_help"),
+            **first,
+        )
+        st.selectbox(
+            t("sidebar.task"),
+            TASKS,
+            key=TASK_KEY,
+            format_func=lambda task: f"{task}: {name(Task(task), language)}",
+        )
+
+
+def data_spec() -> str:
+    """The dataset the sidebar names ("" for the built-in sample); the default when a page
+    runs alone."""
+    spec = st.session_state.get(DATA_KEY, os.environ.get("HANDCAM_DATA", "")) or ""
+    return spec.strip()
+
+
+def task() -> Task:
+    """The task chosen in the sidebar; obj when a page runs alone."""
+    return Task(st.session_state.get(TASK_KEY, Task.OBJ))
+
+
+@dataclass(frozen=True)
+class PrepChoice:
+    """What the Preprocessing page chose for training; the defaults are the core's own."""
+
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    shuffle: bool = TrainConfig.shuffle
+    balance: Balance = TrainConfig.balance
+
+
+def prep_choice() -> PrepChoice:
+    """The Preprocessing page's last choice (the defaults before any)."""
+    return st.session_state.get(PREP_KEY) or PrepChoice()
+
+
+def set_prep_choice(choice: PrepChoice) -> None:
+    st.session_state[PREP_KEY] = choice

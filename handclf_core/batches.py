@@ -1,0 +1,109 @@
+"""Feeding a model from the frame store: which rows are train, validation and test, and the
+batches of each, read from the store's memory map.
+
+AlexNet's training split is 2.3 GB as uint8 and 9 GB as float32, so no split ever sits in
+memory whole: `FrameBatches` is a `keras.utils.PyDataset` that reads one batch of rows at a
+time while the model computes on the previous one. Backend-neutral Keras only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .errors import HandCamError
+from .runconfig import TrainConfig
+from .vocab import Split
+
+
+def evenly(indices: np.ndarray, limit: int | None) -> np.ndarray:
+    """At most `limit` of `indices`, evenly spaced (all of them when None)."""
+    if limit is None or len(indices) <= limit:
+        return indices
+    return indices[np.unique(np.linspace(0, len(indices) - 1, limit).round().astype(int))]
+
+
+def split_indices(frames: pd.DataFrame, config: TrainConfig) -> dict[Split, np.ndarray]:
+    """Row indices of the store for train, validation (a held-out recording) and test."""
+    held = config.validation_recording()
+    in_train = (frames.split == Split.TRAIN).to_numpy()
+    is_val = np.zeros(len(frames), bool)
+    if held:
+        is_val = in_train & ((frames.scene == held[0]) & (frames.recording == held[1])).to_numpy()
+        if not is_val.any():
+            raise HandCamError(
+                f"validation recording {config.validation!r} is not in the training split"
+            )
+    parts = {
+        Split.TRAIN: np.flatnonzero(in_train & ~is_val),
+        Split.VALIDATION: np.flatnonzero(is_val),
+        Split.TEST: np.flatnonzero((frames.split == Split.TEST).to_numpy()),
+    }
+    return {split: evenly(rows, config.limit) for split, rows in parts.items()}
+
+
+class FrameBatches(keras.utils.PyDataset):
+    """Batches (x uint8 (B, s, s, C), y int (B,)[, sample weight (B,)]) read from the store.
+
+    Shuffling and oversampling draw a new order every epoch from (seed, epoch), so a run is
+    reproducible. Batches are prefetched while the model computes: on TensorFlow by tf.data's
+    own prefetch thread (workers=1: no thread pool restarted each epoch, nothing competing
+    with TensorFlow for a small CPU), on other backends by two Keras worker threads.
+    """
+
+    def __init__(
+        self,
+        images,
+        labels,
+        indices,
+        batch_size,
+        *,
+        shuffle=False,
+        seed=0,
+        weights=None,
+        oversample=False,
+        workers=None,
+    ):
+        if workers is None:
+            workers = 1 if keras.backend.backend() == "tensorflow" else 2
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
+        self.images, self.labels, self.indices = images, labels, np.asarray(indices)
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.weights, self.oversample = weights, oversample
+        self.epoch = 0
+        self._order = self._draw()
+
+    def _draw(self) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, self.epoch])
+        if self.oversample:
+            # Every class equally likely per draw: rare classes are seen more often.
+            y = self.labels[self.indices]
+            counts = np.bincount(y)
+            p = 1.0 / counts[y]
+            return rng.choice(self.indices, size=len(self.indices), p=p / p.sum())
+        return rng.permutation(self.indices) if self.shuffle else self.indices
+
+    def __len__(self) -> int:
+        return math.ceil(len(self._order) / self.batch_size)
+
+    def __getitem__(self, i):
+        # Sorted rows read the memory map in file order; a batch's content is unchanged.
+        rows = np.sort(self._order[i * self.batch_size : (i + 1) * self.batch_size])
+        y = self.labels[rows]
+        if self.weights is None:
+            return self.images[rows], y
+        return self.images[rows], y, self.weights[y]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = self._draw()
+
+
+def predict_rows(model, images, indices: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Softmax outputs of `model` for the store rows `indices` (sorted): (N, C) float64."""
+    assert np.all(np.diff(indices) > 0), "batches are read in sorted order"
+    batches = FrameBatches(images, np.zeros(len(images), np.int64), indices, batch_size)
+    return np.asarray(model.predict(batches, verbose=0), dtype=np.float64)

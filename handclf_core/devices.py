@@ -1,0 +1,97 @@
+"""What trains: the accelerator the Keras backend sees, set up for training, as a record.
+
+`configure_device()` finds it once per process and prepares it: on a GPU, memory grows as
+needed (TensorFlow) and models compute in mixed precision (float16, with the float32 softmax
+every builder has) where the GPU supports it. Several GPUs on TensorFlow are mirrored
+(`strategy`). The result is a `Device`, stored with every run and named by `vocab`.
+"""
+
+from __future__ import annotations
+
+import platform
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from .vocab import DeviceKind
+from .workers import cpu_count
+
+
+@dataclass(frozen=True)
+class Device:
+    """The device a run trains on."""
+
+    kind: DeviceKind
+    count: int  # CPU cores, or GPUs
+    name: str  # the GPU's model ("NVIDIA H100"); "" for a CPU
+    backend: str  # the Keras backend: tensorflow, jax, torch
+    mixed_precision: bool  # float16 compute, float32 softmax
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The software a run trained with, beside its device."""
+
+    device: Device
+    keras: str
+    python: str
+    platform: str
+    tensorflow: str | None = None  # on the TensorFlow backend
+
+
+def configure_device() -> Device:
+    """Find the accelerator the Keras backend sees; on a GPU, grow memory as needed and
+    compute in mixed precision (float16 with a float32 softmax) where the GPU supports it."""
+    import keras
+
+    backend = keras.backend.backend()
+    gpus: list[str] = []
+    capable = False
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        for gpu in tf.config.list_physical_devices("GPU"):
+            try:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            except RuntimeError:
+                pass  # already initialised by an earlier run in this process
+            details = tf.config.experimental.get_device_details(gpu)
+            gpus.append(details.get("device_name", gpu.name))
+            capable = details.get("compute_capability", (0, 0)) >= (7, 0)
+    elif backend == "jax":
+        import jax
+
+        gpus = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+        capable = bool(gpus)
+    if capable:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    if gpus:
+        return Device(DeviceKind.GPU, len(gpus), gpus[0], backend, capable)
+    return Device(DeviceKind.CPU, cpu_count(), "", backend, False)
+
+
+def strategy(device: Device):
+    """Several GPUs on TensorFlow: replicate the model on each (MirroredStrategy); else a
+    scope that does nothing."""
+    if device.backend == "tensorflow" and device.kind == DeviceKind.GPU and device.count > 1:
+        import tensorflow as tf
+
+        return tf.distribute.MirroredStrategy()
+    return type("NoStrategy", (), {"scope": staticmethod(nullcontext)})()
+
+
+def environment(device: Device) -> Environment:
+    """The device with the versions that trained on it."""
+    import keras
+
+    tensorflow = None
+    if device.backend == "tensorflow":
+        import tensorflow as tf
+
+        tensorflow = tf.__version__
+    return Environment(
+        device=device,
+        keras=keras.__version__,
+        python=platform.python_version(),
+        platform=platform.platform(),
+        tensorflow=tensorflow,
+    )

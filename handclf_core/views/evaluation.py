@@ -1,0 +1,277 @@
+"""Charts of stored runs on the test split, for the Compare page (pure Altair).
+
+Each takes `runs.Run` records and `lang` ("en" or "zh_TW"): titles come from the catalogue,
+and the labels a chart shows (runs, classes, sources) are translated in the data it holds;
+the raw ids stay beside them in columns ending in "_id" or "_name".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import altair as alt
+import pandas as pd
+
+from .. import i18n
+from ..i18n import N_
+from ..report import REPORT_ROWS
+from ..runs import Run
+from ..vocab import Split, Task
+from .runs import run_labels
+
+# The accuracy chart's bars by source id: colour, and the catalogue key of the legend.
+SOURCES = {
+    "run": ("#4c78a8", N_("compare.source.run")),
+    "report_test": ("#9ecae9", N_("compare.source.report_test")),
+    "report_train": ("#e45756", N_("compare.source.report_train")),
+}
+
+
+def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -> alt.LayerChart:
+    """Horizontal bars of test accuracy per run; a dashed rule across each bar marks the
+    majority baseline of that bar's own frames (runs with --limit see fewer test frames).
+    With report=True, the report's figures are added as reference bars, the 92% one flagged.
+    Names, sources and classes are shown in `lang`; "source_id" keeps the source's id.
+    """
+    t = i18n.translator(lang)
+    data = [
+        {
+            "name": lab,
+            "accuracy": r.test.accuracy,
+            "source_id": "run",
+            "baseline": r.test.majority_baseline.accuracy,
+            "baseline class": i18n.class_name(lang, r.task, r.test.majority_baseline.name),
+        }
+        for lab, r in zip(run_labels(runs, lang), runs, strict=True)
+    ]
+    if report:
+        data += [
+            {
+                "name": t("compare.report_bar", model=t(row.title)),
+                "accuracy": row.accuracy,
+                "source_id": "report_train" if row.split == Split.TRAIN else "report_test",
+                "baseline": row.baseline,
+                "baseline class": i18n.class_name(lang, Task.OBJ, "free"),
+            }
+            for row in REPORT_ROWS
+        ]
+    df = pd.DataFrame(data)
+    df["source"] = [t(SOURCES[s][1]) for s in df["source_id"]]
+    df["label at"] = df[["accuracy", "baseline"]].max(axis=1)  # clear of the dashed rule
+    base = alt.Chart(df).encode(
+        y=alt.Y("name:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+        tooltip=[
+            alt.Tooltip("name:N", title=t("compare.chart.run")),
+            alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.accuracy")),
+            alt.Tooltip("baseline:Q", format=".1%", title=t("compare.chart.always_majority")),
+            alt.Tooltip("baseline class:N", title=t("compare.chart.majority_class")),
+            alt.Tooltip("source:N", title=t("compare.chart.source")),
+        ],
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X(
+            "accuracy:Q",
+            title=t("compare.chart.accuracy"),
+            axis=alt.Axis(format="%"),
+            scale=alt.Scale(domain=[0, 1]),
+        ),
+        color=alt.Color(
+            "source:N",
+            title=None,
+            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+            scale=alt.Scale(
+                domain=[t(key) for _, key in SOURCES.values()],
+                range=[colour for colour, _ in SOURCES.values()],
+            ),
+        ),
+    )
+    text = base.mark_text(align="left", dx=4).encode(
+        x="label at:Q", text=alt.Text("accuracy:Q", format=".1%")
+    )
+    rule = base.mark_rule(color="black", strokeDash=[5, 3], strokeWidth=2).encode(x="baseline:Q")
+    return alt.layer(bars, rule, text).properties(
+        height=alt.Step(28), title=t("compare.chart.accuracy_title")
+    )
+
+
+def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
+    """Per-class recall (rows: classes in id order, columns: runs): which classes each model
+    finds at all. Classes with no test frames are left out (they have no recall). Runs and
+    classes are named in `lang`; "class_name" keeps the id name."""
+    t = i18n.translator(lang)
+    rows = []
+    for label, run in zip(run_labels(runs, lang), runs, strict=True):
+        for c in run.test.per_class:
+            if c.support:
+                shown = i18n.class_name(lang, run.task, c.name)
+                rows.append({"run": label, **dataclasses.asdict(c), "class_name": c.name,
+                             "class": shown})  # fmt: skip
+    df = pd.DataFrame(rows)
+    order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
+    base = alt.Chart(df).encode(
+        x=alt.X("run:N", title=None, sort=None, axis=alt.Axis(labelAngle=-20, labelLimit=240)),
+        y=alt.Y(
+            "class:N",
+            sort=order,
+            title=t("compare.chart.true_class"),
+            axis=alt.Axis(labelOverlap=False),
+        ),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "recall:Q",
+            scale=alt.Scale(domain=[0, 1], scheme="blues"),
+            title=t("compare.chart.recall"),
+        ),
+        tooltip=[
+            alt.Tooltip("run:N", title=t("compare.chart.run")),
+            alt.Tooltip("class:N", title=t("compare.chart.class")),
+            alt.Tooltip("recall:Q", format=".1%", title=t("compare.chart.recall")),
+            alt.Tooltip("precision:Q", format=".1%", title=t("compare.chart.precision")),
+            alt.Tooltip("support:Q", title=t("compare.chart.test_frames")),
+        ],
+    )
+    # Figures only where something was found: the zeros read as blank cells.
+    text = (
+        base.transform_filter("datum.recall > 0")
+        .mark_text(fontSize=10)
+        .encode(
+            text=alt.Text("recall:Q", format=".0%"),
+            color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
+        )
+    )
+    return alt.layer(cells, text).properties(
+        height=alt.Step(18), width=alt.Step(160), title=t("compare.chart.recall_title")
+    )
+
+
+def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
+    """The confusion matrix of one run: rows true class, columns predicted; the colour is
+    the share of the row (so rare classes are visible beside `free`), the text the count.
+    Classes neither in the test frames nor ever predicted are left out. Classes are named
+    in `lang`."""
+    t = i18n.translator(lang)
+    classes, matrix = run.classes, run.test.confusion_matrix
+    names = [i18n.class_name(lang, run.task, c) for c in classes]
+    used = [i for i in range(len(classes)) if sum(matrix[i]) or sum(row[i] for row in matrix)]
+    rows = []
+    for i in used:
+        total = sum(matrix[i])
+        for j in used:
+            n = matrix[i][j]
+            rows.append(
+                {
+                    "true": names[i],
+                    "predicted": names[j],
+                    "frames": n,
+                    "share of row": n / total if total else 0.0,
+                }
+            )
+    df = pd.DataFrame(rows)
+    order = [names[i] for i in used]
+    true_title, predicted_title = t("compare.chart.true_class"), t("compare.chart.predicted")
+    base = alt.Chart(df).encode(
+        x=alt.X(
+            "predicted:N",
+            sort=order,
+            title=predicted_title,
+            axis=alt.Axis(labelAngle=-45, labelOverlap=False),
+        ),
+        y=alt.Y("true:N", sort=order, title=true_title, axis=alt.Axis(labelOverlap=False)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share of row:Q",
+            scale=alt.Scale(domain=[0, 1], scheme="oranges"),
+            title=t("compare.chart.share_of_row"),
+        ),
+        tooltip=[
+            alt.Tooltip("true:N", title=true_title),
+            alt.Tooltip("predicted:N", title=predicted_title),
+            alt.Tooltip("frames:Q", title=t("compare.chart.frames")),
+            alt.Tooltip("share of row:Q", format=".1%", title=t("compare.chart.share_of_row")),
+        ],
+    )
+    text = (
+        base.transform_filter("datum.frames > 0")
+        .mark_text(fontSize=9)
+        .encode(
+            text="frames:Q",
+            color=alt.condition(
+                "datum['share of row'] > 0.5", alt.value("white"), alt.value("black")
+            ),
+        )
+    )
+    return alt.layer(cells, text).properties(width=alt.Step(22), height=alt.Step(22))
+
+
+def pr_chart(run: Run, lang: str = "en") -> alt.Chart:
+    """Precision-recall curves of one run, one line per class with test frames; the legend
+    names each class (in `lang`) with its average precision (AP), best first. Click a legend
+    entry to highlight that class."""
+    t = i18n.translator(lang)
+    rows, names = [], {}
+    curves = run.test.pr_curves
+    for cls, c in sorted(curves.items(), key=lambda kv: -kv[1].average_precision):
+        names[cls] = t(
+            "compare.chart.class_ap",
+            name=i18n.class_name(lang, run.task, cls),
+            ap=c.average_precision,
+        )
+        for p, r in zip(c.precision, c.recall, strict=True):
+            rows.append(
+                {
+                    "class": names[cls],
+                    "precision": p,
+                    "recall": r,
+                    "average precision": c.average_precision,
+                }
+            )
+    df = pd.DataFrame(rows)
+    pick = alt.selection_point(fields=["class"], bind="legend")
+    recall, precision = t("compare.chart.recall"), t("compare.chart.precision")
+    return (
+        alt.Chart(df)
+        # Steps, as scikit-learn draws them: a straight line between two points of a PR
+        # curve would claim precisions that no threshold reaches.
+        .mark_line(interpolate="step-before")
+        .encode(
+            x=alt.X(
+                "recall:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+                title=recall,
+            ),
+            y=alt.Y(
+                "precision:Q",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+                title=precision,
+            ),
+            color=alt.Color(
+                "class:N",
+                sort=list(names.values()),
+                scale=alt.Scale(scheme="category20"),
+                legend=alt.Legend(
+                    title=t("compare.chart.pr_legend"),
+                    orient="bottom",
+                    columns=4,
+                    symbolLimit=0,
+                    labelLimit=200,
+                    titleLimit=400,
+                ),
+            ),
+            order="recall:Q",
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
+            tooltip=[
+                alt.Tooltip("class:N", title=t("compare.chart.class")),
+                alt.Tooltip(
+                    "average precision:Q", format=".2f", title=t("compare.chart.average_precision")
+                ),
+                alt.Tooltip("recall:Q", format=".1%", title=recall),
+                alt.Tooltip("precision:Q", format=".1%", title=precision),
+            ],
+        )
+        .add_params(pick)
+        .properties(height=640)  # the legend below takes a third of it
+    )

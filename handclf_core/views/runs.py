@@ -1,0 +1,172 @@
+"""Stored runs as people read them: short labels, one table row per run, headline figures.
+
+Pure pandas over `runs.Run` records (no TensorFlow, no Streamlit): the Compare page lists
+runs in milliseconds and a notebook can reuse it. Every accuracy is shown beside the
+**majority baseline** of the same frames: on HandCam's `obj` task, always answering `free`
+scores 50.09% on the test split. Texts are in `lang` ("en" or "zh_TW", see `i18n`); columns
+are named by ids (`test_accuracy`), shown under their headers in `lang`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .. import i18n
+from ..devices import Device
+from ..i18n import N_
+from ..images import Preprocessing
+from ..report import REPORT_ROWS
+from ..runs import Run
+from ..vocab import Balance, model_name, name
+
+
+def device_name(device: Device, lang: str = "en") -> str:
+    """ "CPU (2 cores)", "GPU x1: NVIDIA H100" in `lang`."""
+    return name(device.kind, lang, count=device.count, name=device.name)
+
+
+def preprocessing_summary(prep: Preprocessing, lang: str = "en") -> str:
+    """'32x32 RGB, squashed' / '227x227 RGB, right mirrored, cropped'."""
+    t = i18n.translator(lang)
+    size = prep.size
+    parts = [t("compare.prep.gray", size=size) if prep.gray else t("compare.prep.rgb", size=size)]
+    if prep.flip_right:
+        parts.append(t("compare.prep.mirrored"))
+    parts.append(t("compare.prep.cropped") if prep.crop else t("compare.prep.squashed"))
+    return t("compare.list_separator").join(parts)
+
+
+def _label(run: Run, lang: str) -> str:
+    t = i18n.translator(lang)
+    c = run.config
+    extra = [t("compare.label.epochs", epochs=c.epochs)]
+    if c.limit:
+        extra.append(t("compare.label.limit", limit=c.limit))
+    if c.balance != Balance.NONE:
+        extra.append(name(c.balance, lang))
+    return t(
+        "compare.label.run",
+        model=model_name(c.model, lang),
+        details=t("compare.list_separator").join(extra),
+    )
+
+
+def run_labels(runs: list[Run], lang: str = "en") -> list[str]:
+    """A short readable name per run, made unique with the run's key where two collide."""
+    labels = [_label(r, lang) for r in runs]
+    return [
+        f"{lab} #{r.name.rsplit('-', 1)[-1][:6]}" if labels.count(lab) > 1 else lab
+        for lab, r in zip(labels, runs, strict=True)
+    ]
+
+
+# The runs table's columns by id, each with its header's catalogue key.
+RUN_COLUMNS = {
+    "run": N_("compare.col.run"),
+    "model": N_("compare.col.model"),
+    "test_accuracy": N_("compare.col.test_accuracy"),
+    "majority_baseline": N_("compare.col.majority_baseline"),
+    "balanced_accuracy": N_("compare.col.balanced_accuracy"),
+    "macro_f1": N_("compare.col.macro_f1"),
+    "train_accuracy": N_("compare.col.train_accuracy"),
+    "gap": N_("compare.col.gap"),
+    "params": N_("compare.col.params"),
+    "training_time": N_("compare.col.training_time"),
+    "images_per_second": N_("compare.col.images_per_second"),
+    "device": N_("compare.col.device"),
+    "preprocessing": N_("compare.col.preprocessing"),
+    "epochs": N_("compare.col.epochs"),
+    "balance": N_("compare.col.balance"),
+    "test_frames": N_("compare.col.test_frames"),
+    "created": N_("compare.col.created"),
+    "run_name": N_("compare.col.run_name"),
+}
+REPORT_COLUMNS = {
+    "model": N_("compare.col.model"),
+    "input": N_("compare.col.input"),
+    "accuracy": N_("compare.col.accuracy"),
+    "split": N_("compare.col.split"),
+    "baseline": N_("compare.col.baseline"),
+    "note": N_("compare.col.note"),
+}
+
+
+def header(column: str, lang: str = "en") -> str:
+    """How the column `column` (an id of RUN_COLUMNS or REPORT_COLUMNS) is headed in `lang`."""
+    key = RUN_COLUMNS.get(column) or REPORT_COLUMNS.get(column)
+    return i18n.translate(lang, key) if key else column
+
+
+def _headed(rows: list[dict], columns: dict[str, str], lang: str) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=list(columns))
+    return table.rename(columns={c: header(c, lang) for c in columns})
+
+
+def runs_table(runs: list[Run], lang: str = "en") -> pd.DataFrame:
+    """One row per run: test metrics beside the baseline, over-fitting gap, cost, settings;
+    the columns of RUN_COLUMNS under their headers in `lang`. Fractions stay fractions
+    (0.529, not 52.9): the page formats them as percentages."""
+    rows = []
+    for label, run in zip(run_labels(runs, lang), runs, strict=True):
+        test, c = run.test, run.config
+        rows.append(
+            {
+                "run": label,
+                "model": model_name(c.model, lang),
+                "test_accuracy": test.accuracy,
+                "majority_baseline": test.majority_baseline.accuracy,
+                "balanced_accuracy": test.balanced_accuracy,
+                "macro_f1": test.macro_f1,
+                "train_accuracy": run.train_accuracy,
+                "gap": run.train_accuracy - test.accuracy,
+                "params": run.params,
+                "training_time": run.timings.seconds,
+                "images_per_second": run.timings.images_per_second,
+                "device": device_name(run.environment.device, lang),
+                "preprocessing": preprocessing_summary(run.preprocessing, lang),
+                "epochs": c.epochs,
+                "balance": name(c.balance, lang),
+                "test_frames": test.frames,
+                "created": run.created,
+                "run_name": run.name,
+            }
+        )
+    return _headed(rows, RUN_COLUMNS, lang)
+
+
+def report_table(lang: str = "en") -> pd.DataFrame:
+    """The assignment report's figures (see `report`), the columns of REPORT_COLUMNS under
+    their headers in `lang`."""
+    t = i18n.translator(lang)
+    rows = [
+        {"model": t(r.title), "input": t(r.input), "accuracy": r.accuracy,
+         "split": name(r.split, lang), "baseline": r.baseline, "note": t(r.note)}
+        for r in REPORT_ROWS
+    ]  # fmt: skip
+    return _headed(rows, REPORT_COLUMNS, lang)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure of a run, with the line it is read against."""
+
+    label: str  # catalogue key of its name
+    value: float
+    baseline: float | None = None  # what always answering the majority class scores
+    test: float | None = None  # train accuracy only: the test accuracy beside it
+
+
+def headline(run: Run) -> list[Figure]:
+    """A run's headline figures: test accuracy, balanced accuracy and macro-F1, each with
+    what always answering the training split's majority class scores on the same frames;
+    and train accuracy, read beside the test accuracy (the gap is over-fitting)."""
+    test, base = run.test, run.test.baseline_scores()
+    return [
+        Figure(N_("metric.test_accuracy"), test.accuracy, baseline=base.accuracy),
+        Figure(N_("metric.balanced_accuracy"), test.balanced_accuracy,
+               baseline=base.balanced_accuracy),
+        Figure(N_("metric.macro_f1"), test.macro_f1, baseline=base.macro_f1),
+        Figure(N_("metric.train_accuracy"), run.train_accuracy, test=test.accuracy),
+    ]  # fmt: skip

@@ -1,0 +1,48 @@
+"""The Train page's chart: loss and accuracy per epoch, train beside validation (Altair).
+
+From a stored run's history or from a running job's epochs, so the live curves and the
+stored ones are the same chart.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .. import i18n
+from ..i18n import N_
+from ..progress import Epoch
+from ..vocab import Split, name
+
+METRICS = {"loss": N_("train.loss"), "accuracy": N_("train.accuracy")}
+SPLIT_ORDER = (Split.TRAIN, Split.VALIDATION)
+
+
+def curves_frame(history: dict[str, tuple[float, ...]] | list[Epoch], lang: str = "en"):
+    """Loss and accuracy per epoch in long form: epoch, metric, split (its id), label (the
+    split as shown in `lang`), value. `history` is a run's (`Run.history`: "loss",
+    "val_loss", ... per epoch) or a job's list of `Epoch` events."""
+    if isinstance(history, list):
+        history = {k: [e.logs[k] for e in history] for k in (history[0].logs if history else {})}
+    rows = [
+        {"epoch": i + 1, "metric": key.removeprefix("val_"), "value": value,
+         "split": Split.VALIDATION if key.startswith("val_") else Split.TRAIN}
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+        for i, value in enumerate(history.get(key, ()))
+    ]  # fmt: skip
+    for row in rows:
+        row["label"] = name(row["split"], lang)
+    return pd.DataFrame(rows, columns=["epoch", "metric", "split", "label", "value"])
+
+
+def curves_chart(data: pd.DataFrame, metric: str, lang: str = "en") -> alt.Chart:
+    """One metric ("loss" or "accuracy") of `curves_frame`, a line per split."""
+    t = i18n.translator(lang)
+    title = t(METRICS[metric])
+    order = [name(s, lang) for s in SPLIT_ORDER]
+    chart = alt.Chart(data[data.metric == metric], title=title, height=220)
+    return chart.mark_line(point=True).encode(
+        x=alt.X("epoch:Q", title=t("train.axis_epoch"), axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("value:Q", title=title),
+        color=alt.Color("label:N", title=None, sort=order),
+    )

@@ -1,0 +1,142 @@
+"""The project's one vocabulary: every id a user sees named, and its name in each language.
+
+Each kind of thing is a `StrEnum`, so its members are the plain strings the data, the CLI and
+`run.json` hold ("train", "class_weight", "left") and compare equal to them. Each member's
+display name lives in the catalogue under `<kind>.<id>` (`split.test`, `stage.scoring`), in
+`locales/<lang>/LC_MESSAGES/vocab.po`; `name(member, lang)` is the one way to show it. Models
+are named the same way (`model.<registry name>`). A new member needs its two catalogue
+entries and nothing else: `tests/test_vocab.py` fails on a member without a name in a
+language, and the pages and charts take every name from here.
+
+No project imports at module level: `config` builds on these enums, and `i18n` (which reads
+`config`) is imported when a name is first asked for.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Term(StrEnum):
+    """A member of the vocabulary: a plain string id with a catalogue key."""
+
+    @classmethod
+    def kind(cls) -> str:
+        """The catalogue prefix: the class name in snake case ("DeviceKind" -> "device_kind")."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind()}.{self.value}"
+
+
+class Task(Term):
+    """The label sets of HandCam."""
+
+    OBJ = "obj"  # the object held: 24 classes
+    GES = "ges"  # the grasp gesture: 13 classes
+    FA = "FA"  # free or active: 2 classes
+
+
+class Split(Term):
+    """Parts of the frames a model meets: the dataset's train and test folders, and the
+    recording held out of train for validation."""
+
+    TRAIN = "train"
+    VALIDATION = "validation"
+    TEST = "test"
+
+
+class Hand(Term):
+    """Which wrist wears the camera."""
+
+    LEFT = "left"
+    RIGHT = "right"
+
+
+class Camera(StrEnum):
+    """The three cameras of a HandCam recording, named as its folders are. Not named on its
+    own: a hand camera is shown by its `hand`'s name, and the head camera is never shown."""
+
+    LHAND = "Lhand"
+    RHAND = "Rhand"
+    HEAD = "head"
+
+    @property
+    def hand(self) -> Hand | None:
+        """The wrist a hand camera is worn on; None for the head camera."""
+        return {Camera.LHAND: Hand.LEFT, Camera.RHAND: Hand.RIGHT}.get(self)
+
+    @classmethod
+    def of_hand(cls, hand: Hand) -> Camera:
+        return cls.LHAND if hand == Hand.LEFT else cls.RHAND
+
+
+class Balance(Term):
+    """How training treats the imbalance of the classes."""
+
+    NONE = "none"  # the frames as they come (the assignment)
+    CLASS_WEIGHT = "class_weight"  # each frame weighted by total / (classes * its count)
+    OVERSAMPLE = "oversample"  # every class equally likely per draw
+
+
+class Stage(Term):
+    """What a training job is doing; `progress.Step` carries the fields some stages have."""
+
+    WAITING = "waiting"  # queued behind another job
+    STARTING = "starting"
+    STARTING_PROCESS = "starting_process"  # the training process imports TensorFlow
+    DECODING = "decoding"  # frames into the frame store (done, total)
+    RESIZING = "resizing"  # the store's frames into model inputs (done, total)
+    TRAINING = "training"
+    SCORING = "scoring"  # a split through the trained model (split)
+    LOADED = "loaded"  # a stored run, nothing trained
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class DeviceKind(Term):
+    """What trains: its name takes `count` (cores or GPUs) and, for a GPU, its `name`."""
+
+    CPU = "cpu"
+    GPU = "gpu"
+
+
+class PictureSource(Term):
+    """Where the Predict page's picture comes from."""
+
+    FRAME = "frame"  # a frame of the dataset
+    UPLOAD = "upload"  # a file the user uploads
+
+
+TERMS: tuple[type[Term], ...] = (Task, Split, Hand, Balance, Stage, DeviceKind, PictureSource)
+
+
+def name(term: Term, lang: str = "en", **values) -> str:
+    """How `term` is shown in `lang` ("en" or "zh_TW"), `values` filled into its {fields}:
+    name(Split.TEST, "zh_TW") == "測試集"; name(DeviceKind.CPU, count=2) == "CPU (2 cores)"."""
+    from . import i18n
+
+    return i18n.translate(lang, term.key, **values)
+
+
+def model_key(model: str) -> str:
+    return f"model.{model}"
+
+
+def model_name(model: str, lang: str = "en") -> str:
+    """A registered model as shown everywhere ("Mnist-style CNN" for `mnist`); a name the
+    registry does not know stays as it is."""
+    from . import i18n
+    from .models import list_models
+
+    return i18n.translate(lang, model_key(model)) if model in list_models() else model
+
+
+def catalogue_keys() -> list[str]:
+    """Every key the vocabulary computes: one per member of each kind, one per model."""
+    from .models import list_models
+
+    return [m.key for kind in TERMS for m in kind] + [model_key(m) for m in list_models()]

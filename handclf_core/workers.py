@@ -1,0 +1,82 @@
+"""Process pools safe to start from the app: never a fork of a threaded parent, never a
+second run of the parent's main script.
+
+The frame store's decoding, its variants and the built-in sample's drawing run in worker
+processes. They start from a forkserver: a fork of the app's process (Streamlit's threads,
+TensorFlow's) could inherit a lock held by a thread that does not exist in the child and
+hang. The server imports the modules the workers need once (`preload`); workers forked from
+it start in ~10 ms instead of importing NumPy, Pillow and pandas each.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+
+
+def cpu_count() -> int:
+    """The cores this process may use (its affinity, where the system has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def context(preload: Sequence[str] = ()):
+    """The multiprocessing context of every worker: forkserver (preloading these modules;
+    ignored once the server runs), or spawn where there is no forkserver."""
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver" and preload:
+        ctx.set_forkserver_preload(list(preload))
+    return ctx
+
+
+def process_pool(
+    workers: int | None, tasks: int, preload: Sequence[str], initializer=None, initargs=()
+) -> ProcessPoolExecutor:
+    """A pool of `workers` processes (None: one per core), never more than `tasks`."""
+    count = max(1, min(workers or cpu_count(), tasks))
+    return ProcessPoolExecutor(count, context(preload), initializer=initializer, initargs=initargs)
+
+
+@contextmanager
+def main_script_hidden():
+    """Workers need only this package, but multiprocessing re-runs the parent's main script
+    in a new worker (or forkserver) when `__main__` has a file: inside Streamlit that is the
+    app's page script, which would load the dataset again in every worker."""
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__.pop(k) for k in ("__file__",) if k in vars(main)} if main else {}
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        if main is not None:
+            vars(main).update(saved)
+            if spec is not None:
+                main.__spec__ = spec
+
+
+def run_tasks(
+    pool: ProcessPoolExecutor,
+    fn: Callable[..., int],
+    tasks: list[tuple],
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Run fn(*task) for every task in the pool (each returns how much it did), reporting
+    progress(done, total). On an error or interrupt, drop the queued tasks and wait for the
+    running ones (they write into temporary files the caller removes)."""
+    done = 0
+    try:
+        with main_script_hidden():  # the workers start during these submits
+            futures = [pool.submit(fn, *task) for task in tasks]
+        for fut in as_completed(futures):
+            done += fut.result()  # re-raises a worker's error, e.g. HandCamError
+            if progress:
+                progress(done, total)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,187 @@
+"""The Compare page's table and charts, on synthetic `Run` records with real metrics."""
+
+import dataclasses
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import altair as alt
+import numpy as np
+import pytest
+
+from handclf_core.devices import Device, Environment
+from handclf_core.evaluate import evaluate_predictions
+from handclf_core.report import REPORT_ROWS
+from handclf_core.runconfig import TrainConfig
+from handclf_core.runs import DatasetRef, FrameCounts, Run, Timings, latest_per_model
+from handclf_core.views import evaluation
+from handclf_core.views.runs import (
+    RUN_COLUMNS,
+    header,
+    headline,
+    report_table,
+    run_labels,
+    runs_table,
+)
+from handclf_core.vocab import DeviceKind, Split
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES = ("free", "cup", "pen", "book")  # "book" never in the test frames
+CPU = Device(DeviceKind.CPU, 2, "", "tensorflow", False)
+
+
+def make_run(model, *, created, seed, train_accuracy=0.9, limit=None, **config) -> Run:
+    """A run as `train` stores it, with real metrics of random predictions."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(3, size=60, p=[0.6, 0.3, 0.1])  # (60,) ids 0..2
+    probs = rng.dirichlet(np.ones(len(CLASSES)), size=60)  # (60, 4)
+    probs[np.arange(60)[:40], y[:40]] += 1  # right on two thirds of the frames
+    probs /= probs.sum(1, keepdims=True)
+    c = TrainConfig(model=model, epochs=3, limit=limit, **config).resolved()
+    return Run(
+        name=f"{model}-obj-{hashlib.sha256(bytes([seed])).hexdigest()[:12]}",
+        created=created,
+        config=c,
+        dataset=DatasetRef("abc", "/data", False),
+        classes=CLASSES,
+        input_shape=(c.size, c.size, 1 if c.gray else 3),
+        params=1234567,
+        frames=FrameCounts(100, 20, 60),
+        history={"loss": (1.0, 0.5, 0.25)},
+        test=evaluate_predictions(y, probs, CLASSES, majority_class=0),
+        train_accuracy=train_accuracy,
+        train_frames_scored=100,
+        timings=Timings(12.5, 10.0, 2.0, 800.0),
+        environment=Environment(CPU, "3", "3.11", "linux"),
+        path=Path(f"/runs/{model}-{seed}"),
+    )
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return [  # newest first, as list_runs gives them
+        make_run("mnist", created="2026-01-03", seed=1),
+        make_run("alexnet", created="2026-01-02", seed=2, crop=True, train_accuracy=0.99),
+        make_run("cnn_basic", created="2026-01-01", seed=3, limit=200),
+        make_run("cnn_basic", created="2026-01-00", seed=4, limit=200),
+    ]
+
+
+def test_runs_table_columns_and_values(runs):
+    table = runs_table(runs)
+    assert list(table.columns) == [header(c) for c in RUN_COLUMNS] and len(table) == len(runs)
+    table.columns = list(RUN_COLUMNS)  # by id from here
+    alex, test = table.iloc[1], runs[1].test
+    assert alex["model"] == "AlexNet" and alex["test_accuracy"] == test.accuracy
+    assert alex["majority_baseline"] == test.majority_baseline.accuracy
+    assert alex["balanced_accuracy"] == test.balanced_accuracy
+    assert alex["macro_f1"] == test.macro_f1
+    assert alex["gap"] == pytest.approx(0.99 - test.accuracy)
+    assert alex["preprocessing"] == "227x227 RGB, right mirrored, cropped"
+    assert table.iloc[0]["preprocessing"] == "28x28 gray, squashed"
+    assert table.iloc[0]["model"] == "Mnist-style CNN"
+    assert (alex["params"], alex["device"], alex["epochs"]) == (1234567, "CPU (2 cores)", 3)
+    assert alex["training_time"] == 12.5 and alex["images_per_second"] == 800.0
+    assert list(table["run_name"]) == [r.name for r in runs]
+    zh = runs_table(runs, "zh_TW")
+    assert "測試準確率" in zh.columns and zh.iloc[0][header("device", "zh_TW")] == "CPU（2 核心）"
+
+
+def test_run_labels_are_readable_and_unique(runs):
+    labels = run_labels(runs)
+    assert labels[0] == "Mnist-style CNN (3 ep)"
+    # Two cnn_basic runs of the same settings: told apart by their keys.
+    assert labels[2].startswith("CNN_basic (3 ep, ≤200 frames) #") and labels[2] != labels[3]
+    assert len(set(labels)) == len(labels)
+    weighted = make_run("mnist", created="x", seed=9, balance="class_weight")
+    assert run_labels([weighted]) == ["Mnist-style CNN (3 ep, class weights)"]
+
+
+def test_latest_per_model_in_registry_order(runs):
+    latest = latest_per_model(runs)
+    assert [r.model for r in latest] == ["cnn_basic", "mnist", "alexnet"]
+    assert latest[0] is runs[2]  # the newer of the two cnn_basic runs
+
+
+def test_headline_figures_beside_what_the_baseline_scores(runs):
+    """Against a run that always answers the majority class, every figure equals its
+    baseline: the baseline arithmetic is the metrics' own."""
+    y = np.array([0, 0, 0, 1, 2, 2, 5])
+    always_free = np.zeros((len(y), 24))
+    always_free[:, 0] = 1.0
+    test = evaluate_predictions(y, always_free, [f"c{i}" for i in range(24)], majority_class=0)
+    run = dataclasses.replace(runs[0], test=test, train_accuracy=0.9)
+    figures = headline(run)
+    for f in figures[:3]:  # test accuracy, balanced accuracy, macro-F1
+        assert f.baseline == pytest.approx(f.value), f.label
+    assert (figures[3].value, figures[3].test, figures[3].baseline) == (0.9, 3 / 7, None)
+
+
+def test_report_rows_are_the_reports_figures():
+    rows = {(r.model, r.split): r for r in REPORT_ROWS}
+    assert rows["cnn_basic", Split.TEST].accuracy == 0.529
+    assert rows["mnist", Split.TEST].accuracy == 0.501
+    assert rows["alexnet", Split.TEST].accuracy == 0.542
+    assert rows["alexnet", Split.TRAIN].accuracy == 0.92
+    table = report_table()
+    assert len(table) == len(REPORT_ROWS)
+    note = table[header("note")].iloc[-1]
+    assert "trained on" in note and "54.2%" in note
+
+
+@pytest.mark.parametrize("report", [False, True])
+def test_accuracy_chart_has_bars_and_baseline(runs, report):
+    chart = evaluation.accuracy_chart(runs, report=report)
+    assert isinstance(chart, alt.LayerChart)
+    marks = [
+        layer.mark if isinstance(layer.mark, str) else layer.mark.type for layer in chart.layer
+    ]
+    assert marks == ["bar", "rule", "text"]
+    data = chart.data
+    ours = data[data.source_id == "run"]
+    assert list(ours.accuracy) == [r.test.accuracy for r in runs]
+    assert list(ours.baseline) == [r.test.majority_baseline.accuracy for r in runs]
+    flagged = data[data.source_id == "report_train"]
+    assert len(data) == len(runs) + (len(REPORT_ROWS) if report else 0)
+    assert list(flagged.accuracy) == ([0.92] if report else [])
+    chart.to_dict()  # a valid Vega-Lite spec
+
+
+def test_recall_heatmap_covers_every_run_and_present_class(runs):
+    chart = evaluation.recall_heatmap(runs)
+    data = chart.data
+    assert set(data["run"]) == set(run_labels(runs))
+    assert set(data["class"]) == {"free", "cup", "pen"}  # "book" has no test frames
+    assert len(data) == 3 * len(runs)
+    chart.to_dict()
+
+
+def test_confusion_chart_counts_every_test_frame(runs):
+    run = runs[0]
+    chart = evaluation.confusion_chart(run)
+    data = chart.data
+    assert data["frames"].sum() == run.test.frames
+    rows = data.groupby("true")["share of row"].sum()
+    assert rows[rows > 0].to_numpy() == pytest.approx(1.0)
+    chart.to_dict()
+
+
+def test_pr_chart_one_line_per_class_with_ap(runs):
+    run = runs[1]
+    chart = evaluation.pr_chart(run)
+    curves = run.test.pr_curves
+    names = set(chart.data["class"])
+    assert len(names) == len(curves)
+    for cls, c in curves.items():
+        assert f"{cls} (AP {c.average_precision:.2f})" in names
+    chart.to_dict()
+
+
+def test_the_compare_page_imports_no_tensorflow():
+    # The page lists runs from JSON: it must open instantly, without Keras or TensorFlow.
+    code = (
+        "import sys, app.cache, app.guards, handclf_core.views.evaluation, handclf_core.runs;"
+        "heavy = {'tensorflow', 'keras'} & set(sys.modules); assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
