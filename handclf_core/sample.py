@@ -29,6 +29,7 @@ DEFAULT_SIZE = (320, 180)
 MIN_SIZE = (32, 18)
 _CHUNK = 40  # frames per worker task: smooth progress, little scheduling overhead
 
+
 @functools.cache
 def builtin_labels() -> dict[str, np.ndarray]:
     """The packaged real HandCam label sequences, keyed "scene/task_sideN" (uint8, read-only)."""
