@@ -31,7 +31,8 @@ def home() -> None:
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()
-st.navigation(
+back = session.entered()
+navigation = st.navigation(
     [
         st.Page(home, title=t("nav.home"), icon=":material/back_hand:", default=True),
         st.Page("pages/1_Dataset.py", title=t("nav.dataset"), icon=":material/bar_chart:"),
@@ -40,4 +41,7 @@ st.navigation(
         st.Page("pages/4_Compare.py", title=t("nav.compare"), icon=":material/compare:"),
         st.Page("pages/5_Predict.py", title=t("nav.predict"), icon=":material/image_search:"),
     ]
-).run()
+)
+if back:  # a page opened by its URL before the entrypoint had run: back to it
+    st.switch_page(back)
+navigation.run()

@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from .config import CLASSES
+from .vocab import Term, model_key
 
 LANGUAGES = {"en": "English", "zh_TW": "繁體中文"}
 DEFAULT_LANGUAGE = "en"
@@ -85,6 +86,20 @@ def translate(lang: str, key: str, **values) -> str:
 def translator(lang: str) -> Callable[..., str]:
     """`t(key, **values)` for one language: what charts and pages call."""
     return lambda key, **values: translate(lang, key, **values)
+
+
+def name(term: Term, lang: str = "en", **values) -> str:
+    """How a vocabulary term is shown in `lang`, `values` filled into its {fields}:
+    name(Split.TEST, "zh_TW") == "測試集"; name(DeviceKind.CPU, count=2) == "CPU (2 cores)"."""
+    return translate(lang, term.key, **values)
+
+
+def model_name(model: str, lang: str = "en") -> str:
+    """A registered model as shown everywhere ("Mnist-style CNN" for `mnist`); a name the
+    catalogue does not know stays as it is."""
+    key = model_key(model)
+    text = translate(lang, key)
+    return model if text == key else text
 
 
 def class_key(task: str, name: str) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .vocab import Split, Stage, name
+from .i18n import name
+from .vocab import Split, Stage
 
 
 @dataclass(frozen=True)

@@ -114,29 +114,11 @@ class PictureSource(Term):
 TERMS: tuple[type[Term], ...] = (Task, Split, Hand, Balance, Stage, DeviceKind, PictureSource)
 
 
-def name(term: Term, lang: str = "en", **values) -> str:
-    """How `term` is shown in `lang` ("en" or "zh_TW"), `values` filled into its {fields}:
-    name(Split.TEST, "zh_TW") == "測試集"; name(DeviceKind.CPU, count=2) == "CPU (2 cores)"."""
-    from . import i18n
-
-    return i18n.translate(lang, term.key, **values)
-
-
 def model_key(model: str) -> str:
+    """The catalogue key of a registered model's name: `model.<registry name>`."""
     return f"model.{model}"
 
 
-def model_name(model: str, lang: str = "en") -> str:
-    """A registered model as shown everywhere ("Mnist-style CNN" for `mnist`); a name the
-    registry does not know stays as it is."""
-    from . import i18n
-    from .models import list_models
-
-    return i18n.translate(lang, model_key(model)) if model in list_models() else model
-
-
 def catalogue_keys() -> list[str]:
-    """Every key the vocabulary computes: one per member of each kind, one per model."""
-    from .models import list_models
-
-    return [m.key for kind in TERMS for m in kind] + [model_key(m) for m in list_models()]
+    """Every key the vocabulary computes: one per member of each kind."""
+    return [m.key for kind in TERMS for m in kind]

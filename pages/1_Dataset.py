@@ -3,9 +3,11 @@
 import streamlit as st
 
 from app import cache, guards, session
+from handclf_core.i18n import name
 from handclf_core.views import data as charts
-from handclf_core.vocab import Split, name
+from handclf_core.vocab import Split
 
+session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
 

@@ -3,12 +3,14 @@
 import streamlit as st
 
 from app import cache, guards, session, training
+from handclf_core.i18n import model_name, name
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runconfig import TrainConfig
 from handclf_core.runs import run_path
-from handclf_core.views.runs import device_name
-from handclf_core.vocab import Balance, model_name, name
+from handclf_core.views.runs import device_name, recipe_summary
+from handclf_core.vocab import Balance
 
+session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
 
@@ -34,24 +36,6 @@ def quick_ui() -> int | None:
     return None
 
 
-def recipe_caption(c: TrainConfig, limit: int | None) -> str:
-    optimizer = get_recipe(c.model).optimizer
-    if c.momentum:
-        optimizer = t("train.optimizer_momentum", optimizer=optimizer, momentum=c.momentum)
-    else:
-        optimizer = t("train.optimizer", optimizer=optimizer)
-    return t(
-        "train.recipe_caption",
-        optimizer=optimizer,
-        size=c.size,
-        colour=t("train.gray") if c.gray else t("train.rgb"),
-        mirror=t("train.mirrored") if c.flip_right else "",
-        crop=t("train.cropped") if c.crop else t("train.squashed"),
-        order=t("train.reshuffled") if c.shuffle else t("train.in_order"),
-        frames=t("train.at_most", limit=limit) if limit else t("train.all_frames"),
-    )
-
-
 def recipe_ui(model: str, task: str, prep: session.PrepChoice, limit: int | None) -> TrainConfig:
     """The recipe's settings, editable; crop, shuffle and balancing default from the
     Preprocessing page."""
@@ -74,7 +58,7 @@ def recipe_ui(model: str, task: str, prep: session.PrepChoice, limit: int | None
         crop=prep.preprocessing.crop, balance=balance, shuffle=prep.shuffle, limit=limit,
         seed=seed,
     ).resolved()  # fmt: skip
-    st.caption(recipe_caption(config, limit))
+    st.caption(recipe_summary(config, lang))
     return config
 
 

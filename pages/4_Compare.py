@@ -7,6 +7,7 @@ from handclf_core.views import evaluation
 from handclf_core.views.runs import header, report_table, run_labels, runs_table
 from handclf_core.vocab import Task
 
+session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
 

@@ -6,10 +6,12 @@ import streamlit as st
 from app import guards, session
 from handclf_core.config import CLASSES, HAND_CAMERAS, SPLITS
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import model_name, name
 from handclf_core.predict import classify, guess_hand
 from handclf_core.runs import latest_per_model
-from handclf_core.vocab import Camera, Hand, PictureSource, Split, model_name, name
+from handclf_core.vocab import Camera, Hand, PictureSource, Split
 
+session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
 ANY = "any"

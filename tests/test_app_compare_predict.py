@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from handclf_core.i18n import model_name
 from handclf_core.predict import classify
 from handclf_core.report import REPORT_ROWS
 from handclf_core.runs import latest_per_model, list_runs
 from handclf_core.views.runs import header
-from handclf_core.vocab import model_name
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FRAMES = ROOT.parent / "shared" / "handcam" / "frames"

@@ -7,11 +7,11 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app.session import PREP_KEY, PrepChoice
+from handclf_core.i18n import model_name
 from handclf_core.images import Preprocessing
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runconfig import TrainConfig
 from handclf_core.runs import run_path
-from handclf_core.vocab import model_name
 from tests.conftest import TINY
 from tests.test_i18n import english_left, page_texts, zh_page
 

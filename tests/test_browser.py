@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,10 +43,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(sample_root, tiny_run):
+DATA_LINK = ARTIFACTS / "handcam-sample"
+DATA_SPEC = DATA_LINK.relative_to(ROOT).as_posix()
+
+
+def _data_spec(sample_root) -> str:
+    """The sample as a path relative to the project (a link in test-artifacts/): the
+    screenshots show it in the sidebar, and they carry no path of the machine."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    if DATA_LINK.is_symlink() and DATA_LINK.resolve() == Path(sample_root).resolve():
+        return DATA_SPEC
+    if DATA_LINK.is_symlink() or DATA_LINK.exists():
+        DATA_LINK.unlink()
+    DATA_LINK.symlink_to(sample_root, target_is_directory=True)
+    return DATA_SPEC
+
+
+@contextmanager
+def _streamlit(sample_root):
+    """`streamlit run` of the app on the sample, on a free port: its URL once healthy."""
     port = _free_port()
-    env = {**os.environ, "HANDCAM_DATA": str(sample_root)}
+    env = {**os.environ, "HANDCAM_DATA": _data_spec(sample_root)}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -74,9 +92,17 @@ def server(sample_root, tiny_run):
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(sample_root, tiny_run):
+    with _streamlit(sample_root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +165,7 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     page.get_by_role("link", name="Train").click()
     _settle(page)
     data = page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"] input')
-    assert data.input_value() == str(sample_root)  # HANDCAM_DATA's pre-fill survives a page switch
+    assert data.input_value() == DATA_SPEC  # HANDCAM_DATA's pre-fill survives a page switch
     page.get_by_text("Quick demo").first.click()
     _settle(page)
     frames = page.get_by_label("Frames per split").first
@@ -207,3 +233,21 @@ def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, brow
     assert "ges" in page.get_by_text("No model has been trained").first.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()
+
+
+def test_a_page_url_opened_first_on_a_fresh_server(sample_root, browser, tiny_run):
+    """Streamlit reads pages/ until st.navigation has run once: the first visitor of a new
+    server who opens a bookmark of a page must still get the whole app (sidebar, language,
+    titles), on that page."""
+    with _streamlit(sample_root) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/Compare")
+        _settle(page)
+        assert "Compare" in page.inner_text("h1")
+        assert page.url.rstrip("/").endswith("/Compare")
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.get_by_text("Language · 語言").count() == 1  # the entrypoint's sidebar
+        assert sidebar.get_by_role("link", name="Home").count() == 1  # its page titles
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()

@@ -36,6 +36,8 @@ def _used_keys() -> dict[str, str]:
         used.setdefault(key, "handclf_core/config.py CLASSES")
     for key in vocab.catalogue_keys():
         used.setdefault(key, "handclf_core/vocab.py")
+    for model in list_models():
+        used.setdefault(vocab.model_key(model), "handclf_core/models.py registry")
     return used
 
 
@@ -287,7 +289,7 @@ def test_every_term_and_model_has_a_name_in_every_language(lang):
     for kind in vocab.TERMS:
         for member in kind:
             assert catalogue.get(member.key), f"{member.key} has no {lang} name"
-            assert vocab.name(member, lang, count=2, name="X", split="S") != member.key
+            assert i18n.name(member, lang, count=2, name="X", split="S") != member.key
     for model in list_models():
         assert catalogue.get(vocab.model_key(model)), f"model {model} has no {lang} name"
 
@@ -295,9 +297,9 @@ def test_every_term_and_model_has_a_name_in_every_language(lang):
 def test_names_come_from_the_one_vocabulary():
     from handclf_core.progress import Step, describe
 
-    assert vocab.name(vocab.Split.TEST, "zh_TW") == "測試集"
-    assert vocab.name(vocab.DeviceKind.CPU, "en", count=2) == "CPU (2 cores)"
-    assert vocab.model_name("mnist") == "Mnist-style CNN" and vocab.model_name("vgg") == "vgg"
+    assert i18n.name(vocab.Split.TEST, "zh_TW") == "測試集"
+    assert i18n.name(vocab.DeviceKind.CPU, "en", count=2) == "CPU (2 cores)"
+    assert i18n.model_name("mnist") == "Mnist-style CNN" and i18n.model_name("vgg") == "vgg"
     step = Step(vocab.Stage.SCORING, split=vocab.Split.TEST)
     assert describe(step) == "scoring the test split"
     assert describe(step, "zh_TW") == "在測試集上評分"

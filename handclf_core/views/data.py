@@ -18,9 +18,10 @@ import pandas as pd
 
 from .. import i18n
 from ..config import HAND_CAMERAS, SCENES, SPLITS
+from ..i18n import model_name, name
 from ..images import BASE_SIZE, Preprocessing
 from ..models import get_recipe, list_models
-from ..vocab import Camera, model_name, name
+from ..vocab import Camera
 
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand

@@ -1,4 +1,5 @@
-"""Stored runs as people read them: short labels, one table row per run, headline figures.
+"""Runs as people read them: a recipe in a line, short labels, one table row per run,
+headline figures.
 
 Pure pandas over `runs.Run` records (no TensorFlow, no Streamlit): the Compare page lists
 runs in milliseconds and a notebook can reuse it. Every accuracy is shown beside the
@@ -15,11 +16,13 @@ import pandas as pd
 
 from .. import i18n
 from ..devices import Device
-from ..i18n import N_
+from ..i18n import N_, model_name, name
 from ..images import Preprocessing
+from ..models import get_recipe
 from ..report import REPORT_ROWS
+from ..runconfig import TrainConfig
 from ..runs import Run
-from ..vocab import Balance, model_name, name
+from ..vocab import Balance
 
 
 def device_name(device: Device, lang: str = "en") -> str:
@@ -36,6 +39,27 @@ def preprocessing_summary(prep: Preprocessing, lang: str = "en") -> str:
         parts.append(t("compare.prep.mirrored"))
     parts.append(t("compare.prep.cropped") if prep.crop else t("compare.prep.squashed"))
     return t("compare.list_separator").join(parts)
+
+
+def recipe_summary(config: TrainConfig, lang: str = "en") -> str:
+    """A resolved configuration's recipe in a line: "adam optimizer; input 32x32 RGB; frames
+    squashed, reshuffled every epoch (Preprocessing page); at most 300 frames per split"."""
+    t, c = i18n.translator(lang), config
+    optimizer = get_recipe(c.model).optimizer
+    if c.momentum:
+        optimizer = t("train.optimizer_momentum", optimizer=optimizer, momentum=c.momentum)
+    else:
+        optimizer = t("train.optimizer", optimizer=optimizer)
+    return t(
+        "train.recipe_caption",
+        optimizer=optimizer,
+        size=c.size,
+        colour=t("train.gray") if c.gray else t("train.rgb"),
+        mirror=t("train.mirrored") if c.flip_right else "",
+        crop=t("train.cropped") if c.crop else t("train.squashed"),
+        order=t("train.reshuffled") if c.shuffle else t("train.in_order"),
+        frames=t("train.at_most", limit=c.limit) if c.limit else t("train.all_frames"),
+    )
 
 
 def _label(run: Run, lang: str) -> str:

@@ -10,9 +10,9 @@ import altair as alt
 import pandas as pd
 
 from .. import i18n
-from ..i18n import N_
+from ..i18n import N_, name
 from ..progress import Epoch
-from ..vocab import Split, name
+from ..vocab import Split
 
 METRICS = {"loss": N_("train.loss"), "accuracy": N_("train.accuracy")}
 SPLIT_ORDER = (Split.TRAIN, Split.VALIDATION)
