@@ -14,11 +14,11 @@ from handclf_core.config import CLASSES
 
 
 @st.cache_resource(show_spinner=False)
-def dataset(spec: str):
+def dataset(spec: str, subset: bool = False):
     """The dataset `spec` names, opened once per server ("" for the built-in sample)."""
     from handclf_core.dataset import load_dataset
 
-    return load_dataset(spec or None)
+    return load_dataset(spec or None, subset=subset)
 
 
 @st.cache_data(show_spinner=False)

@@ -22,7 +22,7 @@ def current_dataset():
             if not default_sample_dir().exists():
                 progress = bar.progress(0.0, text=t("data.generating_sample"))
                 ensure_sample(progress=lambda d, n: progress.progress(d / n, text=f"{d}/{n}"))
-        ds = cache.dataset(spec)
+        ds = cache.dataset(spec, session.subset())
     except HandCamError as e:
         st.error(t("data.unreadable", error=e))
         st.info(t("data.unreadable_next"))
@@ -31,6 +31,11 @@ def current_dataset():
         bar.empty()
     if ds.is_sample:
         st.caption(t("data.sample_caption"))
+    if ds.missing:
+        from handclf_core.dataset import layout_folders
+
+        st.warning(t("data.subset_caption", count=len(ds.missing), total=len(layout_folders()),
+                     examples=", ".join(ds.missing[:3])))  # fmt: skip
     return ds
 
 

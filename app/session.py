@@ -17,7 +17,7 @@ from handclf_core.runconfig import TrainConfig
 from handclf_core.vocab import Balance, Task
 
 # The sidebar widgets' keys: the choices every page reads.
-DATA_KEY, TASK_KEY = "data_spec", "task"
+DATA_KEY, SUBSET_KEY, TASK_KEY = "data_spec", "data_subset", "task"
 # The language is plain session state, which the sidebar's switch (its own widget key) sets
 # in a callback: a widget whose value code sets before it is drawn loses it in the browser
 # on the next page switch.
@@ -98,6 +98,7 @@ def sidebar() -> None:
             help=t("sidebar.data_help"),
             **first,
         )
+        st.toggle(t("sidebar.subset"), key=SUBSET_KEY, help=t("sidebar.subset_help"))
         st.selectbox(
             t("sidebar.task"),
             TASKS,
@@ -111,6 +112,11 @@ def data_spec() -> str:
     runs alone."""
     spec = st.session_state.get(DATA_KEY, os.environ.get("HANDCAM_DATA", "")) or ""
     return spec.strip()
+
+
+def subset() -> bool:
+    """Whether the reader asked to read a dataset with recordings missing."""
+    return bool(st.session_state.get(SUBSET_KEY, False))
 
 
 def task() -> Task:

@@ -46,7 +46,13 @@ def _dataset(args):
     from .dataset import load_dataset
 
     with progress_bar("generating the built-in sample") as update:
-        ds = load_dataset(args.data, progress=update)
+        ds = load_dataset(args.data, progress=update, subset=args.subset)
+    if ds.missing:
+        print(
+            f"reading a subset: {len(ds.missing)} hand-camera folders of the HandCam layout are "
+            f"missing (e.g. {', '.join(ds.missing[:3])})",
+            file=sys.stderr,
+        )
     if ds.is_sample:
         print(
             f"using the built-in sample ({ds.description}): synthetic pictures over real "
@@ -244,6 +250,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "--data",
                 help="dataset folder (frames/ + labels/, or frames.zip + labels.zip), or "
                 "'frames.zip,labels.zip'; default $HANDCAM_DATA, else the built-in sample",
+            )
+            p.add_argument(
+                "--subset",
+                action="store_true",
+                help="read a dataset with recordings of the HandCam layout missing (it says "
+                "which); without it, every recording must be there",
             )
         p.set_defaults(func=func)
         return p

@@ -16,103 +16,35 @@ import hashlib
 import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import CAMERAS, CLASSES, LABEL_SIDE, SPLITS, TASKS, label_number
+from .config import (
+    CAMERAS,
+    CLASSES,
+    HAND_CAMERAS,
+    LABEL_SIDE,
+    SCENES,
+    SPLITS,
+    TASKS,
+    TEST_RECORDINGS,
+    TRAIN_RECORDINGS,
+    label_number,
+)
 from .errors import HandCamError
+from .trees import MAX_LABEL_BYTES, FolderTree, ZipTree, is_stray, open_tree
+from .vocab import Split
 
 # A frame's path inside the frames tree, after any leading folders (a zip may hold
 # "frames/train/..." or "train/..."); likewise a label file's inside the labels tree.
 _FRAME_DIR = re.compile(r"(?:^|/)(train|test)/(house|lab|office)/(\d+)/(Lhand|Rhand|head)/([^/]+)$")
 _FRAME_NAME = re.compile(r"Image(\d+)\.png")
 _LABEL_FILE = re.compile(r"(?:^|/)(house|lab|office)/(obj|ges|FA)_(left|right)(\d+)\.npy$")
-# Files that operating systems and people leave beside data; never part of the dataset.
-_STRAY_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
-_STRAY_SUFFIXES = {".txt", ".md"}
 
 FRAME_COLUMNS = ["split", "scene", "recording", "label_n", "camera", "frame", "file", *TASKS]
-
-
-def _is_stray(name: str) -> bool:
-    base = PurePosixPath(name).name
-    return (
-        base in _STRAY_NAMES
-        or base.startswith(".")
-        or PurePosixPath(base).suffix.lower() in _STRAY_SUFFIXES
-        or name.startswith("__MACOSX/")
-        or "/__MACOSX/" in name
-    )
-
-
-class FolderTree:
-    """Files under a folder, named by their POSIX path relative to it."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self.description = str(self.root)
-
-    def names(self) -> list[str]:
-        found = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames.sort()
-            rel = Path(dirpath).relative_to(self.root).as_posix()
-            prefix = "" if rel == "." else rel + "/"
-            found.extend(prefix + f for f in sorted(filenames))
-        return found
-
-    def read(self, name: str) -> bytes:
-        return (self.root / name).read_bytes()
-
-    def fingerprint(self, names: list[str]) -> list[str]:
-        # Size and modification time: cheap for 80k files, and changes when a file does.
-        out = []
-        for n in names:
-            st = (self.root / n).stat()
-            out.append(f"{n}:{st.st_size}:{st.st_mtime_ns}")
-        return out
-
-
-class ZipTree:
-    """Members of a zip archive, read in place. Picklable: each process opens its own handle."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.description = str(self.path)
-        self._zip: zipfile.ZipFile | None = None
-
-    def __getstate__(self):
-        return {"path": self.path, "description": self.description, "_zip": None}
-
-    def _open(self) -> zipfile.ZipFile:
-        if self._zip is None:
-            try:
-                self._zip = zipfile.ZipFile(self.path)
-            except (zipfile.BadZipFile, OSError) as e:
-                raise HandCamError(f"{self.path}: expected a zip archive, found: {e}") from None
-        return self._zip
-
-    def names(self) -> list[str]:
-        names = [i.filename for i in self._open().infolist() if not i.is_dir()]
-        for n in names:
-            # Never trust a member that would escape a folder it was extracted to.
-            if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in n.split("/"):
-                raise HandCamError(
-                    f"{self.path}: member {n!r} has an absolute path or '..'; "
-                    "expected paths inside the archive only. The archive was rejected."
-                )
-        return names
-
-    def read(self, name: str) -> bytes:
-        return self._open().read(name)
-
-    def fingerprint(self, names: list[str]) -> list[str]:
-        infos = {i.filename: i for i in self._open().infolist()}
-        return [f"{n}:{infos[n].file_size}:{infos[n].CRC}" for n in names]
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,6 +56,9 @@ class HandCamDataset:
     identity: str  # hex digest of the file list and the labels: names a frame store
     description: str  # what the user gave, for messages
     is_sample: bool  # True for the built-in sample: synthetic pictures over real labels
+    # Hand-camera folders of the HandCam layout that are absent ("test/lab/2/Rhand"): empty
+    # unless the dataset was opened as a subset.
+    missing: tuple[str, ...] = ()
 
     def read_bytes(self, file: str) -> bytes:
         """The raw bytes of one frame file (a `file` value of `frames`)."""
@@ -132,10 +67,6 @@ class HandCamDataset:
     def hand_frames(self) -> pd.DataFrame:
         """The frames of the two hand cameras, the ones the assignment classifies."""
         return self.frames[self.frames.camera != "head"].reset_index(drop=True)
-
-
-def _tree(path: Path) -> FolderTree | ZipTree:
-    return ZipTree(path) if path.is_file() else FolderTree(path)
 
 
 def _locate(spec: str | os.PathLike) -> tuple[Path, Path, str]:
@@ -176,11 +107,15 @@ def _locate(spec: str | os.PathLike) -> tuple[Path, Path, str]:
 
 def _load_label(tree, name: str, task: str) -> np.ndarray:
     where = f"{tree.description}:{name}"
+    data = tree.read(name, limit=MAX_LABEL_BYTES)
     try:
-        arr = np.load(io.BytesIO(tree.read(name)), allow_pickle=False)
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as e:  # a truncated or pickled file; NumPy raises several types
         raise HandCamError(f"{where}: expected a NumPy .npy label array, found: {e}") from None
     n = len(CLASSES[task])
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iuf":
+        kind = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
+        raise HandCamError(f"{where}: expected an array of numeric class ids, found dtype {kind}")
     if arr.ndim != 1 or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
         raise HandCamError(f"{where}: expected a 1-D array of integer class ids, found {arr!r:.80}")
     if arr.size and (arr.min() < 0 or arr.max() >= n):
@@ -190,17 +125,50 @@ def _load_label(tree, name: str, task: str) -> np.ndarray:
     return arr.astype(np.int16)
 
 
-def open_dataset(spec: str | os.PathLike) -> HandCamDataset:
+def layout_folders() -> list[tuple[str, str, int, str]]:
+    """Every hand-camera folder of the HandCam layout: (split, scene, recording, camera)."""
+    counts = {Split.TRAIN: TRAIN_RECORDINGS, Split.TEST: TEST_RECORDINGS}
+    return [
+        (split, scene, rec, camera)
+        for split in SPLITS
+        for scene, n in counts[split].items()
+        for rec in range(1, n + 1)
+        for camera in HAND_CAMERAS
+    ]
+
+
+def _missing(folders: dict, label_files: dict, frames: str, labels: str) -> list[str]:
+    """The layout's hand-camera folders that are absent, and label files of no recording."""
+    missing = [k for k in layout_folders() if k not in folders]
+    numbers = {scene: TRAIN_RECORDINGS[scene] + TEST_RECORDINGS[scene] for scene in SCENES}
+    orphans = sorted(
+        f"{labels}:{name}" for (scene, _, _, n), name in label_files.items() if n > numbers[scene]
+    )
+    if orphans:
+        raise HandCamError(
+            f"{orphans[0]}: expected a label file of a HandCam recording, found one of no "
+            f"recording (the layout has {numbers}); remove it or read a subset"
+        )
+    return [f"{split}/{scene}/{rec}/{camera}" for split, scene, rec, camera in missing]
+
+
+def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDataset:
     """Open a HandCam dataset and match every frame to its labels.
 
     Args:
         spec: a folder holding `frames/` and `labels/` (folders or `.zip` archives), or
             two archives as "frames.zip,labels.zip".
+        subset: accept a dataset with recordings (or hand cameras) of the HandCam layout
+            missing; the dataset lists them in `missing`. Without it, every recording of
+            the layout must have both hand cameras' frames (the head camera is optional:
+            no model uses it).
 
-    Raises HandCamError naming the file or folder when the layout is not HandCam's.
+    Raises HandCamError naming the file or folder when the layout is not HandCam's: a
+    missing recording, a folder without its label file, a label file without frames, a
+    frame or label that cannot be read.
     """
     frames_path, labels_path, description = _locate(spec)
-    frames_tree, labels_tree = _tree(frames_path), _tree(labels_path)
+    frames_tree, labels_tree = open_tree(frames_path), open_tree(labels_path)
 
     label_files: dict[tuple[str, str, str, int], str] = {}
     for name in labels_tree.names():
@@ -216,7 +184,7 @@ def open_dataset(spec: str | os.PathLike) -> HandCamDataset:
 
     folders: dict[tuple[str, str, int, str], list[tuple[int, str]]] = {}
     for name in frames_tree.names():
-        if _is_stray(name):
+        if is_stray(name):
             continue
         m = _FRAME_DIR.search(name)
         if not m:
@@ -231,12 +199,29 @@ def open_dataset(spec: str | os.PathLike) -> HandCamDataset:
                 f"{frames_tree.description}: frame {name!r} is not named Image<number>.png"
             )
         folders.setdefault((split, scene, int(rec), camera), []).append((int(num.group(1)), name))
-    missing = [s for s in SPLITS if not any(k[0] == s for k in folders)]
-    if missing:
+    no_split = [s for s in SPLITS if not any(k[0] == s for k in folders)]
+    if no_split:
         raise HandCamError(
             f"{frames_tree.description}: expected frames of both splits (train/ and test/), "
-            f"found no frames for {' and '.join(missing)}"
+            f"found no frames for {' and '.join(no_split)}"
         )
+    missing: list[str] = []
+    if not subset:
+        missing = _missing(folders, label_files, frames_tree.description, labels_tree.description)
+        if missing:
+            shown = ", ".join(missing[:3]) + (
+                f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            )
+            raise HandCamError(
+                f"{frames_tree.description}: expected every recording of the HandCam layout "
+                f"with both hands' frames, found {len(missing)} hand-camera folders missing: "
+                f"{shown}. To read only what is there, open it as a subset (--subset, or "
+                "the sidebar's subset switch)"
+            )
+    else:
+        missing = [
+            f"{a}/{b}/{c}/{d}" for a, b, c, d in layout_folders() if (a, b, c, d) not in folders
+        ]
 
     rows, fingerprint_labels = [], []
     split_order = {s: i for i, s in enumerate(SPLITS)}
@@ -274,20 +259,25 @@ def open_dataset(spec: str | os.PathLike) -> HandCamDataset:
         digest.update(line.encode() + b"\n")
     root = frames_path.parent
     is_sample = (root / "SAMPLE.txt").is_file()
-    return HandCamDataset(frames_tree, frames, digest.hexdigest()[:16], description, is_sample)
+    return HandCamDataset(
+        frames_tree, frames, digest.hexdigest()[:16], description, is_sample, tuple(missing)
+    )
 
 
-def load_dataset(spec: str | os.PathLike | None = None, progress=None) -> HandCamDataset:
+def load_dataset(
+    spec: str | os.PathLike | None = None, progress=None, *, subset: bool = False
+) -> HandCamDataset:
     """Open the dataset a user asked for: `spec`, else $HANDCAM_DATA, else the built-in sample.
 
     Args:
         spec: as for `open_dataset`; None or "" picks the default.
         progress: called as progress(done, total) while the built-in sample is generated
             on first use.
+        subset: as for `open_dataset`.
     """
     spec = spec or os.environ.get("HANDCAM_DATA")
     if spec:
-        return open_dataset(spec)
+        return open_dataset(spec, subset=subset)
     from .sample import ensure_sample  # only the sample needs the picture generator
 
     return open_dataset(ensure_sample(progress=progress))

@@ -208,10 +208,7 @@ def _decode_chunk(start: int, files: list[str]) -> int:
     tree = _worker["tree"]
     for i, file in enumerate(files):
         name = f"{tree.description}:{file}"
-        try:
-            data = tree.read(file)
-        except (OSError, KeyError) as e:
-            raise HandCamError(f"{name}: expected a frame file, could not read it ({e})") from None
+        data = tree.read(file)  # HandCamError naming the file when it cannot be read
         _write_rows(start + i, to_base(decode_image(data, name)))  # (227, 404, 3)
     return len(files)
 

@@ -162,6 +162,7 @@ def test_pages_on_full_resolution_frames(tmp_path):
         frame.symlink_to(REAL_FRAMES / f"house_{hand}hand_Image723.png")
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["data_spec"] = str(root)
+    at.session_state["data_subset"] = True  # a few recordings of the layout
     started = time.perf_counter()
     at.switch_page(DATASET).run()
     first = time.perf_counter() - started
@@ -360,3 +361,14 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     at.radio(key="prep_size").set_value(227).run()
     assert "還沒有產生 `s227-gray-noflip-crop` 輸入" in at.info[0].value
     assert not english_left(page_texts(at)), english_left(page_texts(at))
+
+
+def test_a_partial_dataset_is_refused_then_read_as_a_subset_that_says_so(tmp_path):
+    root = make_tree(tmp_path / "part", {("train", "house", 1): 3, ("test", "house", 1): 3})
+    at = _page(root, DATASET)
+    assert "could not be read" in at.error[0].value and "subset" in at.error[0].value
+    assert not at.get("vega_lite_chart")
+    at = _page(root, DATASET, data_subset=True)
+    assert not at.error and at.get("vega_lite_chart")
+    (warning,) = at.warning
+    assert "Reading a subset: 36 of 40" in warning.value and "train/house/2/Lhand" in warning.value

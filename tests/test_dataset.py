@@ -61,7 +61,7 @@ def test_full_real_layout_with_real_labels(tmp_path):
 
 def test_numeric_order_matches_label_positions(tmp_path):
     root = make_tree(tmp_path / "ds", {("train", "house", 1): 12, ("test", "house", 1): 2})
-    ds = open_dataset(root)
+    ds = open_dataset(root, subset=True)
     left = ds.frames[(ds.frames.split == "train") & (ds.frames.camera == "Lhand")]
     assert left.frame.tolist() == list(range(1, 13))  # Image10 after Image9, not after Image1
     labels = np.load(root / "labels/house/obj_left1.npy")
@@ -70,7 +70,7 @@ def test_numeric_order_matches_label_positions(tmp_path):
 
 
 def test_test_split_uses_continued_label_numbers(small):
-    ds = open_dataset(small)
+    ds = open_dataset(small, subset=True)
     test = ds.frames[ds.frames.split == "test"]
     assert set(zip(test.scene, test.recording, test.label_n, strict=True)) == {
         ("house", 1, 4),
@@ -79,13 +79,13 @@ def test_test_split_uses_continued_label_numbers(small):
 
 
 def test_zip_archives_read_in_place(tmp_path, small):
-    folder = open_dataset(small).frames.drop(columns="file")
+    folder = open_dataset(small, subset=True).frames.drop(columns="file")
     zips = tmp_path / "zips"
     zips.mkdir()
     zip_folder(small / "frames", zips / "frames.zip", prefix="frames/")
     zip_folder(small / "labels", zips / "labels.zip")  # no top folder: also accepted
     for spec in (zips, f"{zips / 'frames.zip'},{zips / 'labels.zip'}"):
-        ds = open_dataset(spec)
+        ds = open_dataset(spec, subset=True)
         assert ds.frames.drop(columns="file").equals(folder)
         assert (
             ds.read_bytes(ds.frames.file[0])
@@ -95,17 +95,17 @@ def test_zip_archives_read_in_place(tmp_path, small):
 
 
 def test_identity_follows_content(tmp_path, small):
-    first = open_dataset(small).identity
-    assert open_dataset(small).identity == first
+    first = open_dataset(small, subset=True).identity
+    assert open_dataset(small, subset=True).identity == first
     (small / "frames/train/house/1/Lhand/Image2.png").write_bytes(b"changed")
-    assert open_dataset(small).identity != first
+    assert open_dataset(small, subset=True).identity != first
 
 
 def test_stray_files_are_ignored(small):
     for name in (".DS_Store", "Thumbs.db", "notes.txt"):
         (small / "frames/train/house/1/Lhand" / name).write_text("x")
         (small / "labels/house" / name).write_text("x")
-    assert len(open_dataset(small).frames) == 2 * sum(SMALL.values())
+    assert len(open_dataset(small, subset=True).frames) == 2 * sum(SMALL.values())
 
 
 def test_not_a_dataset_says_what_was_expected_and_found(tmp_path):
@@ -122,7 +122,7 @@ def test_not_a_dataset_says_what_was_expected_and_found(tmp_path):
 def test_frames_folder_without_label_file(small):
     os.remove(small / "labels/lab/ges_right2.npy")
     with pytest.raises(HandCamError) as e:
-        open_dataset(small)
+        open_dataset(small, subset=True)
     assert "train/lab/2/Rhand (4 frames)" in str(e.value)
     assert "lab/ges_right2.npy" in str(e.value)
 
@@ -130,7 +130,7 @@ def test_frames_folder_without_label_file(small):
 def test_label_length_differs_from_frames(small):
     np.save(small / "labels/office/obj_left5.npy", np.zeros(7))
     with pytest.raises(HandCamError) as e:
-        open_dataset(small)
+        open_dataset(small, subset=True)
     message = str(e.value)
     assert "test/office/2/Lhand has 2 frames" in message
     assert "obj_left5.npy has 7 labels" in message
@@ -139,7 +139,7 @@ def test_label_length_differs_from_frames(small):
 def test_badly_named_frame_is_reported(small):
     (small / "frames/train/house/1/Lhand/Image 4.png").write_bytes(b"")
     with pytest.raises(HandCamError, match=r"Image 4.png' is not named Image<number>.png"):
-        open_dataset(small)
+        open_dataset(small, subset=True)
 
 
 @pytest.mark.parametrize(
@@ -152,13 +152,13 @@ def test_badly_named_frame_is_reported(small):
 def test_bad_label_values(small, array, message):
     np.save(small / "labels/house/obj_left1.npy", array)
     with pytest.raises(HandCamError, match=message):
-        open_dataset(small)
+        open_dataset(small, subset=True)
 
 
 def test_pickled_label_file_is_refused(small):
     np.save(small / "labels/house/obj_left1.npy", np.array([{"a": 1}] * 3, dtype=object))
     with pytest.raises(HandCamError, match="obj_left1.npy: expected a NumPy .npy label array"):
-        open_dataset(small)
+        open_dataset(small, subset=True)
 
 
 @pytest.mark.parametrize("evil", ["../escape.png", "/etc/passwd"])
@@ -196,7 +196,7 @@ def test_stats_by_hand(tmp_path):
     root = make_tree(
         tmp_path / "ds", {("train", "house", 1): 5, ("test", "house", 1): 4}, labels=labels
     )
-    stats = dataset_stats(open_dataset(root), "obj")
+    stats = dataset_stats(open_dataset(root, subset=True), "obj")
     train = stats["splits"]["train"]
     assert train["frames"] == 10 and train["frames_per_hand"] == {"Lhand": 5, "Rhand": 5}
     assert train["class_counts"][:4] == [4, 0, 0, 6] and sum(train["class_counts"]) == 10
@@ -216,7 +216,7 @@ def _cli(*args, env=None):
 
 
 def test_cli_stats_json(tmp_path, small):
-    run = _cli("stats", "--data", str(small), "--task", "FA", "--json",
+    run = _cli("stats", "--data", str(small), "--subset", "--task", "FA", "--json",
                env={"HANDCLF_CACHE": str(tmp_path / "cache")})  # fmt: skip
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
@@ -235,6 +235,6 @@ def test_cli_bad_path_is_one_line_and_exit_2(tmp_path):
 
 
 def test_cli_uses_handcam_data_variable(tmp_path, small):
-    run = _cli("stats", "--json", env={"HANDCAM_DATA": str(small)})
+    run = _cli("stats", "--subset", "--json", env={"HANDCAM_DATA": str(small)})
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["dataset"] == str(small)

@@ -62,7 +62,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def ds(tmp_path, cache):
-    return open_dataset(make_dataset(tmp_path / "data"))
+    return open_dataset(make_dataset(tmp_path / "data"), subset=True)
 
 
 def _leftovers(cache: Path) -> list[str]:
@@ -103,7 +103,7 @@ def test_store_from_zip_archives(ds, cache, tmp_path):
     zipped = tmp_path / "zipped"
     for part in ("frames", "labels"):
         shutil.make_archive(str(zipped / part), "zip", tmp_path / "data" / part)
-    from_zip, _ = build_store(open_dataset(zipped), workers=2)
+    from_zip, _ = build_store(open_dataset(zipped, subset=True), workers=2)
     from_folder, _ = build_store(ds, workers=2)
     assert from_zip.path != from_folder.path
     np.testing.assert_array_equal(from_zip.base, from_folder.base)
@@ -166,7 +166,7 @@ def test_bad_frame_fails_naming_it_and_leaves_nothing(damage, tmp_path, cache):
     root = make_dataset(tmp_path / "data")
     bad = root / "frames" / "train" / "lab" / "2" / "Rhand" / "Image3.png"
     bad.write_bytes(damage(bad.read_bytes()))
-    ds = open_dataset(root)
+    ds = open_dataset(root, subset=True)
     with pytest.raises(HandCamError, match=r"lab/2/Rhand/Image3\.png: expected a PNG or JPEG"):
         build_store(ds, workers=2)
     assert open_store(ds) is None and _leftovers(cache) == []

@@ -1,0 +1,158 @@
+"""Where a dataset's files are: a folder or a zip archive read in place, one interface.
+
+Both trees name files by their POSIX path inside the tree and read them whole, checked:
+a file or member larger than a frame (or a label file) can be is refused before it is read,
+a zip member's real size is checked as it inflates, and every unreadable file, folder or
+member is a HandCamError naming it. Both are picklable: each worker process that decodes
+frames opens its own handle.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+from .errors import HandCamError
+
+# Files that operating systems and people leave beside data; never part of the dataset.
+_STRAY_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+_STRAY_SUFFIXES = {".txt", ".md"}
+# Files larger than these are refused before they are read: a zip member can claim (or be) a
+# few GB inflated from a few MB ("zip bomb"). Generous: a 1920x1080 HandCam PNG is ~1.3 MB and
+# uncompressed RGB 6.2 MB; a recording's label file of 1,229 float64 ids is 10 kB.
+MAX_FRAME_BYTES = 64 * 2**20
+MAX_LABEL_BYTES = 8 * 2**20
+
+
+def is_stray(name: str) -> bool:
+    base = PurePosixPath(name).name
+    return (
+        base in _STRAY_NAMES
+        or base.startswith(".")
+        or PurePosixPath(base).suffix.lower() in _STRAY_SUFFIXES
+        or name.startswith("__MACOSX/")
+        or "/__MACOSX/" in name
+    )
+
+
+class FolderTree:
+    """Files under a folder, named by their POSIX path relative to it."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.description = str(self.root)
+
+    def names(self) -> list[str]:
+        def unreadable(error: OSError) -> None:  # os.walk would skip the folder silently
+            raise HandCamError(
+                f"{error.filename}: expected a readable folder, found: {error.strerror}"
+            )
+
+        found = []
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable):
+            dirnames.sort()
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            prefix = "" if rel == "." else rel + "/"
+            found.extend(prefix + f for f in sorted(filenames))
+        return found
+
+    def _stat(self, name: str) -> os.stat_result:
+        try:
+            return (self.root / name).stat()  # follows links: a broken or looping one fails
+        except OSError as e:
+            raise HandCamError(
+                f"{self.root / name}: expected a readable file, found: {e.strerror}"
+            ) from None
+
+    def read(self, name: str, limit: int = MAX_FRAME_BYTES) -> bytes:
+        size = self._stat(name).st_size
+        if size > limit:
+            raise HandCamError(
+                f"{self.root / name}: expected at most {limit:,} bytes, found {size:,}"
+            )
+        try:
+            return (self.root / name).read_bytes()
+        except OSError as e:
+            raise HandCamError(
+                f"{self.root / name}: expected a readable file, found: {e.strerror}"
+            ) from None
+
+    def fingerprint(self, names: list[str]) -> list[str]:
+        # Size and modification time: cheap for 80k files, and changes when a file does.
+        out = []
+        for n in names:
+            st = self._stat(n)
+            out.append(f"{n}:{st.st_size}:{st.st_mtime_ns}")
+        return out
+
+
+class ZipTree:
+    """Members of a zip archive, read in place. Picklable: each process opens its own handle."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.description = str(self.path)
+        self._zip: zipfile.ZipFile | None = None
+
+    def __getstate__(self):
+        return {"path": self.path, "description": self.description, "_zip": None}
+
+    def _open(self) -> zipfile.ZipFile:
+        if self._zip is None:
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise HandCamError(f"{self.path}: expected a zip archive, found: {e}") from None
+        return self._zip
+
+    def names(self) -> list[str]:
+        names = [i.filename for i in self._open().infolist() if not i.is_dir()]
+        for n in names:
+            # Never trust a member that would escape a folder it was extracted to.
+            if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in n.split("/"):
+                raise HandCamError(
+                    f"{self.path}: member {n!r} has an absolute path or '..'; "
+                    "expected paths inside the archive only. The archive was rejected."
+                )
+        return names
+
+    def read(self, name: str, limit: int = MAX_FRAME_BYTES) -> bytes:
+        """A member's bytes, checked: its declared size, then its real size as it inflates
+        (a member may lie about its size), at most `limit`; a damaged, encrypted or
+        unsupported member is a HandCamError naming it."""
+        where = f"{self.path}:{name}"
+        try:
+            info = self._open().getinfo(name)
+            if info.file_size > limit:
+                raise HandCamError(
+                    f"{where}: expected at most {limit:,} bytes, found a member declaring "
+                    f"{info.file_size:,}"
+                )
+            with self._open().open(info) as member:
+                data = member.read(limit + 1)
+        except HandCamError:
+            raise
+        except KeyError:
+            raise HandCamError(f"{where}: expected a member of the archive, found none") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            raise HandCamError(f"{where}: expected an intact zip member, found: {e}") from None
+        except RuntimeError as e:  # zipfile's "password required" for an encrypted member
+            raise HandCamError(f"{where}: expected an unencrypted member, found: {e}") from None
+        except NotImplementedError as e:  # e.g. deflate64, which zipfile cannot inflate
+            raise HandCamError(
+                f"{where}: expected a stored or deflated member, found: {e}"
+            ) from None
+        if len(data) > limit:
+            raise HandCamError(f"{where}: expected at most {limit:,} bytes, found more")
+        return data
+
+    def fingerprint(self, names: list[str]) -> list[str]:
+        infos = {i.filename: i for i in self._open().infolist()}
+        return [f"{n}:{infos[n].file_size}:{infos[n].CRC}" for n in names]
+
+
+def open_tree(path: Path) -> FolderTree | ZipTree:
+    return ZipTree(path) if path.is_file() else FolderTree(path)
