@@ -22,15 +22,17 @@ def _cli(*args, cache):
 def test_prepare_json_then_cached(tmp_path):
     root = make_tree(tmp_path / "ds", SMALL)
     code, out, err = _cli(
-        "prepare", "--data", str(root), "--subset", "--size", "28", "--gray", "--json", cache=tmp_path / "cache"
-    )
+        "prepare", "--data", str(root), "--subset", "--size", "28", "--gray", "--json",
+        cache=tmp_path / "cache",
+    )  # fmt: skip
     assert code == 0, err
     first = json.loads(out)
     assert first["frames"] == 2 * sum(SMALL.values()) and first["cached"] is False
     assert first["frames_per_second"] > 0 and first["variant_shape"][1:] == [28, 28, 1]
     code, out, err = _cli(
-        "prepare", "--data", str(root), "--subset", "--size", "28", "--gray", "--json", cache=tmp_path / "cache"
-    )
+        "prepare", "--data", str(root), "--subset", "--size", "28", "--gray", "--json",
+        cache=tmp_path / "cache",
+    )  # fmt: skip
     assert code == 0 and json.loads(out)["cached"] is True
 
 
@@ -38,13 +40,14 @@ def test_prepare_corrupt_frame_exit_2_and_no_store(tmp_path):
     root = make_tree(tmp_path / "ds", SMALL)
     bad = root / "frames/test/office/2/Rhand/Image2.png"
     bad.write_bytes(bad.read_bytes()[:100])  # truncated
-    code, out, err = _cli("prepare", "--data", str(root), "--subset", "--json", cache=tmp_path / "cache")
+    cache = tmp_path / "cache"
+    code, out, err = _cli("prepare", "--data", str(root), "--subset", "--json", cache=cache)
     assert code == 2 and out == ""
     last = err.strip().splitlines()[-1]  # after the progress bar, one line says what is wrong
     assert last.startswith("error: ") and "Image2.png" in last and "Traceback" not in err
     stores = tmp_path / "cache" / "stores"
     assert not stores.exists() or not any(stores.iterdir())  # nothing partial kept
-    code, _, err = _cli("prepare", "--data", str(root), "--subset", "--debug", cache=tmp_path / "cache")
+    code, _, err = _cli("prepare", "--data", str(root), "--subset", "--debug", cache=cache)
     assert code != 0 and "Traceback" in err
 
 
