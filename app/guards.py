@@ -43,9 +43,11 @@ def require_runs(ds, task: str) -> list:
     """The stored runs of this dataset and task, newest first; without any, a pointer to
     the Train page and the page stops. Not cached: reading a few run.json files takes
     milliseconds, and a run trained a moment ago must appear at once."""
-    from handclf_core.runs import list_runs
+    from handclf_core.runs import scan_runs
 
-    runs = list_runs(ds.identity, task)
+    runs, damaged = scan_runs(ds.identity, task)
+    for problem in damaged:  # one line each: a damaged run never breaks the others
+        st.warning(session.t("runs.damaged", problem=problem), icon=":material/warning:")
     if not runs:
         st.info(session.t("runs.none", task=task))
         st.page_link(

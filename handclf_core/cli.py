@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -319,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # The core's warnings (a stored run left out, a damaged one trained again): one line each.
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
     try:
         result = args.func(args)
     except HandCamError as e:

@@ -41,11 +41,19 @@ class Prediction:
 
 
 @functools.lru_cache(maxsize=8)
-def _load(folder: Path, created: str):
-    # `created` is part of the key so that a retrained run in the same folder is reloaded.
+def _load(folder: Path, sha256: str):
+    # The model's hash is part of the key: a retrained run in the same folder is reloaded.
     import keras
 
-    return keras.models.load_model(folder / "model.keras", compile=False)
+    path = folder / "model.keras"
+    try:  # safe mode (Keras' default): no Lambda layer, no code from the file is run
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except (ValueError, TypeError, KeyError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise HandCamError(
+            f"{path}: expected a Keras model that loads in safe mode, found one that does not "
+            f"({first[:200]})"
+        ) from None
 
 
 def guess_hand(file_name: str) -> Hand:
@@ -71,7 +79,7 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
 
 def load_model(run: Run):
     """The run's Keras model, loaded once per process."""
-    return _load(run.path, run.created)
+    return _load(run.path, run.model_sha256)
 
 
 def predict(image, run: Run, *, hand: Hand = Hand.LEFT, top: int = 5, name: str = "image"):

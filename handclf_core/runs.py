@@ -12,6 +12,7 @@ here: the Compare page lists runs fast.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import records
-from .config import cache_dir
+from .atomic import file_sha256
+from .config import CLASSES, cache_dir
 from .devices import Environment
 from .errors import HandCamError
 from .evaluate import Evaluation
@@ -78,7 +80,10 @@ class Run:
     train_frames_scored: int
     timings: Timings
     environment: Environment
+    model_bytes: int  # model.keras as trained: its size ...
+    model_sha256: str  # ... and hash, checked whenever the run is read
     schema: int = SCHEMA
+    digest: str = ""  # SHA-256 of the rest of the record: an edited record is not trusted
     path: Path | None = field(default=None, compare=False, metadata={"stored": False})
 
     @property
@@ -115,19 +120,47 @@ def run_path(dataset_identity: str, config: TrainConfig) -> Path:
     return runs_dir() / f"{c.model}-{c.task}-{key}"
 
 
+def stored_run(dataset_identity: str, config: TrainConfig) -> Run | None:
+    """The stored run of this configuration if there is one that passes its checks; a
+    damaged one is logged, saying why, and treated as absent (training replaces it)."""
+    final = run_path(dataset_identity, config)
+    if not final.exists():
+        return None
+    try:
+        return read_run(final)
+    except HandCamError as e:
+        log.warning("the stored run %s failed its checks, it will be trained again: %s",
+                    final.name, e)  # fmt: skip
+        return None
+
+
+def _digest(data: dict) -> str:
+    body = {k: v for k, v in data.items() if k != "digest"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
+
+
 def save_run(run: Run, folder: Path) -> None:
-    """Write `run`'s record into `folder` (beside its model.keras)."""
-    text = json.dumps(records.to_json(run), indent=1, allow_nan=False)
-    (folder / RECORD_FILE).write_text(text)
+    """Write `run`'s record into `folder`, beside its model.keras, with its digest."""
+    data = records.to_json(run)
+    data["digest"] = _digest(data)
+    (folder / RECORD_FILE).write_text(json.dumps(data, indent=1, allow_nan=False))
+
+
+@functools.lru_cache(maxsize=64)
+def _model_sha256(path: Path, size: int, mtime_ns: int, inode: int) -> str:
+    return file_sha256(path)  # once per file version and process: AlexNet's is 233 MB
 
 
 def read_run(path: str | Path) -> Run:
-    """The stored run at `path` (a run folder, or its model.keras), checked: HandCamError
-    naming the file when it is not a complete run or its record does not parse."""
+    """The stored run at `path` (a run folder, or its model.keras), checked in full: its
+    record against the schema and its digest (edited by hand?), its folder name against
+    the key of its configuration, its classes and input shape against that configuration,
+    and its model.keras against the size and SHA-256 recorded when it was trained.
+    HandCamError naming the file and the check that failed."""
     path = Path(path)
     folder = path.parent if path.suffix == ".keras" else path
-    meta = folder / RECORD_FILE
-    if not (meta.is_file() and (folder / MODEL_FILE).is_file()):
+    meta, model = folder / RECORD_FILE, folder / MODEL_FILE
+    if not (meta.is_file() and model.is_file()):
         raise HandCamError(f"{path}: expected a stored run (model.keras and run.json), found none")
     try:
         data = json.loads(meta.read_text())
@@ -135,7 +168,12 @@ def read_run(path: str | Path) -> Run:
         raise HandCamError(f"{meta}: expected a run record (JSON), found: {e}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         found = data.get("schema", "none") if isinstance(data, dict) else type(data).__name__
-        raise HandCamError(f"{meta}: expected a run record of schema {SCHEMA}, found {found}")
+        raise HandCamError(
+            f"{meta}: expected a run record of schema {SCHEMA}, found {found} (a run of "
+            "another version of the project is not used: delete its folder)"
+        )
+    if data.get("digest") != _digest(data):
+        raise HandCamError(f"{meta}: expected the record as training wrote it, found it edited")
     run = records.from_json(Run, data, str(meta))
     expected = run_path(run.dataset.identity, run.config).name
     if run.name != folder.name or expected != folder.name:
@@ -143,28 +181,54 @@ def read_run(path: str | Path) -> Run:
             f"{meta}: expected the record of run {folder.name}, found one whose configuration "
             f"names {expected}"
         )
+    c, prep = run.config, run.preprocessing
+    if run.classes != CLASSES[c.task] or run.input_shape != (prep.size, prep.size, prep.channels):
+        raise HandCamError(
+            f"{meta}: expected the {len(CLASSES[c.task])} classes of {c.task} and inputs of "
+            f"{(prep.size, prep.size, prep.channels)}, found {len(run.classes)} classes and "
+            f"{run.input_shape}"
+        )
+    st = model.stat()
+    if st.st_size != run.model_bytes or (
+        _model_sha256(model, st.st_size, st.st_mtime_ns, st.st_ino) != run.model_sha256
+    ):
+        raise HandCamError(
+            f"{model}: expected the model trained for this run ({run.model_bytes:,} bytes, "
+            f"SHA-256 {run.model_sha256[:12]}…), found another file ({st.st_size:,} bytes)"
+        )
     return dataclasses.replace(run, path=folder)
 
 
-def list_runs(dataset_identity: str | None = None, task: str | None = None) -> list[Run]:
-    """Every complete stored run, newest first, optionally of one dataset and task. A run
-    whose record cannot be read is left out (see `read_run` for why it failed)."""
+def scan_runs(
+    dataset_identity: str | None = None, task: str | None = None
+) -> tuple[list[Run], list[str]]:
+    """The stored runs that pass every check of `read_run`, newest first, optionally of one
+    dataset and task; and one line per run folder that fails them, saying why."""
     root = runs_dir()
-    runs = []
+    runs, damaged = [], []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if folder.name.startswith(".") or not (folder / RECORD_FILE).is_file():
-            continue  # a temporary folder of a run in progress
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue  # a temporary folder of a run in progress, a lock file
         try:
             run = read_run(folder)
         except HandCamError as e:
-            log.warning("skipping a damaged run: %s", e)
+            damaged.append(str(e))
             continue
         if dataset_identity and run.dataset.identity != dataset_identity:
             continue
         if task and run.task != task:
             continue
         runs.append(run)
-    return sorted(runs, key=lambda r: r.created, reverse=True)
+    return sorted(runs, key=lambda r: r.created, reverse=True), damaged
+
+
+def list_runs(dataset_identity: str | None = None, task: str | None = None) -> list[Run]:
+    """Every stored run that passes its checks, newest first, optionally of one dataset and
+    task; each one left out is logged as a warning saying why."""
+    runs, damaged = scan_runs(dataset_identity, task)
+    for problem in damaged:
+        log.warning("a stored run is left out, it failed its checks: %s", problem)
+    return runs
 
 
 def latest_per_model(runs: list[Run]) -> list[Run]:

@@ -11,7 +11,6 @@ runs with no download, on the real class imbalance.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import config
+from .atomic import disk_errors, remove_stale, temp_path
 from .drawing import draw_hand_frame, draw_head_frame
 from .errors import HandCamError
 from .workers import process_pool, run_tasks
@@ -127,29 +127,11 @@ def generate_sample(
     if out.exists():
         raise HandCamError(f"{out} already exists: remove it or choose another folder")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run that had our pid
+    remove_stale(out.parent)  # left by killed runs
+    tmp = temp_path(out)
     try:
-        jobs = _plan(tmp, stride, size, seed)
-        total = sum(3 * len(job[-1]) for job in jobs)
-        if progress:
-            progress(0, total)
-        if workers == 1:
-            done = 0
-            for job in jobs:
-                done += _render_chunk(job)
-                if progress:
-                    progress(done, total)
-        else:  # forkserver workers (see `workers`); each writes its own files into tmp
-            pool = process_pool(workers, len(jobs), [__name__])
-            run_tasks(pool, _render_chunk, [(job,) for job in jobs], total, progress)
-        (tmp / "SAMPLE.txt").write_text(
-            "HandCam built-in sample: synthetic pictures over the real HandCam label sequences\n"
-            "(Chan et al., 'Recognition from Hand Cameras: A Revisit with Deep Learning',\n"
-            "ECCV 2016). The labels are real, subsampled; the pictures are drawn by\n"
-            "handclf_core.sample and show no real scene.\n"
-            f"stride={stride} size={size[0]}x{size[1]} seed={seed} pngs={total}\n"
-        )
+        with disk_errors("the built-in sample", out.parent):
+            _write(tmp, stride, size, seed, workers, progress)
         try:
             tmp.rename(out)
         except OSError as error:  # another process finished the same folder first
@@ -160,6 +142,30 @@ def generate_sample(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _write(tmp: Path, stride: int, size: tuple[int, int], seed: int, workers, progress) -> None:
+    """Draw every frame and write every file of the sample into `tmp`."""
+    jobs = _plan(tmp, stride, size, seed)
+    total = sum(3 * len(job[-1]) for job in jobs)
+    if progress:
+        progress(0, total)
+    if workers == 1:
+        done = 0
+        for job in jobs:
+            done += _render_chunk(job)
+            if progress:
+                progress(done, total)
+    else:  # forkserver workers (see `workers`); each writes its own files into tmp
+        pool = process_pool(workers, len(jobs), [__name__])
+        run_tasks(pool, _render_chunk, [(job,) for job in jobs], total, progress)
+    (tmp / "SAMPLE.txt").write_text(
+        "HandCam built-in sample: synthetic pictures over the real HandCam label sequences\n"
+        "(Chan et al., 'Recognition from Hand Cameras: A Revisit with Deep Learning',\n"
+        "ECCV 2016). The labels are real, subsampled; the pictures are drawn by\n"
+        "handclf_core.sample and show no real scene.\n"
+        f"stride={stride} size={size[0]}x{size[1]} seed={seed} pngs={total}\n"
+    )
 
 
 def default_sample_dir(

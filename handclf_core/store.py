@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import secrets
 import shutil
 import signal
 import time
@@ -29,9 +27,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 from numpy.lib.format import open_memmap
 
 from . import config
+from .atomic import check_free_space, disk_errors, remove_stale, temp_path
 from .config import CAMERAS, HAND_CAMERAS
 from .errors import HandCamError
 from .images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1  # bump when the store's contents change meaning; old stores are not reused
 _DECODE_CHUNK = 16  # frames per decoding task: ~0.7 s of work; quick to cancel, short tail
 _DERIVE_CHUNK = 256  # base frames per variant task: ~0.1 s of work
-# A temporary folder or file: .tmp-<final name>-<pid>-<random>; the pid tells if it is stale.
-_TMP = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]+(\.npy)?$")
 
 
 class FrameStore:
@@ -84,17 +82,30 @@ class FrameStore:
         Returns a read-only (N, size, size, C) uint8 memmap in `frames` order.
         """
         path = self.variant_path(prep)
-        try:
-            images = np.load(path, mmap_mode="r")
-            if images.shape == (len(self), prep.size, prep.size, prep.channels):
-                return images
-        except (OSError, ValueError):  # absent, or cut short by a crash: derive it (again)
-            pass
+        images = self._derived(prep)
+        if images is not None:
+            return images
         path.parent.mkdir(exist_ok=True)
-        _remove_stale(path.parent)
-        tmp = path.parent / f".tmp-{prep.key}-{os.getpid()}-{secrets.token_hex(4)}.npy"
+        with FileLock(path.parent / f".{prep.key}.lock"):  # one process derives, others wait
+            images = self._derived(prep)  # by the process we waited for
+            return images if images is not None else self._new_variant(prep, workers, progress)
+
+    def _derived(self, prep: Preprocessing) -> np.ndarray | None:
+        """The variant of `prep` when it is complete; None when absent or cut short."""
         try:
-            self._derive(tmp, prep, workers, progress)
+            images = np.load(self.variant_path(prep), mmap_mode="r")
+        except (OSError, ValueError):
+            return None
+        return images if images.shape == (len(self), prep.size, prep.size, prep.channels) else None
+
+    def _new_variant(self, prep: Preprocessing, workers, progress) -> np.ndarray:
+        path = self.variant_path(prep)
+        remove_stale(path.parent)
+        tmp = temp_path(path.with_suffix(""), ".npy")
+        try:
+            check_free_space(path.parent, len(self) * prep.size**2 * prep.channels, prep.key)
+            with disk_errors(f"the {prep.key} inputs", path.parent):
+                self._derive(tmp, prep, workers, progress)
             # Atomic: a reader sees the whole variant or none. Not fsynced, unlike the base:
             # it is re-derived in seconds, and syncing 4 GB (227x227) would take as long again.
             os.replace(tmp, path)
@@ -110,22 +121,6 @@ class FrameStore:
         base_npy = str(self.path / "base.npy")
         pool = _pool(workers, len(tasks), out=tmp, base_npy=base_npy, prep=prep, right=right)
         run_tasks(pool, _derive_chunk, tasks, n, progress)
-
-
-def _remove_stale(folder: Path) -> None:
-    """Remove temporary folders and files left by processes that no longer exist."""
-    for entry in folder.iterdir() if folder.is_dir() else ():
-        m = _TMP.match(entry.name)
-        try:
-            if m:
-                os.kill(int(m.group(1)), 0)  # alive (or the pid was reused): leave it
-        except ProcessLookupError:
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-        except OSError:  # PermissionError: another user's live process
-            pass
 
 
 def _check_cameras(cameras: Sequence[str]) -> tuple[str, ...]:
@@ -247,46 +242,52 @@ def build_store(
         return store, True
     final = store_path(ds, cameras)
     final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(final.parent)
+    with FileLock(final.parent / f".{final.name}.lock"):  # one process decodes, others wait
+        store = open_store(ds, cameras)
+        if store is not None:  # built by the process we waited for
+            return store, True
+        return _build(ds, cameras, final, workers, progress), False
+
+
+def _build(ds: HandCamDataset, cameras, final: Path, workers, progress) -> FrameStore:
+    """Decode the frames of `cameras` into a new store at `final` (the caller holds its lock)."""
+    remove_stale(final.parent)
     frames = ds.frames[ds.frames.camera.isin(cameras)].reset_index(drop=True)
     n, started = len(frames), time.perf_counter()
     if n == 0:
         raise HandCamError(f"{ds.description}: expected frames of {', '.join(cameras)}, found none")
-    tmp = final.parent / f".tmp-{final.name}-{os.getpid()}-{secrets.token_hex(4)}"
+    check_free_space(final.parent, n * BASE_SIZE[0] * BASE_SIZE[1] * 3, "the frame store")
+    tmp = temp_path(final)
     try:
-        tmp.mkdir()
-        npy = tmp / "base.npy"
-        open_memmap(npy, mode="w+", dtype=np.uint8, shape=(n, *BASE_SIZE[::-1], 3))  # to fill
-        files = list(frames.file)
-        chunks = [(lo, files[lo : lo + _DECODE_CHUNK]) for lo in range(0, n, _DECODE_CHUNK)]
-        pool = _pool(workers, len(chunks), out=npy, tree=ds.frames_tree)
-        run_tasks(pool, _decode_chunk, chunks, n, progress)
-        fd = os.open(npy, os.O_RDONLY)
-        os.fsync(fd)  # on disk before the folder gets its final name
-        os.close(fd)
-        frames.to_csv(tmp / "frames.csv", index=False)
-        meta = {
-            "identity": ds.identity,
-            "dataset": ds.description,
-            "cameras": list(cameras),
-            "base_size": list(BASE_SIZE),
-            "frames": n,
-            "format_version": FORMAT_VERSION,
-            "seconds": round(time.perf_counter() - started, 3),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-        try:
+        with disk_errors("the frame store", final.parent):
+            tmp.mkdir()
+            npy = tmp / "base.npy"
+            open_memmap(npy, mode="w+", dtype=np.uint8, shape=(n, *BASE_SIZE[::-1], 3))  # to fill
+            files = list(frames.file)
+            chunks = [(lo, files[lo : lo + _DECODE_CHUNK]) for lo in range(0, n, _DECODE_CHUNK)]
+            pool = _pool(workers, len(chunks), out=npy, tree=ds.frames_tree)
+            run_tasks(pool, _decode_chunk, chunks, n, progress)
+            fd = os.open(npy, os.O_RDONLY)
+            os.fsync(fd)  # on disk before the folder gets its final name
+            os.close(fd)
+            frames.to_csv(tmp / "frames.csv", index=False)
+            meta = {
+                "identity": ds.identity,
+                "dataset": ds.description,
+                "cameras": list(cameras),
+                "base_size": list(BASE_SIZE),
+                "frames": n,
+                "format_version": FORMAT_VERSION,
+                "seconds": round(time.perf_counter() - started, 3),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+            if final.exists():  # a damaged store under that name (open_store refused it)
+                shutil.rmtree(final)
             os.rename(tmp, final)  # last: the final name always means a complete store
-        except OSError:
-            store = open_store(ds, cameras)  # another process finished first: use theirs
-            if store is not None:
-                return store, False
-            shutil.rmtree(final)  # a damaged store under that name: replace it
-            os.rename(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return FrameStore(final), False
+    return FrameStore(final)
 
 
 def prepare(

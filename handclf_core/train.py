@@ -10,7 +10,6 @@ the backend sees one (`devices`).
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import keras
 import numpy as np
 from filelock import FileLock, Timeout
 
+from .atomic import disk_errors, file_sha256, remove_stale, temp_path
 from .batches import FrameBatches, evenly, predict_rows, split_indices
 from .config import CLASSES
 from .dataset import HandCamDataset
@@ -27,7 +27,17 @@ from .evaluate import evaluate_predictions
 from .models import create_model, get_recipe, make_optimizer
 from .progress import Batch, Epoch, Progress, Step
 from .runconfig import TrainConfig
-from .runs import DatasetRef, FrameCounts, Run, Timings, publish, read_run, run_path, save_run
+from .runs import (
+    DatasetRef,
+    FrameCounts,
+    Run,
+    Timings,
+    publish,
+    read_run,
+    run_path,
+    save_run,
+    stored_run,
+)
 from .store import build_store
 from .vocab import Balance, DeviceKind, Split, Stage
 
@@ -161,7 +171,8 @@ def _train(
     )
     scored = evenly(train_rows, TRAIN_EVAL_LIMIT)
     train_acc = float(np.mean(predict_rows(model, images, scored).argmax(1) == labels[scored]))
-    model.save(folder / "model.keras")
+    model_file = folder / "model.keras"
+    model.save(model_file)
     run = Run(
         name=name,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -182,6 +193,8 @@ def _train(
             images_per_second=c.epochs * len(train_rows) / fit_seconds,
         ),
         environment=environment(device),
+        model_bytes=model_file.stat().st_size,
+        model_sha256=file_sha256(model_file),
     )
     save_run(run, folder)
     return run
@@ -210,8 +223,8 @@ def train(
     """
     progress = progress or (lambda event: None)
     final = run_path(ds.identity, config)
-    if final.exists() and not retrain:
-        return read_run(final), True
+    if not retrain and (stored := stored_run(ds.identity, config)):
+        return stored, True
     final.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(final.parent / f".{final.name}.lock")
     try:
@@ -221,11 +234,17 @@ def train(
             f"{final.name} is being trained by another process; try again when it is done"
         ) from None
     try:
-        if final.exists() and not retrain:  # the other process finished it while we waited
-            return read_run(final), True
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+        if not retrain and final.exists():  # trained meanwhile by the process we waited for?
+            try:
+                return read_run(final), True
+            except HandCamError:
+                pass  # damaged: said above, and trained again here
+        remove_stale(final.parent)  # runs killed before they finished
+        tmp = temp_path(final)
         try:
-            _train(ds, config, tmp, final.name, progress)
+            tmp.mkdir()
+            with disk_errors(f"run {final.name}", final.parent):
+                _train(ds, config, tmp, final.name, progress)
             publish(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)  # gone already when published

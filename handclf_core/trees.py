@@ -139,12 +139,14 @@ class ZipTree:
             raise HandCamError(f"{where}: expected a member of the archive, found none") from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
             raise HandCamError(f"{where}: expected an intact zip member, found: {e}") from None
-        except RuntimeError as e:  # zipfile's "password required" for an encrypted member
-            raise HandCamError(f"{where}: expected an unencrypted member, found: {e}") from None
         except NotImplementedError as e:  # e.g. deflate64, which zipfile cannot inflate
             raise HandCamError(
                 f"{where}: expected a stored or deflated member, found: {e}"
             ) from None
+        except (
+            RuntimeError
+        ) as e:  # (after its subclass above) zipfile's "password required" for an encrypted member
+            raise HandCamError(f"{where}: expected an unencrypted member, found: {e}") from None
         if len(data) > limit:
             raise HandCamError(f"{where}: expected at most {limit:,} bytes, found more")
         return data

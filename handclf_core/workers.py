@@ -13,9 +13,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+
+from .errors import HandCamError
 
 
 def cpu_count() -> int:
@@ -36,9 +41,36 @@ def context(preload: Sequence[str] = ()):
 def process_pool(
     workers: int | None, tasks: int, preload: Sequence[str], initializer=None, initargs=()
 ) -> ProcessPoolExecutor:
-    """A pool of `workers` processes (None: one per core), never more than `tasks`."""
+    """A pool of `workers` processes (None: one per core), never more than `tasks`. Each
+    worker exits on its own when this process dies (killed, out of memory): it holds
+    temporary files open and memory that a dead parent can no longer free."""
     count = max(1, min(workers or cpu_count(), tasks))
-    return ProcessPoolExecutor(count, context(preload), initializer=initializer, initargs=initargs)
+    start = (os.getpid(), initializer, initargs)
+    return ProcessPoolExecutor(count, context(preload), initializer=_watched, initargs=start)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # alive, another user's
+        pass
+    return True
+
+
+def _watched(parent: int, initializer, initargs) -> None:
+    """A worker's start: a watch on the parent, then the pool's own initializer."""
+    server = os.getppid()  # the forkserver, which exits when the parent does
+
+    def watch() -> None:
+        while os.getppid() == server and _alive(parent):
+            time.sleep(0.5)
+        os._exit(1)  # no clean-up to run: the parent's temporary files are stale now
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 @contextmanager
@@ -78,5 +110,11 @@ def run_tasks(
             done += fut.result()  # re-raises a worker's error, e.g. HandCamError
             if progress:
                 progress(done, total)
+    except BrokenProcessPool:
+        role = fn.__name__.strip("_").removesuffix("_chunk")  # decode, derive, render
+        raise HandCamError(
+            f"a {role} worker process died (killed, or out of memory) after {done:,} of "
+            f"{total:,}; nothing partial was kept, run it again"
+        ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -6,7 +6,7 @@ from app import cache, guards, session, training
 from handclf_core.i18n import model_name, name
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import run_path
+from handclf_core.runs import stored_run
 from handclf_core.views.runs import device_name, recipe_summary
 from handclf_core.vocab import Balance
 
@@ -83,7 +83,7 @@ for tab, model in zip(tabs, list_models(), strict=True):
         config = recipe_ui(model, task, prep, limit)
         # A click submits in a callback, which runs before the script: the job shows at once.
         job = jobs.shown(ds.identity, config)
-        stored = run_path(ds.identity, config).exists()
+        stored = stored_run(ds.identity, config) is not None
         st.button(
             t("train.load_stored") if stored else t("train.train"),
             key=f"train.{model}.go",

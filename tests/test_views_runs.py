@@ -54,6 +54,8 @@ def make_run(model, *, created, seed, train_accuracy=0.9, limit=None, **config) 
         train_frames_scored=100,
         timings=Timings(12.5, 10.0, 2.0, 800.0),
         environment=Environment(CPU, "3", "3.11", "linux"),
+        model_bytes=1,
+        model_sha256="0" * 64,
         path=Path(f"/runs/{model}-{seed}"),
     )
 

@@ -1,0 +1,90 @@
+"""Files that appear whole or not at all, and what a full disk says.
+
+Everything the project writes (frame stores, variants, runs, the sample) is written under a
+temporary name in the folder it belongs to, `.tmp-<final name>-<pid>-<random>`, and renamed
+when complete: a final name always means complete contents. The pid in the name tells a
+temporary entry of a live process from one a killed process left: `remove_stale` removes
+the latter, and every writer calls it before it starts.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import re
+import secrets
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import HandCamError
+
+_TMP = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]+(\.npy)?$")
+# What a user's disk can cause while the project writes: full, over quota, over a file size
+# limit, read-only, not ours to write.
+_DISK = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def temp_path(final: Path, suffix: str = "") -> Path:
+    """A temporary name beside `final`, which says which process writes it."""
+    return final.parent / f".tmp-{final.name}-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's live process
+        return True
+    return True  # alive (or the pid was reused: left for a later clean-up)
+
+
+def remove_stale(folder: Path) -> list[str]:
+    """Remove temporary entries of `folder` left by processes that no longer exist; their
+    names."""
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        m = _TMP.match(entry.name)
+        if m and not _alive(int(m.group(1))):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    return removed
+
+
+@contextmanager
+def disk_errors(what: str, where: Path):
+    """Turn what the disk refuses while writing `what` under `where` (full, read-only, ...)
+    into a HandCamError saying so; the caller's clean-up still runs."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in _DISK:
+            raise
+        raise HandCamError(
+            f"{where}: expected to write {what}, but the disk refused: {e.strerror}; "
+            "nothing partial was kept (free some space, or set HANDCLF_CACHE to another disk)"
+        ) from None
+
+
+def check_free_space(folder: Path, needed: int, what: str) -> None:
+    """HandCamError before a long write when `folder`'s disk has less than `needed` bytes."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise HandCamError(
+            f"{folder}: {what} needs about {needed / 1e9:.2f} GB, the disk has "
+            f"{free / 1e9:.2f} GB free (free some space, or set HANDCLF_CACHE to another disk)"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
