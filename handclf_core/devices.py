@@ -62,6 +62,12 @@ def configure_device() -> Device:
 
         gpus = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
         capable = bool(gpus)
+    elif backend == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            capable = torch.cuda.get_device_capability(0) >= (7, 0)
     if capable:
         keras.mixed_precision.set_global_policy("mixed_float16")
     if gpus:
@@ -70,12 +76,24 @@ def configure_device() -> Device:
 
 
 def strategy(device: Device):
-    """Several GPUs on TensorFlow: replicate the model on each (MirroredStrategy); else a
-    scope that does nothing."""
-    if device.backend == "tensorflow" and device.kind == DeviceKind.GPU and device.count > 1:
+    """The scope to build a model in, so that several GPUs share each batch.
+
+    TensorFlow: MirroredStrategy, the model replicated on each GPU. JAX: Keras' own
+    `DataParallel` distribution over every device the backend sees, set for the process
+    (the scope itself does nothing). One device, or the torch backend (one GPU, no
+    distribution here): a scope that does nothing.
+    """
+    several = device.kind == DeviceKind.GPU and device.count > 1
+    if several and device.backend == "tensorflow":
         import tensorflow as tf
 
         return tf.distribute.MirroredStrategy()
+    if several and device.backend == "jax":
+        import keras
+
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        )
     return type("NoStrategy", (), {"scope": staticmethod(nullcontext)})()
 
 
