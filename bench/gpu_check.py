@@ -129,6 +129,7 @@ def throughput(store, labels, rows, model_name, precision, steps, warmup, batch_
 def short_alexnet(store, labels, parts, task, precision, epochs, limit, batch_size=None):
     """A short AlexNet run (the recipe, `epochs` epochs): its test-split metrics."""
     c = TrainConfig(model="alexnet", epochs=epochs, limit=limit, batch_size=batch_size).resolved()
+    epochs = c.epochs
     prep = c.preprocessing()
     images = store.variant(prep)
     rows = {k: v if limit is None else v[:limit] for k, v in parts.items()}
@@ -163,7 +164,9 @@ def main() -> None:
     parser.add_argument("--out", default="gpu_check.json")
     parser.add_argument("--steps", type=int, default=50, help="timed steps per model")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first")
-    parser.add_argument("--epochs", type=int, default=3, help="of the short AlexNet run")
+    parser.add_argument(
+        "--epochs", type=int, help="of the short AlexNet run (default: the recipe's 10)"
+    )
     parser.add_argument("--quick", action="store_true", help="a few steps: a check on a CPU")
     args = parser.parse_args()
     batch_size = None  # each recipe's

@@ -18,14 +18,16 @@ FIELDS = {
 
 
 def test_gpu_check_runs_and_reports_every_field(sample_root, sample_ds, tmp_path):
+    """Through the wrapper a GPU machine runs (bench/gpu_check.sh), on this backend."""
     from handclf_core.store import build_store
 
     build_store(sample_ds)  # the suite's store, decoded once
     out = tmp_path / "gpu_check.json"
+    env = {**os.environ, "OUT": str(tmp_path), "KERAS_BACKEND": BACKEND,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
     run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "gpu_check.py"), "--quick",
-         "--data", str(sample_root), "--out", str(out)],
-        capture_output=True, text=True, env=os.environ, timeout=600,
+        ["bash", str(ROOT / "bench" / "gpu_check.sh"), "--quick", "--data", str(sample_root)],
+        capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())

@@ -35,6 +35,11 @@ def test_train_stores_then_loads(sample_ds, tiny_run):
     assert meta["frames"]["test"] == 64 and meta["test"]["split"] == "test"
     assert len(meta["history"]["loss"]) == 1 and "val_accuracy" in meta["history"]
     assert meta["environment"]["device"]["kind"] == "cpu"
+    # The suite runs again on JAX (scripts/test): the run says which backend trained it.
+    assert meta["environment"]["device"]["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
+    assert (meta["environment"]["tensorflow"] is None) == (
+        meta["environment"]["device"]["backend"] != "tensorflow"
+    )
     assert meta["timings"]["images_per_second"] > 0
     assert read_run(folder) == run  # the record reads back as it was written
 
