@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,9 +106,14 @@ def cmd_prepare(args) -> dict:
 
 
 def cmd_models(args) -> dict:
+    from contextlib import nullcontext
+
     from .models import describe_models
 
-    return {"task": args.task, "models": describe_models(args.task)}
+    # Counting the parameters builds the models the first time (then they are cached).
+    with nullcontext() if args.debug else _native_stderr_silenced():
+        models = describe_models(args.task)
+    return {"task": args.task, "models": models}
 
 
 def _train_config(args):
@@ -152,8 +158,11 @@ def training_progress():
         if isinstance(event, Step) and event.total:  # decoding, resizing
             bar = bar_for(event.stage, describe(event), event.total, "frame")
             bar.update(event.done - bar.n)
-        elif isinstance(event, Step):  # scoring
-            bar_for(event, describe(event), None, "frame")
+        elif isinstance(event, Step):  # scoring: no count to show, one line says it
+            if current["bar"] is not None:
+                current["bar"].close()
+                current.update(stage=None, bar=None)
+            print(f"{describe(event)}…", file=sys.stderr, flush=True)
         elif isinstance(event, Batch):
             bar = bar_for(Stage.TRAINING, describe(Step(Stage.TRAINING)),
                           event.batches * event.epochs, "batch")  # fmt: skip
@@ -223,15 +232,38 @@ def cmd_predict(args) -> dict:
     from .records import to_json
 
     run = find_run(args.model, task=args.task)
-    hand = args.hand or guess_hand(Path(args.image).name)
+    hand = args.hand or guess_hand(args.image)  # ".../Rhand/Image5.png", "house_Rhand_..."
     return to_json(predict(Path(args.image), run, hand=hand, top=args.top))
 
 
-def _print_human(result: dict) -> None:
-    for key, value in result.items():
-        if isinstance(value, (dict, list)):
-            value = json.dumps(value)
-        print(f"{key}: {value}")
+@contextmanager
+def _native_stderr_silenced():
+    """TensorFlow's C++ side logs to file descriptor 2 when it loads and first meets the
+    device ("oneDNN custom operations are on", "failed call to cuInit"), whatever
+    TF_CPP_MIN_LOG_LEVEL says: send that descriptor to /dev/null meanwhile."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+KERAS_COMMANDS = {"train", "evaluate", "predict", "models"}  # the ones that load a backend
+
+
+def _load_keras_quietly() -> None:
+    """Import Keras and its backend, and touch the device, with the backend's noise off."""
+    import logging
+
+    with _native_stderr_silenced():
+        import keras
+
+        keras.ops.convert_to_tensor(0.0)  # the backend meets the device here, quietly
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes and the like
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -321,8 +353,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The core's warnings (a stored run left out, a damaged one trained again): one line each.
-    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    core_log = logging.getLogger("handclf_core")
+    if not core_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        core_log.addHandler(handler)
     try:
+        if args.command in KERAS_COMMANDS - {"models"} and not args.debug:
+            _load_keras_quietly()
         result = args.func(args)
     except HandCamError as e:
         if args.debug:
@@ -335,5 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        _print_human(result)
+        from .cli_text import render
+
+        print(render(args.command, result))
     return 0

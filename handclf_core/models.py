@@ -134,24 +134,54 @@ def make_optimizer(
 
 
 def describe_models(task: str = "obj") -> list[dict]:
-    """One dict per registered model for the CLI's `models --json`.
+    """One dict per registered model for the CLI's `models`.
 
     Args:
-        task: sets the class count behind "params" (each model is built to count them).
+        task: sets the class count behind "params" (each model is built to count them,
+            once: the counts are kept in the cache, keyed by this file and Keras' version,
+            so later calls import no TensorFlow).
 
     Returns:
         [{"name", "input_shape": [h, w, c], "params", "optimizer", "learning_rate",
-        "batch_size", "epochs", "flip_right"}, ...] in registration order.
+        "momentum", "batch_size", "epochs", "flip_right"}, ...] in registration order.
     """
     keys = ("optimizer", "learning_rate", "momentum", "batch_size", "epochs", "flip_right")
+    params = _param_counts(task)
     rows = []
     for name in list_models():
         r = get_recipe(name)
-        params = int(create_model(name, task=task).count_params())
         shape = [r.input_size, r.input_size, r.channels]
-        rows.append({"name": name, "input_shape": shape, "params": params})
+        rows.append({"name": name, "input_shape": shape, "params": params[name]})
         rows[-1].update({k: getattr(r, k) for k in keys})
     return rows
+
+
+def _param_counts(task: str) -> dict[str, int]:
+    """Parameters of each registered model at its recipe's input, for `task`'s classes."""
+    import hashlib
+    import json
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from .atomic import temp_path
+    from .config import cache_dir
+
+    if task not in CLASSES:
+        raise HandCamError(f"unknown task {task!r}; expected one of {', '.join(CLASSES)}")
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    path = cache_dir() / "models" / f"params-{task}-{code}-keras{version('keras')}.json"
+    try:
+        counts = json.loads(path.read_text())
+        if set(counts) == set(list_models()):
+            return counts
+    except (OSError, ValueError):
+        pass  # not counted yet, or damaged: count again
+    counts = {name: int(create_model(name, task=task).count_params()) for name in list_models()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    tmp.write_text(json.dumps(counts))
+    tmp.replace(path)  # whole or not at all
+    return counts
 
 
 def _head(keras, x, num_classes: int):

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import HandCamError
 from .images import decode_image, preprocess
+from .models import list_models
 from .runs import Run, list_runs, read_run
 from .vocab import Camera, Hand
 
@@ -67,6 +68,11 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
     path = Path(model)
     if path.suffix == ".keras" or path.is_dir():
         return read_run(path)
+    if model not in list_models():
+        raise HandCamError(
+            f"unknown model {model!r}; expected one of {', '.join(list_models())}, or the "
+            "folder of a stored run"
+        )
     runs = [r for r in list_runs(dataset_identity, task) if r.model == model]
     if not runs:
         raise HandCamError(

@@ -93,3 +93,33 @@ def test_train_momentum_option_reaches_the_config(sample_root, capsys):
     code = main(["train", "--data", str(sample_root), "--model", "cnn_basic", "--momentum", "0.9"])
     assert code == 2
     assert "momentum applies to SGD only" in capsys.readouterr().err
+
+
+# --- Reads like a tool ---
+
+NOISE = ("I0000", "W0000", "E0000", "WARNING: All log messages", "cuInit", "oneDNN")
+
+
+def test_plain_runs_print_tables_and_no_backend_noise(tmp_path, sample_root, tiny_run):
+    """Without --json: tables for people; on stderr, progress and our own lines only."""
+    cache = tiny_run[0].path.parents[1]
+    image = sample_root / "frames/test/house/1/Rhand/Image1.png"
+    code, out, err = _cli("predict", "--model", str(tiny_run[0].path), "--image", str(image),
+                          cache=cache)  # fmt: skip
+    assert code == 0, err
+    assert "right hand" in out and "probability" in out  # the hand guessed from the path
+    assert not [x for x in err.splitlines() if x.startswith(NOISE) or "cuInit" in x], err
+    code, out, err = _cli("models", cache=tmp_path / "c")
+    assert code == 0 and "58,379,672" in out and "parameters" in out, err
+    assert not any(x in err for x in NOISE), err
+    code, out, _ = _cli("stats", "--data", str(sample_root), "--task", "FA", cache=tmp_path / "c")
+    assert code == 0 and "Always answering '" in out and "{" not in out
+
+
+def test_an_unknown_model_is_named_with_the_choices(tmp_path):
+    code, out, err = _cli("predict", "--model", "nosuch", "--image", "x.png", cache=tmp_path)
+    assert code == 2 and out == ""
+    assert err.strip() == (
+        "error: unknown model 'nosuch'; expected one of cnn_basic, mnist, alexnet, or the "
+        "folder of a stored run"
+    )
