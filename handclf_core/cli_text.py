@@ -109,7 +109,7 @@ def _run(r: dict) -> str:
 
 
 def _predict(r: dict) -> str:
-    rows = [[i + 1, t["name"], _pct(t["probability"])] for i, t in enumerate(r["top"])]
+    rows = [[i + 1, top["name"], _pct(top["probability"])] for i, top in enumerate(r["top"])]
     return f"{r['model']} ({r['run']}), {r['hand']} hand, {r['milliseconds']:.0f} ms\n\n" + table(
         ["", "class", "probability"], rows, right=(0, 2)
     )

@@ -79,4 +79,9 @@ st.altair_chart(evaluation.recall_heatmap(runs, lang), width="content")
 st.markdown(t("compare.detail_section"))
 run = run_ui(runs)
 st.altair_chart(evaluation.confusion_chart(run, lang), width="content")
-st.altair_chart(evaluation.pr_chart(run, lang), width="stretch")
+st.caption(t("compare.confusion_caption"))
+classes = evaluation.pr_classes(run)
+shown = st.multiselect(t("compare.pr_classes"), classes, classes[: evaluation.PR_DEFAULT],
+                       max_selections=evaluation.PR_COLOURS, key=f"compare.pr.{run.name}",
+                       format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
+st.altair_chart(evaluation.pr_chart(run, lang, shown or None), width="stretch")

@@ -102,7 +102,8 @@ def class_distribution(
     if log:
         df = df[df.frames > 0]
     encoding = {
-        "y": alt.Y("class:N", sort=order, title=None, scale=alt.Scale(domain=order), axis=AXIS),
+        "y": alt.Y("class:N", sort=order, title=t("charts.class"), scale=alt.Scale(domain=order),
+                   axis=AXIS),
         "yOffset": alt.YOffset("split:N", sort=splits),
         "x": alt.X(
             "frames:Q",
@@ -165,8 +166,10 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
         alt.Chart(df)
         .mark_rect()
         .encode(
-            x=alt.X("scene:N", sort=list(SCENES), title=None, axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("class:N", sort=order, title=None, axis=AXIS),
+            x=alt.X(
+                "scene:N", sort=list(SCENES), title=t("charts.scene"), axis=alt.Axis(labelAngle=0)
+            ),
+            y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=AXIS),
             color=alt.Color(
                 "share:Q",
                 scale=alt.Scale(type="sqrt", scheme="blues"),
@@ -228,7 +231,7 @@ def label_timeline(segments: pd.DataFrame, *, lang: str = "en") -> alt.Chart:
         .encode(
             x=alt.X("start:Q", title=t("charts.frame_number"), scale=alt.Scale(nice=False)),
             x2="end:Q",
-            y=alt.Y("class:N", sort=order, title=None, axis=AXIS),
+            y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=AXIS),
             yOffset=alt.YOffset("camera:N", sort=hands),
             color=alt.Color(
                 "camera:N",
@@ -287,7 +290,7 @@ def memory_chart(
     """Bars of `memory_frame`'s bytes, each labelled with its size; `highlight` in colour."""
     t = i18n.translator(lang)
     base = alt.Chart(df).encode(
-        y=alt.Y("input:N", sort=list(df["input"]), title=None, axis=AXIS),
+        y=alt.Y("input:N", sort=list(df["input"]), title=t("charts.input"), axis=AXIS),
         x=alt.X("bytes:Q", title=t("charts.bytes_uint8"), axis=alt.Axis(format="~s")),
         tooltip=[
             alt.Tooltip("input:N", title=t("charts.input")),

@@ -59,7 +59,7 @@ def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -
     df["source"] = [t(SOURCES[s][1]) for s in df["source_id"]]
     df["label at"] = df[["accuracy", "baseline"]].max(axis=1)  # clear of the dashed rule
     base = alt.Chart(df).encode(
-        y=alt.Y("name:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
+        y=alt.Y("name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=320)),
         tooltip=[
             alt.Tooltip("name:N", title=t("compare.chart.run")),
             alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.accuracy")),
@@ -85,10 +85,14 @@ def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -
             ),
         ),
     )
+    # One title on the shared axis: layers with other titles would join theirs to it.
+    shared = t("compare.chart.accuracy")
     text = base.mark_text(align="left", dx=4).encode(
-        x="label at:Q", text=alt.Text("accuracy:Q", format=".1%")
+        x=alt.X("label at:Q", title=shared), text=alt.Text("accuracy:Q", format=".1%")
     )
-    rule = base.mark_rule(color="black", strokeDash=[5, 3], strokeWidth=2).encode(x="baseline:Q")
+    rule = base.mark_rule(color="black", strokeDash=[5, 3], strokeWidth=2).encode(
+        x=alt.X("baseline:Q", title=shared)
+    )
     return alt.layer(bars, rule, text).properties(
         height=alt.Step(28), title=t("compare.chart.accuracy_title")
     )
@@ -109,12 +113,18 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
     df = pd.DataFrame(rows)
     order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
     base = alt.Chart(df).encode(
-        x=alt.X("run:N", title=None, sort=None, axis=alt.Axis(labelAngle=-20, labelLimit=240)),
+        # Every run's label, in full: a dropped label makes two columns read as one.
+        x=alt.X(
+            "run:N",
+            title=t("compare.chart.run"),
+            sort=None,
+            axis=alt.Axis(labelAngle=-20, labelLimit=320, labelOverlap=False),
+        ),
         y=alt.Y(
             "class:N",
             sort=order,
             title=t("compare.chart.true_class"),
-            axis=alt.Axis(labelOverlap=False),
+            axis=alt.Axis(labelOverlap=False, labelLimit=320),
         ),
     )
     cells = base.mark_rect().encode(
@@ -131,17 +141,13 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
             alt.Tooltip("support:Q", title=t("compare.chart.test_frames")),
         ],
     )
-    # Figures only where something was found: the zeros read as blank cells.
-    text = (
-        base.transform_filter("datum.recall > 0")
-        .mark_text(fontSize=10)
-        .encode(
-            text=alt.Text("recall:Q", format=".0%"),
-            color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
-        )
+    # A figure in every cell, 0% too: a blank cell would read as "not measured".
+    text = base.mark_text(fontSize=12).encode(
+        text=alt.Text("recall:Q", format=".0%"),
+        color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
     )
     return alt.layer(cells, text).properties(
-        height=alt.Step(18), width=alt.Step(160), title=t("compare.chart.recall_title")
+        height=alt.Step(22), width=alt.Step(170), title=t("compare.chart.recall_title")
     )
 
 
@@ -194,7 +200,7 @@ def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
     )
     text = (
         base.transform_filter("datum.frames > 0")
-        .mark_text(fontSize=9)
+        .mark_text(fontSize=12)
         .encode(
             text="frames:Q",
             color=alt.condition(
@@ -202,16 +208,29 @@ def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
             ),
         )
     )
-    return alt.layer(cells, text).properties(width=alt.Step(22), height=alt.Step(22))
+    return alt.layer(cells, text).properties(width=alt.Step(32), height=alt.Step(28))
 
 
-def pr_chart(run: Run, lang: str = "en") -> alt.Chart:
-    """Precision-recall curves of one run, one line per class with test frames; the legend
-    names each class (in `lang`) with its average precision (AP), best first. Click a legend
-    entry to highlight that class."""
+PR_COLOURS = 10  # at most this many curves: beyond ten, colours repeat and cannot be told apart
+PR_DEFAULT = 6  # curves shown until the reader picks
+
+
+def pr_classes(run: Run) -> list[str]:
+    """The classes with a precision-recall curve, most test frames first: the default pick
+    is the first PR_DEFAULT."""
+    support = {c.name: c.support for c in run.test.per_class}
+    return sorted(run.test.pr_curves, key=lambda c: (-support[c], c))
+
+
+def pr_chart(run: Run, lang: str = "en", classes: list[str] | None = None) -> alt.Chart:
+    """Precision-recall curves of one run: one line for each of `classes` (at most
+    PR_COLOURS, so that every colour is distinct; default: the PR_DEFAULT classes with most
+    test frames). The legend names each class (in `lang`) with its average precision (AP),
+    best first; pointing at a curve or its legend entry highlights it."""
     t = i18n.translator(lang)
     rows, names = [], {}
-    curves = run.test.pr_curves
+    chosen = (classes or pr_classes(run)[:PR_DEFAULT])[:PR_COLOURS]
+    curves = {c: run.test.pr_curves[c] for c in chosen if c in run.test.pr_curves}
     for cls, c in sorted(curves.items(), key=lambda kv: -kv[1].average_precision):
         names[cls] = t(
             "compare.chart.class_ap",
@@ -228,7 +247,10 @@ def pr_chart(run: Run, lang: str = "en") -> alt.Chart:
                 }
             )
     df = pd.DataFrame(rows)
-    pick = alt.selection_point(fields=["class"], bind="legend")
+    # Pointing at a curve or its legend entry brings it forward; a click keeps it so.
+    pick = alt.selection_point(
+        fields=["class"], bind="legend", on="pointerover", clear="pointerout"
+    )
     recall, precision = t("compare.chart.recall"), t("compare.chart.precision")
     return (
         alt.Chart(df)
@@ -251,18 +273,19 @@ def pr_chart(run: Run, lang: str = "en") -> alt.Chart:
             color=alt.Color(
                 "class:N",
                 sort=list(names.values()),
-                scale=alt.Scale(scheme="category20"),
+                scale=alt.Scale(scheme="tableau10"),  # ten colours, all distinct
                 legend=alt.Legend(
                     title=t("compare.chart.pr_legend"),
                     orient="bottom",
-                    columns=4,
+                    columns=2,
                     symbolLimit=0,
                     labelLimit=200,
                     titleLimit=400,
                 ),
             ),
             order="recall:Q",
-            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.12)),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)),
+            strokeWidth=alt.condition(pick, alt.value(3), alt.value(2)),
             tooltip=[
                 alt.Tooltip("class:N", title=t("compare.chart.class")),
                 alt.Tooltip(
@@ -273,5 +296,5 @@ def pr_chart(run: Run, lang: str = "en") -> alt.Chart:
             ],
         )
         .add_params(pick)
-        .properties(height=640)  # the legend below takes a third of it
+        .properties(height=480)
     )

@@ -16,6 +16,7 @@ from ..vocab import Split
 
 METRICS = {"loss": N_("train.loss"), "accuracy": N_("train.accuracy")}
 SPLIT_ORDER = (Split.TRAIN, Split.VALIDATION)
+SPLIT_COLOURS = ["#0072B2", "#E69F00"]
 
 
 def curves_frame(history: dict[str, tuple[float, ...]] | list[Epoch], lang: str = "en"):
@@ -44,5 +45,8 @@ def curves_chart(data: pd.DataFrame, metric: str, lang: str = "en") -> alt.Chart
     return chart.mark_line(point=True).encode(
         x=alt.X("epoch:Q", title=t("train.axis_epoch"), axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("value:Q", title=title),
-        color=alt.Color("label:N", title=None, sort=order),
+        # Blue and orange of the Okabe-Ito palette: apart for every kind of colour vision.
+        color=alt.Color(
+            "label:N", title=None, sort=order, scale=alt.Scale(domain=order, range=SPLIT_COLOURS)
+        ),
     )

@@ -1,0 +1,138 @@
+"""Every chart the core builds, held to the rules of a chart read from the back of a room:
+no colour encoding with more categories than it has distinct colours, no axis without a
+title. Built on the real builders with real data (the sample's statistics, runs whose
+metrics come from `evaluate_predictions`), in both languages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from handclf_core.config import CLASSES
+from handclf_core.evaluate import evaluate_predictions
+from handclf_core.stats import dataset_stats
+from handclf_core.views import data, evaluation, training
+from handclf_core.views.data import label_segments
+from tests.test_views_runs import make_run
+
+# Distinct colours of each palette: category20 is ten hues in light and dark pairs, and
+# Streamlit's default palette (no scheme named) has ten.
+SCHEME_COLOURS = {"tableau10": 10, "category10": 10, "category20": 10, "set1": 9, "dark2": 8}
+DEFAULT_COLOURS = 10
+
+
+def _run24(seed: int, model: str = "cnn_basic"):
+    """A run over all 24 obj classes (every class in the test frames), real metrics."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.arange(24), rng.integers(0, 24, 200)]  # (224,)
+    probs = rng.dirichlet(np.ones(24), size=len(y))
+    probs[np.arange(len(y)), y] += 0.5
+    run = make_run(model, created=f"2026-01-0{seed}", seed=seed)
+    test = evaluate_predictions(y, probs / probs.sum(1, keepdims=True), CLASSES["obj"],
+                                majority_class=0)  # fmt: skip
+    import dataclasses
+
+    return dataclasses.replace(run, classes=CLASSES["obj"], test=test)
+
+
+def all_charts(stats, frames, lang: str):
+    runs = [_run24(1), _run24(2, "mnist"), _run24(3, "alexnet")]
+    segments = label_segments(frames, "obj", list(CLASSES["obj"]), lang=lang)
+    memory = data.memory_frame(1000, {"a": (32, 32, 3), "b": (28, 28, 1)}, lang=lang)
+    curves = training.curves_frame({"loss": (1.0, 0.5), "val_loss": (1.1, 0.7),
+                                    "accuracy": (0.3, 0.5), "val_accuracy": (0.2, 0.4)},
+                                   lang)  # fmt: skip
+    return {
+        "class_distribution": data.class_distribution(stats, lang=lang),
+        "class_distribution_log_by_hand": data.class_distribution(
+            stats, log=True, by_hand=True, lang=lang
+        ),
+        "scene_heatmap": data.scene_heatmap(stats, lang=lang),
+        "label_timeline": data.label_timeline(segments, lang=lang),
+        "memory_chart": data.memory_chart(memory, "a", lang=lang),
+        "curves_loss": training.curves_chart(curves, "loss", lang),
+        "curves_accuracy": training.curves_chart(curves, "accuracy", lang),
+        "accuracy_chart": evaluation.accuracy_chart(runs, report=True, lang=lang),
+        "recall_heatmap": evaluation.recall_heatmap(runs, lang),
+        "confusion_chart": evaluation.confusion_chart(runs[0], lang),
+        "pr_chart": evaluation.pr_chart(runs[0], lang),
+        "pr_chart_ten": evaluation.pr_chart(runs[0], lang, evaluation.pr_classes(runs[0])),
+    }
+
+
+def _views(spec: dict, inherited: dict | None = None):
+    """Every unit view of a spec with the encoding it gets (a layer's own over its parent's)."""
+    encoding = {**(inherited or {}), **spec.get("encoding", {})}
+    children = [c for key in ("layer", "hconcat", "vconcat", "concat") for c in spec.get(key, [])]
+    if "spec" in spec:  # a facet
+        children.append(spec["spec"])
+    if "mark" in spec:
+        yield spec, encoding
+    for child in children:
+        yield from _views(child, encoding)
+
+
+def _rows(spec: dict) -> list[dict]:
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+def problems(name: str, spec: dict) -> list[str]:
+    found = []
+    rows = _rows(spec)
+    for _view, encoding in _views(spec):
+        for channel in ("x", "y"):
+            enc = encoding.get(channel)
+            if not enc or "field" not in enc:
+                continue
+            title = enc.get("title", (enc.get("axis") or {}).get("title"))
+            if not title:
+                found.append(f"{name}: the {channel} axis ({enc['field']}) has no title")
+        colour = encoding.get("color")
+        if colour and colour.get("type") == "nominal" and "field" in colour:
+            field = colour["field"]
+            categories = {row.get(field) for row in rows if field in row}
+            scale = colour.get("scale") or {}
+            if "range" in scale and isinstance(scale["range"], list):
+                distinct = len(set(scale["range"]))
+            else:
+                distinct = SCHEME_COLOURS.get(scale.get("scheme"), DEFAULT_COLOURS)
+            if len(categories) > distinct:
+                found.append(f"{name}: {len(categories)} {field} categories, {distinct} colours")
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_TW"])
+def test_every_chart_has_titled_axes_and_enough_colours(sample_ds, lang):
+    stats = dataset_stats(sample_ds, "obj")
+    hands = sample_ds.hand_frames()
+    frames = hands[(hands.split == "train") & (hands.scene == "lab") & (hands.recording == 1)]
+    charts = all_charts(stats, frames, lang)
+    found = [p for name, chart in charts.items() for p in problems(name, chart.to_dict())]
+    assert not found, found
+
+
+def test_the_rules_catch_what_they_are_for():
+    """The checker itself: a 24-colour legend and an untitled axis are caught."""
+    import altair as alt
+    import pandas as pd
+
+    df = pd.DataFrame({"x": range(24), "y": range(24), "c": [f"c{i}" for i in range(24)]})
+    many = alt.Chart(df).mark_line().encode(x=alt.X("x", title="x"), y=alt.Y("y", title="y"),
+                                            color="c:N")  # fmt: skip
+    untitled = alt.Chart(df).mark_point().encode(x=alt.X("x", title=None), y="y")
+    assert problems("many", many.to_dict()) == ["many: 24 c categories, 10 colours"]
+    # A field's own name is no title either: it is an id, and English on a zh-TW page.
+    assert problems("untitled", untitled.to_dict()) == [
+        "untitled: the x axis (x) has no title",
+        "untitled: the y axis (y) has no title",
+    ]
+
+
+def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():
+    run = _run24(4)
+    default = set(evaluation.pr_chart(run).data["class"])
+    assert len(default) == evaluation.PR_DEFAULT
+    picked = evaluation.pr_chart(run, classes=["cup", "book"]).data
+    assert {c.split(" (AP")[0] for c in picked["class"]} == {"cup", "book"}
+    every = evaluation.pr_chart(run, classes=list(run.test.pr_curves)).data
+    assert every["class"].nunique() == evaluation.PR_COLOURS  # 24 asked, 10 drawn
