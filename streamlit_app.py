@@ -31,6 +31,7 @@ def home() -> None:
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()
+session.style()
 back = session.entered()
 navigation = st.navigation(
     [

@@ -18,6 +18,7 @@ from handclf_core.vocab import Balance, Task
 
 # The sidebar widgets' keys: the choices every page reads.
 DATA_KEY, SUBSET_KEY, TASK_KEY = "data_spec", "data_subset", "task"
+PRESENT_KEY = "present"
 # The language is plain session state, which the sidebar's switch (its own widget key) sets
 # in a callback: a widget whose value code sets before it is drawn loses it in the browser
 # on the next page switch.
@@ -74,6 +75,32 @@ def class_name(task: str, name: str) -> str:
     return i18n.class_name(lang(), task, name)
 
 
+def localized(widget, label: str, options, *, key: str, format_func, default=None, **kw):
+    """A choice widget (selectbox, radio, multiselect) whose option labels follow the
+    language and whose choice survives a language switch and a visit to another page.
+
+    A widget keeps the option labels it was first drawn with (seen in the browser: a
+    switch to 繁體中文 left them English), so the widget is keyed by `key` and the
+    language; the choice itself is plain session state under `key`, which the widget
+    starts from. `widget` may be a column's or the sidebar's (`c1.selectbox`)."""
+    options = list(options)
+    value = st.session_state.get(key, default)
+    many = getattr(widget, "__name__", "") == "multiselect"
+    value = [v for v in (value or []) if v in options] if many else value
+    shown, synced = f"{key}.{lang()}", f"{key}.synced"
+    if shown in st.session_state:  # drawn before: has code changed the choice since?
+        changed = st.session_state.get(synced, value) != value
+        if changed and (many or value in options):
+            st.session_state[shown] = value
+    elif many:
+        kw["default"] = value
+    else:
+        kw["index"] = options.index(value) if value in options else 0
+    chosen = widget(label, options, key=shown, format_func=format_func, **kw)
+    st.session_state[key] = st.session_state[synced] = chosen
+    return chosen
+
+
 def sidebar() -> None:
     """The data source and task controls. Drawn once, by the entrypoint, around every page:
     widgets of the entrypoint keep their state as the user moves between pages."""
@@ -99,12 +126,11 @@ def sidebar() -> None:
             **first,
         )
         st.toggle(t("sidebar.subset"), key=SUBSET_KEY, help=t("sidebar.subset_help"))
-        st.selectbox(
-            t("sidebar.task"),
-            TASKS,
-            key=TASK_KEY,
-            format_func=lambda task: f"{task}: {name(Task(task), language)}",
-        )
+        st.toggle(t("sidebar.present"), key=PRESENT_KEY, help=t("sidebar.present_help"))
+        localized(
+            st.selectbox, t("sidebar.task"), TASKS, key=TASK_KEY, default=Task.OBJ,
+            format_func=lambda choice: f"{choice}: {name(Task(choice), language)}",
+        )  # fmt: skip
 
 
 def data_spec() -> str:
@@ -112,6 +138,26 @@ def data_spec() -> str:
     runs alone."""
     spec = st.session_state.get(DATA_KEY, os.environ.get("HANDCAM_DATA", "")) or ""
     return spec.strip()
+
+
+def presenting() -> bool:
+    """Whether the sidebar's presentation mode (type for a projector) is on."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
+# Presentation mode: Streamlit sizes its type in rem, so a larger root size scales every
+# text, heading, metric and widget label at once; charts take theirs from widgets.chart.
+PRESENTATION_CSS = """<style>
+html { font-size: 21px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"] { font-size: 1.05rem; }
+</style>"""
+
+
+def style() -> None:
+    """The page's type for the room: drawn by the entrypoint on every run."""
+    if presenting():
+        st.html(PRESENTATION_CSS)
 
 
 def subset() -> bool:

@@ -14,7 +14,7 @@ from handclf_core.views.runs import device_name, headline
 from handclf_core.views.training import curves_chart, curves_frame
 from handclf_core.vocab import Stage
 
-from . import session
+from . import session, widgets
 
 
 def clock(seconds: float) -> str:
@@ -27,7 +27,8 @@ def curves(history) -> None:
     lang = session.lang()
     data = curves_frame(history, lang)
     for col, metric in zip(st.columns(2), ("loss", "accuracy"), strict=True):
-        col.altair_chart(curves_chart(data, metric, lang), width="stretch")
+        with col:
+            widgets.chart(curves_chart(data, metric, lang), width="stretch")
 
 
 def progress(job: Job) -> None:

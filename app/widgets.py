@@ -1,5 +1,5 @@
-"""Widget groups a page draws around long work of the core: progress bars that are cleared
-however the work ends, and errors shown as messages."""
+"""Widget groups the pages share: charts sized for the room, and long work of the core under
+a progress bar that is cleared however the work ends, its errors shown as messages."""
 
 from __future__ import annotations
 
@@ -8,6 +8,26 @@ import streamlit as st
 from handclf_core.errors import HandCamError
 
 from . import session
+
+# Type sizes (px) of every chart: at a desk, and on a projector (presentation mode).
+SIZES = {
+    False: {"label": 12, "title": 13, "text": 12, "heading": 15},
+    True: {"label": 18, "title": 20, "text": 17, "heading": 24},
+}
+
+
+def chart(figure, **options) -> None:
+    """Draw a chart of `handclf_core.views` with the type sizes of the room: larger in
+    presentation mode (the sidebar's switch). `options` go to st.altair_chart."""
+    size = SIZES[session.presenting()]
+    figure = (
+        figure.configure_axis(labelFontSize=size["label"], titleFontSize=size["title"])
+        .configure_legend(labelFontSize=size["label"], titleFontSize=size["title"])
+        .configure_header(labelFontSize=size["title"], titleFontSize=size["title"])
+        .configure_title(fontSize=size["heading"])
+        .configure_text(fontSize=size["text"])
+    )
+    st.altair_chart(figure, **options)
 
 
 def build_store(ds, prep) -> bool:

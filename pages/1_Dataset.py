@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import cache, guards, session
+from app import cache, guards, session, widgets
 from handclf_core.i18n import name
 from handclf_core.views import data as charts
 from handclf_core.vocab import Split
@@ -75,18 +75,18 @@ headline(stats, task)
 
 st.markdown(t("dataset.distribution", task=task))
 log, by_hand = distribution_ui()
-st.altair_chart(charts.class_distribution(stats, log=log, by_hand=by_hand, lang=lang))
+widgets.chart(charts.class_distribution(stats, log=log, by_hand=by_hand, lang=lang))
 
 st.markdown(t("dataset.scenes"))
-st.altair_chart(charts.scene_heatmap(stats, lang=lang))
+widgets.chart(charts.scene_heatmap(stats, lang=lang))
 
 st.markdown(t("dataset.recording"))
-shown_recording = st.selectbox(
-    t("dataset.recording_label"), cache.recordings(ds, ds.identity), key="ds_rec",
+shown_recording = session.localized(
+    st.selectbox, t("dataset.recording_label"), cache.recordings(ds, ds.identity), key="ds_rec",
     format_func=recording_name,
 )  # fmt: skip
 segments = cache.label_segments(ds, ds.identity, task, shown_recording, lang)
-st.altair_chart(charts.label_timeline(segments, lang=lang))
+widgets.chart(charts.label_timeline(segments, lang=lang))
 
 st.markdown(t("dataset.gallery"))
 seed, shown = gallery_ui(len(classes))

@@ -23,25 +23,25 @@ def prep_ui() -> PrepChoice:
     """The choices, seeded from the last ones: widget state is dropped on leaving a page."""
     last = session.prep_choice()
     p = last.preprocessing if last.preprocessing.size in SIZES else Preprocessing()
-    seeds = {"size": p.size, "crop": p.crop, "gray": p.gray, "flip_right": p.flip_right,
-             "shuffle": last.shuffle, "balance": last.balance}  # fmt: skip
+    seeds = {"gray": p.gray, "flip_right": p.flip_right, "shuffle": last.shuffle}
     for key, value in seeds.items():
         st.session_state.setdefault(f"prep_{key}", value)
     a, b, c = st.columns(3)
-    size = a.radio(t("preprocessing.size"), list(SIZES), key="prep_size",
-                   format_func=lambda s: t("preprocessing.size_option", size=s,
-                                           model=model_name(SIZES[s], lang)))  # fmt: skip
-    crop = a.radio(t("preprocessing.crop"), [False, True], key="prep_crop",
-                   format_func=lambda c: t("preprocessing.crop.centre") if c
-                   else t("preprocessing.crop.squash"))  # fmt: skip
+    size = session.localized(a.radio, t("preprocessing.size"), list(SIZES), key="prep_size",
+                             default=p.size, format_func=lambda s: t("preprocessing.size_option",
+                             size=s, model=model_name(SIZES[s], lang)))  # fmt: skip
+    crop = session.localized(a.radio, t("preprocessing.crop"), [False, True], key="prep_crop",
+                             default=p.crop, format_func=lambda c: t("preprocessing.crop.centre")
+                             if c else t("preprocessing.crop.squash"))  # fmt: skip
     gray = b.toggle(t("preprocessing.gray"), key="prep_gray", help=t("preprocessing.gray_help"))
     flip = b.toggle(
         t("preprocessing.flip"), key="prep_flip_right", help=t("preprocessing.flip_help")
     )
     shuffle = b.toggle(t("preprocessing.shuffle"), key="prep_shuffle")
-    balance = c.radio(t("preprocessing.balance"), list(Balance), key="prep_balance",
-                      format_func=lambda b: name(Balance(b), lang),
-                      help=t("preprocessing.balance_help"))  # fmt: skip
+    balance = session.localized(c.radio, t("preprocessing.balance"), list(Balance),
+                                key="prep_balance", default=last.balance,
+                                format_func=lambda b: name(Balance(b), lang),
+                                help=t("preprocessing.balance_help"))  # fmt: skip
     return PrepChoice(Preprocessing(size, gray, flip, crop), shuffle, Balance(balance))
 
 
@@ -74,7 +74,7 @@ for start in range(0, len(previews), 2):  # two before/after pairs a row
 n_train = stats["splits"]["train"]["frames"]
 inputs = charts.memory_inputs(prep, lang=lang)
 st.markdown(t("preprocessing.memory", frames=n_train))
-st.altair_chart(
+widgets.chart(
     charts.memory_chart(charts.memory_frame(n_train, inputs, lang=lang), next(iter(inputs)),
                         lang=lang)
 )  # fmt: skip

@@ -50,8 +50,10 @@ def recipe_ui(model: str, task: str, prep: session.PrepChoice, limit: int | None
     lr = c[2].selectbox(
         t("train.learning_rate"), RATES, format_func="{:g}".format, key=k + "lr", **KEEP
     )
-    balance = c[3].selectbox(t("train.balance"), list(Balance), key=k + "balance", **KEEP,
-                             format_func=lambda b: name(Balance(b), lang))  # fmt: skip
+    balance = session.localized(
+        c[3].selectbox, t("train.balance"), list(Balance), key=k + "balance",
+        format_func=lambda b: name(Balance(b), lang),
+    )  # fmt: skip
     seed = c[4].number_input(t("train.seed"), 0, 2**31 - 1, 0, key=k + "seed", **KEEP)
     config = TrainConfig(
         model=model, task=task, epochs=epochs, batch_size=batch, learning_rate=lr,

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import guards, session
+from app import guards, session, widgets
 from handclf_core.views import evaluation
 from handclf_core.views.runs import header, report_table, run_labels, runs_table
 from handclf_core.vocab import Task
@@ -35,8 +35,8 @@ def run_ui(runs: list):
     # Options are run names, so the choice survives a language switch and new runs.
     by_name = {r.name: r for r in runs}
     labels = dict(zip(by_name, run_labels(runs, lang), strict=True))
-    chosen = st.selectbox(
-        t("compare.model"), list(by_name), format_func=labels.get, key="compare.run"
+    chosen = session.localized(
+        st.selectbox, t("compare.model"), list(by_name), format_func=labels.get, key="compare.run"
     )
     return by_name[chosen]
 
@@ -63,7 +63,7 @@ st.download_button(
 
 st.markdown(t("compare.accuracy_heading"))
 report = report_ui(task)
-st.altair_chart(evaluation.accuracy_chart(runs, report=report, lang=lang), width="stretch")
+widgets.chart(evaluation.accuracy_chart(runs, report=report, lang=lang), width="stretch")
 st.markdown(t("compare.accuracy_reading"))
 
 st.markdown(t("compare.report_section"))
@@ -74,14 +74,15 @@ st.dataframe(
 )
 
 st.markdown(t("compare.recall_section"))
-st.altair_chart(evaluation.recall_heatmap(runs, lang), width="content")
+widgets.chart(evaluation.recall_heatmap(runs, lang), width="content")
 
 st.markdown(t("compare.detail_section"))
 run = run_ui(runs)
-st.altair_chart(evaluation.confusion_chart(run, lang), width="content")
+widgets.chart(evaluation.confusion_chart(run, lang), width="content")
 st.caption(t("compare.confusion_caption"))
 classes = evaluation.pr_classes(run)
-shown = st.multiselect(t("compare.pr_classes"), classes, classes[: evaluation.PR_DEFAULT],
-                       max_selections=evaluation.PR_COLOURS, key=f"compare.pr.{run.name}",
-                       format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
-st.altair_chart(evaluation.pr_chart(run, lang, shown or None), width="stretch")
+shown = session.localized(st.multiselect, t("compare.pr_classes"), classes,
+                          default=classes[: evaluation.PR_DEFAULT], key=f"compare.pr.{run.name}",
+                          max_selections=evaluation.PR_COLOURS,
+                          format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
+widgets.chart(evaluation.pr_chart(run, lang, shown or None), width="stretch")

@@ -18,31 +18,34 @@ ANY = "any"
 
 
 def source_ui() -> PictureSource:
-    return st.radio(t("predict.picture"), list(PictureSource), horizontal=True,
-                    format_func=lambda s: name(PictureSource(s), lang),
-                    key="predict.source")  # fmt: skip
+    return session.localized(st.radio, t("predict.picture"), list(PictureSource),
+                             horizontal=True, format_func=lambda s: name(PictureSource(s), lang),
+                             key="predict.source")  # fmt: skip
 
 
 def frame_ui(ds, task: str) -> pd.Series:
     """Split, recording, camera and class filters, then a slider over the matching frames."""
     frames = ds.hand_frames()
     c1, c2, c3, c4 = st.columns(4)
-    split = c1.selectbox(t("predict.split"), SPLITS, index=SPLITS.index(Split.TEST),
-                         format_func=lambda s: name(Split(s), lang),
-                         key="predict.split")  # fmt: skip
+    split = session.localized(c1.selectbox, t("predict.split"), SPLITS, default=Split.TEST,
+                              format_func=lambda s: name(Split(s), lang),
+                              key="predict.split")  # fmt: skip
     frames = frames[frames.split == split]
     where = frames.scene + "/" + frames.recording.astype(str)  # "house/1"
-    recording = c2.selectbox(t("predict.recording"), [ANY, *dict.fromkeys(where)],
-                             format_func=lambda r: t("predict.any") if r == ANY else r,
-                             key="predict.recording")  # fmt: skip
+    recording = session.localized(
+        c2.selectbox, t("predict.recording"), [ANY, *dict.fromkeys(where)],
+        key="predict.recording", format_func=lambda r: t("predict.any") if r == ANY else r,
+    )  # fmt: skip
     if recording != ANY:
         frames = frames[where == recording]
-    camera = c3.selectbox(t("predict.camera"), HAND_CAMERAS, key="predict.camera",
-                          format_func=lambda c: name(Camera(c).hand, lang))  # fmt: skip
+    camera = session.localized(c3.selectbox, t("predict.camera"), HAND_CAMERAS,
+                               key="predict.camera",
+                               format_func=lambda c: name(Camera(c).hand, lang))  # fmt: skip
     frames = frames[frames.camera == camera]
     names = CLASSES[task]
-    wanted = c4.selectbox(
-        t("predict.class_held"), [ANY, *sorted(set(frames[task].tolist()))], key="predict.class",
+    wanted = session.localized(
+        c4.selectbox, t("predict.class_held"), [ANY, *sorted(set(frames[task].tolist()))],
+        key="predict.class",
         format_func=lambda c: t("predict.any") if c == ANY else session.class_name(task, names[c]),
     )  # fmt: skip
     if wanted != ANY:

@@ -81,7 +81,7 @@ def test_dataset_page_widgets(sample_root, sample_ds):
     at = _page(sample_root, DATASET)
     at.toggle(key="ds_log").set_value(True)
     at.toggle(key="ds_by_hand").set_value(True)
-    at.selectbox(key="ds_rec").set_value("test/lab/2")
+    at.selectbox(key="ds_rec.en").set_value("test/lab/2")
     at.radio(key="ds_page").set_value(12)
     at.run()
     assert not at.exception
@@ -187,12 +187,12 @@ def test_preprocessing_page_defaults_and_choices(sample_root):
     assert len(at.get("image")) == 8  # 4 frames, before and after
     (memory,) = _specs(at)
     assert memory["layer"][0]["mark"]["type"] == "bar"
-    at.radio(key="prep_size").set_value(227)
-    at.radio(key="prep_crop").set_value(True)
+    at.radio(key="prep_size.en").set_value(227)
+    at.radio(key="prep_crop.en").set_value(True)
     at.toggle(key="prep_gray").set_value(True)
     at.toggle(key="prep_flip_right").set_value(True)
     at.toggle(key="prep_shuffle").set_value(False)
-    at.radio(key="prep_balance").set_value("oversample")
+    at.radio(key="prep_balance.en").set_value("oversample")
     at.run()
     assert not at.exception
     chosen = PrepChoice(Preprocessing(size=227, gray=True, flip_right=True, crop=True),
@@ -203,7 +203,7 @@ def test_preprocessing_page_defaults_and_choices(sample_root):
     at.switch_page(DATASET).run()
     at.switch_page(PREP).run()
     assert at.session_state[PREP_KEY] == chosen
-    assert at.radio(key="prep_size").value == 227 and at.toggle(key="prep_gray").value
+    assert at.radio(key="prep_size.en").value == 227 and at.toggle(key="prep_gray").value
 
 
 def test_prep_choice_defaults_are_the_cores():
@@ -230,7 +230,7 @@ def test_preprocessing_page_builds_the_store(sample_root, sample_ds, tmp_path, m
     at = _page(sample_root, PREP)
     assert open_store(sample_ds) is None
     assert "No frame store yet" in at.info[0].value
-    at.radio(key="prep_size").set_value(28)
+    at.radio(key="prep_size.en").set_value(28)
     at.toggle(key="prep_gray").set_value(True)
     at.run()
     at.button[0].click().run()
@@ -343,22 +343,22 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     at = zh_page(sample_root, PREP)
     assert at.title[0].value == "前處理"
     assert "還沒有影格庫" in at.info[0].value
-    at.radio(key="prep_size").set_value(28)
-    at.radio(key="prep_crop").set_value(True)
+    at.radio(key="prep_size.zh_TW").set_value(28)
+    at.radio(key="prep_crop.zh_TW").set_value(True)
     at.toggle(key="prep_gray").set_value(True)
-    at.radio(key="prep_balance").set_value("oversample")
+    at.radio(key="prep_balance.zh_TW").set_value("oversample")
     at.run()
     at.button[0].click().run()
     assert not at.exception and not at.error
     assert at.success[0].value.startswith("準備就緒")
     assert "`s28-gray-noflip-crop`" in at.success[0].value
-    assert at.radio(key="prep_crop").format_func(True) == "置中裁切"
-    assert at.radio(key="prep_balance").format_func("oversample") == "過採樣"
+    assert at.radio(key="prep_crop.zh_TW").format_func(True) == "置中裁切"
+    assert at.radio(key="prep_balance.zh_TW").format_func("oversample") == "過採樣"
     assert "28x28x1" in " ".join(c.value for c in at.caption)
     inputs = _chart_data(at, 0)["input"].tolist()
     assert inputs[0] == "你的選擇" and "MNIST 式 CNN 預設" in inputs  # the model's one name
     assert not english_left(page_texts(at)), english_left(page_texts(at))
-    at.radio(key="prep_size").set_value(227).run()
+    at.radio(key="prep_size.zh_TW").set_value(227).run()
     assert "還沒有產生 `s227-gray-noflip-crop` 輸入" in at.info[0].value
     assert not english_left(page_texts(at)), english_left(page_texts(at))
 

@@ -36,7 +36,8 @@ def _set(at, model: str, **values) -> None:
     """Set recipe widgets of one model's tab: epochs, batch, lr, balance, seed."""
     for name, value in values.items():
         widget = at.selectbox if name in ("lr", "balance") else at.number_input
-        widget(key=f"train.{model}.{name}").set_value(value)
+        key = f"train.{model}.{name}" + (".en" if name == "balance" else "")  # a box per language
+        widget(key=key).set_value(value)
     at.run()
     _ok(at)
 
@@ -63,7 +64,7 @@ def test_page_runs_with_the_recipes(sample_root):
         assert at.number_input(key=f"train.{model}.epochs").value == r.epochs
         assert at.number_input(key=f"train.{model}.batch").value == r.batch_size
         assert at.selectbox(key=f"train.{model}.lr").value == r.learning_rate
-        assert at.selectbox(key=f"train.{model}.balance").value == "none"
+        assert at.selectbox(key=f"train.{model}.balance.en").value == "none"
     assert any("Training on **CPU" in c.value for c in at.caption)
     assert any("227x227 RGB, right hands mirrored" in c.value for c in at.caption)
 
@@ -72,12 +73,12 @@ def test_quick_demo_and_recipe_widgets(sample_root):
     at = _page(sample_root)
     at.session_state[PREP_KEY] = PrepChoice(Preprocessing(crop=True), balance="class_weight")
     at.run()
-    assert at.selectbox(key="train.mnist.balance").value == "class_weight"  # from Preprocessing
+    assert at.selectbox(key="train.mnist.balance.en").value == "class_weight"  # from Preprocessing
     _quick(at, 200)
     assert [at.number_input(key=f"train.{m}.epochs").value for m in list_models()] == [2, 2, 2]
     _set(at, "mnist", epochs=3, batch=64, lr=0.1, balance="oversample", seed=5)
     assert at.number_input(key="train.mnist.epochs").value == 3
-    assert at.selectbox(key="train.mnist.balance").value == "oversample"
+    assert at.selectbox(key="train.mnist.balance.en").value == "oversample"
     assert any("centre-cropped" in c.value and "at most 200" in c.value for c in at.caption)
     assert all(b.label == "Train" for b in at.button if b.key.endswith(".go"))
 

@@ -229,6 +229,9 @@ def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, brow
     page.get_by_role("option", name="English").click()
     _settle(page)
     assert "Compare" in page.inner_text("h1")
+    # The task box relabelled too (a widget keeps the labels it was first drawn with).
+    task_box = sidebar.locator('[data-testid="stSelectbox"] input[role="combobox"]').nth(1)
+    assert task_box.input_value() == "ges: gesture (13)"
     # The task chosen in Chinese stayed: no gesture model is trained, and the page says so.
     assert "ges" in page.get_by_text("No model has been trained").first.inner_text()
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -230,12 +230,12 @@ def test_switching_language_keeps_the_sidebar_choices(sample_root):
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["data_spec"] = str(sample_root)
     at.run()
-    at.selectbox(key="task").set_value("ges").run()
+    at.selectbox(key="task.en").set_value("ges").run()
     assert at.title[0].value.startswith("HandCam classroom")
     at.selectbox(key="lang_switch").set_value("zh_TW").run()
     assert not at.exception
     assert at.title[0].value.startswith("HandCam 課堂")
-    assert at.selectbox(key="task").value == "ges"
+    assert at.selectbox(key="task.zh_TW").value == "ges"  # a box per language
     assert at.text_input(key="data_spec").value == str(sample_root)
     assert at.sidebar.text_input[0].label.startswith("資料集")
 
@@ -266,16 +266,16 @@ def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_ru
     at.session_state["data_spec"] = str(sample_root)
     at.run()
     at.switch_page("pages/4_Compare.py").run()
-    second = at.selectbox(key="compare.run").options[1]
+    second = at.selectbox(key="compare.run.en").options[1]
     names = [r.name for r in list_runs(sample_ds.identity, "obj")]
-    at.selectbox(key="compare.run").set_value(names[1]).run()
+    at.selectbox(key="compare.run.en").set_value(names[1]).run()
     at.toggle(key="compare.report").set_value(False).run()
     at.session_state["lang"] = "zh_TW"  # what the sidebar's switch writes (AppTest runs a
     at.run()  # switched-to page without the entrypoint's sidebar; the browser test uses it)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "比較各個模型"
-    assert at.selectbox(key="compare.run").value == names[1]
-    assert at.selectbox(key="compare.run").options[1] != second  # relabelled in Chinese
+    assert at.selectbox(key="compare.run.zh_TW").value == names[1]
+    assert at.selectbox(key="compare.run.zh_TW").options[1] != second  # relabelled in Chinese
     assert at.toggle(key="compare.report").value is False
 
 

@@ -142,7 +142,7 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
         ],
     )
     # A figure in every cell, 0% too: a blank cell would read as "not measured".
-    text = base.mark_text(fontSize=12).encode(
+    text = base.mark_text().encode(
         text=alt.Text("recall:Q", format=".0%"),
         color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
     )
@@ -200,7 +200,7 @@ def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
     )
     text = (
         base.transform_filter("datum.frames > 0")
-        .mark_text(fontSize=12)
+        .mark_text()
         .encode(
             text="frames:Q",
             color=alt.condition(
