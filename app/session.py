@@ -63,6 +63,12 @@ def t(key: str, **values) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def tn(key: str, count: int, **values) -> str:
+    """The form of plural catalogue `key` for `count` ("1 run", "3 runs") in the chosen
+    language, `count` and `values` filled in."""
+    return i18n.translate_count(lang(), key, count, **values)
+
+
 def translator():
     """`t` bound to the language chosen now: for format_func callbacks, which Streamlit (and
     AppTest) may call outside the script run, where the session's choice is out of reach.

@@ -71,8 +71,10 @@ def result(run: Run, cached: bool) -> None:
     c[1].metric(t("train.images_per_second"), f"{run.timings.images_per_second:,.0f}")
     device_help = t("train.device_help", keras=env.keras, backend=env.device.backend)
     c[2].metric(t("train.device"), device_name(env.device, session.lang()), help=device_help)
-    st.caption(t("train.loaded", path=run.path) if cached else t("train.stored", path=run.path))
+    st.caption(t("train.loaded") if cached else t("train.stored"))
     curves(run.history)
+    with st.expander(t("details.heading"), icon=":material/info:"):
+        st.caption(t("details.run", name=run.name, path=run.path))
 
 
 def job_panel(job: Job, polling: bool) -> None:

@@ -35,8 +35,9 @@ def build_store(ds, prep) -> bool:
     inputs of `prep` (a Preprocessing), under a progress bar cleared however it ends. Returns
     False, with the error shown, when a frame cannot be decoded (nothing is left behind)."""
     from handclf_core.store import build_store
+    from handclf_core.views.runs import preprocessing_summary
 
-    t = session.t
+    t, lang = session.t, session.lang()
     bar = st.progress(0.0, text=t("store.decoding_start"))
     try:
         store, _ = build_store(
@@ -46,7 +47,7 @@ def build_store(ds, prep) -> bool:
         store.variant(
             prep,
             progress=lambda d, n: bar.progress(
-                d / n, text=t("store.deriving", variant=prep.key, done=d)
+                d / n, text=t("store.deriving", variant=preprocessing_summary(prep, lang), done=d)
             ),
         )
         return True

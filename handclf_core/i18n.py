@@ -38,20 +38,25 @@ def catalogue_files(lang: str) -> list[Path]:
     return sorted((LOCALES / lang / "LC_MESSAGES").glob("*.po"))
 
 
-def read_catalogue(lang: str) -> dict[str, str]:
-    """{key: text} of every `.po` file of `lang`; ValueError on a key defined twice."""
+def read_catalogue(lang: str) -> dict[str, str | tuple[str, ...]]:
+    """{key: text} of every `.po` file of `lang`; a key with plural forms (`msgid_plural`
+    "<key>.plural") maps to the tuple of its forms, as the language has them (English two,
+    Chinese one). ValueError on a key defined twice."""
     from babel.messages.pofile import read_po
 
-    merged: dict[str, str] = {}
+    merged: dict[str, str | tuple[str, ...]] = {}
     where: dict[str, str] = {}
     for po in catalogue_files(lang):
         with po.open("rb") as f:
             for message in read_po(f, locale=lang):
                 if not message.id:
                     continue  # the header
-                if message.id in merged:
-                    raise ValueError(f"{po}: key {message.id!r} is also in {where[message.id]}")
-                merged[message.id], where[message.id] = message.string, po.name
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                if key in merged:
+                    raise ValueError(f"{po}: key {key!r} is also in {where[key]}")
+                string = message.string
+                merged[key] = tuple(string) if isinstance(string, list | tuple) else string
+                where[key] = po.name
     return merged
 
 
@@ -66,7 +71,10 @@ def translations(lang: str) -> gettext.NullTranslations:
 
     catalog = Catalog(locale=lang, domain="handcam")
     for key, text in read_catalogue(lang).items():
-        if text:
+        if isinstance(text, tuple):  # plural forms
+            if all(text):
+                catalog.add((key, f"{key}.plural"), text)
+        elif text:
             catalog.add(key, text)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
@@ -81,6 +89,12 @@ def translate(lang: str, key: str, **values) -> str:
     """The text of `key` in `lang`, with `values` filled into its `{fields}`."""
     text = translations(lang).gettext(key)
     return text.format(**values) if values else text
+
+
+def translate_count(lang: str, key: str, count: int, **values) -> str:
+    """The form of plural key `key` for `count` in `lang` ("1 run", "3 runs"; "3 筆"), with
+    `count` and `values` filled in."""
+    return translations(lang).ngettext(key, f"{key}.plural", count).format(count=count, **values)
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -10,6 +10,7 @@ from handclf_core.images import Preprocessing
 from handclf_core.models import get_recipe, list_models
 from handclf_core.store import store_status
 from handclf_core.views import data as charts
+from handclf_core.views.runs import preprocessing_summary
 from handclf_core.vocab import Balance, Camera, Split, Task
 
 session.through_entrypoint(__file__)
@@ -86,6 +87,7 @@ st.caption(
 
 st.markdown(t("preprocessing.store"))
 msg, status = st.empty(), store_status(ds, prep)
+summary = preprocessing_summary(prep, lang)  # "227x227 gray, right mirrored, cropped"
 if st.button(t("preprocessing.build"), type="primary",
              disabled=bool(status and status.variant_ready)):  # fmt: skip
     widgets.build_store(ds, prep)
@@ -93,9 +95,9 @@ if st.button(t("preprocessing.build"), type="primary",
 if status is None:
     msg.info(t("preprocessing.no_store"))
 elif not status.variant_ready:
-    msg.info(t("preprocessing.no_variant", frames=status.frames, variant=prep.key))
+    msg.info(t("preprocessing.no_variant", frames=status.frames, variant=summary))
 else:
-    msg.success(t("preprocessing.ready", frames=status.frames, variant=prep.key))
+    msg.success(t("preprocessing.ready", frames=status.frames, variant=summary))
 
 st.markdown(
     t("preprocessing.shuffling", ratio=stats["splits"]["train"]["imbalance_ratio"] or 1,

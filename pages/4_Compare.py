@@ -4,7 +4,14 @@ import streamlit as st
 
 from app import guards, session, widgets
 from handclf_core.views import evaluation
-from handclf_core.views.runs import header, report_table, run_labels, runs_table
+from handclf_core.views.runs import (
+    DETAIL_COLUMNS,
+    MAIN_COLUMNS,
+    header,
+    report_table,
+    run_labels,
+    runs_table,
+)
 from handclf_core.vocab import Task
 
 session.through_entrypoint(__file__)
@@ -51,12 +58,15 @@ ds = guards.current_dataset()
 task = session.task()
 runs = guards.require_runs(ds, task)
 
-st.markdown(t("compare.intro", count=len(runs), task=task))
-table = runs_table(runs, lang)
-st.dataframe(table, hide_index=True, column_config=formats(TABLE_FORMAT))
+st.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
+st.dataframe(runs_table(runs, lang, MAIN_COLUMNS), hide_index=True,
+             column_config=formats(TABLE_FORMAT))  # fmt: skip
+with st.expander(t("details.heading"), icon=":material/info:"):
+    st.dataframe(runs_table(runs, lang, DETAIL_COLUMNS), hide_index=True,
+                 column_config=formats(TABLE_FORMAT))  # fmt: skip
 st.download_button(
     t("compare.download"),
-    table.to_csv(index=False).encode("utf-8-sig"),  # the BOM tells Excel it is UTF-8 (中文)
+    runs_table(runs, lang).to_csv(index=False).encode("utf-8-sig"),  # UTF-8 for Excel (中文)
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )
@@ -69,9 +79,10 @@ st.markdown(t("compare.accuracy_reading"))
 st.markdown(t("compare.report_section"))
 if ds.is_sample:
     st.warning(t("compare.sample_warning"))
-st.dataframe(
-    report_table(lang), hide_index=True, column_config=formats({"accuracy": PCT, "baseline": PCT})
-)
+# A static table: its notes wrap instead of ending mid-word in a cell.
+report = report_table(lang)
+st.table(report.style.format({header(c, lang): "{:.1%}" for c in ("accuracy", "baseline")})
+         .hide(axis="index"))  # fmt: skip
 
 st.markdown(t("compare.recall_section"))
 widgets.chart(evaluation.recall_heatmap(runs, lang), width="content")

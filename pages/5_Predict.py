@@ -105,5 +105,6 @@ for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
         progress = st.column_config.ProgressColumn(format="percent")
         st.dataframe(top.rename(columns=headers), hide_index=True,
                      column_config={headers["probability"]: progress})  # fmt: skip
-        st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy,
-                     run=run.name))  # fmt: skip
+        st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
+        with st.expander(t("details.heading"), icon=":material/info:"):
+            st.caption(t("details.run", name=run.name, path=run.path))

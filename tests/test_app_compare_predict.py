@@ -13,7 +13,7 @@ from handclf_core.i18n import model_name
 from handclf_core.predict import classify
 from handclf_core.report import REPORT_ROWS
 from handclf_core.runs import latest_per_model, list_runs
-from handclf_core.views.runs import header
+from handclf_core.views.runs import MAIN_COLUMNS, header
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FRAMES = ROOT.parent / "shared" / "handcam" / "frames"
@@ -53,10 +53,16 @@ def _png(size=(64, 36)) -> bytes:
 
 def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     at = _page(sample_root, COMPARE)
-    table, report = at.dataframe[0].value, at.dataframe[1].value
-    assert len(table) == len(stored) >= 2
-    assert set(table[header("run_name")]) == {r.name for r in stored}
-    assert list(report[header("accuracy")]) == [r.accuracy for r in REPORT_ROWS]
+    table, details = at.dataframe[0].value, at.dataframe[1].value  # details: in an expander
+    assert len(table) == len(details) == len(stored) >= 2
+    assert list(table.columns) == [header(c) for c in MAIN_COLUMNS]  # what fits at 1440 px
+    assert set(details[header("run_name")]) == {r.name for r in stored}
+    report = at.table[0].value  # a static table: its notes wrap
+    shown = [f"{r.accuracy:.1%}" for r in REPORT_ROWS]
+    assert [str(v) for v in report[header("accuracy")]] in (
+        shown,
+        [str(r.accuracy) for r in REPORT_ROWS],
+    )
     assert any("92%" in m.value and "training" in m.value for m in at.markdown)
     assert any("built-in sample" in w.value for w in at.warning)
     assert _charts(at) == 4  # accuracy, recall heat map, confusion matrix, PR curves

@@ -351,7 +351,7 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     at.button[0].click().run()
     assert not at.exception and not at.error
     assert at.success[0].value.startswith("準備就緒")
-    assert "`s28-gray-noflip-crop`" in at.success[0].value
+    assert "`28x28 灰階，裁切`" in at.success[0].value  # said as people say it, not an id
     assert at.radio(key="prep_crop.zh_TW").format_func(True) == "置中裁切"
     assert at.radio(key="prep_balance.zh_TW").format_func("oversample") == "過採樣"
     assert "28x28x1" in " ".join(c.value for c in at.caption)
@@ -359,7 +359,7 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     assert inputs[0] == "你的選擇" and "MNIST 式 CNN 預設" in inputs  # the model's one name
     assert not english_left(page_texts(at)), english_left(page_texts(at))
     at.radio(key="prep_size.zh_TW").set_value(227).run()
-    assert "還沒有產生 `s227-gray-noflip-crop` 輸入" in at.info[0].value
+    assert "還沒有產生 `227x227 灰階，裁切` 輸入" in at.info[0].value
     assert not english_left(page_texts(at)), english_left(page_texts(at))
 
 

@@ -22,7 +22,8 @@ UI_FILES = [
     *sorted((ROOT / "pages").glob("*.py")),
     *sorted((ROOT / "handclf_core").rglob("*.py")),
 ]
-KEYWORDS = {"t": None, "N_": None}  # t("key", **values) and N_("key"): the key comes first
+# t("key", **values), tn("key", count, **values) and N_("key"): the key comes first.
+KEYWORDS = {"t": None, "tn": None, "N_": None}
 FIELDS = re.compile(r"\{([A-Za-z_]+)[^{}]*\}")
 
 
@@ -76,8 +77,17 @@ def test_no_catalogue_key_is_unused(lang):
 def test_translations_keep_the_fields_and_markdown_blocks():
     en, zh = i18n.read_catalogue("en"), i18n.read_catalogue("zh_TW")
     for key, text in en.items():
-        assert set(FIELDS.findall(text)) == set(FIELDS.findall(zh[key])), key
-        assert text.count("## ") == zh[key].count("## "), key  # same sections
+        forms = text if isinstance(text, tuple) else (text,)  # plural keys: every form
+        for form in forms + (zh[key] if isinstance(zh[key], tuple) else (zh[key],)):
+            assert set(FIELDS.findall(form)) == set(FIELDS.findall(forms[0])), key
+        theirs = zh[key] if isinstance(zh[key], str) else zh[key][0]
+        assert forms[0].count("## ") == theirs.count("## "), key  # same sections
+
+
+def test_plural_forms_come_from_the_catalogue():
+    assert i18n.translate_count("en", "compare.runs", 1) == "1 run"
+    assert i18n.translate_count("en", "compare.runs", 3) == "3 runs"
+    assert i18n.translate_count("zh_TW", "compare.runs", 3) == "3 筆訓練紀錄"
 
 
 def test_translate_fills_values_and_falls_back_to_english(monkeypatch):

@@ -107,6 +107,12 @@ RUN_COLUMNS = {
     "created": N_("compare.col.created"),
     "run_name": N_("compare.col.run_name"),
 }
+# What the Compare page shows first (it fits a 1440 px window), and what it keeps for the
+# details below.
+MAIN_COLUMNS = ("run", "test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1",
+                "train_accuracy", "gap", "preprocessing", "balance")  # fmt: skip
+DETAIL_COLUMNS = ("run", "model", "epochs", "params", "training_time", "images_per_second",
+                  "device", "test_frames", "created", "run_name")  # fmt: skip
 REPORT_COLUMNS = {
     "model": N_("compare.col.model"),
     "input": N_("compare.col.input"),
@@ -123,15 +129,15 @@ def header(column: str, lang: str = "en") -> str:
     return i18n.translate(lang, key) if key else column
 
 
-def _headed(rows: list[dict], columns: dict[str, str], lang: str) -> pd.DataFrame:
+def _headed(rows: list[dict], columns, lang: str) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=list(columns))
     return table.rename(columns={c: header(c, lang) for c in columns})
 
 
-def runs_table(runs: list[Run], lang: str = "en") -> pd.DataFrame:
+def runs_table(runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS)) -> pd.DataFrame:
     """One row per run: test metrics beside the baseline, over-fitting gap, cost, settings;
-    the columns of RUN_COLUMNS under their headers in `lang`. Fractions stay fractions
-    (0.529, not 52.9): the page formats them as percentages."""
+    `columns` (ids of RUN_COLUMNS, all by default) under their headers in `lang`. Fractions
+    stay fractions (0.529, not 52.9): the page formats them as percentages."""
     rows = []
     for label, run in zip(run_labels(runs, lang), runs, strict=True):
         test, c = run.test, run.config
@@ -157,7 +163,7 @@ def runs_table(runs: list[Run], lang: str = "en") -> pd.DataFrame:
                 "run_name": run.name,
             }
         )
-    return _headed(rows, RUN_COLUMNS, lang)
+    return _headed(rows, columns, lang)
 
 
 def report_table(lang: str = "en") -> pd.DataFrame:
