@@ -32,6 +32,8 @@ def home() -> None:
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()
 session.style()
+cache.training_jobs().device(timeout=0)  # the training process loads TensorFlow from now on
+cache.preload_keras()  # and this process too, for Predict, once the first page is drawn
 back = session.entered()
 navigation = st.navigation(
     [

@@ -8,6 +8,11 @@ inference (`handclf_core.predict`) keeps its loaded models itself.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
+import time
+
 import streamlit as st
 
 from handclf_core.config import CLASSES
@@ -89,6 +94,29 @@ def model_input(_ds, identity: str, file: str, hand: str, prep, show: int = 227)
     from handclf_core.images import enlarged, preprocess
 
     return enlarged(preprocess(base_frame(_ds, identity, file), prep, hand=hand), show)
+
+
+# Seconds after the server's first page before Keras is preloaded: the first page renders
+# on a free CPU, the Predict page later finds Keras loaded.
+PRELOAD_DELAY = float(os.environ.get("HANDCLF_PRELOAD_DELAY", "5"))
+
+
+@st.cache_resource(show_spinner=False)
+def preload_keras() -> threading.Thread:
+    """Load Keras (and TensorFlow) in this process once per server, in the background: the
+    Predict page classifies in this process, and would otherwise wait for it."""
+
+    def load() -> None:
+        time.sleep(PRELOAD_DELAY)
+        import keras  # noqa: F401
+
+    thread = threading.Thread(target=load, name="handclf-keras-preload", daemon=True)
+    thread.start()
+    return thread
+
+
+def keras_loaded() -> bool:
+    return "keras" in sys.modules and not preload_keras().is_alive()
 
 
 @st.cache_resource(show_spinner=False)

@@ -77,6 +77,20 @@ def result(run: Run, cached: bool) -> None:
         st.caption(t("details.run", name=run.name, path=run.path))
 
 
+def device_caption(jobs, polling: bool) -> None:
+    """What trains, once the training process (started with the server) has said so; until
+    then a note, redrawn every second by the page's fragment."""
+    t, device = session.t, jobs.device(timeout=0)
+    if device is None:
+        st.caption(t("train.device_unknown"))
+        return
+    on = {"device": device_name(device, session.lang()), "backend": device.backend}
+    mixed = device.mixed_precision
+    st.caption(t("train.device_caption_mixed", **on) if mixed else t("train.device_caption", **on))
+    if polling:
+        st.rerun()  # known now: the page draws it without polling
+
+
 def job_panel(job: Job, polling: bool) -> None:
     """A job's progress or outcome; while it runs, a fragment redraws this every second."""
     t, s = session.t, job.snapshot()

@@ -7,7 +7,7 @@ from handclf_core.i18n import model_name, name
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runconfig import TrainConfig
 from handclf_core.runs import stored_run
-from handclf_core.views.runs import device_name, recipe_summary
+from handclf_core.views.runs import recipe_summary
 from handclf_core.vocab import Balance
 
 session.through_entrypoint(__file__)
@@ -68,15 +68,9 @@ st.title(t("train.title"))
 ds = guards.current_dataset()
 task = session.task()
 jobs = cache.training_jobs()
-with st.spinner(t("train.starting_tensorflow")):
-    device = jobs.device(timeout=120)
 st.markdown(t("train.intro"))
-if device is None:
-    st.caption(t("train.device_unknown"))
-else:
-    on = {"device": device_name(device, lang), "backend": device.backend}
-    mixed = device.mixed_precision
-    st.caption(t("train.device_caption_mixed", **on) if mixed else t("train.device_caption", **on))
+known = jobs.device(timeout=0) is not None  # the training process loads TensorFlow meanwhile
+st.fragment(run_every=None if known else 1.0)(training.device_caption)(jobs, not known)
 limit = quick_ui()
 prep = session.prep_choice()
 tabs = st.tabs([model_name(m, lang) for m in list_models()])

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import guards, session
+from app import cache, guards, session
 from handclf_core.config import CLASSES, HAND_CAMERAS, SPLITS
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import model_name, name
@@ -83,7 +83,8 @@ else:
 hand = hand_ui(default_hand)
 
 try:
-    with st.spinner(t("predict.classifying")):
+    waiting = t("predict.classifying") if cache.keras_loaded() else t("predict.loading_keras")
+    with st.spinner(waiting):
         picture, results = classify(data, file_name, runs, hand)
 except HandCamError as e:
     st.error(t("predict.failed", error=e))

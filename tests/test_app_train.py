@@ -65,7 +65,12 @@ def test_page_runs_with_the_recipes(sample_root):
         assert at.number_input(key=f"train.{model}.batch").value == r.batch_size
         assert at.selectbox(key=f"train.{model}.lr").value == r.learning_rate
         assert at.selectbox(key=f"train.{model}.balance.en").value == "none"
-    assert any("Training on **CPU" in c.value for c in at.caption)
+    # The device shows once the training process (started with the app) has loaded TensorFlow.
+    deadline = time.monotonic() + 120
+    while not any("Training on **CPU" in c.value for c in at.caption):
+        assert time.monotonic() < deadline, [c.value for c in at.caption]
+        time.sleep(0.5)
+        at.run()
     assert any("227x227 RGB, right hands mirrored" in c.value for c in at.caption)
 
 
