@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,10 +107,11 @@ def cmd_prepare(args) -> dict:
 def cmd_models(args) -> dict:
     from contextlib import nullcontext
 
+    # Counting the parameters builds the models the first time (then they are cached).
+    from .devices import native_stderr_silenced
     from .models import describe_models
 
-    # Counting the parameters builds the models the first time (then they are cached).
-    with nullcontext() if args.debug else _native_stderr_silenced():
+    with nullcontext() if args.debug else native_stderr_silenced():
         models = describe_models(args.task)
     return {"task": args.task, "models": models}
 
@@ -236,34 +236,7 @@ def cmd_predict(args) -> dict:
     return to_json(predict(Path(args.image), run, hand=hand, top=args.top))
 
 
-@contextmanager
-def _native_stderr_silenced():
-    """TensorFlow's C++ side logs to file descriptor 2 when it loads and first meets the
-    device ("oneDNN custom operations are on", "failed call to cuInit"), whatever
-    TF_CPP_MIN_LOG_LEVEL says: send that descriptor to /dev/null meanwhile."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 KERAS_COMMANDS = {"train", "evaluate", "predict", "models"}  # the ones that load a backend
-
-
-def _load_keras_quietly() -> None:
-    """Import Keras and its backend, and touch the device, with the backend's noise off."""
-    import logging
-
-    with _native_stderr_silenced():
-        import keras
-
-        keras.ops.convert_to_tensor(0.0)  # the backend meets the device here, quietly
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes and the like
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -350,17 +323,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Warnings(logging.Handler):
+    """The core's log records as `warning: ...` lines on whatever sys.stderr is now (the
+    backend's quiet start replaces it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"warning: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The core's warnings (a stored run left out, a damaged one trained again): one line each.
     core_log = logging.getLogger("handclf_core")
-    if not core_log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("warning: %(message)s"))
-        core_log.addHandler(handler)
+    if not any(isinstance(h, _Warnings) for h in core_log.handlers):
+        core_log.addHandler(_Warnings())
     try:
         if args.command in KERAS_COMMANDS - {"models"} and not args.debug:
-            _load_keras_quietly()
+            from .devices import load_backend_quietly
+
+            load_backend_quietly()
         result = args.func(args)
     except HandCamError as e:
         if args.debug:

@@ -8,8 +8,10 @@ every builder has) where the GPU supports it. Several GPUs on TensorFlow are mir
 
 from __future__ import annotations
 
+import os
 import platform
-from contextlib import nullcontext
+import sys
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 from .vocab import DeviceKind
@@ -36,6 +38,54 @@ class Environment:
     python: str
     platform: str
     tensorflow: str | None = None  # on the TensorFlow backend
+
+
+@contextmanager
+def native_stderr_silenced():
+    """TensorFlow's C++ side logs to file descriptor 2 when it loads and first meets the
+    device ("oneDNN custom operations are on", "failed call to cuInit"), whatever
+    TF_CPP_MIN_LOG_LEVEL says: send that descriptor to /dev/null meanwhile."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def native_stderr_to_null() -> None:
+    """From now on, send what native code writes to file descriptor 2 to /dev/null, keeping
+    Python's own `sys.stderr` (errors, progress bars, warnings) where it was: TensorFlow
+    logs there at start-up and again at its first training step."""
+    sys.stderr.flush()
+    keep = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    if getattr(sys.stderr, "fileno", None) is not None:
+        try:
+            if sys.stderr.fileno() == 2:  # a terminal's stderr: reopen it on the kept copy
+                sys.stderr = os.fdopen(keep, "w", buffering=1, encoding=sys.stderr.encoding)
+                return
+        except (OSError, ValueError):  # a stream without a descriptor (a notebook's)
+            pass
+    os.close(keep)
+
+
+def load_backend_quietly() -> None:
+    """Import Keras and its backend and let it meet the device, and keep the backend's
+    native logging out of sight from then on (the CLI does this unless --debug; the
+    lesson notebook too)."""
+    import logging
+
+    native_stderr_to_null()
+    import keras
+
+    keras.ops.convert_to_tensor(0.0)
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)  # retracing notes and the like
 
 
 def configure_device() -> Device:
