@@ -135,13 +135,14 @@ def _settle(page, timeout=180) -> None:
         page.wait_for_timeout(200)
 
 
-def _check(page, name: str) -> None:
+def _check(page, name: str, full_page: bool = True) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, f"{name}: exception shown"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    shot = ARTIFACTS / f"{name}.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=full_page)
     if os.environ.get("UPDATE_SCREENSHOTS"):
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ARTIFACTS / f"{name}.png", DOCS / f"{name}.png")
+        (DOCS / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, DOCS / f"{name}.png")
 
 
 def test_every_page(server, page):
@@ -157,6 +158,40 @@ def test_every_page(server, page):
         _settle(page)
         assert text.lower() in page.inner_text("h1").lower(), name
         _check(page, name)
+
+
+GALLERY = {  # page: its title in the sidebar, in English and in Chinese
+    "home": ("Home", "首頁"),
+    "dataset": ("Dataset", "資料集"),
+    "preprocessing": ("Preprocessing", "前處理"),
+    "train": ("Train", "訓練"),
+    "compare": ("Compare", "比較"),
+    "predict": ("Predict", "預測"),
+}
+
+
+@pytest.mark.parametrize("locale, switch", [("en-US", "Presentation mode"), ("zh-TW", "簡報模式")])
+def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
+    """Every page at 1920x1080, in normal and in presentation mode (the sidebar's switch,
+    which stays on from page to page), in both languages: docs/screenshots/gallery/."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    lang, which = ("en", 0) if locale == "en-US" else ("zh-tw", 1)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    page.goto(f"{server}/")
+    _settle(page)
+    for mode in ("desk", "projector"):
+        if mode == "projector":
+            sidebar.get_by_text(switch).click()
+            _settle(page)
+        for name, titles in GALLERY.items():  # through the sidebar, as a teacher clicks
+            sidebar.get_by_role("link", name=titles[which]).click()
+            _settle(page)
+            size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
+            assert (size == "21px") == (mode == "projector"), (name, mode, size)
+            _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
+    context.close()
 
 
 def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_root):
