@@ -86,6 +86,7 @@ st.table(report.style.format({header(c, lang): "{:.1%}" for c in ("accuracy", "b
 
 st.markdown(t("compare.recall_section"))
 widgets.chart(evaluation.recall_heatmap(runs, lang), width="content")
+st.caption(t("compare.recall_caption"))
 
 st.markdown(t("compare.detail_section"))
 run = run_ui(runs)

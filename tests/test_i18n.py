@@ -152,6 +152,7 @@ SKIP_FIELDS = {
     "theme",
     "page",
     "page_script_hash",
+    "uuid",  # a styled table's id (pandas Styler's "T_ddb92")
 }
 
 
