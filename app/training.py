@@ -10,7 +10,7 @@ import streamlit as st
 from handclf_core.jobs import Job, Status
 from handclf_core.progress import describe
 from handclf_core.runs import Run
-from handclf_core.views.runs import device_name, headline
+from handclf_core.views.runs import device_name, frequencies_only, headline
 from handclf_core.views.training import curves_chart, curves_frame
 from handclf_core.vocab import Stage
 
@@ -54,11 +54,15 @@ def progress(job: Job) -> None:
 def result(run: Run, cached: bool) -> None:
     t = session.t
     base = session.class_name(run.task, run.test.majority_baseline.name)
+    if frequencies_only(run):
+        st.warning(t("runs.frequencies_only"), icon=":material/warning:")
     for col, f in zip(st.columns(4), headline(run), strict=True):
         if f.baseline is not None:
             delta = t("train.vs_baseline", points=(f.value - f.baseline) * 100)
             help = t("train.baseline_help", name=base, score=f.baseline)
-            col.metric(t(f.label), f"{f.value:.1%}", delta, help=help)
+            # Green only for a clear gain: level with the baseline is no success.
+            colour = "normal" if abs(f.value - f.baseline) >= 0.01 else "off"
+            col.metric(t(f.label), f"{f.value:.1%}", delta, colour, help=help)
         else:  # a wide gap: the model learned its training frames by heart (over-fitting)
             delta = t("train.vs_test", points=(f.value - f.test) * 100)
             col.metric(t(f.label), f"{f.value:.1%}", delta, "inverse",

@@ -7,6 +7,7 @@ from handclf_core.views import evaluation
 from handclf_core.views.runs import (
     DETAIL_COLUMNS,
     MAIN_COLUMNS,
+    frequencies_only,
     header,
     report_table,
     run_labels,
@@ -59,6 +60,9 @@ task = session.task()
 runs = guards.require_runs(ds, task)
 
 st.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
+weak = [label for label, r in zip(run_labels(runs, lang), runs, strict=True) if frequencies_only(r)]
+if weak:
+    st.warning(t("compare.frequencies_only", runs="; ".join(weak)), icon=":material/warning:")
 st.dataframe(runs_table(runs, lang, MAIN_COLUMNS), hide_index=True,
              column_config=formats(TABLE_FORMAT))  # fmt: skip
 with st.expander(t("details.heading"), icon=":material/info:"):

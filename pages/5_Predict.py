@@ -9,6 +9,7 @@ from handclf_core.errors import HandCamError
 from handclf_core.i18n import model_name, name
 from handclf_core.predict import classify, guess_hand
 from handclf_core.runs import latest_per_model
+from handclf_core.views.runs import frequencies_only
 from handclf_core.vocab import Camera, Hand, PictureSource, Split
 
 session.through_entrypoint(__file__)
@@ -107,5 +108,7 @@ for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
         st.dataframe(top.rename(columns=headers), hide_index=True,
                      column_config={headers["probability"]: progress})  # fmt: skip
         st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
+        if frequencies_only(run):
+            st.caption(t("runs.frequencies_only"))
         with st.expander(t("details.heading"), icon=":material/info:"):
             st.caption(t("details.run", name=run.name, path=run.path))

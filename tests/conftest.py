@@ -8,6 +8,16 @@ import pytest
 
 def pytest_configure(config):
     os.environ["HANDCLF_CACHE"] = tempfile.mkdtemp(prefix="handclf-test-cache-")
+    config._handclf_cache = os.environ["HANDCLF_CACHE"]
+
+
+def pytest_unconfigure(config):
+    """The session's cache (frame stores, runs: about a gigabyte) goes with the session."""
+    import shutil
+
+    cache = getattr(config, "_handclf_cache", None)
+    if cache:
+        shutil.rmtree(cache, ignore_errors=True)
     os.environ.pop("HANDCAM_DATA", None)  # tests name their data explicitly
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

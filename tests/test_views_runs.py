@@ -187,3 +187,22 @@ def test_the_compare_page_imports_no_tensorflow():
         "heavy = {'tensorflow', 'keras'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_run_at_the_baseline_is_never_shown_as_a_success(runs):
+    """Learnt the class frequencies only: level with always answering `free`, or balanced
+    accuracy under 1.5x chance. A model right on most frames of every class is not."""
+    from handclf_core.views.runs import frequencies_only
+
+    y = np.array([0] * 6 + [1] * 2 + [2] * 2)
+    always_free = np.eye(4)[np.zeros(10, int)]  # (10, 4): always class 0
+    level = evaluate_predictions(y, always_free, CLASSES, majority_class=0)
+    assert frequencies_only(dataclasses.replace(runs[0], test=level))
+    good = evaluate_predictions(y, np.eye(4)[y], CLASSES, majority_class=0)  # all right
+    assert not frequencies_only(dataclasses.replace(runs[0], test=good))
+    # Above the baseline in accuracy, yet balanced accuracy at chance: still frequencies.
+    y2 = np.array([0] * 97 + [1, 2, 3])
+    guess = np.eye(4)[np.r_[np.zeros(97, int), [0, 0, 0]]]
+    lucky = evaluate_predictions(y2, guess, CLASSES, majority_class=1)  # baseline: class 1
+    assert lucky.accuracy > lucky.majority_baseline.accuracy + 0.01
+    assert frequencies_only(dataclasses.replace(runs[0], test=lucky))

@@ -178,6 +178,15 @@ def report_table(lang: str = "en") -> pd.DataFrame:
     return _headed(rows, REPORT_COLUMNS, lang)
 
 
+def frequencies_only(run: Run) -> bool:
+    """Whether a run learnt little beyond how often each class occurs: its test accuracy
+    within one point of always answering the majority class, or its balanced accuracy
+    under 1.5 times chance. Such a run is never shown as a success."""
+    test = run.test
+    return (test.accuracy - test.majority_baseline.accuracy < 0.01
+            or test.balanced_accuracy < 1.5 * test.chance)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Figure:
     """One headline figure of a run, with the line it is read against."""
