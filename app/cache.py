@@ -108,7 +108,9 @@ def preload_keras() -> threading.Thread:
 
     def load() -> None:
         time.sleep(PRELOAD_DELAY)
-        import keras  # noqa: F401
+        from handclf_core.devices import load_backend_quietly
+
+        load_backend_quietly()  # TensorFlow's native start-up lines stay out of the log
 
     thread = threading.Thread(target=load, name="handclf-keras-preload", daemon=True)
     thread.start()

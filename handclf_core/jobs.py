@@ -121,7 +121,9 @@ class Job:
 
 def _serve(requests, events, cancel) -> None:
     """The training process: train each (dataset, config) received, reporting to `events`."""
-    from .devices import configure_device
+    from .devices import configure_device, load_backend_quietly
+
+    load_backend_quietly()  # the server's log keeps our lines, not TensorFlow's start-up ones
     from .train import TrainingCancelled, train
 
     parent = os.getppid()  # the app, or the forkserver that dies with it
