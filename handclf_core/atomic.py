@@ -31,7 +31,7 @@ def temp_path(final: Path, suffix: str = "") -> Path:
     return final.parent / f".tmp-{final.name}-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -47,7 +47,7 @@ def remove_stale(folder: Path) -> list[str]:
     removed = []
     for entry in folder.iterdir() if folder.is_dir() else ():
         m = _TMP.match(entry.name)
-        if m and not _alive(int(m.group(1))):
+        if m and not pid_alive(int(m.group(1))):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:

@@ -105,15 +105,9 @@ def cmd_prepare(args) -> dict:
 
 
 def cmd_models(args) -> dict:
-    from contextlib import nullcontext
-
-    # Counting the parameters builds the models the first time (then they are cached).
-    from .devices import native_stderr_silenced
     from .models import describe_models
 
-    with nullcontext() if args.debug else native_stderr_silenced():
-        models = describe_models(args.task)
-    return {"task": args.task, "models": models}
+    return {"task": args.task, "models": describe_models(args.task)}
 
 
 def _train_config(args):
@@ -338,10 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     if not any(isinstance(h, _Warnings) for h in core_log.handlers):
         core_log.addHandler(_Warnings())
     try:
-        if args.command in KERAS_COMMANDS - {"models"} and not args.debug:
-            from .devices import load_backend_quietly
+        if args.command in KERAS_COMMANDS and not args.debug:
+            from .devices import load_backend_quietly, native_stderr_to_null
 
-            load_backend_quietly()
+            if args.command == "models":  # Keras only if the counts are not cached yet
+                native_stderr_to_null()
+            else:
+                load_backend_quietly()
         result = args.func(args)
     except HandCamError as e:
         if args.debug:

@@ -137,9 +137,13 @@ def layout_folders() -> list[tuple[str, str, int, str]]:
     ]
 
 
-def _missing(folders: dict, label_files: dict, frames: str, labels: str) -> list[str]:
-    """The layout's hand-camera folders that are absent, and label files of no recording."""
-    missing = [k for k in layout_folders() if k not in folders]
+def _missing(folders: dict) -> list[str]:
+    """The layout's hand-camera folders that are absent, as "split/scene/N/camera"."""
+    return [f"{a}/{b}/{c}/{d}" for a, b, c, d in layout_folders() if (a, b, c, d) not in folders]
+
+
+def _refuse_orphans(label_files: dict, labels: str) -> None:
+    """A label file of no recording of the layout (house/obj_left7.npy) is an error."""
     numbers = {scene: TRAIN_RECORDINGS[scene] + TEST_RECORDINGS[scene] for scene in SCENES}
     orphans = sorted(
         f"{labels}:{name}" for (scene, _, _, n), name in label_files.items() if n > numbers[scene]
@@ -149,7 +153,6 @@ def _missing(folders: dict, label_files: dict, frames: str, labels: str) -> list
             f"{orphans[0]}: expected a label file of a HandCam recording, found one of no "
             f"recording (the layout has {numbers}); remove it or read a subset"
         )
-    return [f"{split}/{scene}/{rec}/{camera}" for split, scene, rec, camera in missing]
 
 
 def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDataset:
@@ -205,9 +208,9 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
             f"{frames_tree.description}: expected frames of both splits (train/ and test/), "
             f"found no frames for {' and '.join(no_split)}"
         )
-    missing: list[str] = []
+    missing = _missing(folders)
     if not subset:
-        missing = _missing(folders, label_files, frames_tree.description, labels_tree.description)
+        _refuse_orphans(label_files, labels_tree.description)
         if missing:
             shown = ", ".join(missing[:3]) + (
                 f" and {len(missing) - 3} more" if len(missing) > 3 else ""
@@ -218,10 +221,6 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
                 f"{shown}. To read only what is there, open it as a subset (--subset, or "
                 "the sidebar's subset switch)"
             )
-    else:
-        missing = [
-            f"{a}/{b}/{c}/{d}" for a, b, c, d in layout_folders() if (a, b, c, d) not in folders
-        ]
 
     rows, fingerprint_labels = [], []
     split_order = {s: i for i, s in enumerate(SPLITS)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from .vocab import DeviceKind
@@ -38,22 +38,6 @@ class Environment:
     python: str
     platform: str
     tensorflow: str | None = None  # on the TensorFlow backend
-
-
-@contextmanager
-def native_stderr_silenced():
-    """TensorFlow's C++ side logs to file descriptor 2 when it loads and first meets the
-    device ("oneDNN custom operations are on", "failed call to cuInit"), whatever
-    TF_CPP_MIN_LOG_LEVEL says: send that descriptor to /dev/null meanwhile."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def native_stderr_to_null() -> None:

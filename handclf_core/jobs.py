@@ -37,7 +37,7 @@ from .devices import Device
 from .errors import HandCamError
 from .progress import Batch, Epoch, Event, Step
 from .runconfig import TrainConfig
-from .runs import Run, read_run, run_path
+from .runs import Run, run_path, stored_run
 from .vocab import Stage
 
 log = logging.getLogger(__name__)
@@ -260,10 +260,7 @@ class TrainingJobs:
             if job is not None and job.active and not job._cancel.is_set():
                 return job
             job = Job(key=path.name, config=config, dataset=ds.identity)
-            try:
-                result = read_run(path) if path.exists() else None
-            except HandCamError:
-                result = None  # half-deleted: train it again
+            result = stored_run(ds.identity, config)  # a damaged one is trained again
             if result is not None:
                 with job._lock:
                     job._finish(status=Status.DONE, step=Step(Stage.LOADED), result=result,

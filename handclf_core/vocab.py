@@ -68,10 +68,6 @@ class Camera(StrEnum):
         """The wrist a hand camera is worn on; None for the head camera."""
         return {Camera.LHAND: Hand.LEFT, Camera.RHAND: Hand.RIGHT}.get(self)
 
-    @classmethod
-    def of_hand(cls, hand: Hand) -> Camera:
-        return cls.LHAND if hand == Hand.LEFT else cls.RHAND
-
 
 class Balance(Term):
     """How training treats the imbalance of the classes."""

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
+from .atomic import pid_alive
 from .errors import HandCamError
 
 
@@ -49,22 +50,12 @@ def process_pool(
     return ProcessPoolExecutor(count, context(preload), initializer=_watched, initargs=start)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # alive, another user's
-        pass
-    return True
-
-
 def _watched(parent: int, initializer, initargs) -> None:
     """A worker's start: a watch on the parent, then the pool's own initializer."""
     server = os.getppid()  # the forkserver, which exits when the parent does
 
     def watch() -> None:
-        while os.getppid() == server and _alive(parent):
+        while os.getppid() == server and pid_alive(parent):
             time.sleep(0.5)
         os._exit(1)  # no clean-up to run: the parent's temporary files are stale now
 
