@@ -81,6 +81,83 @@ def result(run: Run, cached: bool) -> None:
         st.caption(t("details.run", name=run.name, path=run.path))
 
 
+EXPERIMENTS_KEY = "train.experiments.keys"  # the job keys of the experiments submitted last
+
+
+def time_estimate(config, frames, earlier, device) -> None:
+    """The expected duration of a run before it is started; a warning when it is long."""
+    from handclf_core.estimate import estimate
+
+    t = session.t
+    e = estimate(config, frames, earlier, device)
+    if e is None:
+        st.caption(t("train.estimate_unknown"))
+        return
+    source = (session.tn("train.estimate_runs", e.runs) if e.runs
+              else t("train.estimate_classroom"))  # fmt: skip
+    text = t("train.estimate", time=clock(e.seconds), rate=e.images_per_second, source=source)
+    if e.seconds > LONG_RUN_SECONDS:
+        st.warning(text + " " + t("train.estimate_long"), icon=":material/schedule:")
+    else:
+        st.caption(text)
+
+
+LONG_RUN_SECONDS = 5 * 60  # longer than this: the page says so before it is pressed
+
+
+def submit_all(jobs, ds, configs) -> None:
+    """Queue every configuration (stored ones finish at once); the panel follows them."""
+    st.session_state[EXPERIMENTS_KEY] = [jobs.submit(ds, c).key for c in configs]
+
+
+def _experiment_jobs(jobs) -> list:
+    found = (jobs.get(key) for key in st.session_state.get(EXPERIMENTS_KEY, []))
+    return [j.snapshot() for j in found if j is not None]
+
+
+def experiments_active(jobs) -> bool:
+    return any(j.active for j in _experiment_jobs(jobs))
+
+
+def cancel_all(jobs) -> None:
+    for job in _experiment_jobs(jobs):
+        job.cancel()
+
+
+def experiments_panel(jobs, polling: bool, frames, earlier) -> None:
+    """The submitted experiments: how many are done, which one runs, the time left (the
+    running one's, and the estimates of those queued)."""
+    from handclf_core.estimate import estimate
+    from handclf_core.views.runs import config_label
+
+    t, lang, mine = session.t, session.lang(), _experiment_jobs(jobs)
+    ended = [j for j in mine if not j.active]
+    running = next((j for j in mine if j.status == Status.RUNNING), None)
+    queued = [j for j in mine if j.status == Status.QUEUED]
+    device = jobs.device(timeout=0)
+    left = sum((e.seconds if (e := estimate(j.config, frames, earlier, device)) else 0.0)
+               for j in queued)  # fmt: skip
+    eta = running.batch.eta_seconds if running is not None and running.batch else 0.0
+    left += eta if eta == eta else 0.0  # NaN until the first batch
+    text = t("train.experiments_progress", done=len(ended), total=len(mine), left=clock(left))
+    st.progress(len(ended) / max(len(mine), 1), text=text)
+    if running is not None:
+        st.caption(t("train.experiments_now", label=config_label(running.config, lang)))
+    for j in mine:
+        if j.status == Status.FAILED:
+            label = config_label(j.config, lang)
+            st.error(t("train.experiments_failed", label=label, error=j.error))
+    if polling:
+        st.button(t("train.experiments_cancel"), key="train.experiments.cancel",
+                  on_click=cancel_all, args=(jobs,))  # fmt: skip
+        if not experiments_active(jobs):
+            st.rerun()  # all ended: redraw the page once, stop polling
+    elif ended:
+        st.success(t("train.experiments_done", count=len(ended)))
+    st.page_link("pages/4_Compare.py", label=t("train.experiments_compare"),
+                 icon=":material/compare_arrows:")  # fmt: skip
+
+
 def device_caption(jobs, polling: bool) -> None:
     """What trains, once the training process (started with the server) has said so; until
     then a note, redrawn every second by the page's fragment."""
@@ -88,9 +165,12 @@ def device_caption(jobs, polling: bool) -> None:
     if device is None:
         st.caption(t("train.device_unknown"))
         return
-    on = {"device": device_name(device, session.lang()), "backend": device.backend}
-    mixed = device.mixed_precision
-    st.caption(t("train.device_caption_mixed", **on) if mixed else t("train.device_caption", **on))
+    from handclf_core.devices import preferred_precision
+    from handclf_core.i18n import name
+
+    lang = session.lang()
+    st.caption(t("train.device_caption", device=device_name(device, lang), backend=device.backend,
+                 precision=name(preferred_precision(), lang)))  # fmt: skip
     if polling:
         st.rerun()  # known now: the page draws it without polling
 

@@ -28,10 +28,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from handclf_core.batches import FrameBatches, split_indices  # noqa: E402
+from handclf_core.batches import FrameBatches
 from handclf_core.dataset import load_dataset  # noqa: E402
 from handclf_core.models import create_model, list_models  # noqa: E402
 from handclf_core.runconfig import TrainConfig  # noqa: E402
+from handclf_core.splits import split_indices  # noqa: E402
 from handclf_core.store import build_store  # noqa: E402
 from handclf_core.vocab import Split  # noqa: E402
 

@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from handclf_core.batches import FrameBatches, predict_rows, split_indices  # noqa: E402
+from handclf_core.batches import FrameBatches, predict_rows
 from handclf_core.config import CLASSES  # noqa: E402
 from handclf_core.dataset import load_dataset  # noqa: E402
 from handclf_core.devices import configure_device  # noqa: E402
@@ -45,6 +45,7 @@ from handclf_core.evaluate import evaluate_predictions  # noqa: E402
 from handclf_core.models import create_model, get_recipe, list_models, make_optimizer  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
 from handclf_core.runconfig import TrainConfig  # noqa: E402
+from handclf_core.splits import split_indices  # noqa: E402
 from handclf_core.store import build_store  # noqa: E402
 from handclf_core.vocab import DeviceKind, Split  # noqa: E402
 

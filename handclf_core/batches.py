@@ -1,5 +1,5 @@
-"""Feeding a model from the frame store: which rows are train, validation and test, and the
-batches of each, read from the store's memory map.
+"""Feeding a model from the frame store: the batches of a split (`splits` says which rows),
+read from the store's memory map.
 
 AlexNet's training split is 2.3 GB as uint8 and 9 GB as float32, so no split ever sits in
 memory whole: `FrameBatches` is a `keras.utils.PyDataset` that reads one batch of rows at a
@@ -12,37 +12,6 @@ import math
 
 import keras
 import numpy as np
-import pandas as pd
-
-from .errors import HandCamError
-from .runconfig import TrainConfig
-from .vocab import Split
-
-
-def evenly(indices: np.ndarray, limit: int | None) -> np.ndarray:
-    """At most `limit` of `indices`, evenly spaced (all of them when None)."""
-    if limit is None or len(indices) <= limit:
-        return indices
-    return indices[np.unique(np.linspace(0, len(indices) - 1, limit).round().astype(int))]
-
-
-def split_indices(frames: pd.DataFrame, config: TrainConfig) -> dict[Split, np.ndarray]:
-    """Row indices of the store for train, validation (a held-out recording) and test."""
-    held = config.validation_recording()
-    in_train = (frames.split == Split.TRAIN).to_numpy()
-    is_val = np.zeros(len(frames), bool)
-    if held:
-        is_val = in_train & ((frames.scene == held[0]) & (frames.recording == held[1])).to_numpy()
-        if not is_val.any():
-            raise HandCamError(
-                f"validation recording {config.validation!r} is not in the training split"
-            )
-    parts = {
-        Split.TRAIN: np.flatnonzero(in_train & ~is_val),
-        Split.VALIDATION: np.flatnonzero(is_val),
-        Split.TEST: np.flatnonzero((frames.split == Split.TEST).to_numpy()),
-    }
-    return {split: evenly(rows, config.limit) for split, rows in parts.items()}
 
 
 class FrameBatches(keras.utils.PyDataset):

@@ -20,7 +20,7 @@ from pathlib import Path
 from .config import TASKS
 from .errors import HandCamError
 from .models import list_models
-from .vocab import Balance, Hand
+from .vocab import Balance, Hand, Precision
 
 
 @contextmanager
@@ -111,22 +111,29 @@ def cmd_models(args) -> dict:
 
 
 def _train_config(args):
+    from .experiments import quick
     from .runconfig import TrainConfig
 
-    return TrainConfig(
+    validation = {"recording": "lab/4", "none": ""}.get(args.validation, args.validation)
+    config = TrainConfig(
         model=args.model,
         task=args.task,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
         momentum=args.momentum,
-        balance=args.balance,
-        flip_right=False if args.no_flip else None,
+        size=args.size,
+        gray=args.gray,
+        flip_right=args.flip,
         crop=args.crop,
+        balance=args.balance,
         shuffle=not args.no_shuffle,
         limit=args.limit,
+        validation=validation,
         seed=args.seed,
+        precision=args.precision,
     )
+    return quick(config) if args.quick else config
 
 
 @contextmanager
@@ -230,7 +237,93 @@ def cmd_predict(args) -> dict:
     return to_json(predict(Path(args.image), run, hand=hand, top=args.top))
 
 
-KERAS_COMMANDS = {"train", "evaluate", "predict", "models"}  # the ones that load a backend
+def cmd_experiments(args) -> dict:
+    from .experiments import grid
+    from .train import train
+    from .views.runs import config_label
+
+    ds = _dataset(args)
+    only = set(args.only.split(",")) if args.only else None
+    experiments = grid(args.size, args.task, seed=args.seed, precision=args.precision)
+    chosen = [(k, c) for k, c in experiments if only is None or {k, c.model} & only]
+    if not chosen:
+        raise HandCamError(f"--only {args.only}: expected experiment ids or models, found none")
+    rows = []
+    for i, (key, config) in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {key}: {config_label(config)}", file=sys.stderr, flush=True)
+        with training_progress() as update:
+            run, cached = train(ds, config, progress=update)
+        rows.append({"experiment": key, "label": config_label(config), **_run_summary(run, cached)})
+    return {"size": args.size, "dataset": ds.description, "sample": ds.is_sample,
+            "experiments": rows}  # fmt: skip
+
+
+def cmd_runs(args) -> dict:
+    from .records import to_json
+    from .runs import delete_run, find_stored, scan_runs
+    from .views.runs import config_label, frequencies_only
+
+    if args.action == "delete":
+        if not args.name:
+            raise HandCamError("runs delete: expected the name of a run (see `runs list`)")
+        folder = find_stored(args.name)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise HandCamError(f"runs delete {folder.name}: add --yes to delete without asking")
+            answer = input(f"delete the stored run {folder.name} (model and record)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                return {"deleted": None}
+        return {"deleted": delete_run(args.name).name}
+    runs, damaged = scan_runs(task=args.task)
+    return {
+        "runs": [
+            {"name": r.name, "label": config_label(r.config), "created": r.created,
+             "dataset": r.dataset.description, "sample": r.dataset.sample,
+             "test_accuracy": r.test.accuracy, "balanced_accuracy": r.test.balanced_accuracy,
+             "majority_baseline": r.test.majority_baseline.accuracy,
+             "frequencies_only": frequencies_only(r), "seconds": r.timings.seconds,
+             "bytes": r.model_bytes, "config": to_json(r.config)}
+            for r in runs
+        ],
+        "damaged": damaged,
+    }  # fmt: skip
+
+
+KERAS_COMMANDS = {"train", "evaluate", "predict", "models", "experiments"}  # load a backend
+
+
+def _train_options(p) -> None:
+    """The options of a training configuration (train, evaluate); unset: the recipe's."""
+    p.add_argument("--quick", action="store_true",
+                   help="the model's quick class demo (see the Train page): fewer frames or "
+                   "epochs where the recipe would take minutes")  # fmt: skip
+    p.add_argument("--epochs", type=int, help="default: the model's recipe")
+    p.add_argument("--batch-size", type=int, help="default: the model's recipe")
+    p.add_argument("--lr", type=float, help="learning rate; default: the recipe's")
+    p.add_argument(
+        "--momentum", type=float, help="SGD momentum (alexnet); default: the recipe's 0.9"
+    )
+    p.add_argument("--size", type=int, help="input side in pixels; default: the recipe's")
+    colour = p.add_mutually_exclusive_group()
+    colour.add_argument("--gray", dest="gray", action="store_const", const=True,
+                        help="one grayscale channel (the mnist recipe's)")  # fmt: skip
+    colour.add_argument("--rgb", dest="gray", action="store_const", const=False,
+                        help="three colour channels (the other recipes')")  # fmt: skip
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction,
+                   help="mirror right-hand frames (default: the recipe's: alexnet's)")  # fmt: skip
+    p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
+    p.add_argument("--balance", choices=list(Balance), default=Balance.NONE,
+                   type=Balance, help="class balancing")  # fmt: skip
+    p.add_argument("--no-shuffle", action="store_true", help="keep frame order")
+    p.add_argument("--validation", default="recording",
+                   help="frames held out to validate on: 'recording' (lab/4, default), "
+                   "SCENE/N (another recording), 'random' (20%% of frames, as the report's "
+                   "validation_split=0.2) or 'none'")  # fmt: skip
+    p.add_argument("--precision", choices=list(Precision), type=Precision,
+                   help="number format; default: mixed bfloat16 on a CPU with bfloat16 "
+                   "instructions, mixed float16 on a GPU, float32 elsewhere")  # fmt: skip
+    p.add_argument("--limit", type=int, help="at most N frames per split (quick demos)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,21 +379,33 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, func, help)
         p.add_argument("--model", required=True, choices=list_models())
         p.add_argument("--task", choices=TASKS, default="obj", help="label set (default obj)")
-        p.add_argument("--epochs", type=int, help="default: the model's recipe")
-        p.add_argument("--batch-size", type=int, help="default: the model's recipe")
-        p.add_argument("--lr", type=float, help="learning rate; default: the recipe's")
-        p.add_argument(
-            "--momentum", type=float, help="SGD momentum (alexnet); default: the recipe's 0.9"
-        )
-        p.add_argument("--balance", choices=list(Balance), default=Balance.NONE,
-                       type=Balance, help="class balancing")  # fmt: skip
-        p.add_argument("--no-flip", action="store_true", help="do not mirror right hands")
-        p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
-        p.add_argument("--no-shuffle", action="store_true", help="keep frame order")
-        p.add_argument("--limit", type=int, help="at most N frames per split (quick demos)")
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        _train_options(p)
         if name == "train":
             p.add_argument("--retrain", action="store_true", help="train even when stored")
+
+    p = command("experiments", cmd_experiments,
+                "train the assignment's experiments in turn (stored ones are loaded)")  # fmt: skip
+    p.add_argument(
+        "--size",
+        choices=["quick", "full"],
+        default="quick",
+        help="quick: each model's class demo; full: each recipe (default quick)",
+    )
+    p.add_argument("--task", choices=TASKS, default="obj", help="label set (default obj)")
+    p.add_argument("--only", help="comma-separated experiment ids or models (default: all)")
+    p.add_argument(
+        "--precision",
+        choices=list(Precision),
+        type=Precision,
+        help="number format (default: what the device is fast at)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    p = command("runs", cmd_runs, "list the stored runs, or delete one", data=False)
+    p.add_argument("action", choices=["list", "delete"], nargs="?", default="list")
+    p.add_argument("name", nargs="?", help="delete: the run's name (its folder)")
+    p.add_argument("--task", choices=TASKS, help="list: only runs of this label set")
+    p.add_argument("--yes", action="store_true", help="delete without asking")
 
     p = command("predict", cmd_predict, "classify one image with a stored run", data=False)
     p.add_argument("--model", required=True, help="a model name (its newest run) or a run path")

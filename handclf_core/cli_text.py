@@ -131,7 +131,30 @@ def _sample(r: dict) -> str:
     return f"built-in sample {what}: {r['frames']:,} PNG frames of {w}x{h} in {r['path']}"
 
 
+def _experiments(r: dict) -> str:
+    rows = [[e["experiment"], _pct(e["test_accuracy"]), _pct(e["majority_baseline"]["accuracy"]),
+             _pct(e["balanced_accuracy"]), _pct(e["train_accuracy"]), f"{e['seconds'] / 60:.1f}",
+             "loaded" if e["cached"] else "trained"] for e in r["experiments"]]  # fmt: skip
+    head = f"{r['size']} experiments on {r['dataset']}{' (built-in sample)' if r['sample'] else ''}"
+    headers = ["experiment", "test", "baseline", "balanced", "train", "minutes", ""]
+    return head + "\n\n" + table(headers, rows, right=(1, 2, 3, 4, 5))
+
+
+def _runs(r: dict) -> str:
+    if "deleted" in r:
+        return f"deleted {r['deleted']}" if r["deleted"] else "nothing deleted"
+    rows = [[x["name"], x["label"], _pct(x["test_accuracy"]), _pct(x["majority_baseline"]),
+             _pct(x["balanced_accuracy"]), "baseline only" if x["frequencies_only"] else "",
+             x["created"][:16].replace("T", " ")] for x in r["runs"]]  # fmt: skip
+    lines = [table(["run", "what", "test", "baseline", "balanced", "", "created"], rows,
+                   right=(2, 3, 4))] if rows else ["no stored runs"]  # fmt: skip
+    lines += [f"damaged, left out: {d}" for d in r["damaged"]]
+    return "\n".join(lines)
+
+
 RENDER: dict[str, Callable[[dict], str]] = {
+    "experiments": _experiments,
+    "runs": _runs,
     "stats": _stats,
     "models": _models,
     "train": _run,

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from . import workers
-from .devices import Device
+from .devices import Device, adopt
 from .errors import HandCamError
 from .progress import Batch, Epoch, Event, Step
 from .runconfig import TrainConfig
@@ -191,6 +191,7 @@ class _Trainer:
                 continue
             if kind == "device":
                 self.device = payload
+                adopt(payload)
         self.known.set()
 
     def run(self, job: Job, ds) -> tuple[str, object]:
@@ -213,6 +214,7 @@ class _Trainer:
                 continue
             if kind == "device":
                 self.device = payload
+                adopt(payload)
                 self.known.set()
             elif kind != "progress":
                 return kind, payload
@@ -249,6 +251,7 @@ class TrainingJobs:
         is queued. A configuration that fails its checks gives a failed job with the reason.
         """
         try:
+            config = config.resolved()  # the child trains what the key names
             path = run_path(ds.identity, config)
         except HandCamError as e:
             job = Job(key=f"{config.model}-invalid", config=config, dataset=ds.identity)

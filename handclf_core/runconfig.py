@@ -15,7 +15,9 @@ from .config import CLASSES
 from .errors import HandCamError
 from .images import Preprocessing
 from .models import get_recipe, list_models
-from .vocab import Balance, Task
+from .vocab import Balance, Precision, Task, Validation
+
+RANDOM_SHARE = 0.2  # validation="random": the share of training frames held out, as the report
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,10 @@ class TrainConfig:
     limit: int | None = None  # at most this many frames per split, evenly spaced (demos)
     # A whole recording of the training split held out for validation: neighbouring frames
     # are near-identical, so a random slice of frames would leak into training.
-    validation: str = "lab/4"  # "scene/recording", or "" for no validation
+    validation: str = "lab/4"  # "scene/recording"; "random": 20% of frames; "": none
     seed: int = 0  # weights, shuffling and dropout; same seed, same metrics on the CPU
+    # None: what the training device is fast at (`devices.preferred_precision`)
+    precision: Precision | None = None
 
     def resolved(self) -> TrainConfig:
         """A copy with every None filled from the recipe, after checking each value."""
@@ -67,10 +71,17 @@ class TrainConfig:
                     f"momentum applies to SGD only; {self.model} trains with {r.optimizer}"
                 )
         self.validation_recording()  # checks its form
+        if self.precision is not None and self.precision not in list(Precision):
+            raise HandCamError(
+                f"unknown precision {self.precision!r}; expected one of {', '.join(Precision)}"
+            )
+        from .devices import preferred_precision
+
         resolved = dataclasses.replace(
             self,
             task=Task(self.task),
             balance=Balance(self.balance),
+            precision=Precision(self.precision or preferred_precision()),
             epochs=self.epochs or r.epochs,
             batch_size=self.batch_size or r.batch_size,
             learning_rate=self.learning_rate or r.learning_rate,
@@ -92,11 +103,20 @@ class TrainConfig:
             crop=self.crop,
         )
 
-    def validation_recording(self) -> tuple[str, int] | None:
-        """The held-out ("scene", recording) of the training split, or None."""
+    @property
+    def validation_kind(self) -> Validation:
         if not self.validation:
+            return Validation.NONE
+        return Validation.RANDOM if self.validation == Validation.RANDOM else Validation.RECORDING
+
+    def validation_recording(self) -> tuple[str, int] | None:
+        """The held-out ("scene", recording) of the training split, or None (random or no
+        validation)."""
+        if self.validation_kind != Validation.RECORDING:
             return None
         scene, _, rec = self.validation.partition("/")
         if not rec.isdigit():
-            raise HandCamError(f"validation: expected 'scene/recording', found {self.validation!r}")
+            raise HandCamError(
+                f"validation: expected 'scene/recording' or 'random', found {self.validation!r}"
+            )
         return scene, int(rec)

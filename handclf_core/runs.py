@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import records
-from .atomic import file_sha256
+from .atomic import file_sha256, temp_path
 from .config import CLASSES, cache_dir
 from .devices import Environment
 from .errors import HandCamError
@@ -238,6 +238,38 @@ def latest_per_model(runs: list[Run]) -> list[Run]:
         newest.setdefault(run.model, run)
     order = {m: i for i, m in enumerate(list_models())}
     return sorted(newest.values(), key=lambda r: order.get(r.model, len(order)))
+
+
+def find_stored(name: str) -> Path:
+    """The folder of the stored run named `name` (a run folder's name, or its path)."""
+    path = Path(name)
+    folder = path if path.is_dir() else runs_dir() / path.name
+    if folder.resolve().parent != runs_dir().resolve() or not (folder / RECORD_FILE).is_file():
+        raise HandCamError(
+            f"{name}: expected the name of a stored run (`python -m handclf_core runs list` "
+            "lists them), found none"
+        )
+    return folder
+
+
+def delete_run(name: str) -> Path:
+    """Delete the stored run `name` (see `find_stored`): renamed out of sight first, so
+    that nothing ever lists or loads a half-deleted run, then removed. Returns its folder."""
+    folder = find_stored(name)
+    gone = temp_path(folder)  # a killed delete leaves a temporary folder: `remove_stale`'s
+    folder.rename(gone)
+    shutil.rmtree(gone, ignore_errors=True)
+    return folder
+
+
+def run_archive(run: Run, out) -> None:
+    """Write `run`'s model.keras and run.json as a zip into `out` (a path or binary file):
+    what a student downloads to keep or to load elsewhere with `keras.models.load_model`."""
+    import zipfile
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # model.keras is a zip
+        for file in (MODEL_FILE, RECORD_FILE):
+            archive.write(run.model_file.parent / file, f"{run.name}/{file}")
 
 
 def publish(tmp: Path, final: Path) -> None:

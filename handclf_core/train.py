@@ -18,7 +18,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from .atomic import disk_errors, file_sha256, remove_stale, temp_path
-from .batches import FrameBatches, evenly, predict_rows, split_indices
+from .batches import FrameBatches, predict_rows
 from .config import CLASSES
 from .dataset import HandCamDataset
 from .devices import configure_device, environment, strategy
@@ -38,10 +38,9 @@ from .runs import (
     save_run,
     stored_run,
 )
+from .splits import TRAIN_SCORED, evenly, split_indices
 from .store import build_store
 from .vocab import Balance, DeviceKind, Split, Stage
-
-TRAIN_EVAL_LIMIT = 2000  # train-split frames scored for the over-fitting figure (evenly spaced)
 
 
 class TrainingCancelled(Exception):
@@ -146,13 +145,18 @@ def _train(
     if len(parts[Split.VALIDATION]):
         val = FrameBatches(images, labels, parts[Split.VALIDATION], 256)
 
-    with strategy(device).scope():
-        model = create_model(c.model, task=c.task, input_size=c.size, channels=images.shape[-1])
-        model.compile(
-            optimizer=make_optimizer(get_recipe(c.model), c.learning_rate, c.momentum),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+    # The layers keep the policy they were built under (and model.keras records it).
+    keras.mixed_precision.set_global_policy(str(c.precision))
+    try:
+        with strategy(device).scope():
+            model = create_model(c.model, task=c.task, input_size=c.size, channels=images.shape[-1])
+            model.compile(
+                optimizer=make_optimizer(get_recipe(c.model), c.learning_rate, c.momentum),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     callback = _ProgressCallback(progress, c.epochs, len(train), c.batch_size)
     fit_start = time.perf_counter()
     model.fit(train, validation_data=val, epochs=c.epochs, callbacks=[callback], verbose=0)
@@ -169,7 +173,7 @@ def _train(
         split=Split.TEST,
         majority_class=majority,
     )
-    scored = evenly(train_rows, TRAIN_EVAL_LIMIT)
+    scored = evenly(train_rows, TRAIN_SCORED)
     train_acc = float(np.mean(predict_rows(model, images, scored).argmax(1) == labels[scored]))
     model_file = folder / "model.keras"
     model.save(model_file)
@@ -222,6 +226,8 @@ def train(
     Returns (the stored run, True when it was loaded rather than trained).
     """
     progress = progress or (lambda event: None)
+    configure_device()  # first: a None precision resolves to what this device is fast at
+    config = config.resolved()
     final = run_path(ds.identity, config)
     if not retrain and (stored := stored_run(ds.identity, config)):
         return stored, True

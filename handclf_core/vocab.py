@@ -77,6 +77,23 @@ class Balance(Term):
     OVERSAMPLE = "oversample"  # every class equally likely per draw
 
 
+class Precision(Term):
+    """The number format a model computes in (Keras' dtype policies): float32, or mixed
+    precision (16-bit compute, float32 weights and softmax) where the device is fast at it."""
+
+    FLOAT32 = "float32"
+    MIXED_BFLOAT16 = "mixed_bfloat16"  # CPUs with AVX-512 BF16 or AMX; recent GPUs
+    MIXED_FLOAT16 = "mixed_float16"  # GPUs of compute capability 7.0 and later
+
+
+class Validation(Term):
+    """Which training frames are held out to validate on each epoch."""
+
+    RECORDING = "recording"  # one whole recording (`TrainConfig.validation_recording`)
+    RANDOM = "random"  # a random 20% of the frames, as the report's validation_split=0.2
+    NONE = "none"
+
+
 class Stage(Term):
     """What a training job is doing; `progress.Step` carries the fields some stages have."""
 
@@ -107,7 +124,17 @@ class PictureSource(Term):
     UPLOAD = "upload"  # a file the user uploads
 
 
-TERMS: tuple[type[Term], ...] = (Task, Split, Hand, Balance, Stage, DeviceKind, PictureSource)
+TERMS: tuple[type[Term], ...] = (
+    Task,
+    Split,
+    Hand,
+    Balance,
+    Precision,
+    Validation,
+    Stage,
+    DeviceKind,
+    PictureSource,
+)
 
 
 def model_key(model: str) -> str:

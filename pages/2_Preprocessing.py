@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import cache, guards, session, widgets
+from app import cache, guards, session, trainform, widgets
 from app.session import PrepChoice
 from handclf_core.config import CLASSES, REAL_FRAME_COUNTS
 from handclf_core.i18n import model_name, name
@@ -54,6 +54,7 @@ st.markdown(t("preprocessing.intro"))
 choice = prep_ui()
 session.set_prep_choice(choice)
 prep = choice.preprocessing
+trainform.apply_ui(choice)
 
 st.markdown(t("preprocessing.before_after"))
 previews = cache.preview_frames(ds, ds.identity)

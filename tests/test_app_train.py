@@ -6,12 +6,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.session import PREP_KEY, PrepChoice
+from handclf_core.experiments import QUICK
 from handclf_core.i18n import model_name
-from handclf_core.images import Preprocessing
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import run_path
+from handclf_core.runs import run_path, stored_run
 from tests.conftest import TINY
 from tests.test_i18n import english_left, page_texts, zh_page
 
@@ -32,19 +31,31 @@ def _ok(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
+LOCALIZED = ("balance", "validation", "precision")  # a box per language: key + ".en"
+TOGGLES = ("gray", "flip", "crop", "shuffle")
+
+
 def _set(at, model: str, **values) -> None:
-    """Set recipe widgets of one model's tab: epochs, batch, lr, balance, seed."""
+    """Set widgets of one model's tab: epochs, batch, lr, limit, seed, size, gray, flip,
+    crop, shuffle, balance, validation, precision, momentum."""
     for name, value in values.items():
-        widget = at.selectbox if name in ("lr", "balance") else at.number_input
-        key = f"train.{model}.{name}" + (".en" if name == "balance" else "")  # a box per language
-        widget(key=key).set_value(value)
+        key = f"train.{model}.{name}" + (".en" if name in LOCALIZED else "")
+        if name in TOGGLES:
+            at.toggle(key=key).set_value(value)
+        elif name in ("lr", "momentum", *LOCALIZED):
+            at.selectbox(key=key).set_value(value)
+        else:
+            at.number_input(key=key).set_value(value)
     at.run()
     _ok(at)
 
 
 def _quick(at, frames: int) -> None:
+    """The quick demo, on at most `frames` frames per split of every model."""
     at.toggle(key="train.quick").set_value(True).run()
-    at.number_input(key="train.limit").set_value(frames).run()
+    for model in list_models():
+        at.number_input(key=f"train.{model}.limit").set_value(frames)
+    at.run()
     _ok(at)
 
 
@@ -76,16 +87,56 @@ def test_page_runs_with_the_recipes(sample_root):
 
 def test_quick_demo_and_recipe_widgets(sample_root):
     at = _page(sample_root)
-    at.session_state[PREP_KEY] = PrepChoice(Preprocessing(crop=True), balance="class_weight")
-    at.run()
-    assert at.selectbox(key="train.mnist.balance.en").value == "class_weight"  # from Preprocessing
-    _quick(at, 200)
-    assert [at.number_input(key=f"train.{m}.epochs").value for m in list_models()] == [2, 2, 2]
-    _set(at, "mnist", epochs=3, batch=64, lr=0.1, balance="oversample", seed=5)
+    at.toggle(key="train.quick").set_value(True).run()
+    assert [at.number_input(key=f"train.{m}.epochs").value for m in list_models()] == [
+        QUICK[m].get("epochs", get_recipe(m).epochs) for m in list_models()
+    ]
+    assert any("4 epochs instead of 10" in c.value for c in at.caption)  # says what and why
+    _set(at, "mnist", epochs=3, batch=64, lr=0.1, balance="oversample", seed=5, limit=200,
+         crop=True, validation="random", precision="float32")  # fmt: skip
     assert at.number_input(key="train.mnist.epochs").value == 3
     assert at.selectbox(key="train.mnist.balance.en").value == "oversample"
     assert any("centre-cropped" in c.value and "at most 200" in c.value for c in at.caption)
-    assert all(b.label == "Train" for b in at.button if b.key.endswith(".go"))
+    label = "Mnist-style CNN · cropped · oversampling · validation: a random 20% of frames"
+    assert any(label in m.value for m in at.markdown), [m.value for m in at.markdown]
+    assert [b.label for b in at.button if b.key.endswith(".go") and "experiments" not in b.key] == [
+        "Train"
+    ] * 3
+    at.button(key="train.mnist.reset").click().run()  # back to the (quick) recipe
+    assert at.number_input(key="train.mnist.epochs").value == get_recipe("mnist").epochs
+    assert at.selectbox(key="train.mnist.balance.en").value == "none"
+
+
+def test_preprocessing_choice_applied_trains_that_run(sample_root, sample_ds):
+    """Grayscale and 20x20 chosen on the Preprocessing page, applied to cnn_basic only:
+    the Train page trains a grayscale 20x20 cnn_basic, and mnist keeps its recipe."""
+    at = _page(sample_root)
+    at.switch_page("pages/2_Preprocessing.py").run()
+    _ok(at)
+    at.toggle(key="prep_gray").set_value(True)
+    at.selectbox(key="prep_apply_to.en").set_value("cnn_basic")
+    at.run()
+    (apply,) = [b for b in at.button if b.label == "Apply"]
+    apply.click().run()
+    _ok(at)
+    assert any("Applied to **CNN_basic**: 32x32 gray" in s.value for s in at.success)
+    at.switch_page(TRAIN).run()
+    _ok(at)
+    assert at.toggle(key="train.cnn_basic.gray").value is True
+    assert at.toggle(key="train.mnist.gray").value is True  # its recipe: grayscale
+    assert at.toggle(key="train.alexnet.gray").value is False
+    assert any("CNN_basic · gray" in m.value for m in at.markdown)
+    _set(at, "cnn_basic", epochs=1, limit=48, seed=31)
+    _button(at).click().run()
+    deadline = time.monotonic() + 120
+    while "Test accuracy" not in _metrics(at):
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.5)
+        at.run()
+        _ok(at)
+    config = TrainConfig(model="cnn_basic", gray=True, epochs=1, limit=48, seed=31)
+    run = stored_run(sample_ds.identity, config)
+    assert run is not None and run.input_shape == (32, 32, 1)
 
 
 def test_stored_configuration_loads(sample_root, tiny_run):
@@ -143,7 +194,7 @@ def test_train_in_the_background_then_cancel(sample_root, sample_ds):
         at.run()
         _ok(at)
     assert any("Trained and stored" in c.value for c in at.caption)
-    config = TrainConfig(model="cnn_basic", epochs=1, batch_size=128, limit=48, seed=21)
+    config = TrainConfig(model="cnn_basic", epochs=1, limit=48, seed=21)
     assert run_path(sample_ds.identity, config).exists()
     assert _button(at).label == "Load stored run" and not _button(at).disabled
 

@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from handclf_core.batches import FrameBatches, split_indices
+from handclf_core.batches import FrameBatches
 from handclf_core.config import cache_dir
 from handclf_core.errors import HandCamError
 from handclf_core.progress import Batch
 from handclf_core.runconfig import TrainConfig
 from handclf_core.runs import list_runs, read_run, run_path, runs_dir
+from handclf_core.splits import split_indices
 from handclf_core.train import TrainingCancelled, train
 from tests.conftest import TINY
 

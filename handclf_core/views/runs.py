@@ -15,14 +15,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .. import i18n
-from ..devices import Device
+from ..devices import Device, preferred_precision
 from ..i18n import N_, model_name, name
 from ..images import Preprocessing
 from ..models import get_recipe
 from ..report import REPORT_ROWS
 from ..runconfig import TrainConfig
 from ..runs import Run
-from ..vocab import Balance
+from ..vocab import Balance, Validation
+
+DEFAULT = TrainConfig()  # the defaults a configuration is read against (validation, seed)
 
 
 def device_name(device: Device, lang: str = "en") -> str:
@@ -42,8 +44,8 @@ def preprocessing_summary(prep: Preprocessing, lang: str = "en") -> str:
 
 
 def recipe_summary(config: TrainConfig, lang: str = "en") -> str:
-    """A resolved configuration's recipe in a line: "adam optimizer; input 32x32 RGB; frames
-    squashed, reshuffled every epoch (Preprocessing page); at most 300 frames per split"."""
+    """A resolved configuration in a line: "adam optimizer; input 32x32 RGB; frames squashed,
+    reshuffled every epoch; all frames per split; validation on lab/4; mixed bfloat16"."""
     t, c = i18n.translator(lang), config
     optimizer = get_recipe(c.model).optimizer
     if c.momentum:
@@ -59,22 +61,63 @@ def recipe_summary(config: TrainConfig, lang: str = "en") -> str:
         crop=t("train.cropped") if c.crop else t("train.squashed"),
         order=t("train.reshuffled") if c.shuffle else t("train.in_order"),
         frames=t("train.at_most", limit=c.limit) if c.limit else t("train.all_frames"),
+        validation=c.validation if c.validation_recording() else name(c.validation_kind, lang),
+        precision=name(c.precision, lang),
     )
+
+
+def changes(config: TrainConfig, lang: str = "en") -> list[str]:
+    """What a resolved configuration changes from its model's recipe, in `lang`: ["gray",
+    "class weights", "4 epochs"]; empty for the recipe itself."""
+    t, c, r = i18n.translator(lang), config, get_recipe(config.model)
+
+    def tn(key: str, count: int) -> str:
+        return i18n.translate_count(lang, key, count)
+
+    out = []
+    if c.size != r.input_size:
+        out.append(t("change.size", size=c.size))
+    if c.gray != (r.channels == 1):
+        out.append(t("change.gray") if c.gray else t("change.rgb"))
+    if c.flip_right != r.flip_right:
+        out.append(t("change.mirrored") if c.flip_right else t("change.not_mirrored"))
+    if c.crop:
+        out.append(t("change.cropped"))
+    if not c.shuffle:
+        out.append(t("change.in_order"))
+    if c.balance != Balance.NONE:
+        out.append(name(c.balance, lang))
+    if c.validation_kind != Validation.RECORDING:
+        out.append(t("change.validation", validation=name(c.validation_kind, lang)))
+    elif c.validation != DEFAULT.validation:
+        out.append(t("change.validation", validation=c.validation))
+    if c.momentum != r.momentum:
+        out.append(t("change.plain_sgd") if not c.momentum
+                   else t("change.momentum", momentum=c.momentum))  # fmt: skip
+    if c.learning_rate != r.learning_rate:
+        out.append(t("change.learning_rate", rate=f"{c.learning_rate:g}"))
+    if c.batch_size != r.batch_size:
+        out.append(t("change.batch_size", batch=c.batch_size))
+    if c.epochs != r.epochs:
+        out.append(tn("change.epochs", c.epochs))
+    if c.limit:
+        out.append(t("change.limit", limit=c.limit))
+    if c.seed != DEFAULT.seed:
+        out.append(t("change.seed", seed=c.seed))
+    if c.precision != preferred_precision():
+        out.append(name(c.precision, lang))
+    return out
+
+
+def config_label(config: TrainConfig, lang: str = "en") -> str:
+    """ "CNN_basic · gray", "AlexNet · plain SGD · 4 epochs", "Mnist-style CNN · recipe"."""
+    t = i18n.translator(lang)
+    parts = [model_name(config.model, lang), *(changes(config, lang) or [t("change.recipe")])]
+    return t("change.separator").join(parts)
 
 
 def _label(run: Run, lang: str) -> str:
-    t = i18n.translator(lang)
-    c = run.config
-    extra = [t("compare.label.epochs", epochs=c.epochs)]
-    if c.limit:
-        extra.append(t("compare.label.limit", limit=c.limit))
-    if c.balance != Balance.NONE:
-        extra.append(name(c.balance, lang))
-    return t(
-        "compare.label.run",
-        model=model_name(c.model, lang),
-        details=t("compare.list_separator").join(extra),
-    )
+    return config_label(run.config, lang)
 
 
 def run_labels(runs: list[Run], lang: str = "en") -> list[str]:

@@ -1,0 +1,47 @@
+"""Which store rows a run trains, validates and is tested on: the dataset's train and test
+folders, the validation frames held out of train (a recording, or a random 20%), and the
+`limit` of quick runs. Plain NumPy and pandas, no Keras: the Train page estimates a run's
+time from these counts without loading a backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import HandCamError
+from .runconfig import RANDOM_SHARE, TrainConfig
+from .vocab import Split, Validation
+
+TRAIN_SCORED = 1000  # train-split frames scored for the over-fitting figure (evenly spaced)
+
+
+def evenly(indices: np.ndarray, limit: int | None) -> np.ndarray:
+    """At most `limit` of `indices`, evenly spaced (all of them when None)."""
+    if limit is None or len(indices) <= limit:
+        return indices
+    return indices[np.unique(np.linspace(0, len(indices) - 1, limit).round().astype(int))]
+
+
+def split_indices(frames: pd.DataFrame, config: TrainConfig) -> dict[Split, np.ndarray]:
+    """Row indices of the store for train, validation (a held-out recording, or a random
+    20% of the training frames drawn with the run's seed) and test."""
+    held = config.validation_recording()
+    in_train = (frames.split == Split.TRAIN).to_numpy()
+    is_val = np.zeros(len(frames), bool)
+    if config.validation_kind == Validation.RANDOM:
+        rows = np.flatnonzero(in_train)
+        rng = np.random.default_rng([config.seed, 20])
+        is_val[rng.choice(rows, size=round(len(rows) * RANDOM_SHARE), replace=False)] = True
+    elif held:
+        is_val = in_train & ((frames.scene == held[0]) & (frames.recording == held[1])).to_numpy()
+        if not is_val.any():
+            raise HandCamError(
+                f"validation recording {config.validation!r} is not in the training split"
+            )
+    parts = {
+        Split.TRAIN: np.flatnonzero(in_train & ~is_val),
+        Split.VALIDATION: np.flatnonzero(is_val),
+        Split.TEST: np.flatnonzero((frames.split == Split.TEST).to_numpy()),
+    }
+    return {split: evenly(rows, config.limit) for split, rows in parts.items()}
