@@ -8,6 +8,7 @@ from handclf_core.experiments import Size, grid
 from handclf_core.i18n import N_, model_name
 from handclf_core.models import list_models
 from handclf_core.runs import list_runs, stored_run
+from handclf_core.views.runs import config_label
 
 session.through_entrypoint(__file__)
 t = session.translator()
@@ -23,11 +24,16 @@ def experiments_ui(ds, task, jobs, frames, earlier) -> None:
         size = session.localized(st.radio, t("train.experiments_size"), list(Size),
                                  key="train.experiments.size", horizontal=True,
                                  format_func=lambda s: t(SIZES[s]))  # fmt: skip
-        chosen = [c for _, c in grid(size, task)]
+        configs = dict(grid(size, task))
+        picked = session.localized(
+            st.multiselect, t("train.experiments_which"), list(configs), default=list(configs),
+            key="train.experiments.which", format_func=lambda k: config_label(configs[k], lang),
+        )  # fmt: skip
+        chosen = [configs[k] for k in picked]
         busy = training.experiments_active(jobs)
         st.button(t("train.experiments_go", count=len(chosen)), key="train.experiments.go",
                   type="primary", on_click=training.submit_all, args=(jobs, ds, chosen),
-                  disabled=busy)  # fmt: skip
+                  disabled=busy or not chosen)  # fmt: skip
         if st.session_state.get(training.EXPERIMENTS_KEY):
             st.fragment(run_every=1.0 if busy else None)(training.experiments_panel)(
                 jobs, busy, frames, earlier

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import guards, session, widgets
+from app import guards, runpicker, session, widgets
 from handclf_core.views import evaluation
 from handclf_core.views.runs import (
     DETAIL_COLUMNS,
@@ -57,7 +57,11 @@ def formats(columns: dict) -> dict:
 st.title(t("compare.title"))
 ds = guards.current_dataset()
 task = session.task()
-runs = guards.require_runs(ds, task)
+stored = guards.require_runs(ds, task)
+runs = runpicker.compare_runs(stored)
+if not runs:
+    st.info(t("runs.choose_one"))
+    st.stop()
 
 st.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
 weak = [label for label, r in zip(run_labels(runs, lang), runs, strict=True) if frequencies_only(r)]
@@ -102,3 +106,6 @@ shown = session.localized(st.multiselect, t("compare.pr_classes"), classes,
                           max_selections=evaluation.PR_COLOURS,
                           format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
 widgets.chart(evaluation.pr_chart(run, lang, shown or None), width="stretch")
+
+with st.expander(t("runs.manage"), icon=":material/inventory_2:"):
+    runpicker.manage(stored)

@@ -1,14 +1,13 @@
-"""Predict: classify one picture with the newest trained run of every model."""
+"""Predict: classify one picture with the newest trained run of every model, or the runs chosen."""
 
 import pandas as pd
 import streamlit as st
 
-from app import cache, guards, session
+from app import cache, guards, runpicker, session
 from handclf_core.config import CLASSES, HAND_CAMERAS, SPLITS
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import model_name, name
 from handclf_core.predict import classify, guess_hand
-from handclf_core.runs import latest_per_model
 from handclf_core.views.runs import frequencies_only
 from handclf_core.vocab import Camera, Hand, PictureSource, Split
 
@@ -67,7 +66,7 @@ def hand_ui(default: Hand) -> Hand:
 st.title(t("predict.title"))
 ds = guards.current_dataset()
 task = session.task()
-runs = latest_per_model(guards.require_runs(ds, task))
+runs = runpicker.predict_runs(guards.require_runs(ds, task))
 st.markdown(t("predict.intro"))
 
 truth = None

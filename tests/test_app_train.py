@@ -213,3 +213,37 @@ def test_train_in_the_background_then_cancel(sample_root, sample_ds):
     mnist = TrainConfig(model="mnist", epochs=40, batch_size=16, limit=48, seed=22)
     assert not run_path(sample_ds.identity, mnist).exists()
     assert _button(at, "mnist").label == "Train"
+
+
+def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, sample_ds):
+    """Two of the quick experiments, queued from the Train page, trained one after another
+    in the background; Compare shows both; one deleted there (confirmed) is gone."""
+    at = _page(sample_root)
+    at.multiselect(key="train.experiments.which.en").set_value(["cnn_basic.gray", "mnist.rgb"])
+    at.run()
+    go = at.button(key="train.experiments.go")
+    assert go.label == "Run the 2 experiments"
+    go.click().run()
+    _ok(at)
+    deadline = time.monotonic() + 240
+    while not any("2 experiments finished" in s.value for s in at.success):
+        assert time.monotonic() < deadline, [p.proto.text for p in at.get("progress")]
+        time.sleep(1)
+        at.run()
+        _ok(at)
+    at.switch_page("pages/4_Compare.py").run()
+    _ok(at)
+    labels = ["CNN_basic · gray · ≤3000 frames", "Mnist-style CNN · RGB · ≤3000 frames"]
+    shown = at.multiselect(key="compare.shown.en")
+    assert [shown.format_func(v) for v in shown.value] == labels[::-1]  # newest first
+    table = at.dataframe[0].value
+    assert set(labels) <= set(table["run"])
+
+    at.selectbox(key="runs.manage.en").set_value(shown.value[0]).run()  # the mnist run
+    at.button(key="runs.delete").click().run()
+    assert any("Delete the run **Mnist-style CNN" in w.value for w in at.warning)  # asks first
+    at.button(key="runs.delete.yes").click().run()
+    _ok(at)
+    assert any(f"Deleted {labels[1]}" in s.value for s in at.success)
+    assert labels[1] not in set(at.dataframe[0].value["run"])
+    assert labels[0] in set(at.dataframe[0].value["run"])

@@ -153,6 +153,7 @@ SKIP_FIELDS = {
     "page",
     "page_script_hash",
     "uuid",  # a styled table's id (pandas Styler's "T_ddb92")
+    "deferred_file_id",  # a download button's file, made when it is clicked
 }
 
 

@@ -1,0 +1,168 @@
+"""The run settings the lesson's experiments are made of: random validation, precision,
+what a run changes from its recipe, the experiment grid and quick presets, the time
+estimate, deleting and downloading a run. No training here (see test_cli, test_app_train)."""
+
+import dataclasses
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from handclf_core import devices
+from handclf_core.devices import Device
+from handclf_core.errors import HandCamError
+from handclf_core.estimate import CLASSROOM_RATES, FORWARD_SHARE, START_SECONDS, estimate
+from handclf_core.experiments import GRID, QUICK, Size, grid, is_quick, quick
+from handclf_core.models import get_recipe, list_models
+from handclf_core.runconfig import TrainConfig
+from handclf_core.runs import delete_run, find_stored, list_runs, run_archive
+from handclf_core.splits import split_indices
+from handclf_core.views.runs import changes, config_label
+from handclf_core.vocab import DeviceKind, Precision, Validation
+from tests.test_views_runs import make_run
+
+CPU = Device(DeviceKind.CPU, 2, "", "tensorflow", False)
+
+
+def _frames(train: int = 500, test: int = 300) -> pd.DataFrame:
+    """Hand frames of two training recordings (lab/4 among them) and one test recording."""
+    return pd.DataFrame(
+        {
+            "split": ["train"] * train + ["test"] * test,
+            "scene": ["lab"] * (train + test),
+            "recording": [1] * (train - 100) + [4] * 100 + [2] * test,
+        }
+    )
+
+
+def test_random_validation_holds_out_a_fifth_of_train_drawn_by_the_seed():
+    frames = _frames()
+    parts = split_indices(frames, TrainConfig(validation="random"))
+    assert len(parts["validation"]) == 100 and len(parts["train"]) == 400
+    assert not set(parts["validation"]) & set(parts["train"])
+    assert (frames.split.iloc[parts["validation"]] == "train").all()
+    assert len(set(frames.recording.iloc[parts["validation"]])) == 2  # frames of every recording
+    again = split_indices(frames, TrainConfig(validation="random"))
+    other = split_indices(frames, TrainConfig(validation="random", seed=1))
+    assert np.array_equal(again["validation"], parts["validation"])
+    assert not np.array_equal(other["validation"], parts["validation"])
+    none = split_indices(frames, TrainConfig(validation=""))
+    assert len(none["validation"]) == 0 and len(none["train"]) == 500
+    assert TrainConfig(validation="random").validation_kind == Validation.RANDOM
+    with pytest.raises(HandCamError, match="'scene/recording' or 'random'"):
+        TrainConfig(validation="everything").resolved()
+
+
+def test_precision_default_follows_the_training_device(monkeypatch):
+    monkeypatch.setattr(devices, "_known", None)
+    monkeypatch.setattr(devices, "cpu_has_bfloat16", lambda: True)
+    assert TrainConfig().resolved().precision == Precision.MIXED_BFLOAT16
+    monkeypatch.setattr(devices, "cpu_has_bfloat16", lambda: False)
+    assert TrainConfig().resolved().precision == Precision.FLOAT32
+    devices.adopt(Device(DeviceKind.GPU, 1, "NVIDIA H200", "jax", True))
+    assert TrainConfig().resolved().precision == Precision.MIXED_FLOAT16
+    devices.adopt(Device(DeviceKind.GPU, 1, "an old GPU", "jax", False))
+    assert TrainConfig().resolved().precision == Precision.FLOAT32
+    # An explicit choice is kept, and names another run.
+    assert TrainConfig(precision="float32").resolved().precision == Precision.FLOAT32
+    with pytest.raises(HandCamError, match="unknown precision 'float8'"):
+        TrainConfig(precision="float8").resolved()
+
+
+def test_a_run_label_says_what_differs_from_the_recipe(monkeypatch):
+    monkeypatch.setattr(devices, "preferred_precision", lambda: Precision.MIXED_BFLOAT16)
+    monkeypatch.setattr("handclf_core.views.runs.preferred_precision",
+                        lambda: Precision.MIXED_BFLOAT16)  # fmt: skip
+
+    def label(**settings) -> str:
+        return config_label(TrainConfig(**settings).resolved())
+
+    assert label(model="cnn_basic") == "CNN_basic · recipe"
+    assert label(model="cnn_basic", gray=True) == "CNN_basic · gray"
+    assert label(model="mnist", gray=False, epochs=1) == "Mnist-style CNN · RGB · 1 epoch"
+    assert label(model="alexnet", flip_right=False, momentum=0.0) == (
+        "AlexNet · not mirrored · plain SGD"
+    )
+    assert label(model="cnn_basic", validation="random", precision="float32", limit=50) == (
+        "CNN_basic · validation: a random 20% of frames · ≤50 frames · float32"
+    )
+    assert label(model="cnn_basic", size=64, crop=True, balance="class_weight", seed=3) == (
+        "CNN_basic · 64x64 · cropped · class weights · seed 3"
+    )
+    assert changes(TrainConfig(model="alexnet", epochs=4).resolved(), "zh_TW") == ["4 輪"]
+
+
+def test_the_grid_changes_one_setting_from_each_recipe():
+    full = dict(grid(Size.FULL))
+    assert list(full) == [key for key, _ in GRID]
+    for key, config in full.items():
+        recipe = TrainConfig(model=config.model).resolved()
+        differs = {
+            f.name
+            for f in dataclasses.fields(config)
+            if getattr(config, f.name) != getattr(recipe, f.name)
+        }
+        assert len(differs) == (0 if "." not in key else 1), (key, differs)
+    assert full["alexnet.plain_sgd"].momentum == 0
+    assert full["cnn_basic.random_validation"].validation == "random"
+    quick_grid = dict(grid("quick", seed=2, precision="float32"))
+    assert all(c.seed == 2 and c.precision == Precision.FLOAT32 for c in quick_grid.values())
+    assert quick_grid["alexnet"].epochs == QUICK["alexnet"]["epochs"]
+    assert all(is_quick(c) for c in quick_grid.values())
+    assert not is_quick(full["alexnet"])
+
+
+def test_quick_keeps_what_the_user_set():
+    assert quick(TrainConfig(model="alexnet")).epochs == QUICK["alexnet"]["epochs"]
+    assert quick(TrainConfig(model="alexnet", epochs=7)).epochs == 7
+    assert quick(TrainConfig(model="mnist")).resolved().epochs == get_recipe("mnist").epochs
+
+
+def test_estimate_from_earlier_runs_else_the_classroom_rate():
+    frames = _frames(train=1100, test=300)  # 1,000 train, 100 validation (lab/4), 300 test
+    config = TrainConfig(model="cnn_basic", epochs=2, precision="float32").resolved()
+    e = estimate(config, frames, [], CPU)
+    rate = CLASSROOM_RATES[("cnn_basic", Precision.FLOAT32)]
+    scored = 2 * 100 + 300 + 1000
+    assert e.runs == 0 and e.images_per_second == rate
+    assert e.seconds == pytest.approx(START_SECONDS + (2 * 1000 + FORWARD_SHARE * scored) / rate)
+    # Twice the side: a quarter of the rate.
+    bigger = estimate(dataclasses.replace(config, size=64), frames, [], CPU)
+    assert bigger.images_per_second == pytest.approx(rate / 4)
+    # Earlier runs of the same setting (their median); other models' runs do not count.
+    runs = [make_run("cnn_basic", created="1", seed=s, precision="float32") for s in (1, 2, 3)]
+    runs = [dataclasses.replace(r, timings=dataclasses.replace(r.timings, images_per_second=v))
+            for r, v in zip(runs, (100.0, 300.0, 200.0), strict=True)]  # fmt: skip
+    runs.append(make_run("mnist", created="1", seed=4, precision="float32"))
+    e = estimate(config, frames, runs, CPU)
+    assert (e.runs, e.images_per_second) == (3, 200.0)
+    gpu = Device(DeviceKind.GPU, 1, "NVIDIA H200", "jax", True)
+    assert estimate(config, frames, [], gpu) is None  # nothing known yet: no made-up figure
+
+
+def test_delete_and_download_a_stored_run(tiny_run, sample_ds):
+    run = tiny_run[0]
+    buffer = io.BytesIO()
+    run_archive(run, buffer)
+    with zipfile.ZipFile(buffer) as archive:
+        assert sorted(archive.namelist()) == [f"{run.name}/model.keras", f"{run.name}/run.json"]
+        assert archive.read(f"{run.name}/model.keras") == run.model_file.read_bytes()
+    with pytest.raises(HandCamError, match="expected the name of a stored run"):
+        find_stored("cnn_basic-obj-000000000000")
+    with pytest.raises(HandCamError, match="expected the name of a stored run"):
+        find_stored("../../etc")
+    copy = run.path.with_name(run.name.replace("cnn_basic", "mnist"))  # a second run to delete
+    import shutil
+
+    shutil.copytree(run.path, copy)
+    delete_run(copy.name)
+    assert not copy.exists() and not list(copy.parent.glob(f".tmp-{copy.name}*"))
+    assert run.name in {r.name for r in list_runs(sample_ds.identity)}
+
+
+def test_every_model_has_a_quick_preset_and_its_reason():
+    from handclf_core.experiments import QUICK_WHY
+
+    assert set(QUICK) == set(QUICK_WHY) == set(list_models())
