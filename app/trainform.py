@@ -39,7 +39,8 @@ def recipe_state(model: str, quick: bool = False) -> dict:
     }  # fmt: skip
     if quick:
         preset = QUICK[model]
-        state.update(epochs=preset.get("epochs", r.epochs), limit=preset.get("limit"))
+        state.update(epochs=preset.get("epochs", r.epochs), limit=preset.get("limit"),
+                     size=preset.get("size", r.input_size))  # fmt: skip
     return state
 
 
@@ -51,10 +52,11 @@ def reset(model: str) -> None:
 
 
 def quick_changed() -> None:
-    """The quick toggle: every model's passes and frames to its preset's, or the recipe's."""
+    """The quick toggle: every model's passes, frames and input size to its preset's, or the
+    recipe's."""
     quick = bool(st.session_state.get(QUICK_KEY))
     for model in list_models():
-        for field in ("epochs", "limit"):
+        for field in ("epochs", "limit", "size"):
             st.session_state[_key(model, field)] = recipe_state(model, quick)[field]
 
 

@@ -1,11 +1,12 @@
-"""The lesson's results table: the three models x the main toggles, on the test split.
+"""The lesson's results table: the assignment's experiments, on the test split.
 
-    python bench/accuracy_table.py [--data PATH] [--only cnn_basic,mnist] [--out docs/accuracy.md]
+    python bench/accuracy_table.py [--size full|quick] [--data PATH] [--only IDS] [--out F]
 
-Trains (or loads, when stored) each configuration below with its recipe's defaults on the
-built-in sample (or --data), and writes a Markdown table of test-split accuracy, balanced
-accuracy, macro-F1 and training accuracy beside the majority baseline. On this 2-core CPU
-the two AlexNet runs take most of the time (about 50 minutes each).
+Trains (or loads, when stored) the experiment grid of `handclf_core.experiments` — the
+same list as `python -m handclf_core experiments` and the Train page's experiment button —
+on the built-in sample (or --data), and writes a Markdown table of test accuracy, balanced
+accuracy, macro-F1, train and validation accuracy beside the majority baseline, with the
+machine, the precision and the time of each run.
 """
 
 from __future__ import annotations
@@ -21,21 +22,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from handclf_core.dataset import load_dataset  # noqa: E402
 from handclf_core.devices import configure_device  # noqa: E402
+from handclf_core.experiments import grid  # noqa: E402
+from handclf_core.i18n import name  # noqa: E402
 from handclf_core.progress import Epoch  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
 from handclf_core.train import train  # noqa: E402
-from handclf_core.views.runs import device_name  # noqa: E402
-
-ROWS = [
-    ("cnn_basic", "recipe: 32x32 RGB", TrainConfig(model="cnn_basic")),
-    ("cnn_basic", "grayscale", TrainConfig(model="cnn_basic", gray=True)),
-    ("cnn_basic", "right hands mirrored", TrainConfig(model="cnn_basic", flip_right=True)),
-    ("cnn_basic", "class_weight balancing", TrainConfig(model="cnn_basic", balance="class_weight")),
-    ("mnist", "recipe: 28x28 grayscale", TrainConfig(model="mnist")),
-    ("mnist", "RGB", TrainConfig(model="mnist", gray=False)),
-    ("alexnet", "recipe: 227x227, right hands mirrored", TrainConfig(model="alexnet")),
-    ("alexnet", "right hands not mirrored", TrainConfig(model="alexnet", flip_right=False)),
-]
+from handclf_core.views.evaluation import validation_accuracy  # noqa: E402
+from handclf_core.views.runs import config_label, device_name  # noqa: E402
 
 
 def _epoch_line(event) -> None:
@@ -50,43 +42,51 @@ def _epoch_line(event) -> None:
         )
 
 
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["quick", "full"], default="full")
     parser.add_argument("--data", help="dataset (default: $HANDCAM_DATA, else the sample)")
-    parser.add_argument("--only", help="comma-separated model names")
+    parser.add_argument("--only", help="comma-separated experiment ids or models")
+    parser.add_argument("--precision", help="number format (default: the device's)")
     parser.add_argument("--out", default="docs/accuracy.md")
     args = parser.parse_args()
     device = configure_device()
     ds = load_dataset(args.data)
-    lines = []
-    for model, toggle, config in ROWS:
-        if args.only and model not in args.only.split(","):
+    only = set(args.only.split(",")) if args.only else None
+    lines, precisions = [], set()
+    load = os.getloadavg()[0]
+    for key, config in grid(args.size, precision=args.precision):
+        if only and not {key, config.model} & only:
             continue
         start = time.perf_counter()
+        print(f"{key}: {config_label(config)}", flush=True)
         run, cached = train(ds, config, progress=_epoch_line)
         test = run.test
+        precisions.add(name(run.config.precision))
         line = (
-            f"| {model} | {toggle} | {test.accuracy:.1%} | {test.balanced_accuracy:.1%} "
-            f"| {test.macro_f1:.3f} | {run.train_accuracy:.1%} "
-            f"| {test.majority_baseline.accuracy:.1%} "
-            f"| {run.timings.seconds / 60:.1f} |"
+            f"| {config_label(run.config)} | {_pct(test.accuracy)} "
+            f"| {_pct(test.balanced_accuracy)} | {test.macro_f1:.3f} "
+            f"| {_pct(run.train_accuracy)} | {_pct(validation_accuracy(run))} "
+            f"| {_pct(test.majority_baseline.accuracy)} | {run.timings.seconds / 60:.1f} |"
         )
         lines.append(line)
-        print(
-            line,
-            f"({'loaded' if cached else 'trained'} in {time.perf_counter() - start:.0f} s)",
-            flush=True,
-        )
+        print(line, f"({'loaded' if cached else 'trained'} in "
+              f"{time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
     # The folder's own name, never a path of the machine that ran it.
-    name = Path(ds.description).name
-    shown = f"the built-in sample ({name})" if ds.is_sample else name
+    shown = Path(ds.description).name
+    shown = f"the built-in sample ({shown})" if ds.is_sample else shown
     header = [
-        f"Dataset: {shown}; "
-        f"device: {device_name(device)}; each model's recipe defaults unless the toggle says "
-        "otherwise; validation recording lab/4 held out; seed 0.",
+        f"The {args.size} experiments (`python -m handclf_core experiments --size {args.size}`); "
+        f"dataset: {shown}; device: {device_name(device)}, {device.backend}; precision: "
+        f"{', '.join(sorted(precisions))}; seed 0; load average {load:.1f} at the start; "
+        f"{time.strftime('%Y-%m-%d')}.",
         "",
-        "| model | toggle | test accuracy | balanced accuracy | macro-F1 | train accuracy "
-        "| majority baseline (test) | minutes |",
+        "| experiment | test accuracy | balanced accuracy | macro-F1 | train accuracy "
+        "| validation accuracy | majority baseline (test) | minutes |",
         "|---|---|---|---|---|---|---|---|",
     ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

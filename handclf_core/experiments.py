@@ -2,11 +2,11 @@
 
 `quick(config)` is the class demo of a model: what a teacher can press in class and see beat
 the baseline within a minute (AlexNet: five), on the classroom's 2-core CPU. Each model keeps
-its recipe's input, optimizer and batch size; a preset caps the frames per split at
-QUICK_FRAMES (all of the built-in sample's; a few minutes of the real data's) and AlexNet
-makes fewer passes. Fewer frames than that is no demo: on 300 frames and 2 passes every
-model learnt the class frequencies only, the opposite of the lesson. What each preset
-changes, and why, is `QUICK_WHY` (shown on the Train page).
+its recipe's optimizer, batch size and passes; a preset caps the frames per split at
+QUICK_FRAMES (all of the built-in sample's; a few minutes of the real data's), and AlexNet
+sees 163x163 pixels instead of 227x227. Fewer frames or passes are no demo: on 300 frames
+and 2 passes every model learnt the class frequencies only, the opposite of the lesson.
+What each preset changes, and why, is `QUICK_WHY` (shown on the Train page).
 
 `grid(size)` is the table of the lesson's claims: each recipe, and the one setting each claim
 is about changed — grayscale and mirroring for cnn_basic, RGB for mnist, class weights,
@@ -32,14 +32,15 @@ class Size(StrEnum):
 
 
 # Per model: the fields a quick run sets, where the configuration leaves them to the recipe.
-# Measured on the built-in sample, 2-core CPU (README "Quick demo"): cnn_basic's and mnist's
-# whole recipes already fit in well under a minute; AlexNet's 10 passes take about 6
-# minutes in mixed bfloat16, so its demo makes 4.
+# Measured on the built-in sample, 2-core CPU, mixed bfloat16 (README "Quick demo"):
+# cnn_basic's and mnist's whole recipes take well under a minute. AlexNet's take about 6
+# minutes at 227x227, and fewer passes learn the class frequencies only (4 and 6 of them
+# did, at 227 and in float32 too); at 163x163 (half the pixels) its 10 passes take about 3.
 QUICK_FRAMES = 3000  # the sample's train split has 2,648 frames; the real one about 40 times more
 QUICK: dict[str, dict] = {
     "cnn_basic": {"limit": QUICK_FRAMES},
     "mnist": {"limit": QUICK_FRAMES},
-    "alexnet": {"limit": QUICK_FRAMES, "epochs": 4},
+    "alexnet": {"limit": QUICK_FRAMES, "size": 163},
 }
 QUICK_WHY = {
     "cnn_basic": N_("quick.why.cnn_basic"),
@@ -52,12 +53,6 @@ def quick(config: TrainConfig) -> TrainConfig:
     """`config` as its model's quick preset: the preset's fields where `config` has None."""
     preset = {k: v for k, v in QUICK[config.model].items() if getattr(config, k) is None}
     return dataclasses.replace(config, **preset)
-
-
-def is_quick(config: TrainConfig) -> bool:
-    """Whether a resolved configuration trains exactly as its model's quick preset does."""
-    bare = {k: None for k in QUICK[config.model]}
-    return quick(dataclasses.replace(config, **bare)).resolved() == config.resolved()
 
 
 # The grid, in the results table's order: (id, settings changed from the recipe).

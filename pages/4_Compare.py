@@ -23,7 +23,14 @@ PCT = st.column_config.NumberColumn(format="percent")
 # Formats of the runs table's columns, by column id (the page keys them by shown header).
 TABLE_FORMAT = {
     **dict.fromkeys(
-        ["test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1", "train_accuracy"],
+        [
+            "test_accuracy",
+            "majority_baseline",
+            "balanced_accuracy",
+            "macro_f1",
+            "train_accuracy",
+            "validation_accuracy",
+        ],
         PCT,
     ),
     "gap": st.column_config.NumberColumn(format="percent", help=t("compare.gap_help")),
@@ -83,6 +90,10 @@ st.markdown(t("compare.accuracy_heading"))
 report = report_ui(task)
 widgets.chart(evaluation.accuracy_chart(runs, report=report, lang=lang), width="stretch")
 st.markdown(t("compare.accuracy_reading"))
+
+st.markdown(t("compare.splits_section"))
+widgets.chart(evaluation.splits_chart(runs, lang), width="stretch")
+st.markdown(t("compare.splits_reading"))
 
 st.markdown(t("compare.report_section"))
 if ds.is_sample:

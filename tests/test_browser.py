@@ -197,10 +197,19 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
 def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_root):
     page.goto(f"{server}/")  # through the entrypoint, as a user arrives
     _settle(page)
+    # Grayscale chosen on Preprocessing and applied to every model: Train trains it.
+    page.get_by_role("link", name="Preprocessing").click()
+    _settle(page)
+    page.get_by_text("Grayscale", exact=True).first.click()
+    _settle(page)
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_text("Applied to").first.wait_for()
+    _settle(page)
     page.get_by_role("link", name="Train").click()
     _settle(page)
     data = page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"] input')
     assert data.input_value() == DATA_SPEC  # HANDCAM_DATA's pre-fill survives a page switch
+    assert page.get_by_text("CNN_basic · gray").count() >= 1
     page.get_by_text("Quick demo").first.click()
     _settle(page)
     frames = page.get_by_label("Frames per split").first
@@ -237,6 +246,23 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     )
     page.get_by_text("cannot be classified").first.wait_for(timeout=180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+    # The gray run deleted on Compare, after a confirmation: gone from the table.
+    page.get_by_role("link", name="Compare").click()
+    _settle(page)
+    gray = "CNN_basic · gray · ≤32 frames"
+    assert page.get_by_text(gray).count() >= 1
+    page.get_by_text("Keep or delete a run").click()
+    _settle(page)
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_text("Delete the run").first.wait_for()
+    _check(page, "compare-delete")
+    page.get_by_role("button", name="Delete it").click()
+    page.get_by_text(f"Deleted {gray}").first.wait_for()
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    shown = page.locator('[data-testid="stMultiSelect"]').first.inner_text()  # Runs shown
+    assert "gray" not in shown and "CNN_basic" in shown, shown
 
 
 def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, browser):

@@ -123,3 +123,66 @@ def test_an_unknown_model_is_named_with_the_choices(tmp_path):
         "error: unknown model 'nosuch'; expected one of cnn_basic, mnist, alexnet, or the "
         "folder of a stored run"
     )
+
+
+def test_train_options_make_the_config():
+    """Every setting of a run has its option (in process: no backend start-up)."""
+    from handclf_core.cli import _train_config, build_parser
+
+    def config(*options):
+        return _train_config(build_parser().parse_args(["train", *options])).resolved()
+
+    c = config("--model", "mnist", "--rgb", "--size", "20", "--flip", "--crop", "--validation",
+               "random", "--precision", "float32", "--balance", "oversample",
+               "--no-shuffle")  # fmt: skip
+    assert (c.gray, c.size, c.flip_right, c.crop, c.validation, c.precision) == (
+        False, 20, True, True, "random", "float32",
+    )  # fmt: skip
+    assert (c.balance, c.shuffle) == ("oversample", False)
+    assert config("--model", "alexnet", "--no-flip").flip_right is False
+    assert config("--model", "alexnet").flip_right is True  # the recipe's
+    assert config("--model", "cnn_basic", "--gray").gray is True
+    assert config("--model", "cnn_basic", "--validation", "none").validation == ""
+    assert config("--model", "cnn_basic", "--validation", "house/2").validation == "house/2"
+    quick = config("--model", "alexnet", "--quick")
+    assert (quick.size, quick.epochs, quick.limit) == (163, 10, 3000)
+    assert config("--model", "alexnet", "--quick", "--size", "99").size == 99  # yours stays
+
+
+def test_quick_presets_train_every_model(sample_root, capsys):
+    """`train --model M --quick` runs for each model (on a few frames: running, not accuracy)."""
+    from handclf_core.cli import main
+    from handclf_core.experiments import QUICK
+    from handclf_core.models import get_recipe, list_models
+
+    for model in list_models():
+        argv = ["train", "--data", str(sample_root), "--model", model, "--quick", "--limit",
+                "16", "--json", "--debug"]  # fmt: skip
+        assert main(argv) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["config"]["epochs"] == QUICK[model].get("epochs", get_recipe(model).epochs)
+        assert result["test_frames"] == 16 and result["cached"] is False
+
+
+def test_experiments_then_runs_list_and_delete(tmp_path, sample_root):
+    cache = tmp_path / "cache"
+    code, out, err = _cli("experiments", "--data", str(sample_root), "--only",
+                          "cnn_basic.gray,mnist.rgb", "--size", "quick", cache=cache)  # fmt: skip
+    assert code == 0, err
+    assert "[1/2] cnn_basic.gray: CNN_basic · gray" in err and "[2/2] mnist.rgb" in err
+    assert out.splitlines()[0].startswith("quick experiments on ")
+    assert "cnn_basic.gray" in out and "mnist.rgb" in out and "trained" in out
+    code, out, err = _cli("runs", "list", "--json", cache=cache)
+    runs = json.loads(out)["runs"]
+    assert code == 0 and len(runs) == 2, err
+    assert {r["label"] for r in runs} == {"CNN_basic · gray · ≤3000 frames",
+                                         "Mnist-style CNN · RGB · ≤3000 frames"}  # fmt: skip
+    name = runs[0]["name"]
+    code, out, err = _cli("runs", "delete", name, cache=cache)  # not a terminal: asks for --yes
+    assert code == 2 and "add --yes" in err
+    code, out, err = _cli("runs", "delete", name, "--yes", cache=cache)
+    assert code == 0 and out.strip() == f"deleted {name}", err
+    code, out, err = _cli("runs", "delete", name, "--yes", cache=cache)
+    assert code == 2 and "expected the name of a stored run" in err
+    code, out, _ = _cli("runs", cache=cache)
+    assert code == 0 and name not in out and runs[1]["name"] in out and "baseline" in out

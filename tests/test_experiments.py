@@ -14,7 +14,7 @@ from handclf_core import devices
 from handclf_core.devices import Device
 from handclf_core.errors import HandCamError
 from handclf_core.estimate import CLASSROOM_RATES, FORWARD_SHARE, START_SECONDS, estimate
-from handclf_core.experiments import GRID, QUICK, Size, grid, is_quick, quick
+from handclf_core.experiments import GRID, QUICK, Size, grid, quick
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runconfig import TrainConfig
 from handclf_core.runs import delete_run, find_stored, list_runs, run_archive
@@ -109,14 +109,15 @@ def test_the_grid_changes_one_setting_from_each_recipe():
     assert full["cnn_basic.random_validation"].validation == "random"
     quick_grid = dict(grid("quick", seed=2, precision="float32"))
     assert all(c.seed == 2 and c.precision == Precision.FLOAT32 for c in quick_grid.values())
-    assert quick_grid["alexnet"].epochs == QUICK["alexnet"]["epochs"]
-    assert all(is_quick(c) for c in quick_grid.values())
-    assert not is_quick(full["alexnet"])
+    assert quick_grid["alexnet"].size == QUICK["alexnet"]["size"]
+    for model in list_models():  # each recipe's row is that model's quick preset
+        preset = quick(TrainConfig(model=model, seed=2, precision="float32")).resolved()
+        assert quick_grid[model] == preset
 
 
 def test_quick_keeps_what_the_user_set():
-    assert quick(TrainConfig(model="alexnet")).epochs == QUICK["alexnet"]["epochs"]
-    assert quick(TrainConfig(model="alexnet", epochs=7)).epochs == 7
+    assert quick(TrainConfig(model="alexnet")).size == QUICK["alexnet"]["size"]
+    assert quick(TrainConfig(model="alexnet", size=99)).size == 99
     assert quick(TrainConfig(model="mnist")).resolved().epochs == get_recipe("mnist").epochs
 
 

@@ -92,12 +92,12 @@ def test_runs_table_columns_and_values(runs):
 
 def test_run_labels_are_readable_and_unique(runs):
     labels = run_labels(runs)
-    assert labels[0] == "Mnist-style CNN (3 ep)"
+    assert labels[0] == "Mnist-style CNN · 3 epochs"
     # Two cnn_basic runs of the same settings: told apart by their keys.
-    assert labels[2].startswith("CNN_basic (3 ep, ≤200 frames) #") and labels[2] != labels[3]
+    assert labels[2].startswith("CNN_basic · 3 epochs · ≤200 frames #") and labels[2] != labels[3]
     assert len(set(labels)) == len(labels)
     weighted = make_run("mnist", created="x", seed=9, balance="class_weight")
-    assert run_labels([weighted]) == ["Mnist-style CNN (3 ep, class weights)"]
+    assert run_labels([weighted]) == ["Mnist-style CNN · class weights · 3 epochs"]
 
 
 def test_latest_per_model_in_registry_order(runs):
@@ -206,3 +206,22 @@ def test_a_run_at_the_baseline_is_never_shown_as_a_success(runs):
     lucky = evaluate_predictions(y2, guess, CLASSES, majority_class=1)  # baseline: class 1
     assert lucky.accuracy > lucky.majority_baseline.accuracy + 0.01
     assert frequencies_only(dataclasses.replace(runs[0], test=lucky))
+
+
+def test_splits_chart_puts_train_validation_and_test_side_by_side():
+    held = make_run("cnn_basic", created="2", seed=1, train_accuracy=0.9)
+    held = dataclasses.replace(held, history={"val_accuracy": (0.4, 0.55)})
+    leaky = make_run("cnn_basic", created="1", seed=2, train_accuracy=0.95, validation="random")
+    leaky = dataclasses.replace(leaky, history={"val_accuracy": (0.9, 0.93)})
+    none = make_run("mnist", created="0", seed=3, validation="")
+    spec = evaluation.splits_chart([held, leaky, none]).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    got = {(r["name"], r["split_id"]): r["accuracy"] for r in rows}
+    labels = run_labels([held, leaky, none])
+    assert got[(labels[0], "validation")] == 0.55  # the last epoch's
+    assert got[(labels[1], "validation")] == 0.93 and got[(labels[1], "train")] == 0.95
+    assert got[(labels[1], "test")] == leaky.test.accuracy
+    assert (labels[2], "validation") not in got and (labels[2], "test") in got
+    assert {r["validation"] for r in rows if r["name"] == labels[1]} == {"a random 20% of frames"}
+    table = runs_table([held, leaky, none])
+    assert list(table[header("validation_accuracy")].fillna(-1)) == [0.55, 0.93, -1]

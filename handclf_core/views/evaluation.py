@@ -98,6 +98,69 @@ def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -
     )
 
 
+# The splits chart's bars, in order: colour and the catalogue key of the legend.
+SPLITS = {
+    "train": ("#e45756", N_("compare.split.train")),
+    "validation": ("#f2a541", N_("compare.split.validation")),
+    "test": ("#4c78a8", N_("compare.split.test")),
+}
+
+
+def validation_accuracy(run: Run) -> float | None:
+    """The last epoch's validation accuracy; None for a run without validation."""
+    values = run.history.get("val_accuracy") or ()
+    return values[-1] if values else None
+
+
+def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
+    """Train, validation and test accuracy side by side per run: with a random 20% of the
+    frames held out, validation sits near train and far above test (neighbouring frames are
+    near-identical), while a held-out recording validates as the test split will score.
+    Runs without validation show two bars. "split_id" keeps each bar's split id."""
+    t = i18n.translator(lang)
+    rows = []
+    for label, run in zip(run_labels(runs, lang), runs, strict=True):
+        values = {"train": run.train_accuracy, "validation": validation_accuracy(run),
+                  "test": run.test.accuracy}  # fmt: skip
+        held = i18n.name(run.config.validation_kind, lang)
+        for split, value in values.items():
+            if value is not None:
+                rows.append({"name": label, "split_id": split, "split": t(SPLITS[split][1]),
+                             "accuracy": value, "validation": held})  # fmt: skip
+    df = pd.DataFrame(rows)
+    order = [t(key) for _, key in SPLITS.values()]
+    return (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=320)
+            ),
+            yOffset=alt.YOffset("split:N", sort=order),
+            x=alt.X(
+                "accuracy:Q",
+                title=t("compare.chart.accuracy"),
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color(
+                "split:N",
+                title=None,
+                sort=order,
+                scale=alt.Scale(domain=order, range=[c for c, _ in SPLITS.values()]),
+                legend=alt.Legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("name:N", title=t("compare.chart.run")),
+                alt.Tooltip("split:N", title=t("compare.chart.split")),
+                alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.accuracy")),
+                alt.Tooltip("validation:N", title=t("compare.chart.validation")),
+            ],
+        )  # fmt: skip
+        .properties(height=alt.Step(12), title=t("compare.chart.splits_title"))
+    )
+
+
 def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
     """Per-class recall (rows: classes in id order, columns: runs): which classes each model
     finds at all. Classes with no test frames are left out (they have no recall). Runs and

@@ -138,6 +138,7 @@ RUN_COLUMNS = {
     "balanced_accuracy": N_("compare.col.balanced_accuracy"),
     "macro_f1": N_("compare.col.macro_f1"),
     "train_accuracy": N_("compare.col.train_accuracy"),
+    "validation_accuracy": N_("compare.col.validation_accuracy"),
     "gap": N_("compare.col.gap"),
     "params": N_("compare.col.params"),
     "training_time": N_("compare.col.training_time"),
@@ -146,6 +147,8 @@ RUN_COLUMNS = {
     "preprocessing": N_("compare.col.preprocessing"),
     "epochs": N_("compare.col.epochs"),
     "balance": N_("compare.col.balance"),
+    "validation": N_("compare.col.validation"),
+    "precision": N_("compare.col.precision"),
     "test_frames": N_("compare.col.test_frames"),
     "created": N_("compare.col.created"),
     "run_name": N_("compare.col.run_name"),
@@ -153,9 +156,10 @@ RUN_COLUMNS = {
 # What the Compare page shows first (it fits a 1440 px window), and what it keeps for the
 # details below.
 MAIN_COLUMNS = ("run", "test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1",
-                "train_accuracy", "gap", "preprocessing", "balance")  # fmt: skip
-DETAIL_COLUMNS = ("run", "model", "epochs", "params", "training_time", "images_per_second",
-                  "device", "test_frames", "created", "run_name")  # fmt: skip
+                "train_accuracy", "validation_accuracy", "gap", "preprocessing")  # fmt: skip
+DETAIL_COLUMNS = ("run", "model", "epochs", "balance", "validation", "precision", "params",
+                  "training_time", "images_per_second", "device", "test_frames", "created",
+                  "run_name")  # fmt: skip
 REPORT_COLUMNS = {
     "model": N_("compare.col.model"),
     "input": N_("compare.col.input"),
@@ -193,6 +197,7 @@ def runs_table(runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS)) ->
                 "balanced_accuracy": test.balanced_accuracy,
                 "macro_f1": test.macro_f1,
                 "train_accuracy": run.train_accuracy,
+                "validation_accuracy": (run.history.get("val_accuracy") or (None,))[-1],
                 "gap": run.train_accuracy - test.accuracy,
                 "params": run.params,
                 "training_time": run.timings.seconds,
@@ -201,6 +206,10 @@ def runs_table(runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS)) ->
                 "preprocessing": preprocessing_summary(run.preprocessing, lang),
                 "epochs": c.epochs,
                 "balance": name(c.balance, lang),
+                "validation": c.validation
+                if c.validation_recording()
+                else name(c.validation_kind, lang),
+                "precision": name(c.precision, lang),
                 "test_frames": test.frames,
                 "created": run.created,
                 "run_name": run.name,

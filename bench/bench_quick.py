@@ -1,0 +1,149 @@
+"""Benchmark: the quick demo of each model, and AlexNet's speed, side by side in one run.
+
+    python bench/bench_quick.py [--out docs/quick.json] [--rounds 3] [--steps 8]
+
+On a fresh cache (the built-in sample is generated and decoded first, timed apart), in one
+process:
+
+1. **The quick demo of each model**, as the Train page's button or `train --model M --quick`
+   runs it (`train(ds, quick(TrainConfig(model=M)))`, the device's default precision): the
+   time from the call to the stored result (resizing the frames for the model included),
+   test accuracy against the majority baseline, balanced accuracy against 3 x chance. The
+   targets: at most 60 s for cnn_basic and mnist, 5 minutes for AlexNet.
+2. **AlexNet's steady-state training step** (`train_on_batch` on one batch in memory), in
+   float32 and in mixed bfloat16, alternately for `--rounds` rounds (the median is kept:
+   this machine is shared). Target: mixed_bfloat16 / float32 >= 1.7.
+3. **AlexNet end to end** against that step: the quick run's training images per second
+   of its `fit` loop, and of the whole run (validation, test scoring, saving included),
+   each divided by the step rate in the same precision. Target: >= 0.9.
+
+Prints a table per part and writes the figures, with the machine, as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["HANDCLF_CACHE"] = tempfile.mkdtemp(prefix="handclf-bench-quick-")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from handclf_core.dataset import load_dataset  # noqa: E402
+from handclf_core.devices import configure_device  # noqa: E402
+from handclf_core.experiments import quick  # noqa: E402
+from handclf_core.models import create_model, get_recipe, list_models, make_optimizer  # noqa: E402
+from handclf_core.records import to_json  # noqa: E402
+from handclf_core.runconfig import TrainConfig  # noqa: E402
+from handclf_core.store import build_store  # noqa: E402
+from handclf_core.train import train  # noqa: E402
+from handclf_core.views.runs import device_name  # noqa: E402
+
+TARGET_SECONDS = {"cnn_basic": 60, "mnist": 60, "alexnet": 300}
+
+
+def step_rate(precision: str, steps: int) -> float:
+    """AlexNet's training images/s on one batch in memory, after 3 warm-up steps."""
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        model = create_model("alexnet")
+        model.compile(optimizer=make_optimizer("alexnet"),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    batch = get_recipe("alexnet").batch_size
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (batch, 227, 227, 3), dtype=np.uint8)
+    y = rng.integers(0, 24, batch)
+    for _ in range(3):
+        model.train_on_batch(x, y)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/quick.json")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the step rates")
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per step-rate round")
+    args = parser.parse_args()
+    device = configure_device()
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    ds = load_dataset()
+    build_store(ds)
+    store_seconds = time.perf_counter() - start
+    print(f"{device_name(device)}, backend {device.backend}, load average {load:.2f}")
+    print(f"built-in sample generated and decoded in {store_seconds:.0f} s (once per machine)\n")
+
+    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "keras": keras.__version__, "device": to_json(device),
+                          "platform": platform.platform(), "load_average_start": load},
+              "store_seconds": store_seconds, "quick": []}  # fmt: skip
+    print(f"{'model':10} {'precision':15} {'seconds':>7} {'target':>6} {'test':>6} "
+          f"{'baseline':>8} {'balanced':>8} {'3x chance':>9}  verdict")  # fmt: skip
+    runs = {}
+    for model in list_models():
+        config = quick(TrainConfig(model=model)).resolved()
+        t0 = time.perf_counter()
+        run, _ = train(ds, config, retrain=True)
+        seconds = time.perf_counter() - t0
+        runs[model] = run
+        test = run.test
+        ok = (seconds <= TARGET_SECONDS[model] and test.accuracy > test.majority_baseline.accuracy
+              and test.balanced_accuracy >= 3 * test.chance)  # fmt: skip
+        print(f"{model:10} {config.precision:15} {seconds:7.0f} {TARGET_SECONDS[model]:6} "
+              f"{test.accuracy:6.1%} {test.majority_baseline.accuracy:8.1%} "
+              f"{test.balanced_accuracy:8.1%} {3 * test.chance:9.1%}  "
+              f"{'meets the targets' if ok else 'MISSES a target'}")  # fmt: skip
+        report["quick"].append({
+            "model": model, "config": to_json(config), "seconds": seconds,
+            "target_seconds": TARGET_SECONDS[model], "test_accuracy": test.accuracy,
+            "majority_baseline": test.majority_baseline.accuracy,
+            "balanced_accuracy": test.balanced_accuracy, "chance": test.chance,
+            "timings": to_json(run.timings), "meets_targets": ok,
+        })  # fmt: skip
+
+    rates = {"float32": [], "mixed_bfloat16": []}
+    for _ in range(args.rounds):
+        for precision in rates:
+            rates[precision].append(step_rate(precision, args.steps))
+    step = {p: statistics.median(v) for p, v in rates.items()}
+    alex = runs["alexnet"]
+    trained = alex.config.epochs * alex.frames.train
+    fit_rate, whole_rate = alex.timings.images_per_second, trained / alex.timings.seconds
+    own = step[str(alex.config.precision)] if str(alex.config.precision) in step else None
+    print(f"\nAlexNet step, median of {args.rounds} rounds of {args.steps} steps: float32 "
+          f"{step['float32']:.1f} img/s, mixed_bfloat16 {step['mixed_bfloat16']:.1f} img/s, "
+          f"ratio {step['mixed_bfloat16'] / step['float32']:.2f} (target >= 1.7)")  # fmt: skip
+    if own:
+        print(f"AlexNet quick run ({alex.config.precision}): fit loop {fit_rate:.1f} img/s "
+              f"= {fit_rate / own:.2f} of the step; whole run {whole_rate:.1f} img/s = "
+              f"{whole_rate / own:.2f} of the step (target >= 0.9)")  # fmt: skip
+    report["alexnet"] = {
+        "step_images_per_second": rates, "step_median": step,
+        "bf16_over_fp32": step["mixed_bfloat16"] / step["float32"],
+        "fit_images_per_second": fit_rate, "whole_run_images_per_second": whole_rate,
+        "fit_over_step": fit_rate / own if own else None,
+        "whole_over_step": whole_rate / own if own else None,
+        "load_average_end": os.getloadavg()[0],
+    }  # fmt: skip
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=1))
+    print(f"\nwritten: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
