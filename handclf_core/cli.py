@@ -237,6 +237,39 @@ def cmd_predict(args) -> dict:
     return to_json(predict(Path(args.image), run, hand=hand, top=args.top))
 
 
+def cmd_explain(args) -> dict:
+    from PIL import Image
+
+    from .explain import occlusion, on_frame
+    from .images import decode_image
+    from .predict import find_run, guess_hand, load_model, model_input, predict
+
+    run = find_run(args.model, task=args.task)
+    hand = args.hand or guess_hand(args.image)
+    path = Path(args.image)
+    try:
+        picture = decode_image(path.read_bytes(), str(path))
+    except OSError as e:
+        raise HandCamError(f"{path}: expected an image file, found: {e.strerror}") from None
+    answer = predict(picture, run, hand=hand, top=1, name=str(path))
+    top = answer.top[0]
+    heat = occlusion(load_model(run), model_input(picture, run, hand), run.classes.index(top.name))
+    result = {"model": run.model, "run": run.name, "hand": hand, "class": top.name,
+              "probability": top.probability, "method": "occlusion",
+              "grid": heat.drops.round(4).tolist(), "milliseconds": heat.seconds * 1000,
+              "out": None}  # fmt: skip
+    if args.out:
+        out = Path(args.out)
+        try:
+            Image.fromarray(on_frame(picture, heat, run.preprocessing, hand)).save(out)
+        except (OSError, ValueError) as e:
+            raise HandCamError(
+                f"{out}: expected a writable .png or .jpg path, found: {e}"
+            ) from None
+        result["out"] = str(out)
+    return result
+
+
 def cmd_experiments(args) -> dict:
     from .experiments import grid
     from .train import train
@@ -289,7 +322,7 @@ def cmd_runs(args) -> dict:
     }  # fmt: skip
 
 
-KERAS_COMMANDS = {"train", "evaluate", "predict", "models", "experiments"}  # load a backend
+KERAS_COMMANDS = {"train", "evaluate", "predict", "models", "experiments", "explain"}
 
 
 def _train_options(p) -> None:
@@ -418,6 +451,15 @@ def build_parser() -> argparse.ArgumentParser:
         "else left)",
     )
     p.add_argument("--top", type=int, default=5, help="how many classes to show")
+    p.add_argument("--task", choices=TASKS, help="with a model name: its task")
+
+    p = command("explain", cmd_explain, "where a stored run looks in one image (occlusion)",
+                data=False)  # fmt: skip
+    p.add_argument("--model", required=True, help="a model name (its newest run) or a run path")
+    p.add_argument("--image", required=True, help="a PNG or JPEG file")
+    p.add_argument("--hand", choices=list(Hand), type=Hand,
+                   help="the wrist camera that took it (default: from the file name)")  # fmt: skip
+    p.add_argument("--out", help="write the picture with the heat map over it here (.png)")
     p.add_argument("--task", choices=TASKS, help="with a model name: its task")
     return parser
 

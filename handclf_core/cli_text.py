@@ -152,7 +152,22 @@ def _runs(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _explain(r: dict) -> str:
+    grid = r["grid"]
+    top = max(max(row) for row in grid) or 1.0
+    shades = " .:-=+*#%@"  # covering the cell lowers the answer: little ... most
+    art = ["  " + " ".join(shades[min(9, int(v / top * 9.99))] * 2 for v in row) for row in grid]
+    lines = [f"{r['model']} ({r['run']}), {r['hand']} hand: {r['class']} {_pct(r['probability'])}",
+             f"where it looks (occlusion, {len(grid)}x{len(grid)} cells, "
+             f"{r['milliseconds']:.0f} ms): # where covering lowers '{r['class']}' most", "",
+             *art]  # fmt: skip
+    if r["out"]:
+        lines += ["", f"heat map over the picture: {r['out']}"]
+    return "\n".join(lines)
+
+
 RENDER: dict[str, Callable[[dict], str]] = {
+    "explain": _explain,
     "experiments": _experiments,
     "runs": _runs,
     "stats": _stats,

@@ -30,7 +30,7 @@ CLASSROOM_RATES = {
     ("mnist", Precision.FLOAT32): 1200,
     ("mnist", Precision.MIXED_BFLOAT16): 2400,
     ("alexnet", Precision.FLOAT32): 38,
-    ("alexnet", Precision.MIXED_BFLOAT16): 100,
+    ("alexnet", Precision.MIXED_BFLOAT16): 80,
 }
 FORWARD_SHARE = 1 / 3  # a frame scored costs about a third of a frame trained
 START_SECONDS = 3.0  # building the model, the first step's tracing

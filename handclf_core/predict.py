@@ -21,7 +21,10 @@ from .errors import HandCamError
 from .images import decode_image, preprocess
 from .models import list_models
 from .runs import Run, list_runs, read_run
-from .vocab import Camera, Hand
+from .vocab import Camera, Doubt, Hand, PictureSource
+
+FRAME_ASPECT = 16 / 9  # a HandCam frame's width / height
+ASPECT_TOLERANCE = 1.5  # a picture's aspect this many times off a frame's is a doubt
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,28 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
     return runs[0]
 
 
+def model_input(picture, run: Run, hand: Hand = Hand.LEFT) -> np.ndarray:
+    """Exactly what `run`'s model is fed for a decoded picture: (s, s, C) uint8 after the
+    run's own preprocessing (size, colour, mirroring of a right hand, squash or crop)."""
+    return preprocess(picture, run.preprocessing, hand=Hand(hand))
+
+
+def doubts(picture, run: Run, source: PictureSource) -> list[Doubt]:
+    """Why `run`'s answer for a decoded picture may mean little: a picture smaller than the
+    model's input, an aspect far from a frame's 16:9, or a photograph (uploaded or from the
+    camera) shown to a model that learnt the built-in sample's drawn pictures."""
+    width, height = picture.size
+    found = []
+    if min(width, height) < run.preprocessing.size:
+        found.append(Doubt.SMALL)
+    aspect = width / height
+    if max(aspect / FRAME_ASPECT, FRAME_ASPECT / aspect) > ASPECT_TOLERANCE:
+        found.append(Doubt.ASPECT)
+    if run.dataset.sample and source != PictureSource.FRAME:
+        found.append(Doubt.SYNTHETIC)
+    return found
+
+
 def load_model(run: Run):
     """The run's Keras model, loaded once per process."""
     return _load(run.path, run.model_sha256)
@@ -112,7 +137,7 @@ def predict(image, run: Run, *, hand: Hand = Hand.LEFT, top: int = 5, name: str 
             raise HandCamError(f"{path}: expected an image file, found: {e.strerror}") from None
     if isinstance(image, (bytes, bytearray)):
         image = decode_image(bytes(image), name)
-    x = preprocess(image, run.preprocessing, hand=Hand(hand))[None]  # (1, s, s, C) uint8
+    x = model_input(image, run, hand)[None]  # (1, s, s, C) uint8
     paused = time.perf_counter()
     model = load_model(run)  # once per process: not part of the inference time
     start += time.perf_counter() - paused

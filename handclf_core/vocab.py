@@ -122,6 +122,15 @@ class PictureSource(Term):
 
     FRAME = "frame"  # a frame of the dataset
     UPLOAD = "upload"  # a file the user uploads
+    CAMERA = "camera"  # a photo from the browser's camera
+
+
+class Doubt(Term):
+    """Why a prediction may mean little: the picture is far from what the model trained on."""
+
+    SMALL = "small"  # smaller than the model's input: it is blown up, not seen
+    ASPECT = "aspect"  # far from a camera frame's 16:9, so squashing distorts it
+    SYNTHETIC = "synthetic"  # a photo, and the model learnt the built-in sample's drawings
 
 
 TERMS: tuple[type[Term], ...] = (

@@ -3,12 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from app import cache, guards, runpicker, session
+from app import cache, guards, prediction, runpicker, session
 from handclf_core.config import CLASSES, HAND_CAMERAS, SPLITS
 from handclf_core.errors import HandCamError
-from handclf_core.i18n import model_name, name
+from handclf_core.i18n import name
 from handclf_core.predict import classify, guess_hand
-from handclf_core.views.runs import frequencies_only
 from handclf_core.vocab import Camera, Hand, PictureSource, Split
 
 session.through_entrypoint(__file__)
@@ -70,16 +69,23 @@ runs = runpicker.predict_runs(guards.require_runs(ds, task))
 st.markdown(t("predict.intro"))
 
 truth = None
-if source_ui() == PictureSource.UPLOAD:
-    upload = st.file_uploader(t("predict.upload"), type=["png", "jpg", "jpeg"], key="predict.file")
-    if upload is None:
-        st.info(t("predict.upload_info"))
-        st.stop()
-    data, file_name, default_hand = upload.getvalue(), upload.name, guess_hand(upload.name)
-else:
+source = source_ui()
+if source == PictureSource.FRAME:
     frame = frame_ui(ds, task)
     data, file_name = ds.read_bytes(frame.file), frame.file
     default_hand, truth = Camera(frame.camera).hand, CLASSES[task][frame[task]]
+else:
+    if source == PictureSource.UPLOAD:
+        upload = st.file_uploader(t("predict.upload"), type=["png", "jpg", "jpeg"],
+                                  key="predict.file")  # fmt: skip
+        missing = t("predict.upload_info")
+    else:
+        upload = st.camera_input(t("predict.take_picture"), key="predict.camera")
+        missing = t("predict.camera_info")
+    if upload is None:
+        st.info(missing)
+        st.stop()
+    data, file_name, default_hand = upload.getvalue(), upload.name, guess_hand(upload.name)
 hand = hand_ui(default_hand)
 
 try:
@@ -93,21 +99,7 @@ except HandCamError as e:
 st.image(picture, caption=file_name, width=480)
 if truth:
     st.markdown(t("predict.true_label", name=session.class_name(task, truth)))
-headers = {"class": t("predict.col.class"), "probability": t("predict.col.probability"),
-           "true": t("predict.col.true")}  # fmt: skip
+looks = st.toggle(t("predict.heat"), key="predict.heat", help=t("predict.heat_help"))
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:
-        st.subheader(model_name(run.model, lang))
-        top = pd.DataFrame({"class": [r.name for r in result.top],
-                            "probability": [r.probability for r in result.top]})  # fmt: skip
-        if truth:
-            top["true"] = top["class"].eq(truth).map({True: "✓", False: ""})
-        top["class"] = [session.class_name(task, c) for c in top["class"]]
-        progress = st.column_config.ProgressColumn(format="percent")
-        st.dataframe(top.rename(columns=headers), hide_index=True,
-                     column_config={headers["probability"]: progress})  # fmt: skip
-        st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
-        if frequencies_only(run):
-            st.caption(t("runs.frequencies_only"))
-        with st.expander(t("details.heading"), icon=":material/info:"):
-            st.caption(t("details.run", name=run.name, path=run.path))
+        prediction.answer(run, result, picture, hand, source, truth, looks)

@@ -172,3 +172,90 @@ def test_cli_predict_models_evaluate(sample_root, tiny_run, tmp_path):
 )  # fmt: skip
 def test_the_hand_is_guessed_from_the_file_name(name, hand):
     assert guess_hand(name) == hand
+
+
+def test_the_models_eye_view_is_the_array_the_model_is_fed(flip_run, monkeypatch):
+    """model_input is what predict feeds: the model is called with exactly that array."""
+    from handclf_core.predict import load_model, model_input
+
+    picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (90, 160, 3), np.uint8))
+    seen = model_input(picture, flip_run, "right")
+    assert seen.shape == (flip_run.preprocessing.size,) * 2 + (flip_run.preprocessing.channels,)
+    assert not np.array_equal(seen, model_input(picture, flip_run, "left"))  # mirrored
+    model, fed = load_model(flip_run), []
+
+    def spy(x, training):  # the real model, remembering its input
+        fed.append(x)
+        return model(x, training=training)
+
+    monkeypatch.setattr(predict_mod, "load_model", lambda run: spy)
+    predict(picture, flip_run, hand="right")
+    assert np.array_equal(fed[0][0], seen.astype("float32"))
+
+
+def test_doubts_about_a_picture(tiny_run):
+    from handclf_core.predict import doubts
+    from handclf_core.vocab import Doubt, PictureSource
+
+    run = tiny_run[0]  # trained on the built-in sample's drawings, 32x32 input
+    frame = Image.new("RGB", (320, 180))
+    assert doubts(frame, run, PictureSource.FRAME) == []
+    assert doubts(frame, run, PictureSource.UPLOAD) == [Doubt.SYNTHETIC]
+    assert doubts(Image.new("RGB", (1, 1)), run, PictureSource.FRAME) == [Doubt.SMALL, Doubt.ASPECT]
+    assert doubts(Image.new("RGB", (48, 27)), run, PictureSource.FRAME) == [Doubt.SMALL]
+    assert doubts(Image.new("RGB", (400, 90)), run, PictureSource.CAMERA) == [
+        Doubt.ASPECT, Doubt.SYNTHETIC,
+    ]  # fmt: skip
+    assert doubts(Image.new("RGB", (640, 480)), run, PictureSource.FRAME) == []  # 4:3 is near
+
+
+def test_occlusion_finds_the_corner_the_class_is_drawn_in():
+    """A cnn_basic trained where class 1 is a bright square in the top-left corner (and class
+    0 the same square in the bottom-right): its heat map for class 1 lies in the top-left."""
+    import keras
+
+    from handclf_core.explain import occlusion, on_frame
+    from handclf_core.images import Preprocessing
+    from handclf_core.models import create_model
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 90, (400, 32, 32, 3)).astype(np.uint8)  # dark noise
+    y = np.arange(400) % 2
+    x[y == 1, :8, :8] = 255  # class 1: top-left
+    x[y == 0, -8:, -8:] = 255  # class 0: bottom-right
+    keras.utils.set_random_seed(0)
+    model = create_model("cnn_basic", num_classes=2)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x.astype("float32"), y, epochs=4, batch_size=32, verbose=0)
+    probe = rng.integers(0, 90, (32, 32, 3)).astype(np.uint8)
+    probe[:8, :8] = 255
+    heat = occlusion(model, probe, class_id=1, grid=4)  # cells of 8x8: the square is cell 0
+    assert heat.probability > 0.9
+    share = heat.drops / heat.drops.sum()
+    assert np.unravel_index(share.argmax(), share.shape) == (0, 0)
+    assert share[:2, :2].sum() > 0.8, share.round(2)  # the top-left quarter
+    # Over a 16:9 frame, squashed: the red lies in the frame's top-left.
+    frame = Image.new("RGB", (320, 180), (0, 0, 0))
+    shown = on_frame(frame, heat, Preprocessing(size=32), "left").astype(int)
+    assert shown[:45, :80, 0].mean() > 5 * max(shown[135:, 240:, 0].mean(), 1)
+    mirrored = on_frame(frame, heat, Preprocessing(size=32, flip_right=True), "right")
+    assert mirrored[:45, 240:, 0].mean() > mirrored[:45, :80, 0].mean()  # undone for a right hand
+
+
+def test_cli_explain_writes_the_heat_map(tiny_run, sample_root, tmp_path, capsys):
+    from handclf_core.cli import main
+
+    run = tiny_run[0]
+    image = sample_root / "frames/test/house/1/Rhand/Image1.png"
+    out = tmp_path / "heat.png"
+    argv = ["explain", "--model", str(run.path), "--image", str(image), "--debug"]
+    assert main([*argv, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "right hand" in text and "where it looks (occlusion, 8x8 cells" in text
+    assert Image.open(out).size == Image.open(image).size
+    assert main([*argv, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["method"] == "occlusion" and len(result["grid"]) == 8 and result["out"] is None
+    bad = ["explain", "--model", str(run.path), "--image", str(image)]
+    assert main([*bad, "--out", str(tmp_path / "no" / "such" / "dir.png")]) == 2
+    assert "expected a writable .png or .jpg path" in capsys.readouterr().err

@@ -1,0 +1,60 @@
+"""The Predict page's answer of one run: what the model saw, the top classes as bars beside
+the majority class's share, doubts about the picture in one sentence each, the details."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from handclf_core.i18n import model_name, name
+from handclf_core.images import enlarged
+from handclf_core.predict import doubts, model_input
+from handclf_core.views.prediction import top_chart
+from handclf_core.views.runs import config_label, frequencies_only, preprocessing_summary
+
+from . import session, widgets
+
+SEEN = 160  # px: the model's input enlarged, each pixel a visible square
+
+
+def heat(run, result, picture, hand) -> None:
+    """Where the model looks for its top class: the occlusion map over the picture."""
+    from handclf_core.explain import occlusion, on_frame
+    from handclf_core.predict import load_model
+
+    t = session.t
+    top = run.classes.index(result.top[0].name)
+    h = occlusion(load_model(run), model_input(picture, run, hand), top)
+    shown = session.class_name(run.task, result.top[0].name)
+    st.image(on_frame(picture, h, run.preprocessing, hand), width="stretch",
+             caption=t("predict.heat_caption", name=shown, ms=h.seconds * 1000))  # fmt: skip
+
+
+def answer(run, result, picture, hand, source, truth: str | None, looks: bool = False) -> None:
+    t, lang, task = session.translator(), session.lang(), run.task
+    st.subheader(model_name(run.model, lang))
+    st.caption(config_label(run.config, lang))
+    seen = t("predict.sees", summary=preprocessing_summary(run.preprocessing, lang))
+    st.image(enlarged(model_input(picture, run, hand), SEEN), width=SEEN, caption=seen)
+    if looks:
+        heat(run, result, picture, hand)
+    widgets.chart(top_chart(result, run, lang, truth), width="stretch")
+    width, height = picture.size
+    for doubt in doubts(picture, run, source):
+        st.warning(name(doubt, lang, width=width, height=height, size=run.preprocessing.size),
+                   icon=":material/help:")  # fmt: skip
+    st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
+    if frequencies_only(run):
+        st.caption(t("runs.frequencies_only"))
+    with st.expander(t("details.heading"), icon=":material/info:"):
+        top = pd.DataFrame({"class": [r.name for r in result.top],
+                            "probability": [r.probability for r in result.top]})  # fmt: skip
+        if truth:
+            top["true"] = top["class"].eq(truth).map({True: "✓", False: ""})
+        top["class"] = [session.class_name(task, c) for c in top["class"]]
+        headers = {"class": t("predict.col.class"), "probability": t("predict.col.probability"),
+                   "true": t("predict.col.true")}  # fmt: skip
+        progress = st.column_config.ProgressColumn(format="percent")
+        st.dataframe(top.rename(columns=headers), hide_index=True,
+                     column_config={headers["probability"]: progress})  # fmt: skip
+        st.caption(t("details.run", name=run.name, path=run.path))

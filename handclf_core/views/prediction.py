@@ -1,0 +1,63 @@
+"""One picture's answer as people read it: the top classes as bars, beside what always
+answering the majority class would say (pure Altair, like the other views)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from .. import i18n
+from ..predict import Prediction
+from ..runs import Run
+
+
+def top_chart(prediction: Prediction, run: Run, lang: str = "en", truth: str | None = None):
+    """Horizontal bars of the top classes' probabilities, most probable first; the true
+    class (when known) in its own colour; a dashed rule at the majority class's share of
+    the test frames, with its name: a model whose top answer sits near that line, on that
+    class, says little more than the class frequencies."""
+    t = i18n.translator(lang)
+    base = run.test.majority_baseline
+    df = pd.DataFrame(
+        {
+            "class_name": [r.name for r in prediction.top],
+            "class": [i18n.class_name(lang, run.task, r.name) for r in prediction.top],
+            "probability": [r.probability for r in prediction.top],
+            "true": [r.name == truth for r in prediction.top],
+        }
+    )
+    df["kind"] = [t("predict.chart.true") if x else t("predict.chart.other") for x in df["true"]]
+    bars = (
+        alt.Chart(df)
+        .mark_bar()
+        .encode(
+            y=alt.Y("class:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+            x=alt.X("probability:Q", title=t("predict.chart.probability"),
+                    axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom"),
+                            scale=alt.Scale(domain=[t("predict.chart.other"),
+                                                    t("predict.chart.true")],
+                                            range=["#4c78a8", "#54a24b"])),
+            tooltip=[alt.Tooltip("class:N", title=t("predict.col.class")),
+                     alt.Tooltip("probability:Q", format=".1%",
+                                 title=t("predict.chart.probability"))],
+        )
+    )  # fmt: skip
+    share = pd.DataFrame(
+        {"share": [base.accuracy],
+         "label": [t("predict.chart.baseline", name=i18n.class_name(lang, run.task, base.name),
+                     share=base.accuracy)]}
+    )  # fmt: skip
+    rule = (
+        alt.Chart(share)
+        .mark_rule(color="black", strokeDash=[5, 3], strokeWidth=2)
+        .encode(
+            x="share:Q", tooltip=alt.Tooltip("label:N", title=t("predict.chart.baseline_title"))
+        )
+    )
+    label = (
+        alt.Chart(share)
+        .mark_text(align="left", dx=4, dy=-6, baseline="bottom")
+        .encode(x="share:Q", y=alt.value(0), text="label:N")
+    )
+    return alt.layer(bars, rule, label).properties(height=alt.Step(26))
