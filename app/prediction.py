@@ -3,6 +3,7 @@ the majority class's share, doubts about the picture in one sentence each, the d
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -58,3 +59,28 @@ def answer(run, result, picture, hand, source, truth: str | None, looks: bool = 
         st.dataframe(top.rename(columns=headers), hide_index=True,
                      column_config={headers["probability"]: progress})  # fmt: skip
         st.caption(t("details.run", name=run.name, path=run.path))
+
+
+def inside(runs, picture, hand) -> None:
+    """The chosen model's first filters, and what its first two convolutions make of this
+    picture: "edges and colours first"."""
+    from handclf_core.explain import feature_maps, first_filters, tile
+    from handclf_core.predict import load_model
+
+    t, lang = session.translator(), session.lang()
+    by_name = {r.name: r for r in runs}
+    labels = {r.name: config_label(r.config, lang) for r in runs}
+    chosen = session.localized(st.selectbox, t("predict.inside_run"), list(by_name),
+                               key="predict.inside", format_func=labels.get)  # fmt: skip
+    run = by_name[chosen]
+    model = load_model(run)
+    filters = first_filters(model)
+    k = filters.shape[1]
+    st.image(tile(filters, columns=16, scale=max(2, 48 // k)),
+             caption=t("predict.filters", count=len(filters), size=k))  # fmt: skip
+    for i, maps in enumerate(feature_maps(model, model_input(picture, run, hand)), 1):
+        shown = np.moveaxis(maps[..., :32], -1, 0)  # the first 32 channels
+        scale = max(1, 96 // maps.shape[0])
+        st.image(tile(shown, columns=16, scale=scale), caption=t(
+            "predict.feature_maps", layer=i, shown=len(shown), count=maps.shape[-1],
+            height=maps.shape[0], width=maps.shape[1]))  # fmt: skip

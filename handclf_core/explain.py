@@ -77,3 +77,54 @@ def on_frame(picture: Image.Image, heat: Heat, prep: Preprocessing, hand: Hand) 
     red = np.array([230, 30, 30], np.float32)
     out = rgb * (1 - alpha) + red * alpha
     return out.clip(0, 255).astype(np.uint8)
+
+
+def _convs(model) -> list:
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def first_filters(model) -> np.ndarray:
+    """The first convolution's filters as pictures: (n, k, k, C) uint8, each filter
+    stretched on its own from its lowest weight (0) to its highest (255). RGB filters show
+    the colours they respond to; one-channel ones, the grey pattern."""
+    kernel = np.asarray(_convs(model)[0].kernel, dtype=np.float32)  # (k, k, C, n)
+    w = np.moveaxis(kernel, -1, 0)  # (n, k, k, C)
+    low = w.min(axis=(1, 2, 3), keepdims=True)
+    span = w.max(axis=(1, 2, 3), keepdims=True) - low
+    return ((w - low) / np.where(span > 0, span, 1) * 255).round().astype(np.uint8)
+
+
+def feature_maps(model, x: np.ndarray, convs: int = 2) -> list[np.ndarray]:
+    """What the first `convs` convolutions (after their ReLU) make of the input `x` ((s, s,
+    C) uint8, as the model is fed): one (h, w, channels) float32 array per convolution."""
+    import keras
+
+    layers = _convs(model)[:convs]
+    probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    out = probe(x[None].astype("float32"), training=False)
+    out = out if isinstance(out, list | tuple) else [out]
+    return [np.asarray(o, dtype=np.float32)[0] for o in out]
+
+
+def tile(pictures: np.ndarray, columns: int, scale: int, gap: int = 1) -> np.ndarray:
+    """(n, h, w[, C]) pictures side by side, `columns` a row, each enlarged `scale` times
+    with nearest-neighbour, on white: one uint8 picture. Float maps are stretched per map."""
+    if pictures.dtype != np.uint8:
+        low = pictures.min(axis=(1, 2), keepdims=True)
+        span = pictures.max(axis=(1, 2), keepdims=True) - low
+        pictures = ((pictures - low) / np.where(span > 0, span, 1) * 255).astype(np.uint8)
+    if pictures.ndim == 4 and pictures.shape[-1] == 1:
+        pictures = pictures[..., 0]
+    n, h, w = pictures.shape[:3]
+    rows = -(-n // columns)
+    cell_h, cell_w = h * scale + gap, w * scale + gap
+    shape = (rows * cell_h + gap, columns * cell_w + gap, *pictures.shape[3:])
+    sheet = np.full(shape, 255, np.uint8)
+    for i, p in enumerate(pictures):
+        r, c = divmod(i, columns)
+        big = np.kron(p, np.ones((scale, scale, *([1] * (p.ndim - 2))), np.uint8))
+        sheet[gap + r * cell_h : gap + r * cell_h + h * scale,
+              gap + c * cell_w : gap + c * cell_w + w * scale] = big  # fmt: skip
+    return sheet

@@ -103,3 +103,7 @@ looks = st.toggle(t("predict.heat"), key="predict.heat", help=t("predict.heat_he
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:
         prediction.answer(run, result, picture, hand, source, truth, looks)
+
+with st.expander(t("predict.inside"), icon=":material/layers:"):
+    st.markdown(t("predict.inside_intro"))
+    prediction.inside(runs, picture, hand)

@@ -65,12 +65,12 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     )
     assert any("92%" in m.value and "training" in m.value for m in at.markdown)
     assert any("built-in sample" in w.value for w in at.warning)
-    assert _charts(at) == 4  # accuracy, recall heat map, confusion matrix, PR curves
+    assert _charts(at) == 5  # accuracy, train/validation/test, recall, confusion, PR curves
     assert at.get("download_button")
     # Another model's confusion matrix and curves; the report's bars switched off.
     _by_label(at.selectbox, "Model").set_value(stored[1].name).run()
     at.toggle[0].set_value(False).run()
-    assert not at.exception and _charts(at) == 4
+    assert not at.exception and _charts(at) == 5
 
 
 def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):
@@ -81,6 +81,17 @@ def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):
     assert [s.value for s in at.subheader] == [model_name(r.model) for r in models]
     assert sum(" ms · test accuracy " in c.value for c in at.caption) == len(models)
     assert any("True label" in m.value for m in at.markdown) and at.get("image")
+    # The picture, what each model sees, the first filters and two layers of feature maps.
+    images = at.get("image")
+    assert len(images) == 1 + len(models) + 3, len(images)
+    captions = [i.caption for e in images for i in e.proto.imgs]
+    assert sum(c.startswith("What it sees: ") for c in captions) == len(models), captions
+    assert len(at.get("vega_lite_chart")) == len(models)  # the top classes of each
+    at.toggle(key="predict.heat").set_value(True).run()
+    assert not at.exception and len(at.get("image")) == 1 + 2 * len(models) + 3
+    captions = [i.caption for e in at.get("image") for i in e.proto.imgs]
+    assert sum("(occlusion, " in c for c in captions) == len(models), captions
+    at.toggle(key="predict.heat").set_value(False).run()
     hand = _by_label(at.radio, "Which wrist camera took it?")
     assert hand.value == "left"  # the default frame is a left-hand one
 
@@ -119,6 +130,9 @@ def test_predict_page_uploads_bad_files_are_errors_not_crashes(sample_root, stor
     # A good picture after the bad ones: every model answers.
     at.file_uploader[0].set_value(("photo.png", _png(), "image/png")).run()
     assert not at.exception and not at.error
+    # Models of the built-in sample's drawings, asked about an upload: one sentence of doubt.
+    doubt = [w for w in at.warning if "drawn pictures, not photographs" in w.value]
+    assert len(doubt) == len(latest_per_model(stored))
     assert len(at.dataframe) == len(latest_per_model(stored))
 
 
@@ -173,7 +187,7 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
 
     at = zh_page(sample_root, COMPARE)
     _by_label(at.selectbox, "模型").set_value(stored[1].name).run()
-    assert not at.exception and _charts(at) == 4
+    assert not at.exception and _charts(at) == 5
     assert at.title[0].value == "比較各個模型"
     assert "測試準確率" in at.dataframe[0].value.columns
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
@@ -182,6 +196,9 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
     _by_label(at.radio, "圖片").set_value("upload").run()
     at.file_uploader[0].set_value(("photo.png", _png(), "image/png")).run()
     assert not at.exception and not at.error
+    # Models of the built-in sample's drawings, asked about an upload: one sentence of doubt.
+    doubt = [w for w in at.warning if "合成圖片，不是照片" in w.value]
+    assert len(doubt) == len(latest_per_model(stored))
     assert len(at.dataframe) == len(latest_per_model(stored))
     assert list(at.dataframe[0].value.columns) == ["類別", "機率"]
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))

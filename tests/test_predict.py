@@ -259,3 +259,30 @@ def test_cli_explain_writes_the_heat_map(tiny_run, sample_root, tmp_path, capsys
     bad = ["explain", "--model", str(run.path), "--image", str(image)]
     assert main([*bad, "--out", str(tmp_path / "no" / "such" / "dir.png")]) == 2
     assert "expected a writable .png or .jpg path" in capsys.readouterr().err
+
+
+def test_filters_and_feature_maps_are_the_first_layers_own():
+    """On an mnist net whose first filter is set to a known kernel: the filter picture is
+    that kernel stretched, and its feature map is that kernel's convolution of the input."""
+    from handclf_core.explain import feature_maps, first_filters, tile
+    from handclf_core.models import create_model
+
+    model = create_model("mnist", num_classes=2)  # (28, 28, 1); first conv 3x3 valid, ReLU
+    conv = [layer for layer in model.layers if layer.name.startswith("conv2d")][0]
+    kernel, bias = (np.asarray(v) for v in conv.get_weights())
+    kernel[..., 0] = 0
+    kernel[1, 1, 0, 0] = 1.0  # filter 0: the pixel itself
+    kernel[0, 0, 0, 0] = -1.0  # minus its top-left neighbour
+    bias[:] = 0
+    conv.set_weights([kernel, bias])
+    filters = first_filters(model)
+    assert filters.shape == (32, 3, 3, 1)
+    assert filters[0, 1, 1, 0] == 255 and filters[0, 0, 0, 0] == 0 and filters[0, 2, 2, 0] == 128
+    x = np.random.default_rng(0).integers(0, 256, (28, 28, 1)).astype(np.uint8)
+    first, second = feature_maps(model, x)
+    assert first.shape == (26, 26, 32) and second.shape == (24, 24, 64)
+    v = x[..., 0].astype(np.float32) / 255
+    expected = np.maximum(v[1:-1, 1:-1] - v[:-2, :-2], 0)
+    assert np.allclose(first[..., 0], expected, atol=1e-5)
+    sheet = tile(filters[:4], columns=2, scale=5)
+    assert sheet.shape == (2 * 16 + 1, 2 * 16 + 1) and sheet[1:16, 1:16].max() == 255
