@@ -104,7 +104,7 @@ def settings(model: str, task: str) -> TrainConfig:
     if r.optimizer == "sgd":  # plain SGD (0) is one of the experiments
         momentum = c[0].selectbox(t("train.momentum"), MOMENTA, key=k("momentum"), **KEEP)
     gray = c[1].toggle(t("preprocessing.gray"), key=k("gray"), **KEEP)
-    flip = c[1].toggle(t("preprocessing.flip"), key=k("flip"), **KEEP)
+    flip = c[1].toggle(t("train.flip"), key=k("flip"), help=t("preprocessing.flip_help"), **KEEP)
     crop = c[2].toggle(t("train.crop"), key=k("crop"), help=t("train.crop_help"), **KEEP)
     shuffle = c[2].toggle(t("preprocessing.shuffle"), key=k("shuffle"), **KEEP)
 

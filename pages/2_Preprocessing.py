@@ -89,7 +89,7 @@ st.caption(
 st.markdown(t("preprocessing.store"))
 msg, status = st.empty(), store_status(ds, prep)
 summary = preprocessing_summary(prep, lang)  # "227x227 gray, right mirrored, cropped"
-if st.button(t("preprocessing.build"), type="primary",
+if st.button(t("preprocessing.build"), type="primary", key="prep_build",
              disabled=bool(status and status.variant_ready)):  # fmt: skip
     widgets.build_store(ds, prep)
     status = store_status(ds, prep)

@@ -236,14 +236,14 @@ def test_preprocessing_page_builds_the_store(sample_root, sample_ds, tmp_path, m
     at.radio(key="prep_size.en").set_value(28)
     at.toggle(key="prep_gray").set_value(True)
     at.run()
-    at.button[0].click().run()
+    at.button(key="prep_build").click().run()
     assert not at.exception and not at.error
     store = open_store(sample_ds)
     assert store is not None and len(store) == len(sample_ds.hand_frames())
     assert (store.path / "variants" / "s28-gray-noflip-squash.npy").is_file()
     assert "Ready" in at.success[0].value
     assert not at.get("progress")  # the bar is cleared when done
-    assert at.run().button[0].disabled  # nothing left to build for these choices
+    assert at.run().button(key="prep_build").disabled  # nothing left to build for these choices
 
 
 # --- chart builders ---
@@ -351,7 +351,7 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     at.toggle(key="prep_gray").set_value(True)
     at.radio(key="prep_balance.zh_TW").set_value("oversample")
     at.run()
-    at.button[0].click().run()
+    at.button(key="prep_build").click().run()
     assert not at.exception and not at.error
     assert at.success[0].value.startswith("準備就緒")
     assert "`28x28 灰階，裁切`" in at.success[0].value  # said as people say it, not an id

@@ -198,14 +198,14 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     page.goto(f"{server}/")  # through the entrypoint, as a user arrives
     _settle(page)
     # Grayscale chosen on Preprocessing and applied to every model: Train trains it.
-    page.get_by_role("link", name="Preprocessing").click()
+    page.get_by_role("link", name="Preprocessing", exact=True).click()
     _settle(page)
     page.get_by_text("Grayscale", exact=True).first.click()
     _settle(page)
     page.get_by_role("button", name="Apply").click()
     page.get_by_text("Applied to").first.wait_for()
     _settle(page)
-    page.get_by_role("link", name="Train").click()
+    page.get_by_role("link", name="Train", exact=True).click()
     _settle(page)
     data = page.locator('[data-testid="stSidebar"] [data-testid="stTextInput"] input')
     assert data.input_value() == DATA_SPEC  # HANDCAM_DATA's pre-fill survives a page switch
@@ -230,7 +230,7 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
         picture = tmp_path / "house_Rhand_frame.png"
         key = (0, "test", "house", 1, "Rhand", 1)
         draw_hand_frame({"obj": 20, "ges": 2, "FA": 1}, "house", (1920, 1080), key).save(picture)
-    page.get_by_role("link", name="Predict").click()
+    page.get_by_role("link", name="Predict", exact=True).click()
     _settle(page)
     page.get_by_text("Upload a picture").first.click()
     _settle(page)
@@ -240,6 +240,14 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text(picture.name).count() >= 1
     _check(page, "predict-upload")
+    # Where the model looks, and inside its first layers, on the same picture.
+    page.get_by_text("Where each model looks").click()
+    page.get_by_text("(occlusion, ").first.wait_for(timeout=120_000)
+    page.get_by_text("Inside the first layers").click()
+    page.get_by_text("The first convolution's").first.wait_for(timeout=120_000)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _check(page, "predict-inside")
 
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not a picture"}]
@@ -248,7 +256,7 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     assert page.locator('[data-testid="stException"]').count() == 0
 
     # The gray run deleted on Compare, after a confirmation: gone from the table.
-    page.get_by_role("link", name="Compare").click()
+    page.get_by_role("link", name="Compare", exact=True).click()
     _settle(page)
     gray = "CNN_basic · gray · ≤32 frames"
     assert page.get_by_text(gray).count() >= 1

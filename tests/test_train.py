@@ -1,5 +1,6 @@
 """Training, the run cache and single-image inference, for real, on a tiny generated sample."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -54,11 +55,17 @@ def test_train_stores_then_loads(sample_ds, tiny_run):
 
 
 def test_same_seed_same_metrics_on_cpu(sample_ds, tiny_run):
+    """In the default precision (tiny_run's) and in float32, trained twice each."""
     run, _ = tiny_run
     again, cached = train(sample_ds, TINY, retrain=True)
     assert not cached
     assert again.test == run.test
     assert again.history["loss"] == run.history["loss"]
+    fp32 = dataclasses.replace(TINY, precision="float32")
+    first, _ = train(sample_ds, fp32)
+    second, _ = train(sample_ds, fp32, retrain=True)
+    assert first.config.precision == "float32" and first.name != run.name
+    assert second.test == first.test and second.history["loss"] == first.history["loss"]
 
 
 @pytest.mark.parametrize("interrupt", [TrainingCancelled, KeyboardInterrupt, RuntimeError])
