@@ -143,6 +143,7 @@ TERMS: tuple[type[Term], ...] = (
     Stage,
     DeviceKind,
     PictureSource,
+    Doubt,
 )
 
 
