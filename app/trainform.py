@@ -40,7 +40,8 @@ def recipe_state(model: str, quick: bool = False) -> dict:
     if quick:
         preset = QUICK[model]
         state.update(epochs=preset.get("epochs", r.epochs), limit=preset.get("limit"),
-                     size=preset.get("size", r.input_size))  # fmt: skip
+                     size=preset.get("size", r.input_size),
+                     batch=preset.get("batch_size", r.batch_size))  # fmt: skip
     return state
 
 
@@ -52,11 +53,11 @@ def reset(model: str) -> None:
 
 
 def quick_changed() -> None:
-    """The quick toggle: every model's passes, frames and input size to its preset's, or the
-    recipe's."""
+    """The quick toggle: every model's passes, frames, input size and batch to its preset's,
+    or the recipe's."""
     quick = bool(st.session_state.get(QUICK_KEY))
     for model in list_models():
-        for field in ("epochs", "limit", "size"):
+        for field in ("epochs", "limit", "size", "batch"):
             st.session_state[_key(model, field)] = recipe_state(model, quick)[field]
 
 
