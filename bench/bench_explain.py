@@ -63,7 +63,7 @@ def main() -> None:
     report = []
     for model_name in list_models():
         config = TrainConfig(model=model_name).resolved()
-        x = preprocess(picture, config.preprocessing())
+        x = preprocess(picture, config.preprocessing(), hand="left")
         for precision in dict.fromkeys(["float32", str(preferred_precision())]):
             keras.mixed_precision.set_global_policy(precision)
             try:
