@@ -4,8 +4,8 @@ Every command takes `--json` and then prints exactly one JSON object on stdout; 
 and messages go to stderr. A user's mistake (a wrong path, a corrupt frame) is one line on
 stderr and exit code 2; `--debug` shows the traceback instead.
 
-One role, one file of ~300 lines: each command is a short `cmd_*` function over the core,
-and `build_parser` lists every option in one place, as `--help` shows them.
+One role, one file of ~500 lines: each of the ten commands is a short `cmd_*` function over
+the core, and `build_parser` lists every option in one place, as `--help` shows them.
 """
 
 from __future__ import annotations

@@ -270,7 +270,7 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     shown = page.locator('[data-testid="stMultiSelect"]').first.inner_text()  # Runs shown
-    assert "gray" not in shown and "CNN_basic" in shown, shown
+    assert gray not in shown and "CNN_basic" in shown, shown
 
 
 def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, browser):

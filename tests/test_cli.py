@@ -175,8 +175,8 @@ def test_experiments_then_runs_list_and_delete(tmp_path, sample_root):
     code, out, err = _cli("runs", "list", "--json", cache=cache)
     runs = json.loads(out)["runs"]
     assert code == 0 and len(runs) == 2, err
-    assert {r["label"] for r in runs} == {"CNN_basic · gray · ≤3000 frames",
-                                         "Mnist-style CNN · RGB · ≤3000 frames"}  # fmt: skip
+    labels = {"CNN_basic · gray · ≤3000 frames", "Mnist-style CNN · RGB · batch 32 · ≤3000 frames"}
+    assert {r["label"] for r in runs} == labels
     name = runs[0]["name"]
     code, out, err = _cli("runs", "delete", name, cache=cache)  # not a terminal: asks for --yes
     assert code == 2 and "add --yes" in err

@@ -301,7 +301,8 @@ def test_every_term_and_model_has_a_name_in_every_language(lang):
     for kind in vocab.TERMS:
         for member in kind:
             assert catalogue.get(member.key), f"{member.key} has no {lang} name"
-            assert i18n.name(member, lang, count=2, name="X", split="S") != member.key
+            values = {"count": 2, "name": "X", "split": "S", "width": 1, "height": 1, "size": 32}
+            assert i18n.name(member, lang, **values) != member.key
     for model in list_models():
         assert catalogue.get(vocab.model_key(model)), f"model {model} has no {lang} name"
 
