@@ -26,8 +26,7 @@ from handclf_core.experiments import grid  # noqa: E402
 from handclf_core.i18n import name  # noqa: E402
 from handclf_core.progress import Epoch  # noqa: E402
 from handclf_core.train import train  # noqa: E402
-from handclf_core.views.evaluation import validation_accuracy  # noqa: E402
-from handclf_core.views.runs import config_label, device_name  # noqa: E402
+from handclf_core.views.runs import config_label, device_name, validation_accuracy  # noqa: E402
 
 
 def _epoch_line(event) -> None:

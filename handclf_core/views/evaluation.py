@@ -17,7 +17,7 @@ from ..i18n import N_
 from ..report import REPORT_ROWS
 from ..runs import Run
 from ..vocab import Split, Task
-from .runs import run_labels
+from .runs import run_labels, validation_accuracy
 
 # The accuracy chart's bars by source id: colour, and the catalogue key of the legend.
 SOURCES = {
@@ -25,6 +25,12 @@ SOURCES = {
     "report_test": ("#9ecae9", N_("compare.source.report_test")),
     "report_train": ("#e45756", N_("compare.source.report_train")),
 }
+
+
+def _accuracy_x(t, field: str = "accuracy:Q") -> alt.X:
+    """The shared accuracy axis: 0 to 100%."""
+    return alt.X(field, title=t("compare.chart.accuracy"), axis=alt.Axis(format="%"),
+                 scale=alt.Scale(domain=[0, 1]))  # fmt: skip
 
 
 def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -> alt.LayerChart:
@@ -69,12 +75,7 @@ def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -
         ],
     )
     bars = base.mark_bar().encode(
-        x=alt.X(
-            "accuracy:Q",
-            title=t("compare.chart.accuracy"),
-            axis=alt.Axis(format="%"),
-            scale=alt.Scale(domain=[0, 1]),
-        ),
+        x=_accuracy_x(t),
         color=alt.Color(
             "source:N",
             title=None,
@@ -106,12 +107,6 @@ SPLITS = {
 }
 
 
-def validation_accuracy(run: Run) -> float | None:
-    """The last epoch's validation accuracy; None for a run without validation."""
-    values = run.history.get("val_accuracy") or ()
-    return values[-1] if values else None
-
-
 def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
     """Train, validation and test accuracy side by side per run: with a random 20% of the
     frames held out, validation sits near train and far above test (neighbouring frames are
@@ -137,12 +132,7 @@ def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
                 "name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=320)
             ),
             yOffset=alt.YOffset("split:N", sort=order),
-            x=alt.X(
-                "accuracy:Q",
-                title=t("compare.chart.accuracy"),
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1]),
-            ),
+            x=_accuracy_x(t),
             color=alt.Color(
                 "split:N",
                 title=None,

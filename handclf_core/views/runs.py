@@ -120,6 +120,12 @@ def _label(run: Run, lang: str) -> str:
     return config_label(run.config, lang)
 
 
+def validation_accuracy(run: Run) -> float | None:
+    """The last epoch's validation accuracy; None for a run without validation."""
+    values = run.history.get("val_accuracy") or ()
+    return values[-1] if values else None
+
+
 def run_labels(runs: list[Run], lang: str = "en") -> list[str]:
     """A short readable name per run, made unique with the run's key where two collide."""
     labels = [_label(r, lang) for r in runs]
@@ -197,7 +203,7 @@ def runs_table(runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS)) ->
                 "balanced_accuracy": test.balanced_accuracy,
                 "macro_f1": test.macro_f1,
                 "train_accuracy": run.train_accuracy,
-                "validation_accuracy": (run.history.get("val_accuracy") or (None,))[-1],
+                "validation_accuracy": validation_accuracy(run),
                 "gap": run.train_accuracy - test.accuracy,
                 "params": run.params,
                 "training_time": run.timings.seconds,
