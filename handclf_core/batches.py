@@ -71,8 +71,21 @@ class FrameBatches(keras.utils.PyDataset):
         self._order = self._draw()
 
 
-def predict_rows(model, images, indices: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Softmax outputs of `model` for the store rows `indices` (sorted): (N, C) float64."""
+def predict_rows(
+    model, images, indices: np.ndarray, batch_size: int = 256, progress=None
+) -> np.ndarray:
+    """Softmax outputs of `model` for the store rows `indices` (sorted): (N, C) float64.
+    A loop of `predict_on_batch`, as training's loop of `train_on_batch` (see `train._fit`);
+    `progress(done, total)` after each batch."""
     assert np.all(np.diff(indices) > 0), "batches are read in sorted order"
     batches = FrameBatches(images, np.zeros(len(images), np.int64), indices, batch_size)
-    return np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
+    out, done = [], 0
+    for i in range(len(batches)):
+        x, _ = batches[i]
+        out.append(np.asarray(model.predict_on_batch(x), dtype=np.float64))
+        done += len(x)
+        if progress:
+            progress(done, len(indices))
+    if not out:
+        return np.zeros((0, model.output_shape[-1]))
+    return np.concatenate(out)

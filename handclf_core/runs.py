@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,10 @@ from .models import list_models
 from .runconfig import TrainConfig
 from .vocab import Task
 
-SCHEMA = 2  # run.json's layout; part of every run key, so older runs are never reused
+SCHEMA = 3  # run.json's layout: 3 added `predictions`
+READABLE = (2, 3)  # layouts read back: a run of schema 2 has no per-frame test predictions
+KEY_FORMAT = 2  # part of every run key: bumped when what a configuration trains changes, so
+# older runs are never reused; unchanged by schema 3, which trains exactly what 2 did
 MODEL_FILE, RECORD_FILE = "model.keras", "run.json"
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,15 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file of a run folder beside model.keras, checked whenever it is read."""
+
+    name: str  # in the run folder
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Run:
     """One stored run: what was trained, on what, how it scored. Read with `read_run`."""
 
@@ -82,6 +95,7 @@ class Run:
     environment: Environment
     model_bytes: int  # model.keras as trained: its size ...
     model_sha256: str  # ... and hash, checked whenever the run is read
+    predictions: StoredFile | None = None  # every test frame's probabilities (`mistakes`)
     schema: int = SCHEMA
     digest: str = ""  # SHA-256 of the rest of the record: an edited record is not trusted
     path: Path | None = field(default=None, compare=False, metadata={"stored": False})
@@ -113,7 +127,7 @@ def run_path(dataset_identity: str, config: TrainConfig) -> Path:
     """Where the run of this configuration on this dataset is (or would be) stored."""
     c = config.resolved()
     blob = json.dumps(
-        {"format": SCHEMA, "dataset": dataset_identity, "config": records.to_json(c)},
+        {"format": KEY_FORMAT, "dataset": dataset_identity, "config": records.to_json(c)},
         sort_keys=True,
     )
     key = hashlib.sha256(blob.encode()).hexdigest()[:12]
@@ -140,10 +154,17 @@ def _digest(data: dict) -> str:
 
 
 def save_run(run: Run, folder: Path) -> None:
-    """Write `run`'s record into `folder`, beside its model.keras, with its digest."""
+    """Write `run`'s record into `folder`, beside its model.keras, with its digest; whole
+    or not at all (a record rewritten in place, by `mistakes.score_run`, is never torn)."""
     data = records.to_json(run)
     data["digest"] = _digest(data)
-    (folder / RECORD_FILE).write_text(json.dumps(data, indent=1, allow_nan=False))
+    final = folder / RECORD_FILE
+    tmp = temp_path(final)
+    try:
+        tmp.write_text(json.dumps(data, indent=1, allow_nan=False))
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @functools.lru_cache(maxsize=64)
@@ -166,11 +187,11 @@ def read_run(path: str | Path) -> Run:
         data = json.loads(meta.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise HandCamError(f"{meta}: expected a run record (JSON), found: {e}") from None
-    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+    if not isinstance(data, dict) or data.get("schema") not in READABLE:
         found = data.get("schema", "none") if isinstance(data, dict) else type(data).__name__
         raise HandCamError(
-            f"{meta}: expected a run record of schema {SCHEMA}, found {found} (a run of "
-            "another version of the project is not used: delete its folder)"
+            f"{meta}: expected a run record of schema {READABLE[0]} to {SCHEMA}, found {found} "
+            "(a run of another version of the project is not used: delete its folder)"
         )
     if data.get("digest") != _digest(data):
         raise HandCamError(f"{meta}: expected the record as training wrote it, found it edited")

@@ -24,6 +24,7 @@ from .dataset import HandCamDataset
 from .devices import configure_device, environment, strategy
 from .errors import HandCamError
 from .evaluate import evaluate_predictions
+from .mistakes import TestPredictions, write_predictions
 from .models import create_model, get_recipe, make_optimizer
 from .progress import Batch, Epoch, Progress, Step
 from .runconfig import TrainConfig
@@ -214,9 +215,10 @@ def _train(
     eval_start = time.perf_counter()
     majority = int(np.argmax(np.bincount(labels[train_rows], minlength=len(classes))))
     test_rows = parts[Split.TEST]
+    test_probs = predict_rows(model, images, test_rows)
     test = evaluate_predictions(
         labels[test_rows],
-        predict_rows(model, images, test_rows),
+        test_probs,
         classes,
         split=Split.TEST,
         majority_class=majority,
@@ -225,6 +227,8 @@ def _train(
     train_acc = float(np.mean(predict_rows(model, images, scored).argmax(1) == labels[scored]))
     model_file = folder / "model.keras"
     model.save(model_file)
+    scored_test = TestPredictions(test_rows, labels[test_rows], test_probs)
+    predictions = write_predictions(folder, scored_test)
     run = Run(
         name=name,
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -247,6 +251,7 @@ def _train(
         environment=environment(device),
         model_bytes=model_file.stat().st_size,
         model_sha256=file_sha256(model_file),
+        predictions=predictions,
     )
     save_run(run, folder)
     return run

@@ -133,6 +133,13 @@ class Doubt(Term):
     SYNTHETIC = "synthetic"  # a photo, and the model learnt the built-in sample's drawings
 
 
+class Projection(Term):
+    """How a run's test frames' features are drawn in 2-D (`embedding`)."""
+
+    PCA = "pca"  # the two directions of most variance: linear, instant
+    TSNE = "tsne"  # t-SNE: neighbours kept together, seconds
+
+
 TERMS: tuple[type[Term], ...] = (
     Task,
     Split,
@@ -144,6 +151,7 @@ TERMS: tuple[type[Term], ...] = (
     DeviceKind,
     PictureSource,
     Doubt,
+    Projection,
 )
 
 
