@@ -16,9 +16,10 @@ SIZES = {
 }
 
 
-def chart(figure, **options) -> None:
+def chart(figure, **options):
     """Draw a chart of `handclf_core.views` with the type sizes of the room: larger in
-    presentation mode (the sidebar's switch). `options` go to st.altair_chart."""
+    presentation mode (the sidebar's switch). `options` go to st.altair_chart, whose
+    selection event (with `on_select`) is returned."""
     size = SIZES[session.presenting()]
     figure = (
         figure.configure_axis(labelFontSize=size["label"], titleFontSize=size["title"])
@@ -27,7 +28,7 @@ def chart(figure, **options) -> None:
         .configure_title(fontSize=size["heading"])
         .configure_text(fontSize=size["text"])
     )
-    st.altair_chart(figure, **options)
+    return st.altair_chart(figure, **options)
 
 
 def build_store(ds, prep) -> bool:

@@ -30,7 +30,7 @@ class Embedding:
     """Test frames as points of a plane."""
 
     method: Projection
-    positions: np.ndarray  # (n,) positions into the run's TestPredictions
+    positions: np.ndarray  # (n,) positions into the run's ScoredFrames
     points: np.ndarray  # (n, 2) float
     dimensions: int  # of the features projected
     explained: float | None  # PCA: the share of variance the two axes keep; t-SNE: None
@@ -73,7 +73,7 @@ def project(
 
 
 def embed(model, images, predictions, method: Projection | str, progress=None) -> Embedding:
-    """The test frames of `predictions` (a run's `TestPredictions`) as points by `method`:
+    """The test frames of `predictions` (a run's `ScoredFrames`) as points by `method`:
     every frame for PCA, at most TSNE_POINTS, evenly spaced, for t-SNE."""
     start = time.perf_counter()
     method = Projection(method)

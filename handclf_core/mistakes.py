@@ -5,7 +5,7 @@ the test frames, their true class ids and the model's probabilities for each. Th
 record holds the file's size and SHA-256 (`Run.predictions`), so a damaged or replaced file
 is refused, never trusted. A cell of the confusion matrix (true class -> predicted class)
 is then a lookup (`cell`), with no re-scoring; the frames behind it come from the frame
-store (`TestFrame`). A run stored before schema 3 has no such file: `score_run` scores its
+store (`ScoredFrame`). A run stored before schema 3 has no such file: `score_run` scores its
 test frames once, on request, and adds the file and the field to its record.
 
 No Keras import here but in `score_run`: listing the cells of a run is instant.
@@ -33,7 +33,7 @@ TOP = 3  # classes shown per frame
 
 
 @dataclass(frozen=True, eq=False)
-class TestPredictions:
+class ScoredFrames:
     """A run's answer for every test frame, in store order."""
 
     rows: np.ndarray  # (N,) int: the frames' rows in the frame store, ascending
@@ -69,9 +69,11 @@ class Cell:
         return self.true != self.predicted
 
 
-def cells(predictions: TestPredictions, classes) -> list[Cell]:
-    """Every non-empty cell: the mistakes first, most frames first, then the right answers."""
-    matrix = predictions.confusion()
+def cells(matrix, classes) -> list[Cell]:
+    """Every non-empty cell of a confusion matrix ((C, C), rows true; a run's stored one or
+    `ScoredFrames.confusion()`): the mistakes first, most frames first, then the right
+    answers."""
+    matrix = np.asarray(matrix)
     found = [
         Cell(classes[i], classes[j], int(matrix[i, j]))
         for i, j in zip(*np.nonzero(matrix), strict=True)
@@ -79,7 +81,7 @@ def cells(predictions: TestPredictions, classes) -> list[Cell]:
     return sorted(found, key=lambda c: (not c.mistake, -c.frames, c.true, c.predicted))
 
 
-def write_predictions(folder: Path, predictions: TestPredictions) -> StoredFile:
+def write_predictions(folder: Path, predictions: ScoredFrames) -> StoredFile:
     """Write `predictions` into the run folder `folder`, whole or not at all; the record of
     the file to keep in the run."""
     final = folder / PREDICTIONS_FILE
@@ -100,7 +102,7 @@ def write_predictions(folder: Path, predictions: TestPredictions) -> StoredFile:
     return StoredFile(PREDICTIONS_FILE, final.stat().st_size, file_sha256(final))
 
 
-def read_predictions(run: Run) -> TestPredictions | None:
+def read_predictions(run: Run) -> ScoredFrames | None:
     """The run's stored test predictions; None when it has none (stored before schema 3).
     HandCamError naming the file when it is not the one written for the run."""
     if run.predictions is None:
@@ -119,16 +121,17 @@ def read_predictions(run: Run) -> TestPredictions | None:
             f"{path}: expected {n} test frames of {c} classes, found arrays of "
             f"{rows.shape}, {true.shape}, {probs.shape}"
         )
-    return TestPredictions(rows, true, probs)
+    return ScoredFrames(rows, true, probs)
 
 
-def score_run(run: Run, ds, *, progress=None) -> Run:
+def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
     """Score the test frames of a stored run that has no predictions yet (stored before
     schema 3), write its `predictions.npz` and add it to its record: once, on request.
 
     Args:
         run: a stored run (`read_run`); returned unchanged when it has its predictions.
         ds: the dataset it was trained on (its identity is checked).
+        again: score it even when it has predictions (their file was found damaged).
         progress: called as progress(done, total) over the test frames.
 
     Returns the run as now stored. HandCamError when `ds` is another dataset, or the run is
@@ -142,7 +145,7 @@ def score_run(run: Run, ds, *, progress=None) -> Run:
     from .store import build_store
     from .vocab import Split
 
-    if run.predictions is not None:
+    if run.predictions is not None and not again:
         return run
     if ds.identity != run.dataset.identity:
         raise HandCamError(
@@ -160,7 +163,7 @@ def score_run(run: Run, ds, *, progress=None) -> Run:
         rows = split_indices(store.frames, run.config)[Split.TEST]
         labels = store.frames[run.task].to_numpy().astype(np.int64)
         probs = predict_rows(load_model(run), images, rows, progress=progress)
-        stored = write_predictions(folder, TestPredictions(rows, labels[rows], probs))
+        stored = write_predictions(folder, ScoredFrames(rows, labels[rows], probs))
         save_run(dataclasses.replace(run, predictions=stored, schema=SCHEMA), folder)
     finally:
         lock.release()
@@ -168,7 +171,7 @@ def score_run(run: Run, ds, *, progress=None) -> Run:
 
 
 @dataclass(frozen=True)
-class TestFrame:
+class ScoredFrame:
     """One test frame as a cell shows it."""
 
     row: int  # in the frame store
@@ -180,10 +183,10 @@ class TestFrame:
     top: tuple[Ranked, ...]  # most probable first
 
 
-def test_frames(
-    predictions: TestPredictions, positions: np.ndarray, frames: pd.DataFrame, classes
-) -> list[TestFrame]:
-    """The frames at `positions` (from `TestPredictions.cell`), described from the frame
+def frames_at(
+    predictions: ScoredFrames, positions: np.ndarray, frames: pd.DataFrame, classes
+) -> list[ScoredFrame]:
+    """The frames at `positions` (from `ScoredFrames.cell`), described from the frame
     store's table `frames` (`FrameStore.frames`, checked with `check_store` first), each
     with its top-3 classes."""
     rows = predictions.rows[positions]
@@ -193,7 +196,7 @@ def test_frames(
         p = predictions.probabilities[pos]
         order = np.argsort(-p)[:TOP]
         shown.append(
-            TestFrame(
+            ScoredFrame(
                 row=int(row),
                 file=str(f.file),
                 hand=Hand.RIGHT if f.camera == Camera.RHAND else Hand.LEFT,
@@ -206,7 +209,7 @@ def test_frames(
     return shown
 
 
-def check_store(predictions: TestPredictions, frames: pd.DataFrame, task: str) -> None:
+def check_store(predictions: ScoredFrames, frames: pd.DataFrame, task: str) -> None:
     """HandCamError unless the store's table `frames` gives the test frames the labels the
     run was scored with (a store rebuilt from other data would show the wrong frames)."""
     rows = predictions.rows

@@ -24,7 +24,7 @@ from .dataset import HandCamDataset
 from .devices import configure_device, environment, strategy
 from .errors import HandCamError
 from .evaluate import evaluate_predictions
-from .mistakes import TestPredictions, write_predictions
+from .mistakes import ScoredFrames, write_predictions
 from .models import create_model, get_recipe, make_optimizer
 from .progress import Batch, Epoch, Progress, Step
 from .runconfig import TrainConfig
@@ -227,7 +227,7 @@ def _train(
     train_acc = float(np.mean(predict_rows(model, images, scored).argmax(1) == labels[scored]))
     model_file = folder / "model.keras"
     model.save(model_file)
-    scored_test = TestPredictions(test_rows, labels[test_rows], test_probs)
+    scored_test = ScoredFrames(test_rows, labels[test_rows], test_probs)
     predictions = write_predictions(folder, scored_test)
     run = Run(
         name=name,

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import guards, runpicker, session, widgets
+from app import guards, mistakes, runpicker, session, widgets
 from handclf_core.views import evaluation
 from handclf_core.views.runs import (
     DETAIL_COLUMNS,
@@ -109,14 +109,27 @@ st.caption(t("compare.recall_caption"))
 
 st.markdown(t("compare.detail_section"))
 run = run_ui(runs)
-widgets.chart(evaluation.confusion_chart(run, lang), width="content")
+chosen_key = f"compare.cell.{run.name}"
+mistakes.confusion(run, chosen_key)
 st.caption(t("compare.confusion_caption"))
+
+st.markdown(t("compare.mistakes_section"))
+found = mistakes.predictions(run, ds)
+if found is not None:
+    mistakes.browse(run, found, ds, chosen_key)
+
 classes = evaluation.pr_classes(run)
 shown = session.localized(st.multiselect, t("compare.pr_classes"), classes,
                           default=classes[: evaluation.PR_DEFAULT], key=f"compare.pr.{run.name}",
                           max_selections=evaluation.PR_COLOURS,
                           format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
 widgets.chart(evaluation.pr_chart(run, lang, shown or None), width="stretch")
+
+st.markdown(t("compare.embedding_section"))
+if found is None:
+    st.info(t("embedding.needs_scores"))
+else:
+    mistakes.embedding(run, found, ds)
 
 with st.expander(t("runs.manage"), icon=":material/inventory_2:"):
     runpicker.manage(stored)

@@ -63,3 +63,13 @@ def flip_run(sample_ds):
     return train(
         sample_ds, TrainConfig(model="mnist", epochs=1, batch_size=32, limit=32, flip_right=True)
     )[0]
+
+
+@pytest.fixture(scope="session")
+def older_run(sample_ds):
+    """A tiny run of its own, for the tests that turn it into a run stored before schema 3
+    (`tests.test_mistakes.downgrade`) and score it again."""
+    from handclf_core.runconfig import TrainConfig
+    from handclf_core.train import train
+
+    return train(sample_ds, TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=48))[0]

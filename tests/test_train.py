@@ -31,7 +31,7 @@ def test_train_stores_then_loads(sample_ds, tiny_run):
     folder = run.path
     assert folder == run_path(sample_ds.identity, TINY)
     meta = json.loads((folder / "run.json").read_text())  # plain JSON, readable by anyone
-    assert meta["schema"] == 2 and "path" not in meta
+    assert meta["schema"] == 3 and "path" not in meta
     assert meta["config"]["epochs"] == 1 and meta["config"]["learning_rate"] == 0.001
     assert meta["dataset"]["sample"] is True and meta["classes"][0] == "free"
     assert meta["frames"]["test"] == 64 and meta["test"]["split"] == "test"

@@ -204,11 +204,15 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
     )
 
 
-def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
+CELL = "cell"  # the confusion chart's click selection: Streamlit reports it under this name
+
+
+def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None = None):
     """The confusion matrix of one run: rows true class, columns predicted; the colour is
     the share of the row (so rare classes are visible beside `free`), the text the count.
     Classes neither in the test frames nor ever predicted are left out. Classes are named
-    in `lang`."""
+    in `lang`. `chosen`, a (true, predicted) pair of class ids, is outlined; a click on a
+    cell selects it (the selection `CELL`, its fields `true_id` and `predicted_id`)."""
     t = i18n.translator(lang)
     classes, matrix = run.classes, run.test.confusion_matrix
     names = [i18n.class_name(lang, run.task, c) for c in classes]
@@ -222,8 +226,11 @@ def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
                 {
                     "true": names[i],
                     "predicted": names[j],
+                    "true_id": classes[i],
+                    "predicted_id": classes[j],
                     "frames": n,
                     "share of row": n / total if total else 0.0,
+                    "chosen": (classes[i], classes[j]) == chosen,
                 }
             )
     df = pd.DataFrame(rows)
@@ -238,18 +245,23 @@ def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
         ),
         y=alt.Y("true:N", sort=order, title=true_title, axis=alt.Axis(labelOverlap=False)),
     )
-    cells = base.mark_rect().encode(
-        color=alt.Color(
-            "share of row:Q",
-            scale=alt.Scale(domain=[0, 1], scheme="oranges"),
-            title=t("compare.chart.share_of_row"),
-        ),
-        tooltip=[
-            alt.Tooltip("true:N", title=true_title),
-            alt.Tooltip("predicted:N", title=predicted_title),
-            alt.Tooltip("frames:Q", title=t("compare.chart.frames")),
-            alt.Tooltip("share of row:Q", format=".1%", title=t("compare.chart.share_of_row")),
-        ],
+    pick = alt.selection_point(name=CELL, fields=["true_id", "predicted_id"], toggle=False)
+    cells = (
+        base.mark_rect(cursor="pointer")
+        .encode(
+            color=alt.Color(
+                "share of row:Q",
+                scale=alt.Scale(domain=[0, 1], scheme="oranges"),
+                title=t("compare.chart.share_of_row"),
+            ),
+            tooltip=[
+                alt.Tooltip("true:N", title=true_title),
+                alt.Tooltip("predicted:N", title=predicted_title),
+                alt.Tooltip("frames:Q", title=t("compare.chart.frames")),
+                alt.Tooltip("share of row:Q", format=".1%", title=t("compare.chart.share_of_row")),
+            ],
+        )
+        .add_params(pick)
     )
     text = (
         base.transform_filter("datum.frames > 0")
@@ -261,7 +273,90 @@ def confusion_chart(run: Run, lang: str = "en") -> alt.LayerChart:
             ),
         )
     )
-    return alt.layer(cells, text).properties(width=alt.Step(32), height=alt.Step(28))
+    outline = (
+        base.transform_filter("datum.chosen")
+        .mark_rect(fill=None, stroke="#1f77b4", strokeWidth=3)
+        .encode()
+    )
+    return alt.layer(cells, text, outline).properties(width=alt.Step(32), height=alt.Step(28))
+
+
+MAP_COLOURS = 20  # classes coloured in the embedding map (tableau20); the rest share grey
+
+
+def embedding_chart(embedding, predictions, run: Run, lang: str = "en") -> alt.Chart:
+    """A run's test frames as points of its `embedding` (`embedding.embed`), coloured by
+    their true class (the MAP_COLOURS most frequent; the others grey), a dot where the model
+    was right and a cross where it was wrong. Classes are named in `lang`."""
+    t = i18n.translator(lang)
+    pos = embedding.positions
+    true = predictions.true[pos]
+    predicted = predictions.predicted[pos]
+    counts = pd.Series(true).value_counts()
+    coloured = set(counts.index[:MAP_COLOURS])
+    other = t("compare.chart.other_classes")
+    df = pd.DataFrame(
+        {
+            "x": embedding.points[:, 0],
+            "y": embedding.points[:, 1],
+            "class": [
+                i18n.class_name(lang, run.task, run.classes[c]) if c in coloured else other
+                for c in true
+            ],
+            "true": [i18n.class_name(lang, run.task, run.classes[c]) for c in true],
+            "predicted": [i18n.class_name(lang, run.task, run.classes[c]) for c in predicted],
+            "answer": [
+                t("compare.chart.right") if a == b else t("compare.chart.wrong")
+                for a, b in zip(true, predicted, strict=True)
+            ],
+        }
+    )
+    order = [i18n.class_name(lang, run.task, run.classes[c]) for c in counts.index[:MAP_COLOURS]]
+    palette = alt.Scale(domain=[*order, other], range=[*TABLEAU20[: len(order)], "#bbbbbb"])
+    pick = alt.selection_point(fields=["class"], bind="legend", on="pointerover",
+                               clear="pointerout")  # fmt: skip
+    return (
+        alt.Chart(df)
+        .mark_point(filled=True, size=40)
+        .encode(
+            x=alt.X("x:Q", axis=None),
+            y=alt.Y("y:Q", axis=None),
+            color=alt.Color(
+                "class:N",
+                scale=palette,
+                legend=alt.Legend(
+                    title=t("compare.chart.true_class"),
+                    symbolLimit=0,
+                    labelLimit=200,
+                    columns=2,
+                    orient="right",
+                ),  # fmt: skip
+            ),
+            shape=alt.Shape(
+                "answer:N",
+                scale=alt.Scale(
+                    domain=[t("compare.chart.right"), t("compare.chart.wrong")],
+                    range=["circle", "cross"],
+                ),
+                legend=alt.Legend(title=t("compare.chart.answer")),
+            ),
+            opacity=alt.condition(pick, alt.value(0.85), alt.value(0.12)),
+            tooltip=[
+                alt.Tooltip("true:N", title=t("compare.chart.true_class")),
+                alt.Tooltip("predicted:N", title=t("compare.chart.predicted")),
+            ],
+        )
+        .add_params(pick)
+        .properties(height=520)
+    )
+
+
+# Vega's tableau20, in its order: ten hues, each dark then light.
+TABLEAU20 = [
+    "#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27a", "#b79a20", "#f2cf5b",
+    "#439894", "#83bcb6", "#e45756", "#ff9d98", "#79706e", "#bab0ac", "#d67195", "#fcbfd2",
+    "#b279a2", "#d6a5c9", "#9e765f", "#d8b5a5",
+]  # fmt: skip
 
 
 PR_COLOURS = 10  # at most this many curves: beyond ten, colours repeat and cannot be told apart

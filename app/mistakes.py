@@ -1,0 +1,182 @@
+"""Compare's look at one run's test frames: the frames behind a cell of its confusion matrix
+(picture, what the model saw, hand, recording, top-3), paged; and the map of its test
+frames' features (PCA or t-SNE). Both read the per-frame test predictions stored with the
+run; a run stored without them is scored once, on request, under a progress bar."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from handclf_core.embedding import TSNE_POINTS
+from handclf_core.errors import HandCamError
+from handclf_core.i18n import name
+from handclf_core.images import enlarged, jpeg, preprocess
+from handclf_core.mistakes import cells, check_store, frames_at, read_predictions, score_run
+from handclf_core.views.evaluation import CELL, confusion_chart, embedding_chart
+from handclf_core.vocab import Projection
+
+from . import session, widgets
+
+PER_PAGE = 8  # frames per page: two rows of four
+COLUMNS = 4
+SEEN = 96  # px: the model's input, enlarged
+
+
+def predictions(run, ds):
+    """The run's stored test predictions; None, with a button that scores the run, when it
+    has none (stored before they were kept) or their file is damaged."""
+    t = session.t
+    try:
+        found = read_predictions(run)
+    except HandCamError as e:
+        st.error(t("mistakes.damaged", error=e), icon=":material/error:")
+        found, again = None, True
+    else:
+        again = False
+    if found is not None:
+        return found
+    if not again:
+        st.info(t("mistakes.unscored", frames=run.frames.test), icon=":material/info:")
+    if not st.button(t("mistakes.score", frames=run.frames.test), key="mistakes.score",
+                     icon=":material/play_arrow:"):  # fmt: skip
+        return None
+    bar = st.progress(0.0, text=t("mistakes.scoring_start"))
+    try:
+        score_run(run, ds, again=again,
+                  progress=lambda d, n: bar.progress(d / n, text=t("mistakes.scoring", done=d,
+                                                                   total=n)))  # fmt: skip
+    except HandCamError as e:
+        st.error(t("mistakes.score_failed", error=e))
+        return None
+    finally:
+        bar.empty()
+    st.rerun()  # the run is read again, with its predictions
+
+
+def _store(ds, run):
+    """The frame store the run was scored on, checked against its predictions' labels."""
+    from handclf_core.store import open_store
+
+    store = open_store(ds)
+    if store is None:
+        st.info(session.t("mistakes.no_store"))
+        if not (st.button(session.t("mistakes.build_store"), key="mistakes.build")
+                and widgets.build_store(ds, run.preprocessing)):  # fmt: skip
+            return None
+        store = open_store(ds)
+    return store
+
+
+def confusion(run, chosen_key: str) -> None:
+    """The run's confusion matrix, its chosen cell outlined (at first its largest mistake);
+    a click on a cell chooses it (written into the session under `chosen_key`, which the
+    cell picker starts from)."""
+    found = cells(run.test.confusion_matrix, run.classes)
+    default = f"{found[0].true}|{found[0].predicted}" if found else None
+    current = st.session_state.setdefault(chosen_key, default)
+    pair = tuple(current.split("|")) if current else None
+    event = widgets.chart(confusion_chart(run, session.lang(), pair), width="content",
+                          on_select="rerun", key=f"compare.confusion.{run.name}")  # fmt: skip
+    picked = (event or {}).get("selection", {}).get(CELL) or []
+    if picked:
+        clicked = f"{picked[0].get('true_id')}|{picked[0].get('predicted_id')}"
+        applied = f"{chosen_key}.clicked"
+        if st.session_state.get(applied) != clicked:
+            st.session_state[applied] = st.session_state[chosen_key] = clicked
+            st.rerun()  # drawn again with the clicked cell outlined
+
+
+def cell_options(run, found) -> tuple[list[str], dict[str, str]]:
+    """The non-empty cells as "true|predicted" options, mistakes first, and their labels."""
+    t = session.t
+    options, labels = [], {}
+    for c in cells(found.confusion(), run.classes):
+        key = f"{c.true}|{c.predicted}"
+        options.append(key)
+        labels[key] = t("mistakes.cell", true=session.class_name(run.task, c.true),
+                        predicted=session.class_name(run.task, c.predicted),
+                        frames=session.tn("mistakes.frames", c.frames))  # fmt: skip
+    return options, labels
+
+
+def browse(run, found, ds, chosen_key: str) -> None:
+    """The cell picker and the frames of the chosen cell, a page at a time."""
+    t = session.t
+    moved = int(np.abs(found.confusion() - np.asarray(run.test.confusion_matrix)).sum()) // 2
+    if moved:  # scored after training, on another machine or precision: say so
+        st.caption(session.tn("mistakes.rescored", moved))
+    options, labels = cell_options(run, found)
+    chosen = session.localized(st.selectbox, t("mistakes.pick"), options, key=chosen_key,
+                               format_func=labels.get)  # fmt: skip
+    true, predicted = chosen.split("|")
+    positions = found.cell(run.classes.index(true), run.classes.index(predicted))
+    store = _store(ds, run)
+    if store is None:
+        return
+    try:
+        check_store(found, store.frames, run.task)
+    except HandCamError as e:
+        st.error(str(e))
+        return
+    pages = max(1, math.ceil(len(positions) / PER_PAGE))
+    page = 1
+    if pages > 1:
+        page = int(st.number_input(t("mistakes.page", pages=pages), min_value=1,
+                                   max_value=pages, step=1,
+                                   key=f"mistakes.page.{run.name}.{chosen}"))  # fmt: skip
+    shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
+    st.caption(t("mistakes.showing", first=(page - 1) * PER_PAGE + 1,
+                 last=(page - 1) * PER_PAGE + len(shown), total=len(positions)))  # fmt: skip
+    lang = session.lang()
+    columns = st.columns(COLUMNS)
+    for i, frame in enumerate(frames_at(found, shown, store.frames, run.classes)):
+        with columns[i % COLUMNS]:
+            picture = np.asarray(store.base[frame.row])
+            st.image(jpeg(picture), width="stretch")
+            seen = enlarged(preprocess(picture, run.preprocessing, hand=frame.hand), SEEN)
+            st.image(seen, width=SEEN, caption=t("mistakes.seen"))
+            top = " · ".join(
+                f"{session.class_name(run.task, r.name)} {r.probability:.0%}" for r in frame.top
+            )
+            st.caption(t("mistakes.frame", hand=name(frame.hand, lang), recording=frame.recording,
+                         frame=frame.frame, top=top))  # fmt: skip
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _embedding(_run, _images, _found, name: str, sha256: str, method: str):
+    from handclf_core.embedding import embed
+    from handclf_core.predict import load_model
+
+    return embed(load_model(_run), _images, _found, method)
+
+
+def embedding(run, found, ds) -> None:
+    """The map of the run's test frames' penultimate-layer features, on request."""
+    t, lang = session.t, session.lang()
+    method = session.localized(st.segmented_control, t("embedding.method"), list(Projection),
+                               key="embedding.method", default=Projection.PCA,
+                               format_func=lambda m: name(Projection(m), lang))  # fmt: skip
+    method = Projection(method or Projection.PCA)
+    done = f"embedding.drawn.{run.name}.{method}"
+    if not st.session_state.get(done):
+        if not st.button(t("embedding.draw"), key="embedding.draw", icon=":material/scatter_plot:"):
+            return
+        st.session_state[done] = True
+    store = _store(ds, run)
+    if store is None:
+        return
+    with st.spinner(t("embedding.computing")):
+        images = store.variant(run.preprocessing)
+        try:
+            shown = _embedding(run, images, found, run.name, run.model_sha256, str(method))
+        except HandCamError as e:
+            st.error(str(e))
+            return
+    widgets.chart(embedding_chart(shown, found, run, lang), width="stretch")
+    st.caption(t("embedding.caption", frames=len(shown.positions), dimensions=shown.dimensions,
+                 seconds=shown.seconds) + " " + (
+        t("embedding.pca", share=shown.explained) if method == Projection.PCA
+        else t("embedding.tsne", points=TSNE_POINTS)))  # fmt: skip
