@@ -109,7 +109,8 @@ def browse(run, found, ds, chosen_key: str) -> None:
     if moved:  # scored after training, on another machine or precision: say so
         st.caption(session.tn("mistakes.rescored", moved))
     options, labels = cell_options(run, found)
-    chosen = session.localized(st.selectbox, t("mistakes.pick"), options, key=chosen_key,
+    left, right = st.columns([3, 1])
+    chosen = session.localized(left.selectbox, t("mistakes.pick"), options, key=chosen_key,
                                format_func=labels.get)  # fmt: skip
     true, predicted = chosen.split("|")
     positions = found.cell(run.classes.index(true), run.classes.index(predicted))
@@ -124,11 +125,11 @@ def browse(run, found, ds, chosen_key: str) -> None:
     pages = max(1, math.ceil(len(positions) / PER_PAGE))
     page = 1
     if pages > 1:
-        page = int(st.number_input(t("mistakes.page", pages=pages), min_value=1,
+        page = int(right.number_input(t("mistakes.page", pages=pages), min_value=1,
                                    max_value=pages, step=1,
                                    key=f"mistakes.page.{run.name}.{chosen}"))  # fmt: skip
     shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
-    st.caption(t("mistakes.showing", first=(page - 1) * PER_PAGE + 1,
+    st.caption(t("mistakes.showing", first=(page - 1) * PER_PAGE + 1, size=run.preprocessing.size,
                  last=(page - 1) * PER_PAGE + len(shown), total=len(positions)))  # fmt: skip
     lang = session.lang()
     columns = st.columns(COLUMNS)
@@ -137,7 +138,7 @@ def browse(run, found, ds, chosen_key: str) -> None:
             picture = np.asarray(store.base[frame.row])
             st.image(jpeg(picture), width="stretch")
             seen = enlarged(preprocess(picture, run.preprocessing, hand=frame.hand), SEEN)
-            st.image(seen, width=SEEN, caption=t("mistakes.seen"))
+            st.image(seen, width=SEEN)
             top = " · ".join(
                 f"{session.class_name(run.task, r.name)} {r.probability:.0%}" for r in frame.top
             )
@@ -156,10 +157,10 @@ def _embedding(_run, _images, _found, name: str, sha256: str, method: str):
 def embedding(run, found, ds) -> None:
     """The map of the run's test frames' penultimate-layer features, on request."""
     t, lang = session.t, session.lang()
-    method = session.localized(st.segmented_control, t("embedding.method"), list(Projection),
-                               key="embedding.method", default=Projection.PCA,
+    method = session.localized(st.radio, t("embedding.method"), list(Projection),
+                               key="embedding.method", horizontal=True,
                                format_func=lambda m: name(Projection(m), lang))  # fmt: skip
-    method = Projection(method or Projection.PCA)
+    method = Projection(method)
     done = f"embedding.drawn.{run.name}.{method}"
     if not st.session_state.get(done):
         if not st.button(t("embedding.draw"), key="embedding.draw", icon=":material/scatter_plot:"):

@@ -207,3 +207,51 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
     assert any(m.value.startswith("真實標註：") for m in at.markdown)
     assert list(at.dataframe[0].value.columns) == ["類別", "機率", "正確"]
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
+
+
+def test_compare_shows_the_frames_behind_a_chosen_cell(sample_root, sample_ds, tiny_run, stored):
+    from handclf_core.mistakes import cells, frames_at, read_predictions
+    from handclf_core.store import open_store
+
+    run = tiny_run[0]
+    at = _page(sample_root, COMPARE)
+    _by_label(at.selectbox, "Model").set_value(run.name).run()
+    found = read_predictions(run)
+    listed = cells(found.confusion(), run.classes)
+    picker = _by_label(at.selectbox, "Cell (true class → the model's answer)")
+    assert picker.value == f"{listed[0].true}|{listed[0].predicted}"  # the largest mistake
+    assert len(picker.options) == len(listed)
+    chosen = max(listed[1:], key=lambda c: c.frames)
+    picker.set_value(f"{chosen.true}|{chosen.predicted}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    positions = found.cell(run.classes.index(chosen.true), run.classes.index(chosen.predicted))
+    expected = frames_at(found, positions[:8], open_store(sample_ds).frames, run.classes)
+    shown = [c.value for c in at.caption if " · frame " in c.value]  # column by column
+    assert len(shown) == len(expected) == min(8, chosen.frames)
+    hands = {"left": "left hand", "right": "right hand"}
+    assert set(shown) == {
+        f"{hands[f.hand]} · {f.recording} · frame {f.frame}  \n"
+        + " · ".join(f"{r.name} {r.probability:.0%}" for r in f.top)
+        for f in expected
+    }
+    assert any(f"of {chosen.frames}:" in c.value for c in at.caption)
+
+
+def test_an_older_run_is_scored_on_compare_then_mapped(sample_root, sample_ds, older_run):
+    from tests.test_mistakes import downgrade
+
+    run = downgrade(older_run)
+    at = _page(sample_root, COMPARE)
+    _by_label(at.selectbox, "Model").set_value(run.name).run()
+    assert any("stored before the app kept" in i.value for i in at.info)
+    charts = _charts(at)
+    _by_label(at.button, f"Score the {run.frames.test} test frames").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _by_label(at.selectbox, "Cell (true class → the model's answer)").options
+    _by_label(at.button, "Draw the map").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _charts(at) == charts + 1
+    assert any(f"{run.frames.test} test frames, 1024 features each" in c.value for c in at.caption)
+    at.radio[0].set_value("tsne").run()  # t-SNE: drawn on request too
+    _by_label(at.button, "Draw the map").click().run()
+    assert not at.exception and _charts(at) == charts + 1

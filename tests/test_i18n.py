@@ -136,7 +136,7 @@ ALLOWED = {
     *"""HandCam AlexNet MNIST CIFAR Keras TensorFlow JAX Streamlit ECCV Chan RGB PNG JPEG
     CPU GPU NVIDIA AMD EPYC Adam Adadelta SGD ReLU softmax epoch epochs img zip frames labels
     Lhand Rhand head Language English cnn conv dense uint float json keras npy cache runs
-    sklearn scikit learn F1 AP PR Vega Altair kB MB GB TB bfloat AVX BF lr""".split(),
+    sklearn scikit learn F1 AP PR Vega Altair kB MB GB TB bfloat AVX BF lr PCA SNE""".split(),
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 SKIP_FIELDS = {
@@ -154,6 +154,7 @@ SKIP_FIELDS = {
     "page_script_hash",
     "uuid",  # a styled table's id (pandas Styler's "T_ddb92")
     "deferred_file_id",  # a download button's file, made when it is clicked
+    "selection_mode",  # a chart's selection parameter names (`CELL`)
 }
 
 
