@@ -82,7 +82,11 @@ def confusion(run, chosen_key: str) -> None:
                           on_select="rerun", key=f"compare.confusion.{run.name}")  # fmt: skip
     picked = (event or {}).get("selection", {}).get(CELL) or []
     if picked:
-        clicked = f"{picked[0].get('true_id')}|{picked[0].get('predicted_id')}"
+        true, predicted = picked[0].get("true_id"), picked[0].get("predicted_id")
+        clicked = f"{true}|{predicted}"
+        if clicked not in {f"{c.true}|{c.predicted}" for c in found}:
+            st.caption(session.t("mistakes.empty_cell"))  # a pair that never happened
+            return
         applied = f"{chosen_key}.clicked"
         if st.session_state.get(applied) != clicked:
             st.session_state[applied] = st.session_state[chosen_key] = clicked

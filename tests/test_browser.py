@@ -255,11 +255,25 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     page.get_by_text("cannot be classified").first.wait_for(timeout=180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
 
-    # The gray run deleted on Compare, after a confirmation: gone from the table.
+    # On Compare, a click on a cell of the confusion matrix shows the frames behind it.
     page.get_by_role("link", name="Compare", exact=True).click()
     _settle(page)
     gray = "CNN_basic · gray · ≤32 frames"
     assert page.get_by_text(gray).count() >= 1
+    confusion = page.locator('[data-testid="stVegaLiteChart"]').nth(3)
+    # A mistake: a frame of another class called `free`.
+    true = _click_cell(page, confusion, lambda t, p: p == "free" and t != "free")
+    assert true, "no cell of another class answered free"
+    _settle(page)
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Cell (true class")
+    assert picker.locator("input").input_value().startswith(f"{true} → free · ")
+    page.get_by_text("Frames 1–").first.wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.mouse.move(0, 0)  # the tooltip away
+    page.get_by_text("The frames behind a cell").first.evaluate("e => e.scrollIntoView()")
+    _check(page, "compare-cell", full_page=False)
+
+    # The gray run deleted on Compare, after a confirmation: gone from the table.
     page.get_by_text("Keep or delete a run").click()
     _settle(page)
     page.get_by_role("button", name="Delete", exact=True).click()
@@ -271,6 +285,27 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     assert page.locator('[data-testid="stException"]').count() == 0
     shown = page.locator('[data-testid="stMultiSelect"]').first.inner_text()  # Runs shown
     assert gray not in shown and "CNN_basic" in shown, shown
+
+
+def _click_cell(page, chart, wanted) -> str | None:
+    """Point at a confusion chart's cells until the tooltip shows some frames of a true and
+    predicted class for which `wanted(true, predicted)`, then click there; the true class,
+    or None when no cell is found."""
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    tip = page.locator("#vg-tooltip-element.visible")
+    for y in range(int(box["y"]) + 4, int(box["y"] + min(box["height"], 500)), 12):
+        for x in range(int(box["x"]) + 4, int(box["x"] + min(box["width"], 700)), 14):
+            page.mouse.move(x, y)
+            if not tip.count():
+                continue
+            cells = [c.strip() for c in tip.inner_text().split("\n") if c.strip()]
+            rows = dict(zip(cells[::2], cells[1::2], strict=False))  # title, value, ...
+            true, predicted = rows.get("true class"), rows.get("predicted")
+            if true and wanted(true, predicted) and rows.get("frames", "0") != "0":
+                page.mouse.click(x, y)
+                return true
+    return None
 
 
 def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, browser):

@@ -245,23 +245,12 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
         ),
         y=alt.Y("true:N", sort=order, title=true_title, axis=alt.Axis(labelOverlap=False)),
     )
-    pick = alt.selection_point(name=CELL, fields=["true_id", "predicted_id"], toggle=False)
-    cells = (
-        base.mark_rect(cursor="pointer")
-        .encode(
-            color=alt.Color(
-                "share of row:Q",
-                scale=alt.Scale(domain=[0, 1], scheme="oranges"),
-                title=t("compare.chart.share_of_row"),
-            ),
-            tooltip=[
-                alt.Tooltip("true:N", title=true_title),
-                alt.Tooltip("predicted:N", title=predicted_title),
-                alt.Tooltip("frames:Q", title=t("compare.chart.frames")),
-                alt.Tooltip("share of row:Q", format=".1%", title=t("compare.chart.share_of_row")),
-            ],
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share of row:Q",
+            scale=alt.Scale(domain=[0, 1], scheme="oranges"),
+            title=t("compare.chart.share_of_row"),
         )
-        .add_params(pick)
     )
     text = (
         base.transform_filter("datum.frames > 0")
@@ -278,7 +267,22 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
         .mark_rect(fill=None, stroke="#1f77b4", strokeWidth=3)
         .encode()
     )
-    return alt.layer(cells, text, outline).properties(width=alt.Step(32), height=alt.Step(28))
+    # On top of the count, so that a click anywhere in a cell (its number too) selects it:
+    # an all but transparent rectangle holding the selection and the tooltip.
+    pick = alt.selection_point(name=CELL, fields=["true_id", "predicted_id"], toggle=False)
+    hits = (
+        base.mark_rect(fill="white", fillOpacity=0.001, cursor="pointer")
+        .encode(
+            tooltip=[
+                alt.Tooltip("true:N", title=true_title),
+                alt.Tooltip("predicted:N", title=predicted_title),
+                alt.Tooltip("frames:Q", title=t("compare.chart.frames")),
+                alt.Tooltip("share of row:Q", format=".1%", title=t("compare.chart.share_of_row")),
+            ],
+        )
+        .add_params(pick)
+    )
+    return alt.layer(cells, text, outline, hits).properties(width=alt.Step(32), height=alt.Step(28))
 
 
 MAP_COLOURS = 20  # classes coloured in the embedding map (tableau20); the rest share grey
