@@ -270,6 +270,52 @@ def cmd_explain(args) -> dict:
     return result
 
 
+def cmd_mistakes(args) -> dict:
+    from .mistakes import cells, check_store, frames_at, read_predictions, score_run
+    from .predict import find_run
+    from .records import to_json
+    from .store import open_store
+
+    run = find_run(args.model, task=args.task)
+    ds = _dataset(args)
+    if ds.identity != run.dataset.identity:
+        raise HandCamError(f"run {run.name} was trained on {run.dataset.description}, not on "
+                           f"{ds.description}: pass --data {run.dataset.description}")  # fmt: skip
+    scored = False
+    try:
+        found = read_predictions(run)
+    except HandCamError as e:
+        print(f"warning: {e}", file=sys.stderr)
+        found = None
+    if found is None:  # stored before schema 3, or damaged: scored once, then kept
+        with progress_bar(f"scoring the {run.frames.test} test frames of {run.name}") as bar:
+            run = score_run(run, ds, again=run.predictions is not None, progress=bar)
+        found, scored = read_predictions(run), True
+    listed = cells(found.confusion(), run.classes)
+    result = {"model": run.model, "run": run.name, "scored_now": scored, "test_frames":
+              len(found.rows), "cell": None, "frames": None,
+              "cells": [to_json(c) for c in listed[: args.limit]]}  # fmt: skip
+    if args.cell:
+        true, colon, predicted = args.cell.partition(":")
+        if not colon:
+            raise HandCamError(f"--cell: expected TRUE:PREDICTED (e.g. cookie:free), found "
+                               f"{args.cell!r}")  # fmt: skip
+        for name in (true, predicted):
+            if name not in run.classes:
+                raise HandCamError(f"--cell {args.cell}: expected two of the classes "
+                                   f"{', '.join(run.classes)}; found {name!r}")  # fmt: skip
+        store = open_store(ds)
+        if store is None:
+            raise HandCamError(f"{ds.description}: expected its frame store, found none "
+                               "(python -m handclf_core prepare builds it)")  # fmt: skip
+        check_store(found, store.frames, run.task)
+        positions = found.cell(run.classes.index(true), run.classes.index(predicted))
+        shown = frames_at(found, positions[: args.limit], store.frames, run.classes)
+        result.update(cell={"true": true, "predicted": predicted, "frames": len(positions)},
+                      frames=[to_json(f) for f in shown])  # fmt: skip
+    return result
+
+
 def cmd_experiments(args) -> dict:
     from .experiments import grid
     from .train import train
@@ -322,7 +368,7 @@ def cmd_runs(args) -> dict:
     }  # fmt: skip
 
 
-KERAS_COMMANDS = {"train", "evaluate", "predict", "models", "experiments", "explain"}
+KERAS_COMMANDS = {"train", "evaluate", "predict", "models", "experiments", "explain", "mistakes"}
 
 
 def _train_options(p) -> None:
@@ -460,6 +506,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hand", choices=list(Hand), type=Hand,
                    help="the wrist camera that took it (default: from the file name)")  # fmt: skip
     p.add_argument("--out", help="write the picture with the heat map over it here (.png)")
+    p.add_argument("--task", choices=TASKS, help="with a model name: its task")
+
+    p = command("mistakes", cmd_mistakes,
+                "a stored run's confusion cells, and the test frames behind one")  # fmt: skip
+    p.add_argument("--model", required=True, help="a model name (its newest run) or a run path")
+    p.add_argument("--cell", help="TRUE:PREDICTED, e.g. cookie:free: list the frames of that cell")
+    p.add_argument("--limit", type=int, default=12, help="cells or frames shown (default 12)")
     p.add_argument("--task", choices=TASKS, help="with a model name: its task")
     return parser
 

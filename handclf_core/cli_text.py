@@ -166,7 +166,29 @@ def _explain(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _mistakes(r: dict) -> str:
+    lines = [f"{r['model']} ({r['run']}): {r['test_frames']} test frames"
+             + (", scored now and stored with the run" if r["scored_now"] else "")]  # fmt: skip
+    if r["cell"] is None:
+        rows = [[c["true"], c["predicted"], c["frames"], "" if c["true"] != c["predicted"]
+                 else "right"] for c in r["cells"]]  # fmt: skip
+        lines += ["", table(["true class", "answered", "frames", ""], rows, right=(2,)), "",
+                  "the frames of one cell: --cell TRUE:PREDICTED"]  # fmt: skip
+        return "\n".join(lines)
+    c = r["cell"]
+    lines.append(
+        f"{c['true']} answered {c['predicted']}: {c['frames']} frames"
+        + (f", the first {len(r['frames'])}" if len(r["frames"]) < c["frames"] else "")
+    )
+    rows = [[f["file"], f["hand"], f["recording"], f["frame"],
+             ", ".join(f"{t['name']} {_pct(t['probability'])}" for t in f["top"])]
+            for f in r["frames"]]  # fmt: skip
+    lines += ["", table(["file", "hand", "recording", "frame", "top 3"], rows, right=(3,))]
+    return "\n".join(lines)
+
+
 RENDER: dict[str, Callable[[dict], str]] = {
+    "mistakes": _mistakes,
     "explain": _explain,
     "experiments": _experiments,
     "runs": _runs,

@@ -65,12 +65,13 @@ st.title(t("compare.title"))
 ds = guards.current_dataset()
 task = session.task()
 stored = guards.require_runs(ds, task)
+intro = st.container()  # above the run picker, though it counts the runs picked
 runs = runpicker.compare_runs(stored)
 if not runs:
     st.info(t("runs.choose_one"))
     st.stop()
 
-st.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
+intro.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
 weak = [label for label, r in zip(run_labels(runs, lang), runs, strict=True) if frequencies_only(r)]
 if weak:
     st.warning(t("compare.frequencies_only", runs="; ".join(weak)), icon=":material/warning:")

@@ -65,8 +65,9 @@ def hand_ui(default: Hand) -> Hand:
 st.title(t("predict.title"))
 ds = guards.current_dataset()
 task = session.task()
-runs = runpicker.predict_runs(guards.require_runs(ds, task))
+stored = guards.require_runs(ds, task)
 st.markdown(t("predict.intro"))
+runs = runpicker.predict_runs(stored)
 
 truth = None
 source = source_ui()

@@ -145,3 +145,31 @@ def test_embedding_is_the_penultimate_layer_and_keeps_classes_apart():
         assert (explained is None) == (method == "tsne")
     with pytest.raises(HandCamError, match="at least 3 frames"):
         project(both[:2], "pca")
+
+
+def test_cli_mistakes_lists_cells_then_a_cells_frames(sample_root, sample_ds, older_run, capsys):
+    from handclf_core.cli import main
+
+    run = downgrade(older_run)
+    base = ["mistakes", "--model", str(run.path), "--data", str(sample_root)]
+    assert main([*base, "--json"]) == 0  # an older run: scored once, then listed
+    result = json.loads(capsys.readouterr().out)
+    assert result["scored_now"] and result["test_frames"] == run.frames.test
+    scored = read_run(run.path)
+    found = read_predictions(scored)
+    listed = cells(found.confusion(), run.classes)
+    assert [(c["true"], c["predicted"], c["frames"]) for c in result["cells"]] == [
+        (c.true, c.predicted, c.frames) for c in listed[:12]
+    ]
+    first = listed[0]
+    assert main([*base, "--cell", f"{first.true}:{first.predicted}"]) == 0
+    text = capsys.readouterr().out
+    assert f"{first.true} answered {first.predicted}: {first.frames} frames" in text
+    assert "scored now" not in text  # stored the first time
+    positions = found.cell(run.classes.index(first.true), run.classes.index(first.predicted))
+    files = [f.file for f in frames_at(found, positions, open_store(sample_ds).frames, run.classes)]
+    assert all(f in text for f in files[:12])
+    assert main([*base, "--cell", first.true]) == 2
+    assert "expected TRUE:PREDICTED (e.g. cookie:free)" in capsys.readouterr().err
+    assert main([*base, "--cell", "cookie:biscuit"]) == 2
+    assert "found 'biscuit'" in capsys.readouterr().err
