@@ -167,9 +167,10 @@ def embedding(run, found, ds) -> None:
     method = Projection(method)
     done = f"embedding.drawn.{run.name}.{method}"
     if not st.session_state.get(done):
-        if not st.button(t("embedding.draw"), key="embedding.draw", icon=":material/scatter_plot:"):
-            return
-        st.session_state[done] = True
+        if st.button(t("embedding.draw"), key="embedding.draw", icon=":material/scatter_plot:"):
+            st.session_state[done] = True
+            st.rerun()  # drawn without the button
+        return
     store = _store(ds, run)
     if store is None:
         return

@@ -41,13 +41,16 @@ from handclf_core.batches import FrameBatches, predict_rows
 from handclf_core.config import CLASSES  # noqa: E402
 from handclf_core.dataset import load_dataset  # noqa: E402
 from handclf_core.devices import configure_device  # noqa: E402
+from handclf_core.embedding import embed  # noqa: E402
 from handclf_core.evaluate import evaluate_predictions  # noqa: E402
+from handclf_core.explain import occlusion  # noqa: E402
+from handclf_core.mistakes import ScoredFrames  # noqa: E402
 from handclf_core.models import create_model, get_recipe, list_models, make_optimizer  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
 from handclf_core.runconfig import TrainConfig  # noqa: E402
 from handclf_core.splits import split_indices  # noqa: E402
 from handclf_core.store import build_store  # noqa: E402
-from handclf_core.vocab import DeviceKind, Split  # noqa: E402
+from handclf_core.vocab import DeviceKind, Projection, Split  # noqa: E402
 
 
 def memory() -> dict:
@@ -142,10 +145,13 @@ def short_alexnet(store, labels, parts, task, precision, epochs, limit, batch_si
     seconds = time.perf_counter() - start
     test_rows = np.sort(rows[Split.TEST])
     majority = int(np.bincount(labels[rows[Split.TRAIN]]).argmax())
-    test = evaluate_predictions(
-        labels[test_rows], predict_rows(model, images, test_rows), CLASSES[task],
-        majority_class=majority,
-    )  # fmt: skip
+    probs = predict_rows(model, images, test_rows)
+    test = evaluate_predictions(labels[test_rows], probs, CLASSES[task], majority_class=majority)
+    # Looking inside, as Compare and Predict do: the features map, one heat map.
+    scored = ScoredFrames(test_rows, labels[test_rows], probs)
+    pca = embed(model, images, scored, Projection.PCA)
+    occlusion(model, np.asarray(images[test_rows[0]]), int(probs[0].argmax()))  # warm-up
+    heat = occlusion(model, np.asarray(images[test_rows[0]]), int(probs[0].argmax()))
     return {
         "precision": precision,
         "epochs": epochs,
@@ -156,6 +162,9 @@ def short_alexnet(store, labels, parts, task, precision, epochs, limit, batch_si
         "balanced_accuracy": test.balanced_accuracy,
         "majority_baseline": test.majority_baseline.accuracy,
         "chance": test.chance,
+        "embedding_seconds": pca.seconds,
+        "embedding_explained": pca.explained,
+        "heat_map_ms": heat.seconds * 1000,
     }
 
 

@@ -132,5 +132,5 @@ if found is None:
 else:
     mistakes.embedding(run, found, ds)
 
-with st.expander(t("runs.manage"), icon=":material/inventory_2:"):
+with st.expander(t("runs.manage"), icon=":material/inventory_2:", key="compare.manage"):
     runpicker.manage(stored)

@@ -272,6 +272,14 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     page.mouse.move(0, 0)  # the tooltip away
     page.get_by_text("The frames behind a cell").first.evaluate("e => e.scrollIntoView()")
     _check(page, "compare-cell", full_page=False)
+    # Which classes the model keeps apart: its test frames' features, by PCA.
+    page.get_by_role("button", name="Draw the map").click()
+    page.get_by_text("features each, drawn in").first.wait_for(timeout=120_000)
+    _settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    heading = page.get_by_text("Which classes the model keeps apart").first
+    heading.evaluate("e => e.scrollIntoView()")
+    _check(page, "compare-map", full_page=False)
 
     # The gray run deleted on Compare, after a confirmation: gone from the table.
     page.get_by_text("Keep or delete a run").click()

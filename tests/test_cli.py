@@ -164,20 +164,24 @@ def test_quick_presets_train_every_model(sample_root, capsys):
         assert result["test_frames"] == 16 and result["cached"] is False
 
 
-def test_experiments_then_runs_list_and_delete(tmp_path, sample_root):
-    cache = tmp_path / "cache"
+def test_experiments_then_runs_list_and_delete(sample_root):
+    """In the suite's own cache, where the Train page's test may have stored the same two
+    experiments (then loaded here, not trained twice)."""
+    cache = os.environ["HANDCLF_CACHE"]
     code, out, err = _cli("experiments", "--data", str(sample_root), "--only",
                           "cnn_basic.gray,mnist.rgb", "--size", "quick", cache=cache)  # fmt: skip
     assert code == 0, err
     assert "[1/2] cnn_basic.gray: CNN_basic · gray" in err and "[2/2] mnist.rgb" in err
     assert out.splitlines()[0].startswith("quick experiments on ")
-    assert "cnn_basic.gray" in out and "mnist.rgb" in out and "trained" in out
+    assert "cnn_basic.gray" in out and "mnist.rgb" in out
+    assert "trained" in out or "loaded" in out
     code, out, err = _cli("runs", "list", "--json", cache=cache)
-    runs = json.loads(out)["runs"]
-    assert code == 0 and len(runs) == 2, err
+    assert code == 0, err
     labels = {"CNN_basic · gray · ≤3000 frames", "Mnist-style CNN · RGB · batch 32 · ≤3000 frames"}
-    assert {r["label"] for r in runs} == labels
-    name = runs[0]["name"]
+    runs = [r for r in json.loads(out)["runs"] if r["label"] in labels]
+    assert {r["label"] for r in runs} == labels and len(runs) == 2
+    name = next(r["name"] for r in runs if r["label"].startswith("Mnist"))
+    kept = next(r["name"] for r in runs if r["name"] != name)
     code, out, err = _cli("runs", "delete", name, cache=cache)  # not a terminal: asks for --yes
     assert code == 2 and "add --yes" in err
     code, out, err = _cli("runs", "delete", name, "--yes", cache=cache)
@@ -185,4 +189,4 @@ def test_experiments_then_runs_list_and_delete(tmp_path, sample_root):
     code, out, err = _cli("runs", "delete", name, "--yes", cache=cache)
     assert code == 2 and "expected the name of a stored run" in err
     code, out, _ = _cli("runs", cache=cache)
-    assert code == 0 and name not in out and runs[1]["name"] in out and "baseline" in out
+    assert code == 0 and name not in out and kept in out and "baseline" in out

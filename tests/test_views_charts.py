@@ -57,7 +57,22 @@ def all_charts(stats, frames, lang: str):
         "confusion_chart": evaluation.confusion_chart(runs[0], lang),
         "pr_chart": evaluation.pr_chart(runs[0], lang),
         "pr_chart_ten": evaluation.pr_chart(runs[0], lang, evaluation.pr_classes(runs[0])),
+        "embedding_chart": evaluation.embedding_chart(*_map(runs[0]), runs[0], lang),
     }
+
+
+def _map(run, classes: int = 24, frames: int = 240):
+    """A drawn map of `frames` test frames of `classes` classes, and their answers."""
+    from handclf_core.embedding import Embedding
+    from handclf_core.mistakes import ScoredFrames
+    from handclf_core.vocab import Projection
+
+    rng = np.random.default_rng(0)
+    true = np.arange(frames) % classes
+    probs = rng.dirichlet(np.ones(24), size=frames).astype(np.float32)
+    scored = ScoredFrames(np.arange(frames), true, probs)
+    shown = Embedding(Projection.PCA, np.arange(frames), rng.normal(size=(frames, 2)), 8, 0.5, 0.1)
+    return shown, scored
 
 
 def _views(spec: dict, inherited: dict | None = None):
@@ -136,3 +151,34 @@ def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():
     assert {c.split(" (AP")[0] for c in picked["class"]} == {"cup", "book"}
     every = evaluation.pr_chart(run, classes=list(run.test.pr_curves)).data
     assert every["class"].nunique() == evaluation.PR_COLOURS  # 24 asked, 10 drawn
+
+
+def test_the_map_colours_each_class_and_greys_only_beyond_twenty():
+    run = _run24(5)
+    for classes, grey in ((24, True), (12, False)):
+        chart = evaluation.embedding_chart(*_map(run, classes), run)
+        df = chart.data
+        assert (
+            evaluation.i18n.translate("en", "compare.chart.other_classes") in set(df["class"])
+        ) == grey
+        coloured = set(df["class"]) - {"other classes"}
+        assert len(coloured) == min(classes, evaluation.MAP_COLOURS)
+        domain = chart.to_dict()["encoding"]["color"]["scale"]["domain"]
+        assert set(domain) == set(df["class"])  # every class in the legend, none more
+        assert set(df["answer"]) <= {"right", "wrong"}
+        right = df["answer"] == "right"
+        assert (df.loc[right, "true"] == df.loc[right, "predicted"]).all()
+
+
+def test_the_confusion_chart_outlines_only_the_chosen_cell():
+    run = _run24(6)
+    chart = evaluation.confusion_chart(run, chosen=("cup", "free"))
+    rows = _rows(chart.to_dict())
+    chosen = [r for r in rows if r["chosen"]]
+    assert [(r["true_id"], r["predicted_id"]) for r in chosen] == [("cup", "free")]
+    matrix = run.test.confusion_matrix
+    i, j = run.classes.index("cup"), run.classes.index("free")
+    assert chosen[0]["frames"] == matrix[i][j]
+    assert "cell" in [
+        p["name"] for layer in chart.to_dict()["layer"] for p in layer.get("params", [])
+    ]

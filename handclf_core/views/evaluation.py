@@ -293,6 +293,7 @@ def embedding_chart(embedding, predictions, run: Run, lang: str = "en") -> alt.C
     their true class (the MAP_COLOURS most frequent; the others grey), a dot where the model
     was right and a cross where it was wrong. Classes are named in `lang`."""
     t = i18n.translator(lang)
+    method = i18n.name(embedding.method, lang)
     pos = embedding.positions
     true = predictions.true[pos]
     predicted = predictions.predicted[pos]
@@ -316,15 +317,26 @@ def embedding_chart(embedding, predictions, run: Run, lang: str = "en") -> alt.C
         }
     )
     order = [i18n.class_name(lang, run.task, run.classes[c]) for c in counts.index[:MAP_COLOURS]]
-    palette = alt.Scale(domain=[*order, other], range=[*TABLEAU20[: len(order)], "#bbbbbb"])
+    rest = [other] if len(counts) > MAP_COLOURS else []  # "other classes" only when there are
+    palette = alt.Scale(domain=[*order, *rest], range=[*TABLEAU20[: len(order)], "#bbbbbb"][
+        : len(order) + len(rest)])  # fmt: skip
     pick = alt.selection_point(fields=["class"], bind="legend", on="pointerover",
                                clear="pointerout")  # fmt: skip
     return (
         alt.Chart(df)
         .mark_point(filled=True, size=40)
         .encode(
-            x=alt.X("x:Q", axis=None),
-            y=alt.Y("y:Q", axis=None),
+            # Axes without numbers: t-SNE's have no units, PCA's only relative ones.
+            x=alt.X(
+                "x:Q",
+                title=t("compare.chart.map_axis", method=method, axis=1),
+                axis=alt.Axis(labels=False, ticks=False, grid=False),
+            ),
+            y=alt.Y(
+                "y:Q",
+                title=t("compare.chart.map_axis", method=method, axis=2),
+                axis=alt.Axis(labels=False, ticks=False, grid=False),
+            ),
             color=alt.Color(
                 "class:N",
                 scale=palette,
