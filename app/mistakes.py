@@ -57,7 +57,8 @@ def predictions(run, ds):
 
 
 def _store(ds, run):
-    """The frame store the run was scored on, checked against its predictions' labels."""
+    """The dataset's frame store (the one the run was scored on; `browse` checks that), or
+    a button that builds it when it is gone."""
     from handclf_core.store import open_store
 
     store = open_store(ds)

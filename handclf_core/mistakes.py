@@ -135,7 +135,7 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
         progress: called as progress(done, total) over the test frames.
 
     Returns the run as now stored. HandCamError when `ds` is another dataset, or the run is
-    being trained (its lock is held).
+    being trained or scored by another process (its lock is held).
     """
     from filelock import FileLock, Timeout
 
@@ -156,7 +156,9 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
         lock = FileLock(folder.parent / f".{folder.name}.lock")
         lock.acquire(timeout=0)
     except Timeout:
-        raise HandCamError(f"{run.name} is being trained; try again when it is done") from None
+        raise HandCamError(
+            f"{run.name} is being trained or scored; try again when it is done"
+        ) from None
     try:
         store, _ = build_store(ds)
         images = store.variant(run.preprocessing)
