@@ -270,8 +270,11 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     page.get_by_text("Frames 1–").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     page.mouse.move(0, 0)  # the tooltip away
-    page.get_by_text("The frames behind a cell").first.evaluate("e => e.scrollIntoView()")
+    page.set_viewport_size({"width": 1400, "height": 1700})  # the matrix and its frames
+    page.get_by_text("Model", exact=True).last.evaluate("e => e.scrollIntoView()")
+    page.wait_for_timeout(500)
     _check(page, "compare-cell", full_page=False)
+    page.set_viewport_size({"width": 1400, "height": 1000})
     # Which classes the model keeps apart: its test frames' features, by PCA.
     page.get_by_role("button", name="Draw the map").click()
     page.get_by_text("features each, drawn in").first.wait_for(timeout=120_000)

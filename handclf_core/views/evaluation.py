@@ -245,11 +245,16 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
         ),
         y=alt.Y("true:N", sort=order, title=true_title, axis=alt.Axis(labelOverlap=False)),
     )
-    cells = base.mark_rect().encode(
-        color=alt.Color(
-            "share of row:Q",
-            scale=alt.Scale(domain=[0, 1], scheme="oranges"),
-            title=t("compare.chart.share_of_row"),
+    # A pair that never happened stays white: only the cells with frames are coloured.
+    cells = base.mark_rect(stroke="#eeeeee", strokeWidth=0.5).encode(
+        color=alt.condition(
+            "datum.frames > 0",
+            alt.Color(
+                "share of row:Q",
+                scale=alt.Scale(domain=[0, 1], scheme="oranges"),
+                title=t("compare.chart.share_of_row"),
+            ),
+            alt.value("white"),
         )
     )
     text = (
