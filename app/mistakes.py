@@ -58,7 +58,7 @@ def predictions(run, ds):
 
 def _store(ds, run):
     """The dataset's frame store (the one the run was scored on; `browse` checks that), or
-    a button that builds it when it is gone."""
+    a button that builds it when it is gone (the map below then waits for it)."""
     from handclf_core.store import open_store
 
     store = open_store(ds)
@@ -172,8 +172,11 @@ def embedding(run, found, ds) -> None:
             st.session_state[done] = True
             st.rerun()  # drawn without the button
         return
-    store = _store(ds, run)
+    from handclf_core.store import open_store
+
+    store = open_store(ds)  # missing: the frames' section above offers to build it
     if store is None:
+        st.info(t("embedding.needs_store"))
         return
     with st.spinner(t("embedding.computing")):
         images = store.variant(run.preprocessing)

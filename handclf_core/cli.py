@@ -271,16 +271,14 @@ def cmd_explain(args) -> dict:
 
 
 def cmd_mistakes(args) -> dict:
-    from .mistakes import cells, check_store, frames_at, read_predictions, score_run
+    from .mistakes import cells, check_dataset, check_store, frames_at, read_predictions, score_run
     from .predict import find_run
     from .records import to_json
     from .store import open_store
 
     run = find_run(args.model, task=args.task)
     ds = _dataset(args)
-    if ds.identity != run.dataset.identity:
-        raise HandCamError(f"run {run.name} was trained on {run.dataset.description}, not on "
-                           f"{ds.description}: pass --data {run.dataset.description}")  # fmt: skip
+    check_dataset(run, ds)  # its frames are shown from that dataset's store
     scored = False
     try:
         found = read_predictions(run)

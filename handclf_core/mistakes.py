@@ -25,7 +25,7 @@ import pandas as pd
 from .atomic import disk_errors, file_sha256, temp_path
 from .errors import HandCamError
 from .predict import Ranked
-from .runs import SCHEMA, Run, StoredFile, read_run, save_run
+from .runs import SCHEMA, Run, StoredFile, is_stored_file, lock_path, read_run, save_run
 from .vocab import Camera, Hand
 
 PREDICTIONS_FILE = "predictions.npz"
@@ -111,7 +111,7 @@ def read_predictions(run: Run) -> ScoredFrames | None:
     expected = f"the test predictions written for run {run.name}"
     if not path.is_file():
         raise HandCamError(f"{path}: expected {expected}, found no file (score the run again)")
-    if path.stat().st_size != run.predictions.bytes or file_sha256(path) != run.predictions.sha256:
+    if not is_stored_file(path, run.predictions.bytes, run.predictions.sha256):
         raise HandCamError(f"{path}: expected {expected}, found another file (score it again)")
     with np.load(path, allow_pickle=False) as data:
         rows, true, probs = data["rows"], data["true"], data["probabilities"]
@@ -147,13 +147,10 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
 
     if run.predictions is not None and not again:
         return run
-    if ds.identity != run.dataset.identity:
-        raise HandCamError(
-            f"run {run.name} was trained on {run.dataset.description}, not on {ds.description}"
-        )
+    check_dataset(run, ds)
     folder = run.model_file.parent
     try:
-        lock = FileLock(folder.parent / f".{folder.name}.lock")
+        lock = FileLock(lock_path(folder))
         lock.acquire(timeout=0)
     except Timeout:
         raise HandCamError(
@@ -170,6 +167,14 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
     finally:
         lock.release()
     return read_run(folder)
+
+
+def check_dataset(run: Run, ds) -> None:
+    """HandCamError unless `ds` is the dataset `run` was trained on."""
+    if ds.identity != run.dataset.identity:
+        raise HandCamError(f"run {run.name} was trained on {run.dataset.description}, not on "
+                           f"{ds.description}: open that dataset (`--data` on the command "
+                           "line)")  # fmt: skip
 
 
 @dataclass(frozen=True)

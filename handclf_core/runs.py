@@ -168,8 +168,20 @@ def save_run(run: Run, folder: Path) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _model_sha256(path: Path, size: int, mtime_ns: int, inode: int) -> str:
+def _sha256(path: Path, size: int, mtime_ns: int, inode: int) -> str:
     return file_sha256(path)  # once per file version and process: AlexNet's is 233 MB
+
+
+def is_stored_file(path: Path, size: int, sha256: str) -> bool:
+    """Whether the file at `path` is the one of this size and SHA-256 (hashed once per
+    version of the file and process)."""
+    st = path.stat()
+    return st.st_size == size and _sha256(path, st.st_size, st.st_mtime_ns, st.st_ino) == sha256
+
+
+def lock_path(folder: Path) -> Path:
+    """The lock a process holds while it trains, or scores, the run stored at `folder`."""
+    return folder.parent / f".{folder.name}.lock"
 
 
 def read_run(path: str | Path) -> Run:
@@ -209,13 +221,11 @@ def read_run(path: str | Path) -> Run:
             f"{(prep.size, prep.size, prep.channels)}, found {len(run.classes)} classes and "
             f"{run.input_shape}"
         )
-    st = model.stat()
-    if st.st_size != run.model_bytes or (
-        _model_sha256(model, st.st_size, st.st_mtime_ns, st.st_ino) != run.model_sha256
-    ):
+    if not is_stored_file(model, run.model_bytes, run.model_sha256):
         raise HandCamError(
             f"{model}: expected the model trained for this run ({run.model_bytes:,} bytes, "
-            f"SHA-256 {run.model_sha256[:12]}…), found another file ({st.st_size:,} bytes)"
+            f"SHA-256 {run.model_sha256[:12]}…), found another file ({model.stat().st_size:,} "
+            "bytes)"
         )
     return dataclasses.replace(run, path=folder)
 

@@ -33,6 +33,7 @@ from .runs import (
     FrameCounts,
     Run,
     Timings,
+    lock_path,
     publish,
     read_run,
     run_path,
@@ -285,7 +286,7 @@ def train(
     if not retrain and (stored := stored_run(ds.identity, config)):
         return stored, True
     final.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(final.parent / f".{final.name}.lock")
+    lock = FileLock(lock_path(final))
     try:
         lock.acquire(timeout=-1 if wait else 0)
     except Timeout:

@@ -255,3 +255,26 @@ def test_an_older_run_is_scored_on_compare_then_mapped(sample_root, sample_ds, o
     at.radio[0].set_value("tsne").run()  # t-SNE: drawn on request too
     _by_label(at.button, "Draw the map").click().run()
     assert not at.exception and _charts(at) == charts + 1
+
+
+def test_compare_without_the_frame_store_says_so_once(sample_root, sample_ds, tiny_run):
+    """The frame store gone (deleted by hand) after the map was drawn: the frames' section
+    offers to build it, the map says to build it above; no error, no second button."""
+    from handclf_core.store import store_path
+
+    run = tiny_run[0]
+    folder = store_path(sample_ds)
+    aside = folder.with_name(f"{folder.name}.aside")
+    folder.rename(aside)
+    try:
+        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+        at.session_state["data_spec"] = str(sample_root)
+        at.session_state[f"embedding.drawn.{run.name}.pca"] = True
+        at.run()
+        at.switch_page(COMPARE).run()
+        _by_label(at.selectbox, "Model").set_value(run.name).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert len([b for b in at.button if b.label == "Build the frame store"]) == 1
+        assert any("build it above to draw this map" in i.value for i in at.info)
+    finally:
+        aside.rename(folder)

@@ -323,8 +323,9 @@ def embedding_chart(embedding, predictions, run: Run, lang: str = "en") -> alt.C
     )
     order = [i18n.class_name(lang, run.task, run.classes[c]) for c in counts.index[:MAP_COLOURS]]
     rest = [other] if len(counts) > MAP_COLOURS else []  # "other classes" only when there are
-    palette = alt.Scale(domain=[*order, *rest], range=[*TABLEAU20[: len(order)], "#bbbbbb"][
-        : len(order) + len(rest)])  # fmt: skip
+    palette = alt.Scale(
+        domain=[*order, *rest], range=[*TABLEAU20[: len(order)], *["#bbbbbb"] * len(rest)]
+    )
     pick = alt.selection_point(fields=["class"], bind="legend", on="pointerover",
                                clear="pointerout")  # fmt: skip
     return (
