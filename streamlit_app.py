@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import cache, guards, session
 from app.session import t
-from handclf_core.config import CLASSES
+from handclf_core.data.layout import CLASSES
 from handclf_core.vocab import Task
 
 

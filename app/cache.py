@@ -3,7 +3,7 @@
 Functions that take the dataset take it as `_ds` (not hashed by Streamlit) and key their
 cache on `identity`, its content hash: the dataset is loaded once per spec, never re-hashed.
 Nothing here imports TensorFlow: training runs in the training queue's own process, and
-inference (`handclf_core.predict`) keeps its loaded models itself.
+inference (`handclf_core.inside.predict`) keeps its loaded models itself.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import time
 
 import streamlit as st
 
-from handclf_core.config import CLASSES
+from handclf_core.data.layout import CLASSES
 
 
 @st.cache_resource(show_spinner=False)
 def dataset(spec: str, subset: bool = False):
     """The dataset `spec` names, opened once per server ("" for the built-in sample)."""
-    from handclf_core.dataset import load_dataset
+    from handclf_core.data.dataset import load_dataset
 
     return load_dataset(spec or None, subset=subset)
 
@@ -29,7 +29,7 @@ def dataset(spec: str, subset: bool = False):
 @st.cache_data(show_spinner=False)
 def dataset_stats(_ds, identity: str, task: str) -> dict:
     """Statistics of the chosen dataset and task."""
-    from handclf_core.stats import dataset_stats as compute
+    from handclf_core.data.stats import dataset_stats as compute
 
     return compute(_ds, task)
 
@@ -66,7 +66,7 @@ def gallery_frames(_ds, identity: str, task: str, seed: int):
 def preview_frames(_ds, identity: str, per_hand: int = 2):
     """Training frames of each hand holding an object, evenly spaced through the split:
     real pictures on which to show what preprocessing does."""
-    from handclf_core.stats import preview_frames as pick
+    from handclf_core.data.stats import preview_frames as pick
 
     return pick(_ds, per_hand)
 
@@ -74,7 +74,7 @@ def preview_frames(_ds, identity: str, per_hand: int = 2):
 @st.cache_data(show_spinner=False, max_entries=256)
 def base_frame(_ds, identity: str, file: str):
     """One frame decoded and reduced to the store's (227, 404, 3) uint8 resolution."""
-    from handclf_core.images import decode_image, to_base
+    from handclf_core.data.images import decode_image, to_base
 
     return to_base(decode_image(_ds.read_bytes(file), f"{_ds.description}:{file}"))
 
@@ -82,7 +82,7 @@ def base_frame(_ds, identity: str, file: str):
 @st.cache_data(show_spinner=False, max_entries=256)
 def thumbnail(_ds, identity: str, file: str) -> bytes:
     """A frame as a 404x227 JPEG: cheap to send, and st.image sends bytes as they are."""
-    from handclf_core.images import jpeg
+    from handclf_core.data.images import jpeg
 
     return jpeg(base_frame(_ds, identity, file))
 
@@ -91,7 +91,7 @@ def thumbnail(_ds, identity: str, file: str) -> bytes:
 def model_input(_ds, identity: str, file: str, hand: str, prep, show: int = 227):
     """A frame as the model sees it with `prep` (a Preprocessing), enlarged to `show` px with
     nearest-neighbour so each input pixel stays a visible square: (show, show[, 3]) uint8."""
-    from handclf_core.images import enlarged, preprocess
+    from handclf_core.data.images import enlarged, preprocess
 
     return enlarged(preprocess(base_frame(_ds, identity, file), prep, hand=hand), show)
 
@@ -108,7 +108,7 @@ def preload_keras() -> threading.Thread:
 
     def load() -> None:
         time.sleep(PRELOAD_DELAY)
-        from handclf_core.devices import load_backend_quietly
+        from handclf_core.training.devices import load_backend_quietly
 
         load_backend_quietly()  # TensorFlow's native start-up lines stay out of the log
 
@@ -125,6 +125,6 @@ def keras_loaded() -> bool:
 def training_jobs():
     """The app process's training queue (one worker, one job at a time), shared by every
     session: submitting a configuration that is queued or running returns that job."""
-    from handclf_core.jobs import TrainingJobs
+    from handclf_core.training.jobs import TrainingJobs
 
     return TrainingJobs()

@@ -17,7 +17,7 @@ def current_dataset():
     bar = st.empty()
     try:
         if not spec:
-            from handclf_core.sample import default_sample_dir, ensure_sample
+            from handclf_core.data.sample import default_sample_dir, ensure_sample
 
             if not default_sample_dir().exists():
                 progress = bar.progress(0.0, text=t("data.generating_sample"))
@@ -32,7 +32,7 @@ def current_dataset():
     if ds.is_sample:
         st.caption(t("data.sample_caption"))
     if ds.missing:
-        from handclf_core.dataset import layout_folders
+        from handclf_core.data.dataset import layout_folders
 
         st.warning(t("data.subset_caption", count=len(ds.missing), total=len(layout_folders()),
                      examples=", ".join(ds.missing[:3])))  # fmt: skip
@@ -43,7 +43,7 @@ def require_runs(ds, task: str) -> list:
     """The stored runs of this dataset and task, newest first; without any, a pointer to
     the Train page and the page stops. Not cached: reading a few run.json files takes
     milliseconds, and a run trained a moment ago must appear at once."""
-    from handclf_core.runs import scan_runs
+    from handclf_core.runs.record import scan_runs
 
     runs, damaged = scan_runs(ds.identity, task)
     for problem in damaged:  # one line each: a damaged run never breaks the others

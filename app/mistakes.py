@@ -10,11 +10,11 @@ import math
 import numpy as np
 import streamlit as st
 
-from handclf_core.embedding import TSNE_POINTS
+from handclf_core.data.images import enlarged, jpeg, preprocess
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
-from handclf_core.images import enlarged, jpeg, preprocess
-from handclf_core.mistakes import cells, check_store, frames_at, read_predictions, score_run
+from handclf_core.inside.embedding import TSNE_POINTS
+from handclf_core.inside.mistakes import cells, check_store, frames_at, read_predictions, score_run
 from handclf_core.views.evaluation import CELL, confusion_chart, embedding_chart
 from handclf_core.vocab import Projection
 
@@ -59,7 +59,7 @@ def predictions(run, ds):
 def _store(ds, run):
     """The dataset's frame store (the one the run was scored on; `browse` checks that), or
     a button that builds it when it is gone (the map below then waits for it)."""
-    from handclf_core.store import open_store
+    from handclf_core.data.store import open_store
 
     store = open_store(ds)
     if store is None:
@@ -153,8 +153,8 @@ def browse(run, found, ds, chosen_key: str) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _embedding(_run, _images, _found, name: str, sha256: str, method: str):
-    from handclf_core.embedding import embed
-    from handclf_core.predict import load_model
+    from handclf_core.inside.embedding import embed
+    from handclf_core.inside.predict import load_model
 
     return embed(load_model(_run), _images, _found, method)
 
@@ -172,7 +172,7 @@ def embedding(run, found, ds) -> None:
             st.session_state[done] = True
             st.rerun()  # drawn without the button
         return
-    from handclf_core.store import open_store
+    from handclf_core.data.store import open_store
 
     store = open_store(ds)  # missing: the frames' section above offers to build it
     if store is None:

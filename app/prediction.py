@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from handclf_core.data.images import enlarged
 from handclf_core.i18n import model_name, name
-from handclf_core.images import enlarged
-from handclf_core.predict import doubts, model_input
+from handclf_core.inside.predict import doubts, model_input
 from handclf_core.views.prediction import top_chart
 from handclf_core.views.runs import config_label, frequencies_only, preprocessing_summary
 
@@ -20,8 +20,8 @@ SEEN = 160  # px: the model's input enlarged, each pixel a visible square
 
 def heat(run, result, picture, hand) -> None:
     """Where the model looks for its top class: the occlusion map over the picture."""
-    from handclf_core.explain import occlusion, on_frame
-    from handclf_core.predict import load_model
+    from handclf_core.inside.explain import occlusion, on_frame
+    from handclf_core.inside.predict import load_model
 
     t = session.t
     top = run.classes.index(result.top[0].name)
@@ -64,8 +64,8 @@ def answer(run, result, picture, hand, source, truth: str | None, looks: bool = 
 def inside(runs, picture, hand) -> None:
     """The chosen model's first filters, and what its first two convolutions make of this
     picture: "edges and colours first"."""
-    from handclf_core.explain import feature_maps, first_filters, tile
-    from handclf_core.predict import load_model
+    from handclf_core.inside.explain import feature_maps, first_filters, tile
+    from handclf_core.inside.predict import load_model
 
     t, lang = session.translator(), session.lang()
     by_name = {r.name: r for r in runs}

@@ -8,7 +8,7 @@ import io
 import streamlit as st
 
 from handclf_core.errors import HandCamError
-from handclf_core.runs import Run, delete_run, latest_per_model, run_archive
+from handclf_core.runs.record import Run, delete_run, latest_per_model, run_archive
 from handclf_core.views.runs import run_labels
 
 from . import session

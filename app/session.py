@@ -10,10 +10,10 @@ from pathlib import Path
 import streamlit as st
 
 from handclf_core import i18n
-from handclf_core.config import TASKS
+from handclf_core.data.images import Preprocessing
+from handclf_core.data.layout import TASKS
 from handclf_core.i18n import name
-from handclf_core.images import Preprocessing
-from handclf_core.runconfig import TrainConfig
+from handclf_core.runs.config import TrainConfig
 from handclf_core.vocab import Balance, Task
 
 # The sidebar widgets' keys: the choices every page reads.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from handclf_core.experiments import QUICK, QUICK_WHY
 from handclf_core.i18n import model_name, name
 from handclf_core.models import get_recipe, list_models
-from handclf_core.runconfig import TrainConfig
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.experiments import QUICK, QUICK_WHY
 from handclf_core.views.runs import config_label, preprocessing_summary, recipe_summary
 from handclf_core.vocab import Balance, Precision, Validation
 

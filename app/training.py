@@ -7,9 +7,9 @@ import time
 
 import streamlit as st
 
-from handclf_core.jobs import Job, Status
-from handclf_core.progress import describe
-from handclf_core.runs import Run
+from handclf_core.runs.record import Run
+from handclf_core.training.jobs import Job, Status
+from handclf_core.training.progress import describe
 from handclf_core.views.runs import device_name, frequencies_only, headline
 from handclf_core.views.training import curves_chart, curves_frame
 from handclf_core.vocab import Stage
@@ -86,7 +86,7 @@ EXPERIMENTS_KEY = "train.experiments.keys"  # the job keys of the experiments su
 
 def time_estimate(config, frames, earlier, device) -> None:
     """The expected duration of a run before it is started; a warning when it is long."""
-    from handclf_core.estimate import estimate
+    from handclf_core.training.estimate import estimate
 
     t = session.t
     e = estimate(config, frames, earlier, device)
@@ -127,7 +127,7 @@ def cancel_all(jobs) -> None:
 def experiments_panel(jobs, polling: bool, frames, earlier) -> None:
     """The submitted experiments: how many are done, which one runs, the time left (the
     running one's, and the estimates of those queued)."""
-    from handclf_core.estimate import estimate
+    from handclf_core.training.estimate import estimate
     from handclf_core.views.runs import config_label
 
     t, lang, mine = session.t, session.lang(), _experiment_jobs(jobs)
@@ -165,8 +165,8 @@ def device_caption(jobs, polling: bool) -> None:
     if device is None:
         st.caption(t("train.device_unknown"))
         return
-    from handclf_core.devices import preferred_precision
     from handclf_core.i18n import name
+    from handclf_core.training.devices import preferred_precision
 
     lang = session.lang()
     st.caption(t("train.device_caption", device=device_name(device, lang), backend=device.backend,

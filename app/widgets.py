@@ -35,7 +35,7 @@ def build_store(ds, prep) -> bool:
     """Build the frame store of `ds`'s hand frames (once; opened if there) and derive the
     inputs of `prep` (a Preprocessing), under a progress bar cleared however it ends. Returns
     False, with the error shown, when a frame cannot be decoded (nothing is left behind)."""
-    from handclf_core.store import build_store
+    from handclf_core.data.store import build_store
     from handclf_core.views.runs import preprocessing_summary
 
     t, lang = session.t, session.lang()

@@ -2,7 +2,7 @@
 
     python bench/accuracy_table.py [--size full|quick] [--data PATH] [--only IDS] [--out F]
 
-Trains (or loads, when stored) the experiment grid of `handclf_core.experiments` — the
+Trains (or loads, when stored) the experiment grid of `handclf_core.runs.experiments` — the
 same list as `python -m handclf_core experiments` and the Train page's experiment button —
 on the built-in sample (or --data), and writes a Markdown table of test accuracy, balanced
 accuracy, macro-F1, train and validation accuracy beside the majority baseline, with the
@@ -20,12 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from handclf_core.dataset import load_dataset  # noqa: E402
-from handclf_core.devices import configure_device  # noqa: E402
-from handclf_core.experiments import grid  # noqa: E402
+from handclf_core.data.dataset import load_dataset  # noqa: E402
 from handclf_core.i18n import name  # noqa: E402
-from handclf_core.progress import Epoch  # noqa: E402
-from handclf_core.train import train  # noqa: E402
+from handclf_core.runs.experiments import grid  # noqa: E402
+from handclf_core.training.devices import configure_device  # noqa: E402
+from handclf_core.training.progress import Epoch  # noqa: E402
+from handclf_core.training.train import train  # noqa: E402
 from handclf_core.views.runs import config_label, device_name, validation_accuracy  # noqa: E402
 
 

@@ -24,11 +24,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from handclf_core.devices import configure_device, preferred_precision  # noqa: E402
-from handclf_core.explain import occlusion  # noqa: E402
-from handclf_core.images import preprocess  # noqa: E402
+from handclf_core.data.images import preprocess  # noqa: E402
+from handclf_core.inside.explain import occlusion  # noqa: E402
 from handclf_core.models import create_model, list_models  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
+from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.training.devices import configure_device, preferred_precision  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
@@ -40,7 +40,7 @@ def _frame(path: str | None) -> tuple[Image.Image, str]:
     real = REAL / "house_Lhand_Image723.png"
     if real.is_file():
         return Image.open(real).convert("RGB"), real.name
-    from handclf_core.drawing import draw_hand_frame
+    from handclf_core.data.drawing import draw_hand_frame
 
     key = (0, "test", "house", 1, "Lhand", 1)
     return draw_hand_frame({"obj": 20, "ges": 2, "FA": 1}, "house", (1920, 1080), key), "drawn"

@@ -28,12 +28,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from handclf_core.batches import FrameBatches
-from handclf_core.dataset import load_dataset  # noqa: E402
+from handclf_core.data.dataset import load_dataset  # noqa: E402
+from handclf_core.data.store import build_store  # noqa: E402
 from handclf_core.models import create_model, list_models  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
-from handclf_core.splits import split_indices  # noqa: E402
-from handclf_core.store import build_store  # noqa: E402
+from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.training.batches import FrameBatches
+from handclf_core.training.splits import split_indices  # noqa: E402
 from handclf_core.vocab import Split  # noqa: E402
 
 H200_BF16_FLOPS = 788e12  # measured here on a lent H200 (8192^3 bf16 matrix products)

@@ -22,11 +22,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from handclf_core.dataset import load_dataset  # noqa: E402
-from handclf_core.devices import configure_device  # noqa: E402
-from handclf_core.experiments import quick  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
-from handclf_core.train import train  # noqa: E402
+from handclf_core.data.dataset import load_dataset  # noqa: E402
+from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.runs.experiments import quick  # noqa: E402
+from handclf_core.training.devices import configure_device  # noqa: E402
+from handclf_core.training.train import train  # noqa: E402
 from handclf_core.views.runs import config_label, device_name  # noqa: E402
 from handclf_core.vocab import DeviceKind, Precision  # noqa: E402
 

@@ -26,15 +26,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from handclf_core.dataset import load_dataset  # noqa: E402
-from handclf_core.devices import configure_device  # noqa: E402
-from handclf_core.images import decode_image  # noqa: E402
+from handclf_core.data.dataset import load_dataset  # noqa: E402
+from handclf_core.data.images import decode_image  # noqa: E402
+from handclf_core.inside.predict import predict  # noqa: E402
 from handclf_core.models import list_models  # noqa: E402
-from handclf_core.predict import predict  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
-from handclf_core.runs import list_runs  # noqa: E402
-from handclf_core.train import train  # noqa: E402
+from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.runs.record import list_runs  # noqa: E402
+from handclf_core.training.devices import configure_device  # noqa: E402
+from handclf_core.training.train import train  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared/handcam/frames/house_Rhand_Image723.png"
@@ -44,7 +44,7 @@ TARGET_MS = {"cnn_basic": 60, "mnist": 60, "alexnet": 150}
 def _frame(tmp: Path) -> Path:
     if REAL.is_file():
         return REAL
-    from handclf_core.drawing import draw_hand_frame
+    from handclf_core.data.drawing import draw_hand_frame
 
     labels = {"obj": 20, "ges": 2, "FA": 1}  # a cookie package, as in the real frame
     key = (0, "test", "house", 1, "Rhand", 1)

@@ -11,7 +11,7 @@ On N full-size (1920x1080) PNG frames in the real layout, made once in the cache
     (d) variants re-derived from the store (32 RGB, 28 grey, 227 RGB mirrored): seconds per
         frame, extrapolated to the real dataset's 27,768 hand frames
 
-The frames are drawn by handclf_core.sample over the real label sequences, plus sparse
+The frames are drawn by handclf_core.data.sample over the real label sequences, plus sparse
 sensor-like noise, so that they decode about as slowly as the real frames (~1.3 MB, ~40 ms
 each; the report compares both on one core). This is a benchmark, not a test.
 """
@@ -36,10 +36,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from handclf_core import config  # noqa: E402
-from handclf_core.dataset import open_dataset  # noqa: E402
-from handclf_core.images import Preprocessing  # noqa: E402
-from handclf_core.store import build_store, prepare, store_path  # noqa: E402
+from handclf_core.data import layout as config  # noqa: E402
+from handclf_core.data.dataset import open_dataset  # noqa: E402
+from handclf_core.data.images import Preprocessing  # noqa: E402
+from handclf_core.data.store import build_store, prepare, store_path  # noqa: E402
 
 REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
 FULL_HAND_FRAMES = 27_768  # the real dataset's hand frames, both splits
@@ -56,7 +56,7 @@ VARIANTS = [Preprocessing(32), Preprocessing(28, gray=True), Preprocessing(227, 
 def _picture(labels: dict, scene: str, key: tuple, mirror: bool) -> np.ndarray:
     """(1080, 1920, 3) uint8: the sample's drawing, or a noisy gradient without it."""
     try:
-        from handclf_core.drawing import draw_hand_frame
+        from handclf_core.data.drawing import draw_hand_frame
     except ImportError:
         rng = np.random.default_rng(zlib.crc32(repr(key).encode()))
         x = np.linspace(0, 1, SIZE[0])[None, :, None] * rng.uniform(60, 200, 3)
@@ -86,7 +86,7 @@ def make_dataset(per_hand: int) -> Path:
     if out.is_dir():
         return out
     try:
-        from handclf_core.sample import builtin_labels
+        from handclf_core.data.sample import builtin_labels
 
         real = builtin_labels()
     except ImportError:

@@ -39,14 +39,14 @@ os.environ["HANDCLF_CACHE"] = tempfile.mkdtemp(prefix="handclf-bench-quick-")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from handclf_core.dataset import load_dataset  # noqa: E402
-from handclf_core.devices import configure_device  # noqa: E402
-from handclf_core.experiments import quick  # noqa: E402
+from handclf_core.data.dataset import load_dataset  # noqa: E402
+from handclf_core.data.store import build_store  # noqa: E402
 from handclf_core.models import create_model, get_recipe, list_models, make_optimizer  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
-from handclf_core.store import build_store  # noqa: E402
-from handclf_core.train import train  # noqa: E402
+from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.runs.experiments import quick  # noqa: E402
+from handclf_core.training.devices import configure_device  # noqa: E402
+from handclf_core.training.train import train  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
 TARGET_SECONDS = {"cnn_basic": 60, "mnist": 60, "alexnet": 300}

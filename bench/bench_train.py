@@ -26,14 +26,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from handclf_core.batches import FrameBatches
-from handclf_core.dataset import load_dataset  # noqa: E402
-from handclf_core.devices import configure_device  # noqa: E402
+from handclf_core.data.dataset import load_dataset  # noqa: E402
+from handclf_core.data.store import build_store  # noqa: E402
 from handclf_core.models import create_model, get_recipe, make_optimizer  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
-from handclf_core.runconfig import TrainConfig  # noqa: E402
-from handclf_core.splits import split_indices  # noqa: E402
-from handclf_core.store import build_store  # noqa: E402
+from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.training.batches import FrameBatches
+from handclf_core.training.devices import configure_device  # noqa: E402
+from handclf_core.training.splits import split_indices  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
 

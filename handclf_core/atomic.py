@@ -18,7 +18,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import HandCamError
+from handclf_core.errors import HandCamError
 
 _TMP = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]+(\.npy)?$")
 # What a user's disk can cause while the project writes: full, over quota, over a file size

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handclf_core.config import CLASSES
+from handclf_core.data.layout import CLASSES
 from handclf_core.errors import HandCamError
 
 
@@ -163,8 +163,8 @@ def _param_counts(task: str) -> dict[str, int]:
     from importlib.metadata import version
     from pathlib import Path
 
-    from .atomic import temp_path
-    from .config import cache_dir
+    from handclf_core.atomic import temp_path
+    from handclf_core.data.layout import cache_dir
 
     if task not in CLASSES:
         raise HandCamError(f"unknown task {task!r}; expected one of {', '.join(CLASSES)}")

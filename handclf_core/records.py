@@ -19,7 +19,7 @@ import types
 import typing
 from typing import Any, TypeVar
 
-from .errors import HandCamError
+from handclf_core.errors import HandCamError
 
 T = TypeVar("T")
 

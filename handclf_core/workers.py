@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-from .atomic import pid_alive
-from .errors import HandCamError
+from handclf_core.atomic import pid_alive
+from handclf_core.errors import HandCamError
 
 
 def cpu_count() -> int:

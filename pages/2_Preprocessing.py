@@ -4,11 +4,11 @@ import streamlit as st
 
 from app import cache, guards, session, trainform, widgets
 from app.session import PrepChoice
-from handclf_core.config import CLASSES, REAL_FRAME_COUNTS
+from handclf_core.data.images import Preprocessing
+from handclf_core.data.layout import CLASSES, REAL_FRAME_COUNTS
+from handclf_core.data.store import store_status
 from handclf_core.i18n import model_name, name
-from handclf_core.images import Preprocessing
 from handclf_core.models import get_recipe, list_models
-from handclf_core.store import store_status
 from handclf_core.views import data as charts
 from handclf_core.views.runs import preprocessing_summary
 from handclf_core.vocab import Balance, Camera, Split, Task

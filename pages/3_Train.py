@@ -4,10 +4,10 @@ loaded when stored, live; the assignment's experiments in one click."""
 import streamlit as st
 
 from app import cache, guards, session, trainform, training
-from handclf_core.experiments import Size, grid
 from handclf_core.i18n import N_, model_name
 from handclf_core.models import list_models
-from handclf_core.runs import list_runs, stored_run
+from handclf_core.runs.experiments import Size, grid
+from handclf_core.runs.record import list_runs, stored_run
 from handclf_core.views.runs import config_label
 
 session.through_entrypoint(__file__)

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from app import cache, guards, prediction, runpicker, session
-from handclf_core.config import CLASSES, HAND_CAMERAS, SPLITS
+from handclf_core.data.layout import CLASSES, HAND_CAMERAS, SPLITS
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
-from handclf_core.predict import classify, guess_hand
+from handclf_core.inside.predict import classify, guess_hand
 from handclf_core.vocab import Camera, Hand, PictureSource, Split
 
 session.through_entrypoint(__file__)

@@ -25,20 +25,20 @@ def pytest_unconfigure(config):
 @pytest.fixture(scope="session")
 def sample_root(tmp_path_factory):
     """A small built-in sample (64x36 pictures, stride 50): real labels, synthetic frames."""
-    from handclf_core.sample import generate_sample
+    from handclf_core.data.sample import generate_sample
 
     return generate_sample(tmp_path_factory.mktemp("sample") / "handcam", stride=50, size=(64, 36))
 
 
 @pytest.fixture(scope="session")
 def sample_ds(sample_root):
-    from handclf_core.dataset import open_dataset
+    from handclf_core.data.dataset import open_dataset
 
     return open_dataset(sample_root)
 
 
 def _tiny():
-    from handclf_core.runconfig import TrainConfig
+    from handclf_core.runs.config import TrainConfig
 
     return TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=64)
 
@@ -49,7 +49,7 @@ TINY = _tiny()
 @pytest.fixture(scope="session")
 def tiny_run(sample_ds):
     """A cnn_basic run trained for real on 64 frames (a few seconds)."""
-    from handclf_core.train import train
+    from handclf_core.training.train import train
 
     return train(sample_ds, TINY)
 
@@ -57,8 +57,8 @@ def tiny_run(sample_ds):
 @pytest.fixture(scope="session")
 def flip_run(sample_ds):
     """A tiny run of a model trained with mirrored right-hand frames."""
-    from handclf_core.runconfig import TrainConfig
-    from handclf_core.train import train
+    from handclf_core.runs.config import TrainConfig
+    from handclf_core.training.train import train
 
     return train(
         sample_ds, TrainConfig(model="mnist", epochs=1, batch_size=32, limit=32, flip_right=True)
@@ -69,7 +69,7 @@ def flip_run(sample_ds):
 def older_run(sample_ds):
     """A tiny run of its own, for the tests that turn it into a run stored before schema 3
     (`tests.test_mistakes.downgrade`) and score it again."""
-    from handclf_core.runconfig import TrainConfig
-    from handclf_core.train import train
+    from handclf_core.runs.config import TrainConfig
+    from handclf_core.training.train import train
 
     return train(sample_ds, TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=48))[0]

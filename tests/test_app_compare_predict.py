@@ -10,9 +10,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from handclf_core.i18n import model_name
-from handclf_core.predict import classify
-from handclf_core.report import REPORT_ROWS
-from handclf_core.runs import latest_per_model, list_runs
+from handclf_core.inside.predict import classify
+from handclf_core.runs.record import latest_per_model, list_runs
+from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views.runs import MAIN_COLUMNS, header
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,8 +210,8 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
 
 
 def test_compare_shows_the_frames_behind_a_chosen_cell(sample_root, sample_ds, tiny_run, stored):
-    from handclf_core.mistakes import cells, frames_at, read_predictions
-    from handclf_core.store import open_store
+    from handclf_core.data.store import open_store
+    from handclf_core.inside.mistakes import cells, frames_at, read_predictions
 
     run = tiny_run[0]
     at = _page(sample_root, COMPARE)
@@ -260,7 +260,7 @@ def test_an_older_run_is_scored_on_compare_then_mapped(sample_root, sample_ds, o
 def test_compare_without_the_frame_store_says_so_once(sample_root, sample_ds, tiny_run):
     """The frame store gone (deleted by hand) after the map was drawn: the frames' section
     offers to build it, the map says to build it above; no error, no second button."""
-    from handclf_core.store import store_path
+    from handclf_core.data.store import store_path
 
     run = tiny_run[0]
     folder = store_path(sample_ds)

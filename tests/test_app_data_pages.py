@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from handclf_core.config import CLASSES
-from handclf_core.images import Preprocessing
-from handclf_core.stats import dataset_stats
-from handclf_core.store import open_store
+from handclf_core.data.images import Preprocessing
+from handclf_core.data.layout import CLASSES
+from handclf_core.data.stats import dataset_stats
+from handclf_core.data.store import open_store
 from handclf_core.views import data as charts
 
 from .treeutil import SHARED, make_tree
@@ -211,7 +211,7 @@ def test_preprocessing_page_defaults_and_choices(sample_root):
 
 def test_prep_choice_defaults_are_the_cores():
     from app.session import PrepChoice
-    from handclf_core.runconfig import TrainConfig
+    from handclf_core.runs.config import TrainConfig
 
     choice = PrepChoice()
     assert choice.preprocessing == Preprocessing()  # 32x32 RGB, squashed, not mirrored

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from handclf_core.experiments import QUICK
 from handclf_core.i18n import model_name
 from handclf_core.models import get_recipe, list_models
-from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import run_path, stored_run
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.experiments import QUICK
+from handclf_core.runs.record import run_path, stored_run
 from tests.conftest import TINY
 from tests.test_i18n import english_left, page_texts, zh_page
 

@@ -225,7 +225,7 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
 
     picture = REAL_FRAME
     if not picture.is_file():  # a user's clone has no ../shared: upload a drawn frame
-        from handclf_core.drawing import draw_hand_frame
+        from handclf_core.data.drawing import draw_hand_frame
 
         picture = tmp_path / "house_Rhand_frame.png"
         key = (0, "test", "house", 1, "Rhand", 1)

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from handclf_core.dataset import open_dataset
+from handclf_core.data.dataset import open_dataset
 from tests.treeutil import SMALL, make_tree
 
 
@@ -86,7 +86,7 @@ def test_default_sample_is_made_once(tmp_path):
 
 def test_train_momentum_option_reaches_the_config(sample_root, capsys):
     """In process (no TensorFlow start-up): a momentum for an Adam model is one clear line."""
-    from handclf_core.cli import _train_config, build_parser, main
+    from handclf_core.cli.main import _train_config, build_parser, main
 
     args = build_parser().parse_args(["train", "--model", "alexnet", "--momentum", "0"])
     assert _train_config(args).resolved().momentum == 0.0
@@ -127,7 +127,7 @@ def test_an_unknown_model_is_named_with_the_choices(tmp_path):
 
 def test_train_options_make_the_config():
     """Every setting of a run has its option (in process: no backend start-up)."""
-    from handclf_core.cli import _train_config, build_parser
+    from handclf_core.cli.main import _train_config, build_parser
 
     def config(*options):
         return _train_config(build_parser().parse_args(["train", *options])).resolved()
@@ -151,9 +151,9 @@ def test_train_options_make_the_config():
 
 def test_quick_presets_train_every_model(sample_root, capsys):
     """`train --model M --quick` runs for each model (on a few frames: running, not accuracy)."""
-    from handclf_core.cli import main
-    from handclf_core.experiments import QUICK
+    from handclf_core.cli.main import main
     from handclf_core.models import get_recipe, list_models
+    from handclf_core.runs.experiments import QUICK
 
     for model in list_models():
         argv = ["train", "--data", str(sample_root), "--model", model, "--quick", "--limit",

@@ -9,9 +9,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from handclf_core.dataset import open_dataset
+from handclf_core.data.dataset import open_dataset
+from handclf_core.data.stats import dataset_stats, imbalance_ratio
 from handclf_core.errors import HandCamError
-from handclf_core.stats import dataset_stats, imbalance_ratio
 from tests.treeutil import SHARED, SMALL, make_tree, zip_folder
 
 LABELS = SHARED / "labels"
@@ -30,7 +30,7 @@ def test_full_real_layout_with_real_labels(tmp_path):
     """All 40 hand sequences, real label files; frames are empty (only listing is tested)."""
     import shutil
 
-    from handclf_core.config import REAL_FRAME_COUNTS
+    from handclf_core.data.layout import REAL_FRAME_COUNTS
 
     root = tmp_path / "real"
     shutil.copytree(LABELS, root / "labels")

@@ -1,4 +1,4 @@
-"""Metrics of handclf_core.evaluate against values worked out by hand on tiny fixed cases."""
+"""Metrics of handclf_core.runs.metrics against values worked out by hand on tiny fixed cases."""
 
 import json
 import subprocess
@@ -9,8 +9,8 @@ import pytest
 from sklearn.metrics import precision_recall_curve
 
 from handclf_core.errors import HandCamError
-from handclf_core.evaluate import Baseline, ClassScores, evaluate_predictions, overfitting_gap
 from handclf_core.records import to_json
+from handclf_core.runs.metrics import Baseline, ClassScores, evaluate_predictions, overfitting_gap
 
 CLASSES = ("a", "b", "c")
 # 10 frames, supports a=5, b=3, c=2. Confusion matrix (rows true, columns predicted):
@@ -176,7 +176,7 @@ def test_overfitting_gap():
 
 def test_no_tensorflow_or_keras_import():
     code = (
-        "import sys, numpy as np, handclf_core.evaluate as ev; "
+        "import sys, numpy as np, handclf_core.runs.metrics as ev; "
         "assert 'sklearn' not in sys.modules; "  # imported on first use only
         "ev.evaluate_predictions(np.array([0, 1]), np.eye(2), ('free', 'active')); "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')); "

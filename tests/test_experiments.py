@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from handclf_core import devices
-from handclf_core.devices import Device
 from handclf_core.errors import HandCamError
-from handclf_core.estimate import CLASSROOM_RATES, FORWARD_SHARE, START_SECONDS, estimate
-from handclf_core.experiments import GRID, QUICK, Size, grid, quick
 from handclf_core.models import get_recipe, list_models
-from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import delete_run, find_stored, list_runs, run_archive
-from handclf_core.splits import split_indices
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.experiments import GRID, QUICK, Size, grid, quick
+from handclf_core.runs.record import delete_run, find_stored, list_runs, run_archive
+from handclf_core.training import devices
+from handclf_core.training.devices import Device
+from handclf_core.training.estimate import CLASSROOM_RATES, FORWARD_SHARE, START_SECONDS, estimate
+from handclf_core.training.splits import split_indices
 from handclf_core.views.runs import changes, config_label
 from handclf_core.vocab import DeviceKind, Precision, Validation
 from tests.test_views_runs import make_run
@@ -164,6 +164,6 @@ def test_delete_and_download_a_stored_run(tiny_run, sample_ds):
 
 
 def test_every_model_has_a_quick_preset_and_its_reason():
-    from handclf_core.experiments import QUICK_WHY
+    from handclf_core.runs.experiments import QUICK_WHY
 
     assert set(QUICK) == set(QUICK_WHY) == set(list_models())

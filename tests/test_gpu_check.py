@@ -20,7 +20,7 @@ FIELDS = {
 @pytest.mark.skipif(BACKEND != "jax", reason="the GPU machine's backend: the suite's JAX pass")
 def test_gpu_check_runs_and_reports_every_field(sample_root, sample_ds, tmp_path):
     """Through the wrapper a GPU machine runs (bench/gpu_check.sh), on this backend."""
-    from handclf_core.store import build_store
+    from handclf_core.data.store import build_store
 
     build_store(sample_ds)  # the suite's store, decoded once
     out = tmp_path / "gpu_check.json"
@@ -59,7 +59,7 @@ def test_several_devices_share_a_batch_on_jax(tmp_path):
     several GPUs get is set, and a model trains a step under it."""
     code = """
 import numpy as np, keras
-from handclf_core.devices import Device, strategy
+from handclf_core.training.devices import Device, strategy
 from handclf_core.models import create_model
 from handclf_core.vocab import DeviceKind
 two = Device(DeviceKind.GPU, 2, "test", "jax", False)

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_file
 from streamlit.testing.v1 import AppTest
 
 from handclf_core import i18n, vocab
-from handclf_core.config import CAMERAS, CLASSES, SCENES
+from handclf_core.data.layout import CAMERAS, CLASSES, SCENES
 from handclf_core.models import list_models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -273,7 +273,7 @@ def test_page_in_zh_tw_has_no_english(sample_root, tiny_run, flip_run, page):
 
 def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_run, flip_run):
     """The page's widgets are keyed, so new labels in another language keep their values."""
-    from handclf_core.runs import list_runs
+    from handclf_core.runs.record import list_runs
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["data_spec"] = str(sample_root)
@@ -309,7 +309,7 @@ def test_every_term_and_model_has_a_name_in_every_language(lang):
 
 
 def test_names_come_from_the_one_vocabulary():
-    from handclf_core.progress import Step, describe
+    from handclf_core.training.progress import Step, describe
 
     assert i18n.name(vocab.Split.TEST, "zh_TW") == "測試集"
     assert i18n.name(vocab.DeviceKind.CPU, "en", count=2) == "CPU (2 cores)"

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from handclf_core.jobs import TrainingJobs
-from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import run_path
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.record import run_path
+from handclf_core.training.jobs import TrainingJobs
 from handclf_core.vocab import DeviceKind
 from tests.conftest import TINY
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from handclf_core import records
+from handclf_core.data.store import open_store
 from handclf_core.errors import HandCamError
-from handclf_core.mistakes import (
+from handclf_core.inside.mistakes import (
     PREDICTIONS_FILE,
     ScoredFrames,
     cells,
@@ -20,8 +21,7 @@ from handclf_core.mistakes import (
     read_predictions,
     score_run,
 )
-from handclf_core.runs import RECORD_FILE, _digest, read_run
-from handclf_core.store import open_store
+from handclf_core.runs.record import RECORD_FILE, _digest, read_run
 from handclf_core.vocab import Hand
 
 
@@ -121,7 +121,7 @@ def test_embedding_is_the_penultimate_layer_and_keeps_classes_apart():
     output); two classes far apart in feature space stay apart in both projections."""
     import keras
 
-    from handclf_core.embedding import features, penultimate, project
+    from handclf_core.inside.embedding import features, penultimate, project
     from handclf_core.models import create_model
 
     model = create_model("mnist", num_classes=3)
@@ -148,7 +148,7 @@ def test_embedding_is_the_penultimate_layer_and_keeps_classes_apart():
 
 
 def test_cli_mistakes_lists_cells_then_a_cells_frames(sample_root, sample_ds, older_run, capsys):
-    from handclf_core.cli import main
+    from handclf_core.cli.main import main
 
     run = downgrade(older_run)
     base = ["mistakes", "--model", str(run.path), "--data", str(sample_root)]

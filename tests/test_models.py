@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from handclf_core import models
-from handclf_core.config import CLASSES, PROJECT_ROOT, TASKS
+from handclf_core.data.layout import CLASSES, PROJECT_ROOT, TASKS
 from handclf_core.errors import HandCamError
 
 CASES = [(name, task) for name in models.list_models() for task in TASKS]

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from handclf_core import predict as predict_mod
 from handclf_core.errors import HandCamError
-from handclf_core.predict import find_run, guess_hand, predict
+from handclf_core.inside import predict as predict_mod
+from handclf_core.inside.predict import find_run, guess_hand, predict
 
 REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
 need_real_frames = pytest.mark.skipif(
@@ -176,7 +176,7 @@ def test_the_hand_is_guessed_from_the_file_name(name, hand):
 
 def test_the_models_eye_view_is_the_array_the_model_is_fed(flip_run, monkeypatch):
     """model_input is what predict feeds: the model is called with exactly that array."""
-    from handclf_core.predict import load_model, model_input
+    from handclf_core.inside.predict import load_model, model_input
 
     picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (90, 160, 3), np.uint8))
     seen = model_input(picture, flip_run, "right")
@@ -194,7 +194,7 @@ def test_the_models_eye_view_is_the_array_the_model_is_fed(flip_run, monkeypatch
 
 
 def test_doubts_about_a_picture(tiny_run):
-    from handclf_core.predict import doubts
+    from handclf_core.inside.predict import doubts
     from handclf_core.vocab import Doubt, PictureSource
 
     run = tiny_run[0]  # trained on the built-in sample's drawings, 32x32 input
@@ -214,8 +214,8 @@ def test_occlusion_finds_the_corner_the_class_is_drawn_in():
     0 the same square in the bottom-right): its heat map for class 1 lies in the top-left."""
     import keras
 
-    from handclf_core.explain import occlusion, on_frame
-    from handclf_core.images import Preprocessing
+    from handclf_core.data.images import Preprocessing
+    from handclf_core.inside.explain import occlusion, on_frame
     from handclf_core.models import create_model
 
     rng = np.random.default_rng(0)
@@ -243,7 +243,7 @@ def test_occlusion_finds_the_corner_the_class_is_drawn_in():
 
 
 def test_cli_explain_writes_the_heat_map(tiny_run, sample_root, tmp_path, capsys):
-    from handclf_core.cli import main
+    from handclf_core.cli.main import main
 
     run = tiny_run[0]
     image = sample_root / "frames/test/house/1/Rhand/Image1.png"
@@ -264,7 +264,7 @@ def test_cli_explain_writes_the_heat_map(tiny_run, sample_root, tmp_path, capsys
 def test_filters_and_feature_maps_are_the_first_layers_own():
     """On an mnist net whose first filter is set to a known kernel: the filter picture is
     that kernel stretched, and its feature map is that kernel's convolution of the input."""
-    from handclf_core.explain import feature_maps, first_filters, tile
+    from handclf_core.inside.explain import feature_maps, first_filters, tile
     from handclf_core.models import create_model
 
     model = create_model("mnist", num_classes=2)  # (28, 28, 1); first conv 3x3 valid, ReLU

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from handclf_core import cli
-from handclf_core.dataset import open_dataset
+from handclf_core.cli import main as cli
+from handclf_core.data.dataset import open_dataset
 from handclf_core.errors import HandCamError
-from handclf_core.runs import list_runs, read_run, save_run, scan_runs
+from handclf_core.runs.record import list_runs, read_run, save_run, scan_runs
 from tests.conftest import TINY
 from tests.treeutil import SMALL, make_tree, png_bytes, zip_folder
 
@@ -190,7 +190,7 @@ def test_zip_bombs_are_refused_without_inflating_them(tmp_path):
         # The peak resident memory of this process image (VmHWM; ru_maxrss would carry the
         # forked test process's own over the exec).
         script = (
-            "import re, sys; from handclf_core.cli import main; "
+            "import re, sys; from handclf_core.cli.main import main; "
             f"code = main(['stats', '--data', {str(zips)!r}, '--subset']); "
             "peak = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1]; "
             "print('peak', peak, file=sys.stderr); sys.exit(code)"
@@ -261,7 +261,7 @@ def test_an_unreadable_folder_is_an_error_not_a_gap(tmp_path, capsys, monkeypatc
 @pytest.fixture
 def runs_copy(tmp_path, monkeypatch, tiny_run, flip_run):
     """A cache of its own holding copies of the two tiny runs, for damage; its run folders."""
-    from handclf_core.config import cache_dir
+    from handclf_core.data.layout import cache_dir
 
     source = cache_dir()
     cache = tmp_path / "cache"
@@ -287,7 +287,7 @@ def _rewrite(folder: Path, **changes) -> None:
             del node[[target, *path][-1]]
         else:
             node[[target, *path][-1]] = value
-    from handclf_core.runs import _digest
+    from handclf_core.runs.record import _digest
 
     data["digest"] = _digest(data)
     (folder / "run.json").write_text(json.dumps(data))
@@ -406,7 +406,7 @@ def test_too_little_free_space_is_said_before_preparing(tmp_path, capsys, monkey
 
 
 def test_a_full_disk_when_training_keeps_no_run(tmp_path, sample_root, sample_ds, tiny_run):
-    from handclf_core.config import cache_dir
+    from handclf_core.data.layout import cache_dir
 
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -481,7 +481,7 @@ def test_kill_prepare_leaves_no_process_and_the_next_run_rebuilds(tmp_path):
 
 
 def test_kill_train_leaves_no_temporary_run_after_the_next_start(tmp_path, sample_root, tiny_run):
-    from handclf_core.config import cache_dir
+    from handclf_core.data.layout import cache_dir
 
     cache = tmp_path / "cache"
     cache.mkdir()

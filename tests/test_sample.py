@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from handclf_core import config, drawing, sample
+from handclf_core.data import drawing, sample
+from handclf_core.data import layout as config
 from handclf_core.errors import HandCamError
 
 SIZE, STRIDE = (64, 36), 50  # tiny pictures; the stride keeps the sample small

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from handclf_core import store as store_mod
-from handclf_core.dataset import open_dataset
+from handclf_core.data import store as store_mod
+from handclf_core.data.dataset import open_dataset
+from handclf_core.data.images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
+from handclf_core.data.store import build_store, open_store, prepare, store_path
 from handclf_core.errors import HandCamError
-from handclf_core.images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
-from handclf_core.store import build_store, open_store, prepare, store_path
 from handclf_core.vocab import Hand
 
 REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"

@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from handclf_core.batches import FrameBatches
-from handclf_core.config import cache_dir
+from handclf_core.data.layout import cache_dir
 from handclf_core.errors import HandCamError
-from handclf_core.progress import Batch
-from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import list_runs, read_run, run_path, runs_dir
-from handclf_core.splits import split_indices
-from handclf_core.train import TrainingCancelled, train
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.record import list_runs, read_run, run_path, runs_dir
+from handclf_core.training.batches import FrameBatches
+from handclf_core.training.progress import Batch
+from handclf_core.training.splits import split_indices
+from handclf_core.training.train import TrainingCancelled, train
 from tests.conftest import TINY
 
 
@@ -129,7 +129,7 @@ def test_two_processes_train_once(sample_root, tiny_run, tmp_path):
 
 
 def test_validation_is_a_held_out_recording(sample_ds):
-    from handclf_core.store import build_store
+    from handclf_core.data.store import build_store
 
     store, _ = build_store(sample_ds)
     frames = store.frames

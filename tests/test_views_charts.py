@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handclf_core.config import CLASSES
-from handclf_core.evaluate import evaluate_predictions
-from handclf_core.stats import dataset_stats
+from handclf_core.data.layout import CLASSES
+from handclf_core.data.stats import dataset_stats
+from handclf_core.runs.metrics import evaluate_predictions
 from handclf_core.views import data, evaluation, training
 from handclf_core.views.data import label_segments
 from tests.test_views_runs import make_run
@@ -63,8 +63,8 @@ def all_charts(stats, frames, lang: str):
 
 def _map(run, classes: int = 24, frames: int = 240):
     """A drawn map of `frames` test frames of `classes` classes, and their answers."""
-    from handclf_core.embedding import Embedding
-    from handclf_core.mistakes import ScoredFrames
+    from handclf_core.inside.embedding import Embedding
+    from handclf_core.inside.mistakes import ScoredFrames
     from handclf_core.vocab import Projection
 
     rng = np.random.default_rng(0)

@@ -10,11 +10,11 @@ import altair as alt
 import numpy as np
 import pytest
 
-from handclf_core.devices import Device, Environment
-from handclf_core.evaluate import evaluate_predictions
-from handclf_core.report import REPORT_ROWS
-from handclf_core.runconfig import TrainConfig
-from handclf_core.runs import DatasetRef, FrameCounts, Run, Timings, latest_per_model
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.metrics import evaluate_predictions
+from handclf_core.runs.record import DatasetRef, FrameCounts, Run, Timings, latest_per_model
+from handclf_core.runs.report import REPORT_ROWS
+from handclf_core.training.devices import Device, Environment
 from handclf_core.views import evaluation
 from handclf_core.views.runs import (
     RUN_COLUMNS,
@@ -183,7 +183,8 @@ def test_pr_chart_one_line_per_class_with_ap(runs):
 def test_the_compare_page_imports_no_tensorflow():
     # The page lists runs from JSON: it must open instantly, without Keras or TensorFlow.
     code = (
-        "import sys, app.cache, app.guards, handclf_core.views.evaluation, handclf_core.runs;"
+        "import sys, app.cache, app.guards, handclf_core.views.evaluation;"
+        "import handclf_core.runs.record;"
         "heavy = {'tensorflow', 'keras'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

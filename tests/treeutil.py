@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from handclf_core.config import TASKS, label_number
+from handclf_core.data.layout import TASKS, label_number
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "handcam"
 

@@ -16,12 +16,12 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from .. import i18n
-from ..config import HAND_CAMERAS, SCENES, SPLITS
-from ..i18n import model_name, name
-from ..images import BASE_SIZE, Preprocessing
-from ..models import get_recipe, list_models
-from ..vocab import Camera
+from handclf_core import i18n
+from handclf_core.data.images import BASE_SIZE, Preprocessing
+from handclf_core.data.layout import HAND_CAMERAS, SCENES, SPLITS
+from handclf_core.i18n import model_name, name
+from handclf_core.models import get_recipe, list_models
+from handclf_core.vocab import Camera
 
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand

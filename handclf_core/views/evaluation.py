@@ -12,12 +12,12 @@ import dataclasses
 import altair as alt
 import pandas as pd
 
-from .. import i18n
-from ..i18n import N_
-from ..report import REPORT_ROWS
-from ..runs import Run
-from ..vocab import Split, Task
-from .runs import run_labels, validation_accuracy
+from handclf_core import i18n
+from handclf_core.i18n import N_
+from handclf_core.runs.record import Run
+from handclf_core.runs.report import REPORT_ROWS
+from handclf_core.views.runs import run_labels, validation_accuracy
+from handclf_core.vocab import Split, Task
 
 # The accuracy chart's bars by source id: colour, and the catalogue key of the legend.
 SOURCES = {

@@ -6,9 +6,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .. import i18n
-from ..predict import Prediction
-from ..runs import Run
+from handclf_core import i18n
+from handclf_core.inside.predict import Prediction
+from handclf_core.runs.record import Run
 
 
 def top_chart(prediction: Prediction, run: Run, lang: str = "en", truth: str | None = None):

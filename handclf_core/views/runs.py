@@ -14,15 +14,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import i18n
-from ..devices import Device, preferred_precision
-from ..i18n import N_, model_name, name
-from ..images import Preprocessing
-from ..models import get_recipe
-from ..report import REPORT_ROWS
-from ..runconfig import TrainConfig
-from ..runs import Run
-from ..vocab import Balance, Validation
+from handclf_core import i18n
+from handclf_core.data.images import Preprocessing
+from handclf_core.i18n import N_, model_name, name
+from handclf_core.models import get_recipe
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.record import Run
+from handclf_core.runs.report import REPORT_ROWS
+from handclf_core.training.devices import Device, preferred_precision
+from handclf_core.vocab import Balance, Validation
 
 DEFAULT = TrainConfig()  # the defaults a configuration is read against (validation, seed)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .. import i18n
-from ..i18n import N_, name
-from ..progress import Epoch
-from ..vocab import Split
+from handclf_core import i18n
+from handclf_core.i18n import N_, name
+from handclf_core.training.progress import Epoch
+from handclf_core.vocab import Split
 
 METRICS = {"loss": N_("train.loss"), "accuracy": N_("train.accuracy")}
 SPLIT_ORDER = (Split.TRAIN, Split.VALIDATION)

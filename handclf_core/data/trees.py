@@ -15,7 +15,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .errors import HandCamError
+from handclf_core.errors import HandCamError
 
 # Files that operating systems and people leave beside data; never part of the dataset.
 _STRAY_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}

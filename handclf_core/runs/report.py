@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .i18n import N_
-from .vocab import Split
+from handclf_core.i18n import N_
+from handclf_core.vocab import Split
 
 
 @dataclass(frozen=True)

@@ -30,18 +30,18 @@ import pandas as pd
 from filelock import FileLock
 from numpy.lib.format import open_memmap
 
-from . import config
-from .atomic import check_free_space, disk_errors, remove_stale, temp_path
-from .config import CAMERAS, HAND_CAMERAS
-from .errors import HandCamError
-from .images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
-from .vocab import Camera, Hand
-from .workers import cpu_count, process_pool, run_tasks
+from handclf_core.atomic import check_free_space, disk_errors, remove_stale, temp_path
+from handclf_core.data import layout as config
+from handclf_core.data.images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
+from handclf_core.data.layout import CAMERAS, HAND_CAMERAS
+from handclf_core.errors import HandCamError
+from handclf_core.vocab import Camera, Hand
+from handclf_core.workers import cpu_count, process_pool, run_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from .dataset import HandCamDataset
+    from handclf_core.data.dataset import HandCamDataset
 
     Progress = Callable[[int, int], None] | None
 
@@ -173,7 +173,7 @@ def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Fra
 # while resizing, but not in the Python around it. Each worker opens its
 # input and output once, in _init_worker, and writes its rows itself: no pixels are pickled.
 _worker: dict = {}
-_PRELOAD = (__name__, "handclf_core.dataset")
+_PRELOAD = (__name__, "handclf_core.data.dataset")
 
 
 def _pool(workers: int | None, tasks: int, **state):

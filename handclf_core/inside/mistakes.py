@@ -22,11 +22,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import disk_errors, file_sha256, temp_path
-from .errors import HandCamError
-from .predict import Ranked
-from .runs import SCHEMA, Run, StoredFile, is_stored_file, lock_path, read_run, save_run
-from .vocab import Camera, Hand
+from handclf_core.atomic import disk_errors, file_sha256, temp_path
+from handclf_core.errors import HandCamError
+from handclf_core.inside.predict import Ranked
+from handclf_core.runs.record import (
+    SCHEMA,
+    Run,
+    StoredFile,
+    is_stored_file,
+    lock_path,
+    read_run,
+    save_run,
+)
+from handclf_core.vocab import Camera, Hand
 
 PREDICTIONS_FILE = "predictions.npz"
 TOP = 3  # classes shown per frame
@@ -139,11 +147,11 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
     """
     from filelock import FileLock, Timeout
 
-    from .batches import predict_rows
-    from .predict import load_model
-    from .splits import split_indices
-    from .store import build_store
-    from .vocab import Split
+    from handclf_core.data.store import build_store
+    from handclf_core.inside.predict import load_model
+    from handclf_core.training.batches import predict_rows
+    from handclf_core.training.splits import split_indices
+    from handclf_core.vocab import Split
 
     if run.predictions is not None and not again:
         return run

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import HandCamError
-from .images import decode_image, preprocess
-from .models import list_models
-from .runs import Run, list_runs, read_run
-from .vocab import Camera, Doubt, Hand, PictureSource
+from handclf_core.data.images import decode_image, preprocess
+from handclf_core.errors import HandCamError
+from handclf_core.models import list_models
+from handclf_core.runs.record import Run, list_runs, read_run
+from handclf_core.vocab import Camera, Doubt, Hand, PictureSource
 
 FRAME_ASPECT = 16 / 9  # a HandCam frame's width / height
 ASPECT_TOLERANCE = 1.5  # a picture's aspect this many times off a frame's is a doubt

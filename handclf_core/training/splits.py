@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import HandCamError
-from .runconfig import RANDOM_SHARE, TrainConfig
-from .vocab import Split, Validation
+from handclf_core.errors import HandCamError
+from handclf_core.runs.config import RANDOM_SHARE, TrainConfig
+from handclf_core.vocab import Split, Validation
 
 TRAIN_SCORED = 1000  # train-split frames scored for the over-fitting figure (evenly spaced)
 

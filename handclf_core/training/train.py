@@ -17,18 +17,16 @@ import keras
 import numpy as np
 from filelock import FileLock, Timeout
 
-from .atomic import disk_errors, file_sha256, remove_stale, temp_path
-from .batches import FrameBatches, predict_rows
-from .config import CLASSES
-from .dataset import HandCamDataset
-from .devices import configure_device, environment, strategy
-from .errors import HandCamError
-from .evaluate import evaluate_predictions
-from .mistakes import ScoredFrames, write_predictions
-from .models import create_model, get_recipe, make_optimizer
-from .progress import Batch, Epoch, Progress, Step
-from .runconfig import TrainConfig
-from .runs import (
+from handclf_core.atomic import disk_errors, file_sha256, remove_stale, temp_path
+from handclf_core.data.dataset import HandCamDataset
+from handclf_core.data.layout import CLASSES
+from handclf_core.data.store import build_store
+from handclf_core.errors import HandCamError
+from handclf_core.inside.mistakes import ScoredFrames, write_predictions
+from handclf_core.models import create_model, get_recipe, make_optimizer
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.metrics import evaluate_predictions
+from handclf_core.runs.record import (
     DatasetRef,
     FrameCounts,
     Run,
@@ -40,9 +38,11 @@ from .runs import (
     save_run,
     stored_run,
 )
-from .splits import TRAIN_SCORED, evenly, split_indices
-from .store import build_store
-from .vocab import Balance, DeviceKind, Split, Stage
+from handclf_core.training.batches import FrameBatches, predict_rows
+from handclf_core.training.devices import configure_device, environment, strategy
+from handclf_core.training.progress import Batch, Epoch, Progress, Step
+from handclf_core.training.splits import TRAIN_SCORED, evenly, split_indices
+from handclf_core.vocab import Balance, DeviceKind, Split, Stage
 
 
 class TrainingCancelled(Exception):

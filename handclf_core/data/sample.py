@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
-from .atomic import disk_errors, remove_stale, temp_path
-from .drawing import draw_hand_frame, draw_head_frame
-from .errors import HandCamError
-from .workers import process_pool, run_tasks
+from handclf_core.atomic import disk_errors, remove_stale, temp_path
+from handclf_core.data import layout as config
+from handclf_core.data.drawing import draw_hand_frame, draw_head_frame
+from handclf_core.errors import HandCamError
+from handclf_core.workers import process_pool, run_tasks
 
 DEFAULT_STRIDE = 10
 DEFAULT_SIZE = (320, 180)
@@ -33,7 +33,7 @@ _CHUNK = 40  # frames per worker task: smooth progress, little scheduling overhe
 @functools.cache
 def builtin_labels() -> dict[str, np.ndarray]:
     """The packaged real HandCam label sequences, keyed "scene/task_sideN" (uint8, read-only)."""
-    with np.load(Path(__file__).parent / "data" / "handcam_labels.npz") as data:
+    with np.load(Path(__file__).with_name("handcam_labels.npz")) as data:
         labels = {key: data[key] for key in data.files}
     for array in labels.values():
         array.setflags(write=False)  # shared by every caller through the cache
@@ -163,7 +163,7 @@ def _write(tmp: Path, stride: int, size: tuple[int, int], seed: int, workers, pr
         "HandCam built-in sample: synthetic pictures over the real HandCam label sequences\n"
         "(Chan et al., 'Recognition from Hand Cameras: A Revisit with Deep Learning',\n"
         "ECCV 2016). The labels are real, subsampled; the pictures are drawn by\n"
-        "handclf_core.sample and show no real scene.\n"
+        "handclf_core.data.sample and show no real scene.\n"
         f"stride={stride} size={size[0]}x{size[1]} seed={seed} pngs={total}\n"
     )
 

@@ -20,8 +20,8 @@ import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 
-from .vocab import DeviceKind, Precision
-from .workers import cpu_count
+from handclf_core.vocab import DeviceKind, Precision
+from handclf_core.workers import cpu_count
 
 _known: Device | None = None  # the training device, once configured or reported
 

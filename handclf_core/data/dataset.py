@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import (
+from handclf_core.data.layout import (
     CAMERAS,
     CLASSES,
     HAND_CAMERAS,
@@ -34,9 +34,9 @@ from .config import (
     TRAIN_RECORDINGS,
     label_number,
 )
-from .errors import HandCamError
-from .trees import MAX_LABEL_BYTES, FolderTree, ZipTree, is_stray, open_tree
-from .vocab import Split
+from handclf_core.data.trees import MAX_LABEL_BYTES, FolderTree, ZipTree, is_stray, open_tree
+from handclf_core.errors import HandCamError
+from handclf_core.vocab import Split
 
 # A frame's path inside the frames tree, after any leading folders (a zip may hold
 # "frames/train/..." or "train/..."); likewise a label file's inside the labels tree.
@@ -277,6 +277,8 @@ def load_dataset(
     spec = spec or os.environ.get("HANDCAM_DATA")
     if spec:
         return open_dataset(spec, subset=subset)
-    from .sample import ensure_sample  # only the sample needs the picture generator
+    from handclf_core.data.sample import (
+        ensure_sample,  # only the sample needs the picture generator
+    )
 
     return open_dataset(ensure_sample(progress=progress))

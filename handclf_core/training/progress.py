@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .i18n import name
-from .vocab import Split, Stage
+from handclf_core.i18n import name
+from handclf_core.vocab import Split, Stage
 
 
 @dataclass(frozen=True)

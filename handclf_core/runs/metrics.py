@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import HandCamError
-from .vocab import Split
+from handclf_core.errors import HandCamError
+from handclf_core.vocab import Split
 
 
 @dataclass(frozen=True)

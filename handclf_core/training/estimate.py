@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .devices import Device
-from .models import get_recipe
-from .runconfig import TrainConfig
-from .runs import Run
-from .splits import TRAIN_SCORED, split_indices
-from .vocab import DeviceKind, Precision, Split
+from handclf_core.models import get_recipe
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.record import Run
+from handclf_core.training.devices import Device
+from handclf_core.training.splits import TRAIN_SCORED, split_indices
+from handclf_core.vocab import DeviceKind, Precision, Split
 
 # Images/s of each recipe's training loop measured on the classroom CPU (2 cores, AVX-512
 # BF16; built-in sample, 2026-12-01), by precision: the fallback without earlier runs.

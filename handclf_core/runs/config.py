@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .config import CLASSES
-from .errors import HandCamError
-from .images import Preprocessing
-from .models import get_recipe, list_models
-from .vocab import Balance, Precision, Task, Validation
+from handclf_core.data.images import Preprocessing
+from handclf_core.data.layout import CLASSES
+from handclf_core.errors import HandCamError
+from handclf_core.models import get_recipe, list_models
+from handclf_core.vocab import Balance, Precision, Task, Validation
 
 RANDOM_SHARE = 0.2  # validation="random": the share of training frames held out, as the report
 
@@ -75,7 +75,7 @@ class TrainConfig:
             raise HandCamError(
                 f"unknown precision {self.precision!r}; expected one of {', '.join(Precision)}"
             )
-        from .devices import preferred_precision
+        from handclf_core.training.devices import preferred_precision
 
         resolved = dataclasses.replace(
             self,

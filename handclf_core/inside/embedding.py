@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import HandCamError
-from .splits import evenly
-from .vocab import Projection
+from handclf_core.errors import HandCamError
+from handclf_core.training.splits import evenly
+from handclf_core.vocab import Projection
 
 TSNE_POINTS = 1500  # t-SNE's cost grows as N log N; 1500 take about 10 s on 2 cores
 PCA_FIRST = 50  # dimensions kept before t-SNE
@@ -46,7 +46,7 @@ def penultimate(model):
 
 def features(model, images, rows: np.ndarray, batch_size: int = 256, progress=None) -> np.ndarray:
     """(N, D) float32: the penultimate-layer features of the store rows `rows` (sorted)."""
-    from .batches import predict_rows
+    from handclf_core.training.batches import predict_rows
 
     return predict_rows(penultimate(model), images, rows, batch_size, progress).astype(np.float32)
 

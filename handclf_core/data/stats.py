@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import CLASSES, HAND_CAMERAS, SCENES, SPLITS
-from .dataset import HandCamDataset
-from .errors import HandCamError
-from .vocab import Split
+from handclf_core.data.dataset import HandCamDataset
+from handclf_core.data.layout import CLASSES, HAND_CAMERAS, SCENES, SPLITS
+from handclf_core.errors import HandCamError
+from handclf_core.vocab import Split
 
 
 def _counts(labels: pd.Series, n: int) -> list[int]:

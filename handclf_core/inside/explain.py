@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .images import Preprocessing
-from .vocab import Hand
+from handclf_core.data.images import Preprocessing
+from handclf_core.vocab import Hand
 
 GRID = 8  # cells per side
 GREY = 128  # the cover's value: mid-grey, neither a bright nor a dark feature

@@ -21,16 +21,16 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import records
-from .atomic import file_sha256, temp_path
-from .config import CLASSES, cache_dir
-from .devices import Environment
-from .errors import HandCamError
-from .evaluate import Evaluation
-from .images import Preprocessing
-from .models import list_models
-from .runconfig import TrainConfig
-from .vocab import Task
+from handclf_core import records
+from handclf_core.atomic import file_sha256, temp_path
+from handclf_core.data.images import Preprocessing
+from handclf_core.data.layout import CLASSES, cache_dir
+from handclf_core.errors import HandCamError
+from handclf_core.models import list_models
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.metrics import Evaluation
+from handclf_core.training.devices import Environment
+from handclf_core.vocab import Task
 
 SCHEMA = 3  # run.json's layout: 3 added `predictions`
 READABLE = (2, 3)  # layouts read back: a run of schema 2 has no per-frame test predictions

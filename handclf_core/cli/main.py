@@ -17,10 +17,10 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from .config import TASKS
-from .errors import HandCamError
-from .models import list_models
-from .vocab import Balance, Hand, Precision
+from handclf_core.data.layout import TASKS
+from handclf_core.errors import HandCamError
+from handclf_core.models import list_models
+from handclf_core.vocab import Balance, Hand, Precision
 
 
 @contextmanager
@@ -44,7 +44,7 @@ def progress_bar(desc: str, enabled: bool = True):
 
 
 def _dataset(args):
-    from .dataset import load_dataset
+    from handclf_core.data.dataset import load_dataset
 
     with progress_bar("generating the built-in sample") as update:
         ds = load_dataset(args.data, progress=update, subset=args.subset)
@@ -64,7 +64,12 @@ def _dataset(args):
 
 
 def cmd_sample(args) -> dict:
-    from .sample import default_sample_dir, ensure_sample, generate_sample, parse_size
+    from handclf_core.data.sample import (
+        default_sample_dir,
+        ensure_sample,
+        generate_sample,
+        parse_size,
+    )
 
     size = parse_size(args.size)
     options = {"stride": args.stride, "size": size, "seed": args.seed}
@@ -85,19 +90,19 @@ def cmd_sample(args) -> dict:
 
 
 def cmd_stats(args) -> dict:
-    from .stats import dataset_stats
+    from handclf_core.data.stats import dataset_stats
 
     return dataset_stats(_dataset(args), args.task)
 
 
 def _preprocessing(args):
-    from .images import Preprocessing
+    from handclf_core.data.images import Preprocessing
 
     return Preprocessing(size=args.size, gray=args.gray, flip_right=args.flip, crop=args.crop)
 
 
 def cmd_prepare(args) -> dict:
-    from .store import prepare
+    from handclf_core.data.store import prepare
 
     ds = _dataset(args)
     with progress_bar("preparing frames") as update:
@@ -105,14 +110,14 @@ def cmd_prepare(args) -> dict:
 
 
 def cmd_models(args) -> dict:
-    from .models import describe_models
+    from handclf_core.models import describe_models
 
     return {"task": args.task, "models": describe_models(args.task)}
 
 
 def _train_config(args):
-    from .experiments import quick
-    from .runconfig import TrainConfig
+    from handclf_core.runs.config import TrainConfig
+    from handclf_core.runs.experiments import quick
 
     validation = {"recording": "lab/4", "none": ""}.get(args.validation, args.validation)
     config = TrainConfig(
@@ -141,8 +146,8 @@ def training_progress():
     """One progress bar per stage of training, fed by train()'s events (in English)."""
     from tqdm import tqdm
 
-    from .progress import Batch, Step, describe
-    from .vocab import Stage
+    from handclf_core.training.progress import Batch, Step, describe
+    from handclf_core.vocab import Stage
 
     current: dict = {"stage": None, "bar": None}
 
@@ -183,7 +188,7 @@ def training_progress():
 
 
 def _run_summary(run, cached: bool) -> dict:
-    from .records import to_json
+    from handclf_core.records import to_json
 
     test = run.test
     return {
@@ -206,7 +211,7 @@ def _run_summary(run, cached: bool) -> dict:
 
 
 def _train_or_load(args, retrain: bool):
-    from .train import train
+    from handclf_core.training.train import train
 
     ds = _dataset(args)
     with training_progress() as update:
@@ -218,7 +223,7 @@ def cmd_train(args) -> dict:
 
 
 def cmd_evaluate(args) -> dict:
-    from .records import to_json
+    from handclf_core.records import to_json
 
     run, cached = _train_or_load(args, retrain=False)
     return {
@@ -229,8 +234,8 @@ def cmd_evaluate(args) -> dict:
 
 
 def cmd_predict(args) -> dict:
-    from .predict import find_run, guess_hand, predict
-    from .records import to_json
+    from handclf_core.inside.predict import find_run, guess_hand, predict
+    from handclf_core.records import to_json
 
     run = find_run(args.model, task=args.task)
     hand = args.hand or guess_hand(args.image)  # ".../Rhand/Image5.png", "house_Rhand_..."
@@ -240,9 +245,9 @@ def cmd_predict(args) -> dict:
 def cmd_explain(args) -> dict:
     from PIL import Image
 
-    from .explain import occlusion, on_frame
-    from .images import decode_image
-    from .predict import find_run, guess_hand, load_model, model_input, predict
+    from handclf_core.data.images import decode_image
+    from handclf_core.inside.explain import occlusion, on_frame
+    from handclf_core.inside.predict import find_run, guess_hand, load_model, model_input, predict
 
     run = find_run(args.model, task=args.task)
     hand = args.hand or guess_hand(args.image)
@@ -271,10 +276,17 @@ def cmd_explain(args) -> dict:
 
 
 def cmd_mistakes(args) -> dict:
-    from .mistakes import cells, check_dataset, check_store, frames_at, read_predictions, score_run
-    from .predict import find_run
-    from .records import to_json
-    from .store import open_store
+    from handclf_core.data.store import open_store
+    from handclf_core.inside.mistakes import (
+        cells,
+        check_dataset,
+        check_store,
+        frames_at,
+        read_predictions,
+        score_run,
+    )
+    from handclf_core.inside.predict import find_run
+    from handclf_core.records import to_json
 
     run = find_run(args.model, task=args.task)
     ds = _dataset(args)
@@ -315,9 +327,9 @@ def cmd_mistakes(args) -> dict:
 
 
 def cmd_experiments(args) -> dict:
-    from .experiments import grid
-    from .train import train
-    from .views.runs import config_label
+    from handclf_core.runs.experiments import grid
+    from handclf_core.training.train import train
+    from handclf_core.views.runs import config_label
 
     ds = _dataset(args)
     only = set(args.only.split(",")) if args.only else None
@@ -336,9 +348,9 @@ def cmd_experiments(args) -> dict:
 
 
 def cmd_runs(args) -> dict:
-    from .records import to_json
-    from .runs import delete_run, find_stored, scan_runs
-    from .views.runs import config_label, frequencies_only
+    from handclf_core.records import to_json
+    from handclf_core.runs.record import delete_run, find_stored, scan_runs
+    from handclf_core.views.runs import config_label, frequencies_only
 
     if args.action == "delete":
         if not args.name:
@@ -531,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         core_log.addHandler(_Warnings())
     try:
         if args.command in KERAS_COMMANDS and not args.debug:
-            from .devices import load_backend_quietly, native_stderr_to_null
+            from handclf_core.training.devices import load_backend_quietly, native_stderr_to_null
 
             if args.command == "models":  # Keras only if the counts are not cached yet
                 native_stderr_to_null()
@@ -549,7 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        from .cli_text import render
+        from handclf_core.cli.text import render
 
         print(render(args.command, result))
     return 0

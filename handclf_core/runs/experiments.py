@@ -21,9 +21,9 @@ from __future__ import annotations
 import dataclasses
 from enum import StrEnum
 
-from .i18n import N_
-from .runconfig import TrainConfig
-from .vocab import Balance, Task, Validation
+from handclf_core.i18n import N_
+from handclf_core.runs.config import TrainConfig
+from handclf_core.vocab import Balance, Task, Validation
 
 
 class Size(StrEnum):

@@ -32,13 +32,13 @@ import traceback
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from . import workers
-from .devices import Device, adopt
-from .errors import HandCamError
-from .progress import Batch, Epoch, Event, Step
-from .runconfig import TrainConfig
-from .runs import Run, run_path, stored_run
-from .vocab import Stage
+from handclf_core import workers
+from handclf_core.errors import HandCamError
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.record import Run, run_path, stored_run
+from handclf_core.training.devices import Device, adopt
+from handclf_core.training.progress import Batch, Epoch, Event, Step
+from handclf_core.vocab import Stage
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +121,10 @@ class Job:
 
 def _serve(requests, events, cancel) -> None:
     """The training process: train each (dataset, config) received, reporting to `events`."""
-    from .devices import configure_device, load_backend_quietly
+    from handclf_core.training.devices import configure_device, load_backend_quietly
 
     load_backend_quietly()  # the server's log keeps our lines, not TensorFlow's start-up ones
-    from .train import TrainingCancelled, train
+    from handclf_core.training.train import TrainingCancelled, train
 
     parent = os.getppid()  # the app, or the forkserver that dies with it
     last_batch = 0.0

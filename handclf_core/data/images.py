@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from .errors import HandCamError
-from .vocab import Hand
+from handclf_core.errors import HandCamError
+from handclf_core.vocab import Hand
 
 # The store's resolution (W, H): 16:9 like the camera at height 227, so that both a squashed
 # 227x227 (the assignment's AlexNet input) and a centre-cropped 227x227 need no upsampling.

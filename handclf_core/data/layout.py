@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .vocab import Camera, Hand, Split, Task
+from handclf_core.vocab import Camera, Hand, Split, Task
 
 # Class names in id order, as in the HandCam labels (Chan et al., ECCV 2016).
 CLASSES: dict[Task, tuple[str, ...]] = {
@@ -55,7 +55,7 @@ def label_number(split: str, scene: str, recording: int) -> int:
     return recording if split == "train" else TRAIN_RECORDINGS[scene] + recording
 
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cache_dir() -> Path:

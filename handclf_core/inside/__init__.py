@@ -1,0 +1,1 @@
+"""Looking inside a stored run: one picture's answer, where it looks, its mistakes, its map."""
