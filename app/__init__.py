@@ -1,11 +1,7 @@
-"""The app's glue between Streamlit and `handclf_core`, one module per role:
+"""The app's glue between Streamlit and `handclf_core`: one module per role (the reader's
+choices, the caches, the guards, the pages' widget groups, navigation); the README's "How it
+works" lists them.
 
-    session  the reader's choices: language, sidebar (data source, task), preprocessing
-    cache    every st.cache_* wrapper: datasets, statistics, frames, the training queue
-    guards   "nothing here yet, do this" stops: no readable dataset, no stored run
-    widgets  long work under a progress bar: building the frame store
-    training the Train page's live job panel: progress, result, curves
-
-Pages import these and `handclf_core`, never `st.cache_*` themselves; `handclf_core` never
-imports Streamlit. Nothing here imports TensorFlow.
+Pages (`app_pages/`) import these and `handclf_core`; every `st.cache_*` wrapper is in
+`cache`; `handclf_core` never imports Streamlit. Nothing here imports TensorFlow.
 """

@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from handclf_core.data.layout import CLASSES
+from handclf_core.vocab import CLASSES
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,7 +66,7 @@ def gallery_frames(_ds, identity: str, task: str, seed: int):
 def preview_frames(_ds, identity: str, per_hand: int = 2):
     """Training frames of each hand holding an object, evenly spaced through the split:
     real pictures on which to show what preprocessing does."""
-    from handclf_core.data.stats import preview_frames as pick
+    from handclf_core.views.preprocessing import preview_frames as pick
 
     return pick(_ds, per_hand)
 
@@ -96,6 +96,16 @@ def model_input(_ds, identity: str, file: str, hand: str, prep, show: int = 227)
     return enlarged(preprocess(base_frame(_ds, identity, file), prep, hand=hand), show)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def embedding(_run, _images, _found, name: str, sha256: str, method: str):
+    """The map of a run's test frames' features by `method` (`inside.embedding.embed`),
+    once per run (its name and model's hash) and method."""
+    from handclf_core.inside.embedding import embed
+    from handclf_core.inside.predict import load_model
+
+    return embed(load_model(_run), _images, _found, method)
+
+
 # Seconds after the server's first page before Keras is preloaded: the first page renders
 # on a free CPU, the Predict page later finds Keras loaded.
 PRELOAD_DELAY = float(os.environ.get("HANDCLF_PRELOAD_DELAY", "5"))
@@ -108,7 +118,7 @@ def preload_keras() -> threading.Thread:
 
     def load() -> None:
         time.sleep(PRELOAD_DELAY)
-        from handclf_core.training.devices import load_backend_quietly
+        from handclf_core.training.backend import load_backend_quietly
 
         load_backend_quietly()  # TensorFlow's native start-up lines stay out of the log
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from handclf_core.errors import HandCamError
 
-from . import cache, session
+from . import cache, navigation, session
 
 
 def current_dataset():
@@ -43,7 +43,7 @@ def require_runs(ds, task: str) -> list:
     """The stored runs of this dataset and task, newest first; without any, a pointer to
     the Train page and the page stops. Not cached: reading a few run.json files takes
     milliseconds, and a run trained a moment ago must appear at once."""
-    from handclf_core.runs.record import scan_runs
+    from handclf_core.runs.folders import scan_runs
 
     runs, damaged = scan_runs(ds.identity, task)
     for problem in damaged:  # one line each: a damaged run never breaks the others
@@ -51,7 +51,7 @@ def require_runs(ds, task: str) -> list:
     if not runs:
         st.info(session.t("runs.none", task=task))
         st.page_link(
-            "pages/3_Train.py", label=session.t("runs.go_train"), icon=":material/model_training:"
+            navigation.TRAIN, label=session.t("runs.go_train"), icon=":material/model_training:"
         )
         st.stop()
     return runs

@@ -14,11 +14,12 @@ from handclf_core.data.images import enlarged, jpeg, preprocess
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
 from handclf_core.inside.embedding import TSNE_POINTS
-from handclf_core.inside.mistakes import cells, check_store, frames_at, read_predictions, score_run
-from handclf_core.views.evaluation import CELL, confusion_chart, embedding_chart
+from handclf_core.inside.mistakes import cells, check_store, frames_at, score_run
+from handclf_core.runs.predictions import read_predictions
+from handclf_core.views.mistakes import CELL, confusion_chart, embedding_chart
 from handclf_core.vocab import Projection
 
-from . import session, widgets
+from . import cache, session, widgets
 
 PER_PAGE = 8  # frames per page: two rows of four
 COLUMNS = 4
@@ -151,14 +152,6 @@ def browse(run, found, ds, chosen_key: str) -> None:
                          frame=frame.frame, top=top))  # fmt: skip
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _embedding(_run, _images, _found, name: str, sha256: str, method: str):
-    from handclf_core.inside.embedding import embed
-    from handclf_core.inside.predict import load_model
-
-    return embed(load_model(_run), _images, _found, method)
-
-
 def embedding(run, found, ds) -> None:
     """The map of the run's test frames' penultimate-layer features, on request."""
     t, lang = session.t, session.lang()
@@ -181,7 +174,7 @@ def embedding(run, found, ds) -> None:
     with st.spinner(t("embedding.computing")):
         images = store.variant(run.preprocessing)
         try:
-            shown = _embedding(run, images, found, run.name, run.model_sha256, str(method))
+            shown = cache.embedding(run, images, found, run.name, run.model_sha256, str(method))
         except HandCamError as e:
             st.error(str(e))
             return

@@ -1,5 +1,6 @@
-"""The Predict page's answer of one run: what the model saw, the top classes as bars beside
-the majority class's share, doubts about the picture in one sentence each, the details."""
+"""The Predict page's parts: a frame of the dataset picked by filters; the answer of one
+run (what the model saw, the top classes as bars beside the majority class's share, doubts
+about the picture in one sentence each, the details); inside the first layers."""
 
 from __future__ import annotations
 
@@ -8,14 +9,52 @@ import pandas as pd
 import streamlit as st
 
 from handclf_core.data.images import enlarged
+from handclf_core.data.layout import HAND_CAMERAS, SPLITS
 from handclf_core.i18n import model_name, name
-from handclf_core.inside.predict import doubts, model_input
+from handclf_core.inside.doubts import doubts
+from handclf_core.inside.predict import model_input
 from handclf_core.views.prediction import top_chart
 from handclf_core.views.runs import config_label, frequencies_only, preprocessing_summary
+from handclf_core.vocab import CLASSES, Camera, Split
 
 from . import session, widgets
 
 SEEN = 160  # px: the model's input enlarged, each pixel a visible square
+ANY = "any"  # a filter left open
+
+
+def frame_ui(ds, task: str) -> pd.Series:
+    """Split, recording, camera and class filters, then a slider over the matching frames."""
+    t, lang = session.translator(), session.lang()
+    frames = ds.hand_frames()
+    c1, c2, c3, c4 = st.columns(4)
+    split = session.localized(c1.selectbox, t("predict.split"), SPLITS, default=Split.TEST,
+                              format_func=lambda s: name(Split(s), lang),
+                              key="predict.split")  # fmt: skip
+    frames = frames[frames.split == split]
+    where = frames.scene + "/" + frames.recording.astype(str)  # "house/1"
+    recording = session.localized(
+        c2.selectbox, t("predict.recording"), [ANY, *dict.fromkeys(where)],
+        key="predict.recording", format_func=lambda r: t("predict.any") if r == ANY else r,
+    )  # fmt: skip
+    if recording != ANY:
+        frames = frames[where == recording]
+    camera = session.localized(c3.selectbox, t("predict.camera"), HAND_CAMERAS,
+                               key="predict.camera",
+                               format_func=lambda c: name(Camera(c).hand, lang))  # fmt: skip
+    frames = frames[frames.camera == camera]
+    names = CLASSES[task]
+    wanted = session.localized(
+        c4.selectbox, t("predict.class_held"), [ANY, *sorted(set(frames[task].tolist()))],
+        key="predict.class",
+        format_func=lambda c: t("predict.any") if c == ANY else session.class_name(task, names[c]),
+    )  # fmt: skip
+    if wanted != ANY:
+        frames = frames[frames[task] == wanted]
+    if len(frames) > 1:
+        i = st.slider(t("predict.frame", count=len(frames)), 1, len(frames), 1, key="predict.frame")
+        return frames.iloc[i - 1]
+    return frames.iloc[0]
 
 
 def heat(run, result, picture, hand) -> None:

@@ -8,7 +8,8 @@ import io
 import streamlit as st
 
 from handclf_core.errors import HandCamError
-from handclf_core.runs.record import Run, delete_run, latest_per_model, run_archive
+from handclf_core.runs.folders import delete_run, latest_per_model, run_archive
+from handclf_core.runs.record import Run
 from handclf_core.views.runs import run_labels
 
 from . import session
@@ -42,6 +43,15 @@ def predict_runs(runs: list[Run]) -> list[Run]:
     )  # fmt: skip
     by_name = {r.name: r for r in runs}
     return [by_name[n] for n in chosen] or latest_per_model(runs)  # in the order chosen
+
+
+def one_run(runs: list[Run]) -> Run:
+    """One run, looked at up close on Compare. Options are run names, so the choice survives
+    a language switch and new runs."""
+    labels = dict(zip((r.name for r in runs), run_labels(runs, session.lang()), strict=True))
+    chosen = session.localized(st.selectbox, session.t("compare.model"), list(labels),
+                               format_func=labels.get, key="compare.run")  # fmt: skip
+    return next(r for r in runs if r.name == chosen)
 
 
 def _archive(run: Run) -> bytes:

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import streamlit as st
 
 from handclf_core import i18n
 from handclf_core.data.images import Preprocessing
-from handclf_core.data.layout import TASKS
 from handclf_core.i18n import name
 from handclf_core.runs.config import TrainConfig
-from handclf_core.vocab import Balance, Task
+from handclf_core.vocab import TASKS, Balance, Task
 
 # The sidebar widgets' keys: the choices every page reads.
 DATA_KEY, SUBSET_KEY, TASK_KEY = "data_spec", "data_subset", "task"
@@ -24,27 +22,6 @@ PRESENT_KEY = "present"
 # on the next page switch.
 LANG_KEY, LANG_SWITCH_KEY = "lang", "lang_switch"
 PREP_KEY = "prep_choice"
-# Set by the entrypoint on its every run; a page opened without it goes through it first.
-ENTERED_KEY, RETURN_KEY = "entered", "return_to"
-ROOT = Path(__file__).resolve().parent.parent  # where streamlit_app.py is
-
-
-def through_entrypoint(page: str) -> None:
-    """Send a page that runs without the entrypoint through it, and back.
-
-    Streamlit reads the `pages/` folder until `st.navigation` has run once on a server: a
-    page opened by its URL on a freshly started server runs alone, without the sidebar,
-    the language switch or the page titles. Every page calls this first (`__file__`): it
-    then goes to the entrypoint, which navigates back to it (`entered`)."""
-    if not st.session_state.get(ENTERED_KEY):
-        st.session_state[RETURN_KEY] = Path(page).resolve().relative_to(ROOT).as_posix()
-        st.switch_page("streamlit_app.py")
-
-
-def entered() -> str | None:
-    """The entrypoint ran: the page to go back to, if a page sent the reader here."""
-    st.session_state[ENTERED_KEY] = True
-    return st.session_state.pop(RETURN_KEY, None)
 
 
 def lang() -> str:

@@ -1,27 +1,28 @@
-"""The Train page's settings of each model: every setting of a run, starting from the model's
-recipe, kept in session state under `train.<model>.<field>` so that the Preprocessing page
-can apply its choices to one model or all (`apply_preprocessing`) and a visit to another
-page keeps them."""
+"""The settings of a run as widgets: the Train page's, every setting of a run, starting from
+each model's recipe, kept in session state under `train.<model>.<field>`; and the
+Preprocessing page's choice (`prep_ui`), applied to one model's settings or all
+(`apply_ui`). A visit to another page keeps both."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from handclf_core.data.images import MAX_INPUT, MIN_INPUT, Preprocessing
 from handclf_core.i18n import model_name, name
 from handclf_core.models import get_recipe, list_models
+from handclf_core.runs import experiments
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.experiments import QUICK, QUICK_WHY
+from handclf_core.runs.experiments import QUICK_WHY
 from handclf_core.views.runs import config_label, preprocessing_summary, recipe_summary
 from handclf_core.vocab import Balance, Precision, Validation
 
-from . import session
+from . import navigation, session
 
 RATES = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # the recipes' 0.001, 1.0, 0.01 too
 KEEP = {"persist_state": "session"}  # widget values survive a visit to another page
 QUICK_KEY = "train.quick"
 ALL = "all"  # apply to every model
 MOMENTA = (0.0, 0.5, 0.9, 0.95, 0.99)  # SGD's; 0.9 is AlexNet's recipe, 0 the plain SGD
-VALIDATIONS = {Validation.RECORDING: "lab/4", Validation.RANDOM: "random", Validation.NONE: ""}
 
 
 def _key(model: str, field: str) -> str:
@@ -29,20 +30,16 @@ def _key(model: str, field: str) -> str:
 
 
 def recipe_state(model: str, quick: bool = False) -> dict:
-    """Every setting of `model`'s recipe (its quick preset's when `quick`), by field."""
-    r, c = get_recipe(model), TrainConfig(model=model)
-    state = {
-        "epochs": r.epochs, "batch": r.batch_size, "lr": r.learning_rate, "seed": c.seed,
-        "size": r.input_size, "gray": r.channels == 1, "flip": r.flip_right, "crop": c.crop,
-        "shuffle": c.shuffle, "limit": None, "balance": c.balance, "momentum": r.momentum,
-        "validation": Validation.RECORDING, "precision": c.resolved().precision,
+    """Every setting of `model`'s recipe (its quick preset's when `quick`), by field: the
+    resolved configuration, read nowhere else."""
+    config = TrainConfig(model=model)
+    c = (experiments.quick(config) if quick else config).resolved()
+    return {
+        "epochs": c.epochs, "batch": c.batch_size, "lr": c.learning_rate, "seed": c.seed,
+        "size": c.size, "gray": c.gray, "flip": c.flip_right, "crop": c.crop,
+        "shuffle": c.shuffle, "limit": c.limit, "balance": c.balance, "momentum": c.momentum,
+        "validation": c.validation, "precision": c.precision,
     }  # fmt: skip
-    if quick:
-        preset = QUICK[model]
-        state.update(epochs=preset.get("epochs", r.epochs), limit=preset.get("limit"),
-                     size=preset.get("size", r.input_size),
-                     batch=preset.get("batch_size", r.batch_size))  # fmt: skip
-    return state
 
 
 def reset(model: str) -> None:
@@ -100,7 +97,8 @@ def settings(model: str, task: str) -> TrainConfig:
                               placeholder=t("train.all_frames_placeholder"), **KEEP)  # fmt: skip
     seed = c[4].number_input(t("train.seed"), 0, 2**31 - 1, key=k("seed"), **KEEP)
     c = st.columns(5)
-    size = c[0].number_input(t("train.size"), r.min_input_size, 512, key=k("size"), **KEEP)
+    size = c[0].number_input(t("train.size"), max(r.min_input_size, MIN_INPUT), MAX_INPUT,
+                            key=k("size"), **KEEP)  # fmt: skip
     momentum = None
     if r.optimizer == "sgd":  # plain SGD (0) is one of the experiments
         momentum = c[0].selectbox(t("train.momentum"), MOMENTA, key=k("momentum"), **KEEP)
@@ -123,7 +121,7 @@ def settings(model: str, task: str) -> TrainConfig:
     config = TrainConfig(
         model=model, task=task, epochs=epochs, batch_size=batch, learning_rate=lr,
         momentum=momentum, size=size, gray=gray, flip_right=flip, crop=crop, balance=balance,
-        shuffle=shuffle, limit=limit, validation=VALIDATIONS[Validation(validation)], seed=seed,
+        shuffle=shuffle, limit=limit, validation=validation, seed=seed,
         precision=precision,
     ).resolved()  # fmt: skip
     tip = t("train.reset_help", model=model_name(model, lang))
@@ -132,6 +130,37 @@ def settings(model: str, task: str) -> TrainConfig:
     st.markdown(t("train.this_run", label=config_label(config, lang)))
     st.caption(recipe_summary(config, lang))
     return config
+
+
+# The Preprocessing page's sizes: each model's recipe's (32: cnn_basic, 28: mnist, ...).
+SIZES = {get_recipe(m).input_size: m for m in list_models()}
+
+
+def prep_ui() -> session.PrepChoice:
+    """The choices, seeded from the last ones: widget state is dropped on leaving a page."""
+    t, lang = session.translator(), session.lang()
+    last = session.prep_choice()
+    p = last.preprocessing if last.preprocessing.size in SIZES else Preprocessing()
+    seeds = {"gray": p.gray, "flip_right": p.flip_right, "shuffle": last.shuffle}
+    for key, value in seeds.items():
+        st.session_state.setdefault(f"prep_{key}", value)
+    a, b, c = st.columns(3)
+    size = session.localized(a.radio, t("preprocessing.size"), list(SIZES), key="prep_size",
+                             default=p.size, format_func=lambda s: t("preprocessing.size_option",
+                             size=s, model=model_name(SIZES[s], lang)))  # fmt: skip
+    crop = session.localized(a.radio, t("preprocessing.crop"), [False, True], key="prep_crop",
+                             default=p.crop, format_func=lambda c: t("preprocessing.crop.centre")
+                             if c else t("preprocessing.crop.squash"))  # fmt: skip
+    gray = b.toggle(t("preprocessing.gray"), key="prep_gray", help=t("preprocessing.gray_help"))
+    flip = b.toggle(
+        t("preprocessing.flip"), key="prep_flip_right", help=t("preprocessing.flip_help")
+    )
+    shuffle = b.toggle(t("preprocessing.shuffle"), key="prep_shuffle")
+    balance = session.localized(c.radio, t("preprocessing.balance"), list(Balance),
+                                key="prep_balance", default=last.balance,
+                                format_func=lambda b: name(Balance(b), lang),
+                                help=t("preprocessing.balance_help"))  # fmt: skip
+    return session.PrepChoice(Preprocessing(size, gray, flip, crop), shuffle, Balance(balance))
 
 
 def _apply(choice: session.PrepChoice) -> None:
@@ -157,5 +186,5 @@ def apply_ui(choice: session.PrepChoice) -> None:
         st.success(t("preprocessing.applied", models=names,
                      settings=preprocessing_summary(done.preprocessing, lang),
                      balance=name(done.balance, lang)))  # fmt: skip
-        st.page_link("pages/3_Train.py", label=t("preprocessing.go_train"),
+        st.page_link(navigation.TRAIN, label=t("preprocessing.go_train"),
                      icon=":material/model_training:")  # fmt: skip

@@ -14,7 +14,7 @@ from handclf_core.views.runs import device_name, frequencies_only, headline
 from handclf_core.views.training import curves_chart, curves_frame
 from handclf_core.vocab import Stage
 
-from . import session, widgets
+from . import navigation, session, widgets
 
 
 def clock(seconds: float) -> str:
@@ -154,7 +154,7 @@ def experiments_panel(jobs, polling: bool, frames, earlier) -> None:
             st.rerun()  # all ended: redraw the page once, stop polling
     elif ended:
         st.success(t("train.experiments_done", count=len(ended)))
-    st.page_link("pages/4_Compare.py", label=t("train.experiments_compare"),
+    st.page_link(navigation.COMPARE, label=t("train.experiments_compare"),
                  icon=":material/compare_arrows:")  # fmt: skip
 
 
@@ -166,7 +166,7 @@ def device_caption(jobs, polling: bool) -> None:
         st.caption(t("train.device_unknown"))
         return
     from handclf_core.i18n import name
-    from handclf_core.training.devices import preferred_precision
+    from handclf_core.runs.device import preferred_precision
 
     lang = session.lang()
     st.caption(t("train.device_caption", device=device_name(device, lang), backend=device.backend,

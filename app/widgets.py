@@ -1,5 +1,6 @@
-"""Widget groups the pages share: charts sized for the room, and long work of the core under
-a progress bar that is cleared however the work ends, its errors shown as messages."""
+"""Widget groups the pages share: charts sized for the room, the runs and report tables,
+a dataset's headline figures, and long work of the core under a progress bar that is
+cleared however the work ends, its errors shown as messages."""
 
 from __future__ import annotations
 
@@ -57,3 +58,64 @@ def build_store(ds, prep) -> bool:
         return False
     finally:
         bar.empty()
+
+
+# Formats of the runs table's columns, by column id (keyed by their shown headers).
+_PERCENT = ("test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1",
+            "train_accuracy", "validation_accuracy", "gap")  # fmt: skip
+_NUMBER = {"params": "compact", "training_time": "%.1f", "images_per_second": "%.0f"}
+
+
+def runs_table(runs, columns) -> None:
+    """The runs as a table of `columns` (ids of `views.runs.RUN_COLUMNS`), fractions shown
+    as percentages, headed in the chosen language."""
+    from handclf_core.views.runs import header
+    from handclf_core.views.runs import runs_table as table
+
+    t, lang = session.t, session.lang()
+    formats = {c: st.column_config.NumberColumn(format="percent") for c in _PERCENT}
+    formats["gap"] = st.column_config.NumberColumn(format="percent", help=t("compare.gap_help"))
+    formats.update({c: st.column_config.NumberColumn(format=f) for c, f in _NUMBER.items()})
+    st.dataframe(table(runs, lang, columns), hide_index=True,
+                 column_config={header(c, lang): f for c, f in formats.items()})  # fmt: skip
+
+
+def report_toggle(task: str) -> bool:
+    """Whether to draw the assignment report's figures beside the runs (task obj only)."""
+    from handclf_core.vocab import Task
+
+    t, obj = session.t, task == Task.OBJ
+    on = st.toggle(t("compare.report_toggle"), value=obj, key="compare.report", disabled=not obj,
+                   help=t("compare.report_toggle_help"))  # fmt: skip
+    return on and obj
+
+
+def report_table() -> None:
+    """The assignment report's figures, a static table: its notes wrap instead of ending
+    mid-word in a cell."""
+    from handclf_core.views.runs import header, report_table
+
+    lang = session.lang()
+    table = report_table(lang)
+    percent = {header(c, lang): "{:.1%}" for c in ("accuracy", "baseline")}
+    st.table(table.style.format(percent).hide(axis="index"))
+
+
+def dataset_figures(stats: dict, task: str, *, imbalance: bool = False) -> None:
+    """A dataset's headline figures in a row: training and test frames, classes, (with
+    `imbalance`, the training split's imbalance,) and what always answering the majority
+    class scores on the test split."""
+    t = session.t
+    train, test = stats["splits"]["train"], stats["splits"]["test"]
+    base = stats["majority_baseline"]
+    cols = iter(st.columns(5 if imbalance else 4))
+    next(cols).metric(t("metric.train_frames"), f"{train['frames']:,}",
+                      help=t("dataset.train_frames_help"))  # fmt: skip
+    next(cols).metric(t("metric.test_frames"), f"{test['frames']:,}")
+    next(cols).metric(t("metric.classes"), len(stats["classes"]))
+    if imbalance:
+        ratio = train["imbalance_ratio"]
+        shown = f"{ratio:,.{0 if ratio >= 10 else 1}f} : 1" if ratio else "—"
+        next(cols).metric(t("dataset.imbalance"), shown, help=t("dataset.imbalance_help"))
+    always = t("metric.always_scores", name=session.class_name(task, base["class"]))
+    next(cols).metric(always, f"{base['test_accuracy']:.1%}", help=t("metric.always_scores_help"))

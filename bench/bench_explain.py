@@ -28,7 +28,8 @@ from handclf_core.data.images import preprocess  # noqa: E402
 from handclf_core.inside.explain import occlusion  # noqa: E402
 from handclf_core.models import create_model, list_models  # noqa: E402
 from handclf_core.runs.config import TrainConfig  # noqa: E402
-from handclf_core.training.devices import configure_device, preferred_precision  # noqa: E402
+from handclf_core.runs.device import preferred_precision  # noqa: E402
+from handclf_core.training.devices import configure_device  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"

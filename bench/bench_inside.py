@@ -29,11 +29,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from handclf_core.inside.embedding import embed  # noqa: E402
-from handclf_core.inside.mistakes import ScoredFrames  # noqa: E402
 from handclf_core.models import create_model, list_models  # noqa: E402
 from handclf_core.runs.config import TrainConfig  # noqa: E402
+from handclf_core.runs.device import preferred_precision  # noqa: E402
+from handclf_core.runs.predictions import ScoredFrames  # noqa: E402
 from handclf_core.training.batches import FrameBatches, predict_rows  # noqa: E402
-from handclf_core.training.devices import configure_device, preferred_precision  # noqa: E402
+from handclf_core.training.devices import configure_device  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
 

@@ -32,7 +32,7 @@ from handclf_core.inside.predict import predict  # noqa: E402
 from handclf_core.models import list_models  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
 from handclf_core.runs.config import TrainConfig  # noqa: E402
-from handclf_core.runs.record import list_runs  # noqa: E402
+from handclf_core.runs.folders import list_runs  # noqa: E402
 from handclf_core.training.devices import configure_device  # noqa: E402
 from handclf_core.training.train import train  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402

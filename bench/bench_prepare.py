@@ -36,7 +36,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from handclf_core.data import layout as config  # noqa: E402
+from handclf_core import paths, vocab  # noqa: E402
+from handclf_core.data import layout  # noqa: E402
 from handclf_core.data.dataset import open_dataset  # noqa: E402
 from handclf_core.data.images import Preprocessing  # noqa: E402
 from handclf_core.data.store import build_store, prepare, store_path  # noqa: E402
@@ -46,7 +47,7 @@ FULL_HAND_FRAMES = 27_768  # the real dataset's hand frames, both splits
 SIZE = (1920, 1080)
 RECORDINGS = [
     (split, scene, r)
-    for split, counts in (("train", config.TRAIN_RECORDINGS), ("test", config.TEST_RECORDINGS))
+    for split, counts in (("train", layout.TRAIN_RECORDINGS), ("test", layout.TEST_RECORDINGS))
     for scene, count in counts.items()
     for r in range(1, count + 1)
 ]  # 20 recordings, each with two hands
@@ -82,7 +83,7 @@ def _draw_png(job: tuple) -> int:
 def make_dataset(per_hand: int) -> Path:
     """The benchmark data set: `per_hand` frames for each hand of each of the 20 recordings,
     labelled with evenly spaced positions of the real label sequences. Reused when present."""
-    out = config.cache_dir() / "bench" / f"handcam-bench-{per_hand}x40-{SIZE[0]}x{SIZE[1]}-v2"
+    out = paths.cache_dir() / "bench" / f"handcam-bench-{per_hand}x40-{SIZE[0]}x{SIZE[1]}-v2"
     if out.is_dir():
         return out
     try:
@@ -95,10 +96,10 @@ def make_dataset(per_hand: int) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     jobs = []
     for split, scene, rec in RECORDINGS:
-        n = config.label_number(split, scene, rec)
+        n = layout.label_number(split, scene, rec)
         for camera, side in (("Lhand", "left"), ("Rhand", "right")):
             labels = {}
-            for task in config.TASKS:
+            for task in vocab.TASKS:
                 seq = real.get(f"{scene}/{task}_{side}{n}", np.zeros(per_hand))
                 labels[task] = np.asarray(seq)[np.linspace(0, len(seq) - 1, per_hand).astype(int)]
                 (tmp / "labels" / scene).mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,7 @@ def make_dataset(per_hand: int) -> Path:
             folder = tmp / "frames" / split / scene / str(rec) / camera
             folder.mkdir(parents=True)
             for k in range(per_hand):
-                frame_labels = {t: int(labels[t][k]) for t in config.TASKS}
+                frame_labels = {t: int(labels[t][k]) for t in vocab.TASKS}
                 key = (split, scene, rec, camera, k)
                 jobs.append(
                     (folder / f"Image{k + 1}.png", frame_labels, scene, key, side == "right")

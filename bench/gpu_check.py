@@ -38,19 +38,23 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from handclf_core.data.dataset import load_dataset  # noqa: E402
-from handclf_core.data.layout import CLASSES  # noqa: E402
 from handclf_core.data.store import build_store  # noqa: E402
 from handclf_core.inside.embedding import embed  # noqa: E402
 from handclf_core.inside.explain import occlusion  # noqa: E402
-from handclf_core.inside.mistakes import ScoredFrames  # noqa: E402
 from handclf_core.models import create_model, get_recipe, list_models, make_optimizer  # noqa: E402
 from handclf_core.records import to_json  # noqa: E402
 from handclf_core.runs.config import TrainConfig  # noqa: E402
 from handclf_core.runs.metrics import evaluate_predictions  # noqa: E402
+from handclf_core.runs.predictions import ScoredFrames  # noqa: E402
 from handclf_core.training.batches import FrameBatches, predict_rows
 from handclf_core.training.devices import configure_device  # noqa: E402
 from handclf_core.training.splits import split_indices  # noqa: E402
-from handclf_core.vocab import DeviceKind, Projection, Split  # noqa: E402
+from handclf_core.vocab import (  # noqa: E402
+    CLASSES,  # noqa: E402
+    DeviceKind,
+    Projection,
+    Split,
+)
 
 
 def memory() -> dict:

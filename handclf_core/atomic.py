@@ -1,10 +1,12 @@
 """Files that appear whole or not at all, and what a full disk says.
 
-Everything the project writes (frame stores, variants, runs, the sample) is written under a
-temporary name in the folder it belongs to, `.tmp-<final name>-<pid>-<random>`, and renamed
-when complete: a final name always means complete contents. The pid in the name tells a
-temporary entry of a live process from one a killed process left: `remove_stale` removes
-the latter, and every writer calls it before it starts.
+Everything the project writes (frame stores, variants, runs, their records and predictions,
+the sample) is written under a temporary name in the folder it belongs to,
+`.tmp-<final name>-<pid>-<random>[.suffix]`, and renamed when complete: a final name always
+means complete contents. `written` is that pattern for a file or a folder the caller fills,
+`write_file` for bytes or text at once. The pid in the name tells a temporary entry of a
+live process from one a killed process left: `remove_stale` removes the latter, and every
+writer calls it before it starts.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from handclf_core.errors import HandCamError
 
-_TMP = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]+(\.npy)?$")
+_TMP = re.compile(r"^\.tmp-.+-(\d+)-[0-9a-f]+(\.[a-z]+)?$")  # (pid); .npy, .npz, ...
 # What a user's disk can cause while the project writes: full, over quota, over a file size
 # limit, read-only, not ours to write.
 _DISK = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -48,12 +50,50 @@ def remove_stale(folder: Path) -> list[str]:
     for entry in folder.iterdir() if folder.is_dir() else ():
         m = _TMP.match(entry.name)
         if m and not pid_alive(int(m.group(1))):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+            _remove(entry)
             removed.append(entry.name)
     return removed
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+@contextmanager
+def written(final: Path, suffix: str = "", *, replace: bool = True):
+    """Make `final` whole or not at all: yields a temporary path beside it for the caller to
+    fill (a file, or a folder it creates); when the block ends without an error, that path
+    takes the name `final`. A file there is replaced; a folder there is moved aside first,
+    then removed (with `replace=False`, anything there is a FileExistsError instead). On an
+    error the temporary path is removed. `suffix` ends the temporary name (".npy" for NumPy,
+    which would add it)."""
+    tmp = temp_path(final, suffix)
+    try:
+        yield tmp
+        old = None
+        if os.path.lexists(final):
+            if not replace:
+                raise FileExistsError(errno.EEXIST, "already exists", str(final))
+            if final.is_dir() and not final.is_symlink():
+                old = temp_path(final)  # killed before it is removed: a stale temporary
+                final.rename(old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        _remove(tmp)  # gone already once renamed
+
+
+def write_file(final: Path, data: bytes | str) -> None:
+    """Write `data` (text as UTF-8) into `final`, whole or not at all."""
+    with written(final) as tmp:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
 
 
 @contextmanager

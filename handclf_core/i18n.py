@@ -21,8 +21,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from handclf_core.data.layout import CLASSES
-from handclf_core.vocab import Term, model_key
+from handclf_core.vocab import CLASSES, Term, model_key
 
 LANGUAGES = {"en": "English", "zh_TW": "繁體中文"}
 DEFAULT_LANGUAGE = "en"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handclf_core.data.layout import CLASSES
 from handclf_core.errors import HandCamError
+from handclf_core.vocab import CLASSES, Task
 
 
 @dataclass(frozen=True)
@@ -86,8 +86,7 @@ def create_model(
             architecture, or a channel count other than 1 or 3.
     """
     builder, recipe = _entry(name)
-    if task not in CLASSES:
-        raise HandCamError(f"unknown task {task!r}; expected one of {', '.join(CLASSES)}")
+    task = Task.of(task)
     num_classes = len(CLASSES[task]) if num_classes is None else num_classes
     size = recipe.input_size if input_size is None else input_size
     channels = recipe.channels if channels is None else channels
@@ -163,11 +162,10 @@ def _param_counts(task: str) -> dict[str, int]:
     from importlib.metadata import version
     from pathlib import Path
 
-    from handclf_core.atomic import temp_path
-    from handclf_core.data.layout import cache_dir
+    from handclf_core.atomic import write_file
+    from handclf_core.paths import cache_dir
 
-    if task not in CLASSES:
-        raise HandCamError(f"unknown task {task!r}; expected one of {', '.join(CLASSES)}")
+    task = Task.of(task)
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
     path = cache_dir() / "models" / f"params-{task}-{code}-keras{version('keras')}.json"
     try:
@@ -178,9 +176,7 @@ def _param_counts(task: str) -> dict[str, int]:
         pass  # not counted yet, or damaged: count again
     counts = {name: int(create_model(name, task=task).count_params()) for name in list_models()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    tmp.write_text(json.dumps(counts))
-    tmp.replace(path)  # whole or not at all
+    write_file(path, json.dumps(counts))
     return counts
 
 

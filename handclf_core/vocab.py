@@ -8,14 +8,16 @@ are named the same way (`model.<registry name>`). A new member needs its two cat
 entries and nothing else: `tests/test_vocab.py` fails on a member without a name in a
 language, and the pages and charts take every name from here.
 
-No project imports at module level: `config` builds on these enums, and `i18n` (which reads
-`config`) is imported when a name is first asked for.
+The classes of each task (`CLASSES`) are here too: they are the ids a reader sees most. Only
+the error type is imported: everything else builds on this module.
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
+
+from handclf_core.errors import HandCamError
 
 
 class Term(StrEnum):
@@ -30,6 +32,17 @@ class Term(StrEnum):
     def key(self) -> str:
         return f"{self.kind()}.{self.value}"
 
+    @classmethod
+    def of(cls, value, what: str | None = None):
+        """The member whose id is `value`; HandCamError listing the ids otherwise (`what`
+        names the setting, by default the kind: "unknown task 'x'; expected one of ...")."""
+        try:
+            return cls(value)
+        except ValueError:
+            ids = ", ".join(m.value for m in cls)
+            what = what or cls.kind().replace("_", " ")
+            raise HandCamError(f"unknown {what} {value!r}; expected one of {ids}") from None
+
 
 class Task(Term):
     """The label sets of HandCam."""
@@ -37,6 +50,24 @@ class Task(Term):
     OBJ = "obj"  # the object held: 24 classes
     GES = "ges"  # the grasp gesture: 13 classes
     FA = "FA"  # free or active: 2 classes
+
+
+# Class names in id order, as in the HandCam labels (Chan et al., ECCV 2016).
+CLASSES: dict[Task, tuple[str, ...]] = {
+    Task.OBJ: (
+        "free", "computer", "cellphone", "coin", "ruler", "thermos-bottle", "whiteboard-pen",
+        "whiteboard-eraser", "pen", "cup", "remote-control-TV", "remote-control-AC", "switch",
+        "windows", "fridge", "cupboard", "water-tap", "toy", "kettle", "bottle", "cookie", "book",
+        "magnet", "lamp-switch",
+    ),
+    Task.GES: (
+        "free", "press", "large-diameter", "lateral-tripod", "parallel-extension",
+        "thumb-2-finger", "thumb-4-finger", "thumb-index-finger", "precision-disk",
+        "lateral-pinch", "tripod", "medium-wrap", "light-tool",
+    ),
+    Task.FA: ("free", "active"),
+}  # fmt: skip
+TASKS: tuple[Task, ...] = tuple(Task)
 
 
 class Split(Term):
@@ -133,6 +164,13 @@ class Doubt(Term):
     SYNTHETIC = "synthetic"  # a photo, and the model learnt the built-in sample's drawings
 
 
+class ExperimentSize(Term):
+    """How the assignment's experiments are trained (`runs.experiments.grid`)."""
+
+    QUICK = "quick"  # each model's class demo
+    FULL = "full"  # each recipe
+
+
 class Projection(Term):
     """How a run's test frames' features are drawn in 2-D (`embedding`)."""
 
@@ -151,6 +189,7 @@ TERMS: tuple[type[Term], ...] = (
     DeviceKind,
     PictureSource,
     Doubt,
+    ExperimentSize,
     Projection,
 )
 

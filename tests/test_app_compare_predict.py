@@ -11,13 +11,13 @@ from streamlit.testing.v1 import AppTest
 
 from handclf_core.i18n import model_name
 from handclf_core.inside.predict import classify
-from handclf_core.runs.record import latest_per_model, list_runs
+from handclf_core.runs.folders import latest_per_model, list_runs
 from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views.runs import MAIN_COLUMNS, header
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FRAMES = ROOT.parent / "shared" / "handcam" / "frames"
-COMPARE, PREDICT = "pages/4_Compare.py", "pages/5_Predict.py"
+COMPARE, PREDICT = "app_pages/4_Compare.py", "app_pages/5_Predict.py"
 
 
 def _page(sample_root, page: str) -> AppTest:
@@ -211,7 +211,8 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
 
 def test_compare_shows_the_frames_behind_a_chosen_cell(sample_root, sample_ds, tiny_run, stored):
     from handclf_core.data.store import open_store
-    from handclf_core.inside.mistakes import cells, frames_at, read_predictions
+    from handclf_core.inside.mistakes import cells, frames_at
+    from handclf_core.runs.predictions import read_predictions
 
     run = tiny_run[0]
     at = _page(sample_root, COMPARE)
@@ -278,3 +279,18 @@ def test_compare_without_the_frame_store_says_so_once(sample_root, sample_ds, ti
         assert any("build it above to draw this map" in i.value for i in at.info)
     finally:
         aside.rename(folder)
+
+
+def test_predict_switches_from_a_frame_to_the_camera_and_back(sample_root, stored):
+    """A frame chosen (its hand camera picked), then the camera as the source: the page
+    asks for a photo, it does not crash on the camera picker's stored choice."""
+    at = _page(sample_root, PREDICT)
+    _by_label(at.selectbox, "Camera").set_value("Rhand").run()
+    assert not at.exception, [e.value for e in at.exception]
+    _by_label(at.radio, "Picture").set_value("camera").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("camera" in i.value.lower() for i in at.info)
+    _by_label(at.radio, "Picture").set_value("upload").run()
+    _by_label(at.radio, "Picture").set_value("frame").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _by_label(at.selectbox, "Camera").value == "Rhand"  # kept meanwhile

@@ -16,16 +16,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from handclf_core.data.images import Preprocessing
-from handclf_core.data.layout import CLASSES
 from handclf_core.data.stats import dataset_stats
 from handclf_core.data.store import open_store
 from handclf_core.views import data as charts
+from handclf_core.views import preprocessing
+from handclf_core.vocab import CLASSES
 
 from .treeutil import SHARED, make_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
-DATASET, PREP = "pages/1_Dataset.py", "pages/2_Preprocessing.py"
+DATASET, PREP = "app_pages/1_Dataset.py", "app_pages/2_Preprocessing.py"
 REAL_FRAMES = SHARED / "frames"  # two real 1920x1080 HandCam frames
 
 
@@ -319,10 +320,10 @@ def test_label_segments_and_timeline():
 
 
 def test_memory_chart():
-    df = charts.memory_frame(14992, {"alexnet": (227, 227, 3), "mnist": (28, 28, 1)})
+    df = preprocessing.memory_frame(14992, {"alexnet": (227, 227, 3), "mnist": (28, 28, 1)})
     assert df.bytes.tolist() == [14992 * 227 * 227 * 3, 14992 * 28 * 28]
     assert df["size"].tolist() == ["2.3 GB", "11.8 MB"]
-    chart = charts.memory_chart(df, highlight="mnist")
+    chart = preprocessing.memory_chart(df, highlight="mnist")
     assert isinstance(chart, alt.LayerChart)
     spec = chart.to_dict()
     assert [layer["mark"]["type"] for layer in spec["layer"]] == ["bar", "text"]

@@ -10,12 +10,12 @@ from handclf_core.i18n import model_name
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.experiments import QUICK
-from handclf_core.runs.record import run_path, stored_run
+from handclf_core.runs.folders import run_path, saved_run
 from tests.conftest import TINY
 from tests.test_i18n import english_left, page_texts, zh_page
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN = "pages/3_Train.py"
+TRAIN = "app_pages/3_Train.py"
 
 
 def _page(sample_root) -> AppTest:
@@ -111,7 +111,7 @@ def test_preprocessing_choice_applied_trains_that_run(sample_root, sample_ds):
     """Grayscale and 20x20 chosen on the Preprocessing page, applied to cnn_basic only:
     the Train page trains a grayscale 20x20 cnn_basic, and mnist keeps its recipe."""
     at = _page(sample_root)
-    at.switch_page("pages/2_Preprocessing.py").run()
+    at.switch_page("app_pages/2_Preprocessing.py").run()
     _ok(at)
     at.toggle(key="prep_gray").set_value(True)
     at.selectbox(key="prep_apply_to.en").set_value("cnn_basic")
@@ -135,7 +135,7 @@ def test_preprocessing_choice_applied_trains_that_run(sample_root, sample_ds):
         at.run()
         _ok(at)
     config = TrainConfig(model="cnn_basic", gray=True, epochs=1, limit=48, seed=31)
-    run = stored_run(sample_ds.identity, config)
+    run = saved_run(sample_ds.identity, config)
     assert run is not None and run.input_shape == (32, 32, 1)
 
 
@@ -231,7 +231,7 @@ def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, 
         time.sleep(1)
         at.run()
         _ok(at)
-    at.switch_page("pages/4_Compare.py").run()
+    at.switch_page("app_pages/4_Compare.py").run()
     _ok(at)
     labels = ["CNN_basic · gray · ≤3000 frames", "Mnist-style CNN · RGB · batch 32 · ≤3000 frames"]
     shown = at.multiselect(key="compare.shown.en")

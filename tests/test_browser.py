@@ -354,9 +354,9 @@ def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, brow
 
 
 def test_a_page_url_opened_first_on_a_fresh_server(sample_root, browser, tiny_run):
-    """Streamlit reads pages/ until st.navigation has run once: the first visitor of a new
-    server who opens a bookmark of a page must still get the whole app (sidebar, language,
-    titles), on that page."""
+    """The first visitor of a new server who opens a bookmark of a page gets the whole app
+    (sidebar, language, titles), on that page: the page folder is not Streamlit's legacy
+    `pages/`, so the entrypoint's navigation serves every URL."""
     with _streamlit(sample_root) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page.set_default_timeout(60_000)

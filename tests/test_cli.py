@@ -5,7 +5,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from handclf_core.data.dataset import open_dataset
+from handclf_core.errors import HandCamError
+from handclf_core.vocab import Validation
 from tests.treeutil import SMALL, make_tree
 
 
@@ -86,7 +90,9 @@ def test_default_sample_is_made_once(tmp_path):
 
 def test_train_momentum_option_reaches_the_config(sample_root, capsys):
     """In process (no TensorFlow start-up): a momentum for an Adam model is one clear line."""
-    from handclf_core.cli.main import _train_config, build_parser, main
+    from handclf_core.cli.commands import _train_config
+    from handclf_core.cli.main import main
+    from handclf_core.cli.parser import build_parser
 
     args = build_parser().parse_args(["train", "--model", "alexnet", "--momentum", "0"])
     assert _train_config(args).resolved().momentum == 0.0
@@ -127,7 +133,8 @@ def test_an_unknown_model_is_named_with_the_choices(tmp_path):
 
 def test_train_options_make_the_config():
     """Every setting of a run has its option (in process: no backend start-up)."""
-    from handclf_core.cli.main import _train_config, build_parser
+    from handclf_core.cli.commands import _train_config
+    from handclf_core.cli.parser import build_parser
 
     def config(*options):
         return _train_config(build_parser().parse_args(["train", *options])).resolved()
@@ -136,14 +143,18 @@ def test_train_options_make_the_config():
                "random", "--precision", "float32", "--balance", "oversample",
                "--no-shuffle")  # fmt: skip
     assert (c.gray, c.size, c.flip_right, c.crop, c.validation, c.precision) == (
-        False, 20, True, True, "random", "float32",
+        False, 20, True, True, Validation.RANDOM, "float32",
     )  # fmt: skip
     assert (c.balance, c.shuffle) == ("oversample", False)
     assert config("--model", "alexnet", "--no-flip").flip_right is False
     assert config("--model", "alexnet").flip_right is True  # the recipe's
     assert config("--model", "cnn_basic", "--gray").gray is True
-    assert config("--model", "cnn_basic", "--validation", "none").validation == ""
-    assert config("--model", "cnn_basic", "--validation", "house/2").validation == "house/2"
+    assert config("--model", "cnn_basic", "--validation", "none").validation == Validation.NONE
+    held = config("--model", "cnn_basic", "--validation", "house/2")
+    assert (held.validation, held.held_out) == (Validation.RECORDING, "house/2")
+    assert config("--model", "cnn_basic").held_out == "lab/4"
+    with pytest.raises(HandCamError, match="--validation: expected recording, random, none"):
+        config("--model", "cnn_basic", "--validation", "lab")
     quick = config("--model", "alexnet", "--quick")
     assert (quick.size, quick.epochs, quick.limit) == (163, 10, 3000)
     assert config("--model", "alexnet", "--quick", "--size", "99").size == 99  # yours stays

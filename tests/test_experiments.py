@@ -12,15 +12,15 @@ import pytest
 
 from handclf_core.errors import HandCamError
 from handclf_core.models import get_recipe, list_models
+from handclf_core.runs import device as devices
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.experiments import GRID, QUICK, Size, grid, quick
-from handclf_core.runs.record import delete_run, find_stored, list_runs, run_archive
-from handclf_core.training import devices
-from handclf_core.training.devices import Device
+from handclf_core.runs.device import Device
+from handclf_core.runs.experiments import GRID, QUICK, grid, quick
+from handclf_core.runs.folders import delete_run, list_runs, run_archive, run_folder
 from handclf_core.training.estimate import CLASSROOM_RATES, FORWARD_SHARE, START_SECONDS, estimate
 from handclf_core.training.splits import split_indices
 from handclf_core.views.runs import changes, config_label
-from handclf_core.vocab import DeviceKind, Precision, Validation
+from handclf_core.vocab import DeviceKind, ExperimentSize, Precision, Validation
 from tests.test_views_runs import make_run
 
 CPU = Device(DeviceKind.CPU, 2, "", "tensorflow", False)
@@ -48,11 +48,15 @@ def test_random_validation_holds_out_a_fifth_of_train_drawn_by_the_seed():
     other = split_indices(frames, TrainConfig(validation="random", seed=1))
     assert np.array_equal(again["validation"], parts["validation"])
     assert not np.array_equal(other["validation"], parts["validation"])
-    none = split_indices(frames, TrainConfig(validation=""))
+    none = split_indices(frames, TrainConfig(validation="none"))
     assert len(none["validation"]) == 0 and len(none["train"]) == 500
-    assert TrainConfig(validation="random").validation_kind == Validation.RANDOM
-    with pytest.raises(HandCamError, match="'scene/recording' or 'random'"):
+    assert TrainConfig(validation="random").resolved().validation == Validation.RANDOM
+    assert TrainConfig(validation="random", held_out="lab/2").resolved().held_out is None
+    assert TrainConfig().resolved().held_out == "lab/4"  # the default recording
+    with pytest.raises(HandCamError, match="unknown validation 'everything'"):
         TrainConfig(validation="everything").resolved()
+    with pytest.raises(HandCamError, match="expected a recording 'scene/N'"):
+        TrainConfig(held_out="everything").resolved()
 
 
 def test_precision_default_follows_the_training_device(monkeypatch):
@@ -95,12 +99,12 @@ def test_a_run_label_says_what_differs_from_the_recipe(monkeypatch):
 
 
 def test_the_grid_changes_one_setting_from_each_recipe():
-    full = dict(grid(Size.FULL))
+    full = dict(grid(ExperimentSize.FULL))
     assert list(full) == [key for key, _ in GRID]
     for key, config in full.items():
         recipe = TrainConfig(model=config.model).resolved()
-        differs = {
-            f.name
+        differs = {  # the recording held out is part of the validation setting
+            f.name.replace("held_out", "validation")
             for f in dataclasses.fields(config)
             if getattr(config, f.name) != getattr(recipe, f.name)
         }
@@ -121,6 +125,27 @@ def test_quick_keeps_what_the_user_set():
     assert quick(TrainConfig(model="mnist")).resolved().epochs == get_recipe("mnist").epochs
 
 
+def _timed(run, epochs: int, frames: int, seconds: float):
+    """`run` as if its loop had trained `frames` frames `epochs` times in `seconds`."""
+    return dataclasses.replace(
+        run,
+        config=dataclasses.replace(run.config, epochs=epochs),
+        frames=dataclasses.replace(run.frames, train=frames),
+        timings=dataclasses.replace(run.timings, fit_seconds=seconds,
+                                    images_per_second=epochs * frames / seconds),
+    )  # fmt: skip
+
+
+def test_a_tiny_earlier_run_does_not_make_the_recipe_look_slow(sample_ds, tiny_run):
+    """The Train page once said "about 10:54 at 28 images/s from 1 earlier run" for
+    cnn_basic's recipe (about 20 s) after the suite's 64-frame, one-epoch run."""
+    from handclf_core.training.devices import configure_device
+
+    recipe = TrainConfig(model="cnn_basic").resolved()
+    e = estimate(recipe, sample_ds.hand_frames(), [tiny_run[0]], configure_device())
+    assert e.runs == 0 and e.seconds < 120, e
+
+
 def test_estimate_from_earlier_runs_else_the_classroom_rate():
     frames = _frames(train=1100, test=300)  # 1,000 train, 100 validation (lab/4), 300 test
     config = TrainConfig(model="cnn_basic", epochs=2, precision="float32").resolved()
@@ -132,13 +157,23 @@ def test_estimate_from_earlier_runs_else_the_classroom_rate():
     # Twice the side: a quarter of the rate.
     bigger = estimate(dataclasses.replace(config, size=64), frames, [], CPU)
     assert bigger.images_per_second == pytest.approx(rate / 4)
-    # Earlier runs of the same setting (their median); other models' runs do not count.
+    # Earlier runs of the same setting: their images over their loops' seconds, each run's
+    # start-up taken off (a long run weighs more); other models' runs do not count.
     runs = [make_run("cnn_basic", created="1", seed=s, precision="float32") for s in (1, 2, 3)]
-    runs = [dataclasses.replace(r, timings=dataclasses.replace(r.timings, images_per_second=v))
-            for r, v in zip(runs, (100.0, 300.0, 200.0), strict=True)]  # fmt: skip
-    runs.append(make_run("mnist", created="1", seed=4, precision="float32"))
+    runs = [_timed(r, epochs=5, frames=400, seconds=s) for r, s in zip(runs, (8.0, 13.0, 23.0),
+                                                                      strict=True)]  # fmt: skip
+    runs.append(_timed(make_run("mnist", created="1", seed=4, precision="float32"), 5, 400, 9.0))
     e = estimate(config, frames, runs, CPU)
-    assert (e.runs, e.images_per_second) == (3, 200.0)
+    assert e.runs == 3
+    assert e.images_per_second == pytest.approx(3 * 5 * 400 / (8 + 13 + 23 - 3 * START_SECONDS))
+    # A tiny run (64 frames, one epoch: its 2.3 s are mostly start-up, "28 images/s") says
+    # nothing of the rate, alone or beside real runs.
+    tiny = _timed(runs[0], epochs=1, frames=64, seconds=2.3)
+    alone = estimate(config, frames, [tiny], CPU)
+    assert (alone.runs, alone.images_per_second) == (0, rate)
+    assert estimate(config, frames, [tiny, *runs], CPU) == e
+    slow_tiny = _timed(runs[0], epochs=1, frames=64, seconds=7.0)  # on a busy machine
+    assert estimate(config, frames, [slow_tiny], CPU).runs == 0
     gpu = Device(DeviceKind.GPU, 1, "NVIDIA H200", "jax", True)
     assert estimate(config, frames, [], gpu) is None  # nothing known yet: no made-up figure
 
@@ -151,9 +186,9 @@ def test_delete_and_download_a_stored_run(tiny_run, sample_ds):
         assert sorted(archive.namelist()) == [f"{run.name}/model.keras", f"{run.name}/run.json"]
         assert archive.read(f"{run.name}/model.keras") == run.model_file.read_bytes()
     with pytest.raises(HandCamError, match="expected the name of a stored run"):
-        find_stored("cnn_basic-obj-000000000000")
+        run_folder("cnn_basic-obj-000000000000")
     with pytest.raises(HandCamError, match="expected the name of a stored run"):
-        find_stored("../../etc")
+        run_folder("../../etc")
     copy = run.path.with_name(run.name.replace("cnn_basic", "mnist"))  # a second run to delete
     import shutil
 
@@ -167,3 +202,26 @@ def test_every_model_has_a_quick_preset_and_its_reason():
     from handclf_core.runs.experiments import QUICK_WHY
 
     assert set(QUICK) == set(QUICK_WHY) == set(list_models())
+
+
+@pytest.mark.parametrize(
+    ("settings", "legacy"),
+    [({}, "lab/4"), ({"held_out": "house/2"}, "house/2"), ({"validation": "random"}, "random"),
+     ({"validation": "none"}, "")],
+)  # fmt: skip
+def test_run_names_are_those_of_runs_kept_before_validation_was_a_term(settings, legacy):
+    """A run's folder name hashes its configuration as it was written before `validation`
+    became a vocabulary term (one string: the recording, "random" or ""), so that every run
+    kept then is found, and loaded, under the same name."""
+    import hashlib
+    import json
+
+    from handclf_core import records
+    from handclf_core.runs.record import KEY_FORMAT, run_name
+
+    c = TrainConfig(model="cnn_basic", precision="float32", **settings).resolved()
+    then = records.to_json(c)
+    then["validation"] = legacy
+    del then["held_out"]
+    blob = json.dumps({"format": KEY_FORMAT, "dataset": "abc", "config": then}, sort_keys=True)
+    assert run_name("abc", c) == f"cnn_basic-obj-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"

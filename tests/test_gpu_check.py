@@ -59,7 +59,8 @@ def test_several_devices_share_a_batch_on_jax(tmp_path):
     several GPUs get is set, and a model trains a step under it."""
     code = """
 import numpy as np, keras
-from handclf_core.training.devices import Device, strategy
+from handclf_core.runs.device import Device
+from handclf_core.training.devices import strategy
 from handclf_core.models import create_model
 from handclf_core.vocab import DeviceKind
 two = Device(DeviceKind.GPU, 2, "test", "jax", False)

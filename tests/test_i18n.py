@@ -11,15 +11,16 @@ from babel.messages.extract import extract_from_file
 from streamlit.testing.v1 import AppTest
 
 from handclf_core import i18n, vocab
-from handclf_core.data.layout import CAMERAS, CLASSES, SCENES
+from handclf_core.data.layout import CAMERAS, SCENES
 from handclf_core.models import list_models
+from handclf_core.vocab import CLASSES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "streamlit_app.py")
 UI_FILES = [
     ROOT / "streamlit_app.py",
     *sorted((ROOT / "app").glob("*.py")),
-    *sorted((ROOT / "pages").glob("*.py")),
+    *sorted((ROOT / "app_pages").glob("*.py")),
     *sorted((ROOT / "handclf_core").rglob("*.py")),
 ]
 # t("key", **values), tn("key", count, **values) and N_("key"): the key comes first.
@@ -254,11 +255,11 @@ def test_switching_language_keeps_the_sidebar_choices(sample_root):
 
 
 PAGES = [
-    "pages/1_Dataset.py",
-    "pages/2_Preprocessing.py",
-    "pages/3_Train.py",
-    "pages/4_Compare.py",
-    "pages/5_Predict.py",
+    "app_pages/1_Dataset.py",
+    "app_pages/2_Preprocessing.py",
+    "app_pages/3_Train.py",
+    "app_pages/4_Compare.py",
+    "app_pages/5_Predict.py",
 ]
 
 
@@ -273,12 +274,12 @@ def test_page_in_zh_tw_has_no_english(sample_root, tiny_run, flip_run, page):
 
 def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_run, flip_run):
     """The page's widgets are keyed, so new labels in another language keep their values."""
-    from handclf_core.runs.record import list_runs
+    from handclf_core.runs.folders import list_runs
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["data_spec"] = str(sample_root)
     at.run()
-    at.switch_page("pages/4_Compare.py").run()
+    at.switch_page("app_pages/4_Compare.py").run()
     second = at.selectbox(key="compare.run.en").options[1]
     names = [r.name for r in list_runs(sample_ds.identity, "obj")]
     at.selectbox(key="compare.run.en").set_value(names[1]).run()

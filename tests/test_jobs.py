@@ -6,7 +6,7 @@ import time
 import pytest
 
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.record import run_path
+from handclf_core.runs.folders import run_path
 from handclf_core.training.jobs import TrainingJobs
 from handclf_core.vocab import DeviceKind
 from tests.conftest import TINY
@@ -85,12 +85,12 @@ def test_cancel_running_and_queued_jobs(jobs, sample_ds):
 def test_failures_are_reported_and_the_worker_goes_on(jobs, sample_ds):
     invalid = jobs.submit(sample_ds, _tiny(14, epochs=0))  # fails its checks: at once
     assert invalid.status == "failed" and "epochs must be at least 1" in invalid.error
-    bad = jobs.submit(sample_ds, _tiny(15, validation="nowhere/9"))  # fails in training
+    bad = jobs.submit(sample_ds, _tiny(15, held_out="nowhere/9"))  # fails in training
     good = jobs.submit(sample_ds, _tiny(16))
     assert bad.wait(120) and good.wait(120)
     assert bad.status == "failed" and "not in the training split" in bad.error
     assert good.status == "done"
-    assert not run_path(sample_ds.identity, _tiny(15, validation="nowhere/9")).exists()
+    assert not run_path(sample_ds.identity, _tiny(15, held_out="nowhere/9")).exists()
 
 
 def test_the_device_comes_from_the_training_process(jobs):

@@ -12,25 +12,23 @@ import pytest
 from handclf_core import records
 from handclf_core.data.store import open_store
 from handclf_core.errors import HandCamError
-from handclf_core.inside.mistakes import (
-    PREDICTIONS_FILE,
-    ScoredFrames,
-    cells,
-    check_store,
-    frames_at,
-    read_predictions,
-    score_run,
-)
-from handclf_core.runs.record import RECORD_FILE, _digest, read_run
-from handclf_core.vocab import Hand
+from handclf_core.inside.mistakes import cells, check_store, frames_at, score_run
+from handclf_core.runs.predictions import PREDICTIONS_FILE, ScoredFrames, read_predictions
+from handclf_core.runs.record import RECORD_FILE, SCHEMA, _digest, read_run
+from handclf_core.vocab import Hand, Validation
 
 
 def downgrade(run):
-    """`run` as a run stored before schema 3: no predictions file, no field, schema 2."""
+    """`run` as a run stored before schema 3: no predictions file, no field, schema 2, and
+    its validation a string as it was then ("lab/4", "random" or "")."""
     (run.path / PREDICTIONS_FILE).unlink(missing_ok=True)
     data = records.to_json(run)
     data.pop("predictions")
     data["schema"] = 2
+    config = data["config"]
+    legacy = {"random": "random", "none": ""}
+    config["validation"] = legacy.get(config["validation"], config.pop("held_out"))
+    config.pop("held_out", None)
     data["digest"] = _digest(data)
     (run.path / RECORD_FILE).write_text(json.dumps(data, indent=1))
     return read_run(run.path)
@@ -60,7 +58,7 @@ def test_a_cell_is_exactly_the_frames_of_its_pair():
 
 def test_training_stores_every_test_frames_answer(sample_ds, tiny_run):
     run, _ = tiny_run
-    assert run.schema == 3 and run.predictions.name == PREDICTIONS_FILE
+    assert run.schema == SCHEMA and run.predictions.name == PREDICTIONS_FILE
     found = read_predictions(run)
     assert len(found.rows) == run.frames.test
     assert (found.confusion() == np.asarray(run.test.confusion_matrix)).all()
@@ -106,9 +104,12 @@ def test_a_store_of_other_data_is_refused(tiny_run, sample_ds):
 def test_an_older_run_is_scored_once_on_request(sample_ds, older_run):
     run = downgrade(older_run)
     assert run.schema == 2 and run.predictions is None and read_predictions(run) is None
+    # Read in today's terms, under the name it always had (its key did not change).
+    assert (run.config.validation, run.config.held_out) == (Validation.RECORDING, "lab/4")
+    assert run.name == older_run.name and run.config == older_run.config
     seen = []
     scored = score_run(run, sample_ds, progress=lambda d, n: seen.append((d, n)))
-    assert scored.schema == 3 and scored.predictions is not None
+    assert scored.schema == SCHEMA and scored.predictions is not None
     assert seen[-1] == (run.frames.test, run.frames.test)
     found = read_predictions(scored)
     assert (found.confusion() == np.asarray(run.test.confusion_matrix)).all()

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from handclf_core import models
-from handclf_core.data.layout import CLASSES, PROJECT_ROOT, TASKS
 from handclf_core.errors import HandCamError
+from handclf_core.paths import PROJECT_ROOT
+from handclf_core.vocab import CLASSES, TASKS
 
 CASES = [(name, task) for name in models.list_models() for task in TASKS]
 

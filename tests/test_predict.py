@@ -13,7 +13,8 @@ from PIL import Image, ImageOps
 
 from handclf_core.errors import HandCamError
 from handclf_core.inside import predict as predict_mod
-from handclf_core.inside.predict import find_run, guess_hand, predict
+from handclf_core.inside.predict import guess_hand, predict
+from handclf_core.runs.folders import find_run
 
 REAL_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "handcam" / "frames"
 need_real_frames = pytest.mark.skipif(
@@ -194,7 +195,7 @@ def test_the_models_eye_view_is_the_array_the_model_is_fed(flip_run, monkeypatch
 
 
 def test_doubts_about_a_picture(tiny_run):
-    from handclf_core.inside.predict import doubts
+    from handclf_core.inside.doubts import doubts
     from handclf_core.vocab import Doubt, PictureSource
 
     run = tiny_run[0]  # trained on the built-in sample's drawings, 32x32 input

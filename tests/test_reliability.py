@@ -28,7 +28,8 @@ import pytest
 from handclf_core.cli import main as cli
 from handclf_core.data.dataset import open_dataset
 from handclf_core.errors import HandCamError
-from handclf_core.runs.record import list_runs, read_run, save_run, scan_runs
+from handclf_core.runs.folders import list_runs, scan_runs
+from handclf_core.runs.record import read_run, save_run
 from tests.conftest import TINY
 from tests.treeutil import SMALL, make_tree, png_bytes, zip_folder
 
@@ -261,7 +262,7 @@ def test_an_unreadable_folder_is_an_error_not_a_gap(tmp_path, capsys, monkeypatc
 @pytest.fixture
 def runs_copy(tmp_path, monkeypatch, tiny_run, flip_run):
     """A cache of its own holding copies of the two tiny runs, for damage; its run folders."""
-    from handclf_core.data.layout import cache_dir
+    from handclf_core.paths import cache_dir
 
     source = cache_dir()
     cache = tmp_path / "cache"
@@ -406,7 +407,7 @@ def test_too_little_free_space_is_said_before_preparing(tmp_path, capsys, monkey
 
 
 def test_a_full_disk_when_training_keeps_no_run(tmp_path, sample_root, sample_ds, tiny_run):
-    from handclf_core.data.layout import cache_dir
+    from handclf_core.paths import cache_dir
 
     cache = tmp_path / "cache"
     cache.mkdir()
@@ -481,7 +482,7 @@ def test_kill_prepare_leaves_no_process_and_the_next_run_rebuilds(tmp_path):
 
 
 def test_kill_train_leaves_no_temporary_run_after_the_next_start(tmp_path, sample_root, tiny_run):
-    from handclf_core.data.layout import cache_dir
+    from handclf_core.paths import cache_dir
 
     cache = tmp_path / "cache"
     cache.mkdir()

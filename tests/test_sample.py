@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from handclf_core.data import drawing, sample
-from handclf_core.data import layout as config
+from handclf_core import vocab
+from handclf_core.data import drawing, layout, sample
 from handclf_core.errors import HandCamError
 
 SIZE, STRIDE = (64, 36), 50  # tiny pictures; the stride keeps the sample small
@@ -18,15 +18,15 @@ SIDES = ("left", "right")
 
 
 def recordings():
-    for split, counts in (("train", config.TRAIN_RECORDINGS), ("test", config.TEST_RECORDINGS)):
+    for split, counts in (("train", layout.TRAIN_RECORDINGS), ("test", layout.TEST_RECORDINGS)):
         for scene, count in counts.items():
             for recording in range(1, count + 1):
-                yield split, scene, recording, config.label_number(split, scene, recording)
+                yield split, scene, recording, layout.label_number(split, scene, recording)
 
 
 def real(scene: str, n: int) -> dict[tuple[str, str], np.ndarray]:
     labels = sample.builtin_labels()
-    return {(t, s): labels[f"{scene}/{t}_{s}{n}"] for t in config.TASKS for s in SIDES}
+    return {(t, s): labels[f"{scene}/{t}_{s}{n}"] for t in vocab.TASKS for s in SIDES}
 
 
 def kept_indices(seqs: dict, stride: int) -> list[int]:
@@ -56,33 +56,33 @@ def out(tmp_path_factory) -> Path:
 def test_builtin_labels_are_the_real_sequences():
     labels = sample.builtin_labels()
     assert len(labels) == 120
-    assert len(labels["house/obj_left1"]) == config.REAL_FRAME_COUNTS["train"]["house"][0]
+    assert len(labels["house/obj_left1"]) == layout.REAL_FRAME_COUNTS["train"]["house"][0]
     assert not labels["lab/ges_right8"].flags.writeable  # the cached copy is shared
 
 
 def test_layout(out):
     assert sorted(p.name for p in out.iterdir()) == ["SAMPLE.txt", "frames", "labels"]
     assert "ECCV 2016" in (out / "SAMPLE.txt").read_text()
-    assert sorted(p.name for p in (out / "frames").iterdir()) == sorted(config.SPLITS)
-    for split, counts in (("train", config.TRAIN_RECORDINGS), ("test", config.TEST_RECORDINGS)):
-        assert {p.name for p in (out / "frames" / split).iterdir()} == set(config.SCENES)
+    assert sorted(p.name for p in (out / "frames").iterdir()) == sorted(layout.SPLITS)
+    for split, counts in (("train", layout.TRAIN_RECORDINGS), ("test", layout.TEST_RECORDINGS)):
+        assert {p.name for p in (out / "frames" / split).iterdir()} == set(layout.SCENES)
         for scene, count in counts.items():
             folders = {p.name for p in (out / "frames" / split / scene).iterdir()}
             assert folders == {str(r) for r in range(1, count + 1)}
-    for scene in config.SCENES:
-        n_max = config.TRAIN_RECORDINGS[scene] + config.TEST_RECORDINGS[scene]
+    for scene in layout.SCENES:
+        n_max = layout.TRAIN_RECORDINGS[scene] + layout.TEST_RECORDINGS[scene]
         expected = {
-            f"{t}_{s}{n}.npy" for t in config.TASKS for s in SIDES for n in range(1, n_max + 1)
+            f"{t}_{s}{n}.npy" for t in vocab.TASKS for s in SIDES for n in range(1, n_max + 1)
         }
         assert {p.name for p in (out / "labels" / scene).iterdir()} == expected
     for split, scene, recording, n in recordings():
         folder = out / "frames" / split / scene / str(recording)
-        assert {p.name for p in folder.iterdir()} == set(config.CAMERAS)
+        assert {p.name for p in folder.iterdir()} == set(layout.CAMERAS)
         count = len(np.load(out / "labels" / scene / f"obj_left{n}.npy"))
-        for camera in config.CAMERAS:
+        for camera in layout.CAMERAS:
             names = {p.name for p in (folder / camera).iterdir()}
             assert names == {f"Image{k}.png" for k in range(1, count + 1)}, (folder, camera)
-        for task in config.TASKS:
+        for task in vocab.TASKS:
             for side in SIDES:
                 array = np.load(out / "labels" / scene / f"{task}_{side}{n}.npy")
                 assert array.dtype == np.float64 and array.shape == (count,)
@@ -91,7 +91,7 @@ def test_layout(out):
 
 
 def test_labels_are_the_real_ones_at_the_kept_frames(out):
-    present = {(split, task): set() for split in config.SPLITS for task in config.TASKS}
+    present = {(split, task): set() for split in layout.SPLITS for task in vocab.TASKS}
     kept_present = {key: set() for key in present}
     for split, scene, _, n in recordings():
         seqs = real(scene, n)
@@ -118,7 +118,7 @@ def test_other_seed_other_pictures():
     assert a.tobytes() != b.tobytes()
 
 
-@pytest.mark.parametrize("obj", range(len(config.CLASSES["obj"])))
+@pytest.mark.parametrize("obj", range(len(vocab.CLASSES["obj"])))
 def test_right_frame_is_the_mirrored_left_drawing(obj):
     labels, key = (
         {"obj": obj, "ges": obj % 13, "FA": int(obj > 0)},
@@ -135,7 +135,7 @@ def test_written_hand_frames_are_the_documented_drawings(out):
     kept = kept_indices(seqs, STRIDE)
     k = next(k for k, i in enumerate(kept) if seqs["obj", "right"][i] != 0)
     for camera, side in (("Lhand", "left"), ("Rhand", "right")):
-        labels = {t: int(seqs[t, side][kept[k]]) for t in config.TASKS}
+        labels = {t: int(seqs[t, side][kept[k]]) for t in vocab.TASKS}
         key = (0, split, scene, recording, camera, kept[k])
         drawn = drawing.draw_hand_frame(labels, scene, SIZE, key, mirror=camera == "Rhand")
         path = out / "frames" / split / scene / str(recording) / camera / f"Image{k + 1}.png"
@@ -155,7 +155,7 @@ def test_isoluminant_pairs_differ_only_in_hue(pair):
 
 
 def test_every_object_class_has_a_drawing_spec():
-    assert set(drawing.OBJECTS) == set(range(1, len(config.CLASSES["obj"])))
+    assert set(drawing.OBJECTS) == set(range(1, len(vocab.CLASSES["obj"])))
     for shape, *_, detail in drawing.OBJECTS.values():
         assert shape in drawing.SHAPES and detail in drawing.DETAILS
 

@@ -10,14 +10,16 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from handclf_core.data.layout import cache_dir
 from handclf_core.errors import HandCamError
+from handclf_core.paths import cache_dir
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.record import list_runs, read_run, run_path, runs_dir
+from handclf_core.runs.folders import list_runs, run_path, runs_dir
+from handclf_core.runs.record import SCHEMA, read_run
 from handclf_core.training.batches import FrameBatches
+from handclf_core.training.loop import TrainingCancelled
 from handclf_core.training.progress import Batch
 from handclf_core.training.splits import split_indices
-from handclf_core.training.train import TrainingCancelled, train
+from handclf_core.training.train import train
 from tests.conftest import TINY
 
 
@@ -31,7 +33,7 @@ def test_train_stores_then_loads(sample_ds, tiny_run):
     folder = run.path
     assert folder == run_path(sample_ds.identity, TINY)
     meta = json.loads((folder / "run.json").read_text())  # plain JSON, readable by anyone
-    assert meta["schema"] == 3 and "path" not in meta
+    assert meta["schema"] == SCHEMA and "path" not in meta
     assert meta["config"]["epochs"] == 1 and meta["config"]["learning_rate"] == 0.001
     assert meta["dataset"]["sample"] is True and meta["classes"][0] == "free"
     assert meta["frames"]["test"] == 64 and meta["test"]["split"] == "test"
@@ -143,7 +145,7 @@ def test_validation_is_a_held_out_recording(sample_ds):
     assert all(len(v) == 10 for v in limited.values())
     assert limited["test"][0] == parts["test"][0] and limited["test"][-1] == parts["test"][-1]
     with pytest.raises(HandCamError, match="not in the training split"):
-        split_indices(frames, TrainConfig(validation="lab/9"))
+        split_indices(frames, TrainConfig(held_out="lab/9"))
 
 
 def test_batches_shuffle_per_epoch_and_oversample():
@@ -184,12 +186,16 @@ def test_bad_configurations():
         (TrainConfig(model="vgg"), "unknown model 'vgg'"),
         (TrainConfig(balance="smote"), "unknown balancing"),
         (TrainConfig(epochs=0), "epochs must be at least 1"),
-        (TrainConfig(validation="lab"), "expected 'scene/recording'"),
+        (TrainConfig(held_out="lab"), "expected a recording 'scene/N'"),
+        (TrainConfig(validation="lab/4"), "unknown validation 'lab/4'"),
+        (TrainConfig(size=0), "input size: expected 8..404 pixels, found 0"),
+        (TrainConfig(seed=-1), "seed: expected a whole number"),
+        (TrainConfig(learning_rate=float("inf")), "learning rate must be positive"),
         (TrainConfig(model="alexnet", momentum=1.0), "momentum must be in"),
         (TrainConfig(model="cnn_basic", momentum=0.9), "applies to SGD only"),
     ]:
         with pytest.raises(HandCamError, match=message):
-            config.resolved().validation_recording()
+            config.resolved()
 
 
 def test_momentum_comes_from_the_recipe_and_names_the_run(sample_ds):

@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from handclf_core.data.layout import CLASSES
 from handclf_core.data.stats import dataset_stats
 from handclf_core.runs.metrics import evaluate_predictions
-from handclf_core.views import data, evaluation, training
+from handclf_core.views import data, evaluation, mistakes, preprocessing, training
 from handclf_core.views.data import label_segments
+from handclf_core.vocab import CLASSES
 from tests.test_views_runs import make_run
 
 # Distinct colours of each palette: category20 is ten hues in light and dark pairs, and
@@ -38,7 +38,7 @@ def _run24(seed: int, model: str = "cnn_basic"):
 def all_charts(stats, frames, lang: str):
     runs = [_run24(1), _run24(2, "mnist"), _run24(3, "alexnet")]
     segments = label_segments(frames, "obj", list(CLASSES["obj"]), lang=lang)
-    memory = data.memory_frame(1000, {"a": (32, 32, 3), "b": (28, 28, 1)}, lang=lang)
+    memory = preprocessing.memory_frame(1000, {"a": (32, 32, 3), "b": (28, 28, 1)}, lang=lang)
     curves = training.curves_frame({"loss": (1.0, 0.5), "val_loss": (1.1, 0.7),
                                     "accuracy": (0.3, 0.5), "val_accuracy": (0.2, 0.4)},
                                    lang)  # fmt: skip
@@ -49,22 +49,22 @@ def all_charts(stats, frames, lang: str):
         ),
         "scene_heatmap": data.scene_heatmap(stats, lang=lang),
         "label_timeline": data.label_timeline(segments, lang=lang),
-        "memory_chart": data.memory_chart(memory, "a", lang=lang),
+        "memory_chart": preprocessing.memory_chart(memory, "a", lang=lang),
         "curves_loss": training.curves_chart(curves, "loss", lang),
         "curves_accuracy": training.curves_chart(curves, "accuracy", lang),
         "accuracy_chart": evaluation.accuracy_chart(runs, report=True, lang=lang),
         "recall_heatmap": evaluation.recall_heatmap(runs, lang),
-        "confusion_chart": evaluation.confusion_chart(runs[0], lang),
+        "confusion_chart": mistakes.confusion_chart(runs[0], lang),
         "pr_chart": evaluation.pr_chart(runs[0], lang),
         "pr_chart_ten": evaluation.pr_chart(runs[0], lang, evaluation.pr_classes(runs[0])),
-        "embedding_chart": evaluation.embedding_chart(*_map(runs[0]), runs[0], lang),
+        "embedding_chart": mistakes.embedding_chart(*_map(runs[0]), runs[0], lang),
     }
 
 
 def _map(run, classes: int = 24, frames: int = 240):
     """A drawn map of `frames` test frames of `classes` classes, and their answers."""
     from handclf_core.inside.embedding import Embedding
-    from handclf_core.inside.mistakes import ScoredFrames
+    from handclf_core.runs.predictions import ScoredFrames
     from handclf_core.vocab import Projection
 
     rng = np.random.default_rng(0)
@@ -156,13 +156,13 @@ def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():
 def test_the_map_colours_each_class_and_greys_only_beyond_twenty():
     run = _run24(5)
     for classes, grey in ((24, True), (12, False)):
-        chart = evaluation.embedding_chart(*_map(run, classes), run)
+        chart = mistakes.embedding_chart(*_map(run, classes), run)
         df = chart.data
         assert (
             evaluation.i18n.translate("en", "compare.chart.other_classes") in set(df["class"])
         ) == grey
         coloured = set(df["class"]) - {"other classes"}
-        assert len(coloured) == min(classes, evaluation.MAP_COLOURS)
+        assert len(coloured) == min(classes, mistakes.MAP_COLOURS)
         domain = chart.to_dict()["encoding"]["color"]["scale"]["domain"]
         assert set(domain) == set(df["class"])  # every class in the legend, none more
         assert set(df["answer"]) <= {"right", "wrong"}
@@ -172,7 +172,7 @@ def test_the_map_colours_each_class_and_greys_only_beyond_twenty():
 
 def test_the_confusion_chart_outlines_only_the_chosen_cell():
     run = _run24(6)
-    chart = evaluation.confusion_chart(run, chosen=("cup", "free"))
+    chart = mistakes.confusion_chart(run, chosen=("cup", "free"))
     rows = _rows(chart.to_dict())
     chosen = [r for r in rows if r["chosen"]]
     assert [(r["true_id"], r["predicted_id"]) for r in chosen] == [("cup", "free")]
@@ -181,4 +181,4 @@ def test_the_confusion_chart_outlines_only_the_chosen_cell():
     assert chosen[0]["frames"] == matrix[i][j]
     spec = chart.to_dict()  # Altair lifts a layer's selection to the top, naming its views
     params = [p["name"] for part in (spec, *spec["layer"]) for p in part.get("params", [])]
-    assert params == [evaluation.CELL]  # the click selection, once
+    assert params == [mistakes.CELL]  # the click selection, once

@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.device import Device, Environment
+from handclf_core.runs.folders import latest_per_model
 from handclf_core.runs.metrics import evaluate_predictions
-from handclf_core.runs.record import DatasetRef, FrameCounts, Run, Timings, latest_per_model
+from handclf_core.runs.record import DatasetRef, FrameCounts, Run, Timings
 from handclf_core.runs.report import REPORT_ROWS
-from handclf_core.training.devices import Device, Environment
-from handclf_core.views import evaluation
+from handclf_core.views import evaluation, mistakes
 from handclf_core.views.runs import (
     RUN_COLUMNS,
     header,
@@ -161,7 +162,7 @@ def test_recall_heatmap_covers_every_run_and_present_class(runs):
 
 def test_confusion_chart_counts_every_test_frame(runs):
     run = runs[0]
-    chart = evaluation.confusion_chart(run)
+    chart = mistakes.confusion_chart(run)
     data = chart.data
     assert data["frames"].sum() == run.test.frames
     rows = data.groupby("true")["share of row"].sum()
@@ -180,11 +181,14 @@ def test_pr_chart_one_line_per_class_with_ap(runs):
     chart.to_dict()
 
 
-def test_the_compare_page_imports_no_tensorflow():
-    # The page lists runs from JSON: it must open instantly, without Keras or TensorFlow.
+def test_the_compare_page_and_every_package_import_no_tensorflow():
+    # The page lists runs from JSON: it must open instantly, without Keras or TensorFlow; and
+    # no package of the core loads a backend by being imported.
     code = (
-        "import sys, app.cache, app.guards, handclf_core.views.evaluation;"
-        "import handclf_core.runs.record;"
+        "import sys, app.cache, app.guards, app.widgets, handclf_core.views.evaluation;"
+        "import handclf_core.views.mistakes, handclf_core.runs.folders;"
+        "import handclf_core.data, handclf_core.runs, handclf_core.training;"
+        "import handclf_core.inside, handclf_core.views, handclf_core.cli, handclf_core.cli.main;"
         "heavy = {'tensorflow', 'keras'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
@@ -214,7 +218,7 @@ def test_splits_chart_puts_train_validation_and_test_side_by_side():
     held = dataclasses.replace(held, history={"val_accuracy": (0.4, 0.55)})
     leaky = make_run("cnn_basic", created="1", seed=2, train_accuracy=0.95, validation="random")
     leaky = dataclasses.replace(leaky, history={"val_accuracy": (0.9, 0.93)})
-    none = make_run("mnist", created="0", seed=3, validation="")
+    none = make_run("mnist", created="0", seed=3, validation="none")
     spec = evaluation.splits_chart([held, leaky, none]).to_dict()
     rows = next(iter(spec["datasets"].values()))
     got = {(r["name"], r["split_id"]): r["accuracy"] for r in rows}

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from handclf_core.data.layout import TASKS, label_number
+from handclf_core.data.layout import label_number
+from handclf_core.vocab import TASKS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "handcam"
 

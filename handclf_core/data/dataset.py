@@ -24,19 +24,17 @@ import pandas as pd
 
 from handclf_core.data.layout import (
     CAMERAS,
-    CLASSES,
     HAND_CAMERAS,
-    LABEL_SIDE,
     SCENES,
     SPLITS,
-    TASKS,
     TEST_RECORDINGS,
     TRAIN_RECORDINGS,
     label_number,
+    label_side,
 )
 from handclf_core.data.trees import MAX_LABEL_BYTES, FolderTree, ZipTree, is_stray, open_tree
 from handclf_core.errors import HandCamError
-from handclf_core.vocab import Split
+from handclf_core.vocab import CLASSES, TASKS, Split
 
 # A frame's path inside the frames tree, after any leading folders (a zip may hold
 # "frames/train/..." or "train/..."); likewise a label file's inside the labels tree.
@@ -232,9 +230,9 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
         folder = f"{frames_tree.description}:{split}/{scene}/{rec}/{camera}"
         labels = {}
         for task in TASKS:
-            lkey = (scene, task, LABEL_SIDE[camera], n)
+            lkey = (scene, task, label_side(camera), n)
             if lkey not in label_files:
-                expected = f"{scene}/{task}_{LABEL_SIDE[camera]}{n}.npy"
+                expected = f"{scene}/{task}_{label_side(camera)}{n}.npy"
                 raise HandCamError(
                     f"{folder} ({len(numbered)} frames) has no label file: expected "
                     f"{labels_tree.description}:{expected}"

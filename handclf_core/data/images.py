@@ -27,6 +27,8 @@ BASE_SIZE = (404, 227)
 # Refuse pictures larger than this before decoding them: a 1 KB PNG can claim 100k x 100k
 # pixels (a "decompression bomb") and take all memory. The camera's frames have 2.1M pixels.
 MAX_PIXELS = 8000 * 8000
+# A model input's side: at most the store frame's width (larger would only blow pixels up).
+MIN_INPUT, MAX_INPUT = 8, BASE_SIZE[0]
 
 
 def _fail(name: str, found: str) -> HandCamError:
@@ -110,7 +112,7 @@ class Preprocessing:
     crop: bool = False  # centre-crop the 16:9 frame to a square; False squashes it (assignment)
 
     def __post_init__(self):
-        lo, hi = 8, BASE_SIZE[0]
+        lo, hi = MIN_INPUT, MAX_INPUT
         if isinstance(self.size, bool) or not isinstance(self.size, int | np.integer):
             raise HandCamError(f"input size: expected a whole number, found {self.size!r}")
         if not lo <= self.size <= hi:

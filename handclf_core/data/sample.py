@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from handclf_core.atomic import disk_errors, remove_stale, temp_path
-from handclf_core.data import layout as config
+from handclf_core import paths, vocab
+from handclf_core.atomic import disk_errors, remove_stale, written
+from handclf_core.data import layout
 from handclf_core.data.drawing import draw_hand_frame, draw_head_frame
 from handclf_core.errors import HandCamError
 from handclf_core.workers import process_pool, run_tasks
@@ -62,26 +62,26 @@ def _render_chunk(job: tuple) -> int:
 
 def _recordings():
     """(split, scene, recording, label N) of every frames folder, in dataset order."""
-    for split in config.SPLITS:
-        counts = config.TRAIN_RECORDINGS if split == "train" else config.TEST_RECORDINGS
+    for split in layout.SPLITS:
+        counts = layout.TRAIN_RECORDINGS if split == "train" else layout.TEST_RECORDINGS
         for scene, count in counts.items():
             for recording in range(1, count + 1):
-                yield split, scene, recording, config.label_number(split, scene, recording)
+                yield split, scene, recording, layout.label_number(split, scene, recording)
 
 
 def _plan(root: Path, stride: int, size: tuple[int, int], seed: int) -> list[tuple]:
     """Write the label files and frame folders; return the frame-drawing jobs."""
     labels, jobs, sides = builtin_labels(), [], ("left", "right")
     for split, scene, recording, n in _recordings():
-        seqs = {(t, s): labels[f"{scene}/{t}_{s}{n}"] for t in config.TASKS for s in sides}
+        seqs = {(t, s): labels[f"{scene}/{t}_{s}{n}"] for t in vocab.TASKS for s in sides}
         kept = _kept_indices(np.stack(list(seqs.values())), stride)
         (root / "labels" / scene).mkdir(parents=True, exist_ok=True)
         for (task, side), seq in seqs.items():  # float64, as the real dataset stores them
             np.save(root / "labels" / scene / f"{task}_{side}{n}.npy", seq[kept].astype(float))
         folder = root / "frames" / split / scene / str(recording)
-        for camera in config.CAMERAS:
+        for camera in layout.CAMERAS:
             (folder / camera).mkdir(parents=True)
-        hand = [[{t: int(seqs[t, s][i]) for t in config.TASKS} for s in sides] for i in kept]
+        hand = [[{t: int(seqs[t, s][i]) for t in vocab.TASKS} for s in sides] for i in kept]
         frames = [(k + 1, int(i), *hand[k]) for k, i in enumerate(kept)]
         key = (seed, split, scene, recording)
         jobs += [(folder, key, size, frames[i : i + _CHUNK]) for i in range(0, len(frames), _CHUNK)]
@@ -128,19 +128,11 @@ def generate_sample(
         raise HandCamError(f"{out} already exists: remove it or choose another folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out.parent)  # left by killed runs
-    tmp = temp_path(out)
-    try:
-        with disk_errors("the built-in sample", out.parent):
+    try:  # on an error or interrupt, run_tasks has waited for the running chunks
+        with disk_errors("the built-in sample", out.parent), written(out, replace=False) as tmp:
             _write(tmp, stride, size, seed, workers, progress)
-        try:
-            tmp.rename(out)
-        except OSError as error:  # another process finished the same folder first
-            raise HandCamError(
-                f"{out} already exists: remove it or choose another folder"
-            ) from error
-    except BaseException:  # run_tasks has waited for the running chunks
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    except FileExistsError as error:  # another process finished the same folder first
+        raise HandCamError(f"{out} already exists: remove it or choose another folder") from error
     return out
 
 
@@ -173,7 +165,7 @@ def default_sample_dir(
 ) -> Path:
     """Where `ensure_sample` keeps the sample with these parameters, in the project cache."""
     name = f"handcam-sample-s{stride}-{size[0]}x{size[1]}-seed{seed}"
-    return config.cache_dir() / "sample" / name
+    return paths.cache_dir() / "sample" / name
 
 
 def ensure_sample(

@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 
 from handclf_core.data.dataset import HandCamDataset
-from handclf_core.data.layout import CLASSES, HAND_CAMERAS, SCENES, SPLITS
-from handclf_core.errors import HandCamError
-from handclf_core.vocab import Split
+from handclf_core.data.layout import HAND_CAMERAS, SCENES, SPLITS
+from handclf_core.vocab import CLASSES, Task
 
 
 def _counts(labels: pd.Series, n: int) -> list[int]:
@@ -36,8 +35,7 @@ def dataset_stats(ds: HandCamDataset, task: str = "obj") -> dict:
     baseline: the train split's most frequent class and the accuracy that predicting it
     for every test frame scores.
     """
-    if task not in CLASSES:
-        raise HandCamError(f"unknown task {task!r}; expected one of {', '.join(CLASSES)}")
+    task = Task.of(task)
     classes = list(CLASSES[task])
     n = len(classes)
     hands = ds.hand_frames()
@@ -74,18 +72,3 @@ def dataset_stats(ds: HandCamDataset, task: str = "obj") -> dict:
             "test_accuracy": test["class_counts"][majority] / test["frames"],
         },
     }
-
-
-def preview_frames(ds: HandCamDataset, per_hand: int = 2) -> pd.DataFrame:
-    """Training frames of each hand holding an object, evenly spaced through the split: real
-    pictures on which to show what preprocessing does (any frames if no hand holds one)."""
-    hands = ds.hand_frames()
-    held = hands[(hands.split == Split.TRAIN) & (hands.obj != 0)]
-    held = held if len(held) else hands
-    picks = []
-    for camera in HAND_CAMERAS:
-        part = held[held.camera == camera]
-        if len(part):
-            index = {(len(part) * (2 * k + 1)) // (2 * per_hand) for k in range(per_hand)}
-            picks.append(part.iloc[sorted(index)])
-    return pd.concat(picks).reset_index(drop=True)

@@ -7,19 +7,16 @@ They are decoded once into `base.npy`, (N, 227, 404, 3) uint8; every model input
     <cache>/stores/<identity>-<cameras>-404x227-v1/
         base.npy  frames.csv  meta.json  variants/s32-rgb-noflip-squash.npy ...
 
-Stores and variants are written under temporary names and renamed when complete, so a final
-name always means complete contents; an interrupted or failed build leaves nothing.
-
-One role in ~330 lines: the store's layout, its build, its variants and the worker functions
-that write them belong together (the workers write rows at offsets only this file knows).
+Stores and variants are written under temporary names and renamed when complete
+(`atomic.written`), so a final name always means complete contents; an interrupted or failed
+build leaves nothing. The decoding and deriving run in worker processes (`store_workers`),
+which write their rows straight into the new array.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +27,14 @@ import pandas as pd
 from filelock import FileLock
 from numpy.lib.format import open_memmap
 
-from handclf_core.atomic import check_free_space, disk_errors, remove_stale, temp_path
-from handclf_core.data import layout as config
-from handclf_core.data.images import BASE_SIZE, Preprocessing, decode_image, preprocess, to_base
+from handclf_core import paths
+from handclf_core.atomic import check_free_space, disk_errors, remove_stale, written
+from handclf_core.data import store_workers
+from handclf_core.data.images import BASE_SIZE, Preprocessing
 from handclf_core.data.layout import CAMERAS, HAND_CAMERAS
 from handclf_core.errors import HandCamError
-from handclf_core.vocab import Camera, Hand
-from handclf_core.workers import cpu_count, process_pool, run_tasks
+from handclf_core.vocab import Camera
+from handclf_core.workers import cpu_count, run_tasks
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -101,16 +99,11 @@ class FrameStore:
     def _new_variant(self, prep: Preprocessing, workers, progress) -> np.ndarray:
         path = self.variant_path(prep)
         remove_stale(path.parent)
-        tmp = temp_path(path.with_suffix(""), ".npy")
-        try:
-            check_free_space(path.parent, len(self) * prep.size**2 * prep.channels, prep.key)
-            with disk_errors(f"the {prep.key} inputs", path.parent):
-                self._derive(tmp, prep, workers, progress)
-            # Atomic: a reader sees the whole variant or none. Not fsynced, unlike the base:
-            # it is re-derived in seconds, and syncing 4 GB (227x227) would take as long again.
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        check_free_space(path.parent, len(self) * prep.size**2 * prep.channels, prep.key)
+        # A reader sees the whole variant or none. Not fsynced, unlike the base: it is
+        # re-derived in seconds, and syncing 4 GB (227x227) would take as long again.
+        with disk_errors(f"the {prep.key} inputs", path.parent), written(path, ".npy") as tmp:
+            self._derive(tmp, prep, workers, progress)
         return np.load(path, mmap_mode="r")
 
     def _derive(self, tmp: Path, prep: Preprocessing, workers, progress: Progress) -> None:
@@ -119,8 +112,9 @@ class FrameStore:
         tasks = [(lo, min(lo + _DERIVE_CHUNK, n)) for lo in range(0, n, _DERIVE_CHUNK)]
         right = (self.frames.camera == Camera.RHAND).to_numpy()  # (N,) bool
         base_npy = str(self.path / "base.npy")
-        pool = _pool(workers, len(tasks), out=tmp, base_npy=base_npy, prep=prep, right=right)
-        run_tasks(pool, _derive_chunk, tasks, n, progress)
+        pool = store_workers.pool(workers, len(tasks), out=tmp, base_npy=base_npy, prep=prep,
+                                  right=right)  # fmt: skip
+        run_tasks(pool, store_workers.derive_chunk, tasks, n, progress)
 
 
 def _check_cameras(cameras: Sequence[str]) -> tuple[str, ...]:
@@ -134,7 +128,7 @@ def store_path(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Pat
     """Where the store of these cameras of `ds` is (or would be)."""
     cams = "+".join(_check_cameras(cameras))
     name = f"{ds.identity}-{cams}-{BASE_SIZE[0]}x{BASE_SIZE[1]}-v{FORMAT_VERSION}"
-    return config.cache_dir() / "stores" / name
+    return paths.cache_dir() / "stores" / name
 
 
 @dataclass(frozen=True)
@@ -167,55 +161,6 @@ def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Fra
     meta = store.meta
     ok = meta.get("format_version") == FORMAT_VERSION and meta.get("identity") == ds.identity
     return store if ok else None
-
-
-# Workers: processes. Threads derived variants 1.1-1.4x slower here: Pillow releases the GIL
-# while resizing, but not in the Python around it. Each worker opens its
-# input and output once, in _init_worker, and writes its rows itself: no pixels are pickled.
-_worker: dict = {}
-_PRELOAD = (__name__, "handclf_core.data.dataset")
-
-
-def _pool(workers: int | None, tasks: int, **state):
-    return process_pool(workers, tasks, _PRELOAD, initializer=_init_worker, initargs=(state,))
-
-
-def _init_worker(state: dict) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    out = open_memmap(state["out"], mode="r")  # for its layout: row 0's offset, row size
-    _worker.update(state, offset=out.offset, row_bytes=out[0].nbytes)
-    _worker["fd"] = os.open(state["out"], os.O_WRONLY)
-    if "base_npy" in state:
-        _worker["base"] = np.load(state["base_npy"], mmap_mode="r")  # (N, 227, 404, 3)
-
-
-def _write_rows(start: int, rows: np.ndarray) -> None:
-    # os.pwrite, not a memmap: writing a fresh memmap page-faults on every 4 KB page,
-    # measured here at ~4 ms per MB against ~0.3 ms for a write.
-    data = memoryview(np.ascontiguousarray(rows)).cast("B")
-    pos = _worker["offset"] + start * _worker["row_bytes"]
-    while data:  # pwrite may write less than asked
-        k = os.pwrite(_worker["fd"], data, pos)
-        data, pos = data[k:], pos + k
-
-
-def _decode_chunk(start: int, files: list[str]) -> int:
-    tree = _worker["tree"]
-    for i, file in enumerate(files):
-        name = f"{tree.description}:{file}"
-        data = tree.read(file)  # HandCamError naming the file when it cannot be read
-        _write_rows(start + i, to_base(decode_image(data, name)))  # (227, 404, 3)
-    return len(files)
-
-
-def _derive_chunk(lo: int, hi: int) -> int:
-    prep, base, right = _worker["prep"], _worker["base"], _worker["right"]
-    rows = np.empty((hi - lo, prep.size, prep.size, prep.channels), np.uint8)  # (chunk, s, s, C)
-    for i in range(lo, hi):
-        hand = Hand.RIGHT if right[i] else Hand.LEFT
-        rows[i - lo] = preprocess(base[i], prep, hand=hand)
-    _write_rows(lo, rows)
-    return hi - lo
 
 
 def build_store(
@@ -257,36 +202,30 @@ def _build(ds: HandCamDataset, cameras, final: Path, workers, progress) -> Frame
     if n == 0:
         raise HandCamError(f"{ds.description}: expected frames of {', '.join(cameras)}, found none")
     check_free_space(final.parent, n * BASE_SIZE[0] * BASE_SIZE[1] * 3, "the frame store")
-    tmp = temp_path(final)
-    try:
-        with disk_errors("the frame store", final.parent):
-            tmp.mkdir()
-            npy = tmp / "base.npy"
-            open_memmap(npy, mode="w+", dtype=np.uint8, shape=(n, *BASE_SIZE[::-1], 3))  # to fill
-            files = list(frames.file)
-            chunks = [(lo, files[lo : lo + _DECODE_CHUNK]) for lo in range(0, n, _DECODE_CHUNK)]
-            pool = _pool(workers, len(chunks), out=npy, tree=ds.frames_tree)
-            run_tasks(pool, _decode_chunk, chunks, n, progress)
-            fd = os.open(npy, os.O_RDONLY)
-            os.fsync(fd)  # on disk before the folder gets its final name
-            os.close(fd)
-            frames.to_csv(tmp / "frames.csv", index=False)
-            meta = {
-                "identity": ds.identity,
-                "dataset": ds.description,
-                "cameras": list(cameras),
-                "base_size": list(BASE_SIZE),
-                "frames": n,
-                "format_version": FORMAT_VERSION,
-                "seconds": round(time.perf_counter() - started, 3),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-            if final.exists():  # a damaged store under that name (open_store refused it)
-                shutil.rmtree(final)
-            os.rename(tmp, final)  # last: the final name always means a complete store
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with disk_errors("the frame store", final.parent), written(final) as tmp:
+        tmp.mkdir()
+        npy = tmp / "base.npy"
+        open_memmap(npy, mode="w+", dtype=np.uint8, shape=(n, *BASE_SIZE[::-1], 3))  # to fill
+        files = list(frames.file)
+        chunks = [(lo, files[lo : lo + _DECODE_CHUNK]) for lo in range(0, n, _DECODE_CHUNK)]
+        pool = store_workers.pool(workers, len(chunks), out=npy, tree=ds.frames_tree)
+        run_tasks(pool, store_workers.decode_chunk, chunks, n, progress)
+        fd = os.open(npy, os.O_RDONLY)
+        os.fsync(fd)  # on disk before the folder gets its final name
+        os.close(fd)
+        frames.to_csv(tmp / "frames.csv", index=False)
+        meta = {
+            "identity": ds.identity,
+            "dataset": ds.description,
+            "cameras": list(cameras),
+            "base_size": list(BASE_SIZE),
+            "frames": n,
+            "format_version": FORMAT_VERSION,
+            "seconds": round(time.perf_counter() - started, 3),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        # a damaged store under the final name (open_store refused it) is replaced
     return FrameStore(final)
 
 

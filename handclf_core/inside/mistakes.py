@@ -1,12 +1,9 @@
-"""Which test frames a run gets wrong: its per-frame test predictions, stored with the run.
+"""Which test frames a run gets wrong: the cells of its confusion matrix, and the frames
+behind one, described from the frame store with their top-3 classes.
 
-Training writes `predictions.npz` into the run folder beside model.keras: the store rows of
-the test frames, their true class ids and the model's probabilities for each. The run's
-record holds the file's size and SHA-256 (`Run.predictions`), so a damaged or replaced file
-is refused, never trusted. A cell of the confusion matrix (true class -> predicted class)
-is then a lookup (`cell`), with no re-scoring; the frames behind it come from the frame
-store (`ScoredFrame`). A run stored before schema 3 has no such file: `score_run` scores its
-test frames once, on request, and adds the file and the field to its record.
+Everything reads the run's kept test predictions (`runs.predictions`); a run kept before
+they were (schema 2) is scored once, on request, by `score_run`. The frames shown come from
+the dataset's frame store, checked first to be the one the run was scored on.
 
 No Keras import here but in `score_run`: listing the cells of a run is instant.
 """
@@ -14,54 +11,19 @@ No Keras import here but in `score_run`: listing the cells of a run is instant.
 from __future__ import annotations
 
 import dataclasses
-import io
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from handclf_core.atomic import disk_errors, file_sha256, temp_path
 from handclf_core.errors import HandCamError
 from handclf_core.inside.predict import Ranked
-from handclf_core.runs.record import (
-    SCHEMA,
-    Run,
-    StoredFile,
-    is_stored_file,
-    lock_path,
-    read_run,
-    save_run,
-)
+from handclf_core.runs.folders import lock_path
+from handclf_core.runs.predictions import ScoredFrames, read_predictions, write_predictions
+from handclf_core.runs.record import SCHEMA, Run, read_run, save_run
 from handclf_core.vocab import Camera, Hand
 
-PREDICTIONS_FILE = "predictions.npz"
 TOP = 3  # classes shown per frame
-
-
-@dataclass(frozen=True, eq=False)
-class ScoredFrames:
-    """A run's answer for every test frame, in store order."""
-
-    rows: np.ndarray  # (N,) int: the frames' rows in the frame store, ascending
-    true: np.ndarray  # (N,) int: their class ids
-    probabilities: np.ndarray  # (N, C) float32: the model's softmax outputs
-
-    @property
-    def predicted(self) -> np.ndarray:
-        """(N,) int: the arg-max class of each frame."""
-        return self.probabilities.argmax(axis=1)
-
-    def confusion(self) -> np.ndarray:
-        """(C, C) int: frames per (true, predicted) pair, rows true."""
-        c = self.probabilities.shape[1]
-        return np.bincount(self.true * c + self.predicted, minlength=c * c).reshape(c, c)
-
-    def cell(self, true_id: int, predicted_id: int) -> np.ndarray:
-        """Positions (into rows, true, probabilities) of the frames of class `true_id` that
-        the model called `predicted_id`, in store order."""
-        return np.flatnonzero((self.true == true_id) & (self.predicted == predicted_id))
 
 
 @dataclass(frozen=True)
@@ -78,7 +40,7 @@ class Cell:
 
 
 def cells(matrix, classes) -> list[Cell]:
-    """Every non-empty cell of a confusion matrix ((C, C), rows true; a run's stored one or
+    """Every non-empty cell of a confusion matrix ((C, C), rows true; a run's kept one or
     `ScoredFrames.confusion()`): the mistakes first, most frames first, then the right
     answers."""
     matrix = np.asarray(matrix)
@@ -89,60 +51,17 @@ def cells(matrix, classes) -> list[Cell]:
     return sorted(found, key=lambda c: (not c.mistake, -c.frames, c.true, c.predicted))
 
 
-def write_predictions(folder: Path, predictions: ScoredFrames) -> StoredFile:
-    """Write `predictions` into the run folder `folder`, whole or not at all; the record of
-    the file to keep in the run."""
-    final = folder / PREDICTIONS_FILE
-    tmp = temp_path(final, ".npz")
-    buffer = io.BytesIO()
-    np.savez(
-        buffer,
-        rows=predictions.rows.astype(np.int64),
-        true=predictions.true.astype(np.int64),
-        probabilities=predictions.probabilities.astype(np.float32),
-    )
-    try:
-        with disk_errors(f"the test predictions of {folder.name}", folder):
-            tmp.write_bytes(buffer.getvalue())
-            os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return StoredFile(PREDICTIONS_FILE, final.stat().st_size, file_sha256(final))
-
-
-def read_predictions(run: Run) -> ScoredFrames | None:
-    """The run's stored test predictions; None when it has none (stored before schema 3).
-    HandCamError naming the file when it is not the one written for the run."""
-    if run.predictions is None:
-        return None
-    path = run.model_file.parent / run.predictions.name
-    expected = f"the test predictions written for run {run.name}"
-    if not path.is_file():
-        raise HandCamError(f"{path}: expected {expected}, found no file (score the run again)")
-    if not is_stored_file(path, run.predictions.bytes, run.predictions.sha256):
-        raise HandCamError(f"{path}: expected {expected}, found another file (score it again)")
-    with np.load(path, allow_pickle=False) as data:
-        rows, true, probs = data["rows"], data["true"], data["probabilities"]
-    n, c = run.frames.test, len(run.classes)
-    if rows.shape != (n,) or true.shape != (n,) or probs.shape != (n, c):
-        raise HandCamError(
-            f"{path}: expected {n} test frames of {c} classes, found arrays of "
-            f"{rows.shape}, {true.shape}, {probs.shape}"
-        )
-    return ScoredFrames(rows, true, probs)
-
-
 def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
-    """Score the test frames of a stored run that has no predictions yet (stored before
+    """Score the test frames of a kept run that has no predictions yet (kept before
     schema 3), write its `predictions.npz` and add it to its record: once, on request.
 
     Args:
-        run: a stored run (`read_run`); returned unchanged when it has its predictions.
+        run: a kept run (`read_run`); returned unchanged when it has its predictions.
         ds: the dataset it was trained on (its identity is checked).
         again: score it even when it has predictions (their file was found damaged).
         progress: called as progress(done, total) over the test frames.
 
-    Returns the run as now stored. HandCamError when `ds` is another dataset, or the run is
+    Returns the run as now kept. HandCamError when `ds` is another dataset, or the run is
     being trained or scored by another process (its lock is held).
     """
     from filelock import FileLock, Timeout
@@ -214,7 +133,7 @@ def frames_at(
             ScoredFrame(
                 row=int(row),
                 file=str(f.file),
-                hand=Hand.RIGHT if f.camera == Camera.RHAND else Hand.LEFT,
+                hand=Camera(f.camera).hand,
                 recording=f"{f.scene}/{f.recording}",
                 frame=int(f.frame),
                 true=classes[int(predictions.true[pos])],
@@ -234,3 +153,50 @@ def check_store(predictions: ScoredFrames, frames: pd.DataFrame, task: str) -> N
     if not np.array_equal(frames[task].to_numpy()[rows], predictions.true):
         raise HandCamError("expected the frame store the run was scored on, found one whose "
                            "test frames have other labels")  # fmt: skip
+
+
+def parse_cell(text: str, classes) -> tuple[int, int]:
+    """ "cookie:free" as the (true, predicted) class ids of a confusion cell; HandCamError
+    saying what was expected."""
+    true, colon, predicted = text.partition(":")
+    if not colon:
+        raise HandCamError(f"--cell: expected TRUE:PREDICTED (e.g. cookie:free), found {text!r}")
+    for name in (true, predicted):
+        if name not in classes:
+            raise HandCamError(f"--cell {text}: expected two of the classes "
+                               f"{', '.join(classes)}; found {name!r}")  # fmt: skip
+    return classes.index(true), classes.index(predicted)
+
+
+def cell_frames(
+    run: Run, found: ScoredFrames, ds, true_id: int, predicted_id: int, limit: int
+) -> tuple[int, list[ScoredFrame]]:
+    """How many test frames the cell (true, predicted) holds, and the first `limit` of them
+    described from `ds`'s frame store (checked to be the one the run was scored on)."""
+    from handclf_core.data.store import open_store
+
+    store = open_store(ds)
+    if store is None:
+        raise HandCamError(f"{ds.description}: expected its frame store, found none "
+                           "(python -m handclf_core prepare builds it)")  # fmt: skip
+    check_store(found, store.frames, run.task)
+    positions = found.cell(true_id, predicted_id)
+    return len(positions), frames_at(found, positions[:limit], store.frames, run.classes)
+
+
+def predictions_or_score(
+    run: Run, ds, *, warn=None, progress=None
+) -> tuple[Run, ScoredFrames, bool]:
+    """The run's kept test predictions; a run without them (or with a damaged file, said
+    through `warn(message)`) is scored first. Returns (the run as now kept, its
+    predictions, whether it was scored now)."""
+    try:
+        found = read_predictions(run)
+    except HandCamError as e:
+        if warn:
+            warn(str(e))
+        found = None
+    if found is not None:
+        return run, found, False
+    run = score_run(run, ds, again=run.predictions is not None, progress=progress)
+    return run, read_predictions(run), True

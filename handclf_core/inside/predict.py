@@ -19,12 +19,8 @@ import numpy as np
 
 from handclf_core.data.images import decode_image, preprocess
 from handclf_core.errors import HandCamError
-from handclf_core.models import list_models
-from handclf_core.runs.record import Run, list_runs, read_run
-from handclf_core.vocab import Camera, Doubt, Hand, PictureSource
-
-FRAME_ASPECT = 16 / 9  # a HandCam frame's width / height
-ASPECT_TOLERANCE = 1.5  # a picture's aspect this many times off a frame's is a doubt
+from handclf_core.runs.record import Run
+from handclf_core.vocab import Camera, Hand
 
 
 @dataclass(frozen=True)
@@ -66,46 +62,10 @@ def guess_hand(file_name: str) -> Hand:
     return Hand.RIGHT if re.search(Camera.RHAND, file_name, re.IGNORECASE) else Hand.LEFT
 
 
-def find_run(model: str, task: str | None = None, dataset_identity: str | None = None) -> Run:
-    """A stored run by path (run folder or model.keras) or by model name (the newest)."""
-    path = Path(model)
-    if path.suffix == ".keras" or path.is_dir():
-        return read_run(path)
-    if model not in list_models():
-        raise HandCamError(
-            f"unknown model {model!r}; expected one of {', '.join(list_models())}, or the "
-            "folder of a stored run"
-        )
-    runs = [r for r in list_runs(dataset_identity, task) if r.model == model]
-    if not runs:
-        raise HandCamError(
-            f"no stored run of model {model!r}"
-            + (f" for task {task}" if task else "")
-            + "; train it first (python -m handclf_core train --model NAME)"
-        )
-    return runs[0]
-
-
 def model_input(picture, run: Run, hand: Hand = Hand.LEFT) -> np.ndarray:
     """Exactly what `run`'s model is fed for a decoded picture: (s, s, C) uint8 after the
     run's own preprocessing (size, colour, mirroring of a right hand, squash or crop)."""
     return preprocess(picture, run.preprocessing, hand=Hand(hand))
-
-
-def doubts(picture, run: Run, source: PictureSource) -> list[Doubt]:
-    """Why `run`'s answer for a decoded picture may mean little: a picture smaller than the
-    model's input, an aspect far from a frame's 16:9, or a photograph (uploaded or from the
-    camera) shown to a model that learnt the built-in sample's drawn pictures."""
-    width, height = picture.size
-    found = []
-    if min(width, height) < run.preprocessing.size:
-        found.append(Doubt.SMALL)
-    aspect = width / height
-    if max(aspect / FRAME_ASPECT, FRAME_ASPECT / aspect) > ASPECT_TOLERANCE:
-        found.append(Doubt.ASPECT)
-    if run.dataset.sample and source != PictureSource.FRAME:
-        found.append(Doubt.SYNTHETIC)
-    return found
 
 
 def load_model(run: Run):

@@ -19,17 +19,10 @@ one run after another, and stored runs are loaded, not trained again.
 from __future__ import annotations
 
 import dataclasses
-from enum import StrEnum
 
 from handclf_core.i18n import N_
 from handclf_core.runs.config import TrainConfig
-from handclf_core.vocab import Balance, Task, Validation
-
-
-class Size(StrEnum):
-    QUICK = "quick"
-    FULL = "full"
-
+from handclf_core.vocab import Balance, ExperimentSize, Task, Validation
 
 # Per model: the fields a quick run sets, where the configuration leaves them to the recipe.
 # Measured on the built-in sample, 2-core CPU, mixed bfloat16 (README "Quick demo"):
@@ -73,12 +66,14 @@ GRID: tuple[tuple[str, dict], ...] = (
 )
 
 
-def grid(size: Size | str, task: Task | str = Task.OBJ, **common) -> list[tuple[str, TrainConfig]]:
+def grid(
+    size: ExperimentSize | str, task: Task | str = Task.OBJ, **common
+) -> list[tuple[str, TrainConfig]]:
     """The experiments as (id, resolved configuration), in the table's order; `common`
     fields (seed, precision) apply to each."""
-    size = Size(size)
+    size = ExperimentSize.of(size, "experiment size")
     out = []
     for key, changes in GRID:
         config = TrainConfig(task=Task(task), **common, **changes)
-        out.append((key, (quick(config) if size == Size.QUICK else config).resolved()))
+        out.append((key, (quick(config) if size == ExperimentSize.QUICK else config).resolved()))
     return out

@@ -2,8 +2,8 @@
 read from the store's memory map.
 
 AlexNet's training split is 2.3 GB as uint8 and 9 GB as float32, so no split ever sits in
-memory whole: `FrameBatches` is a `keras.utils.PyDataset` that reads one batch of rows at a
-time while the model computes on the previous one. Backend-neutral Keras only.
+memory whole: `FrameBatches` reads one batch of rows at a time (about a millisecond), and
+`predict_rows` scores a split batch by batch. Backend-neutral Keras only.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ class FrameBatches(keras.utils.PyDataset):
     """Batches (x uint8 (B, s, s, C), y int (B,)[, sample weight (B,)]) read from the store.
 
     Shuffling and oversampling draw a new order every epoch from (seed, epoch), so a run is
-    reproducible. Batches are prefetched while the model computes: on TensorFlow by tf.data's
-    own prefetch thread (workers=1: no thread pool restarted each epoch, nothing competing
-    with TensorFlow for a small CPU), on other backends by two Keras worker threads.
+    reproducible. The training loop reads its batches by index between steps
+    (`loop.fit`, which on a GPU reads the next one while the device computes). As a
+    `keras.utils.PyDataset` it also feeds `model.evaluate` for validation, where Keras reads
+    ahead: on TensorFlow with tf.data's own thread (workers=1: nothing competing with
+    TensorFlow for a small CPU), on other backends with two worker threads.
     """
 
     def __init__(

@@ -1,24 +1,29 @@
 """How long a run will take, before it is started: from the earlier runs of this machine.
 
-The rate a configuration trains at (training images per second) comes from the stored runs
-of the same model, input shape and precision on the same kind of device; without any, from
-the rates measured on the classroom's 2-core CPU (README "Quick demo"), scaled by the input's
-pixels. The time is the training passes at that rate, plus validating each epoch and
+A training loop's time is a start-up (building the model, tracing the first step: about
+START_SECONDS) plus its images at the rate the configuration trains at. The rate comes from
+the kept runs of the same model, input shape and precision on the same kind of device, the
+start-up taken off each: their images over their loops' seconds less START_SECONDS, so a
+long run weighs more than a short one. A run whose loop lasted under twice the start-up, or
+that trained fewer than MIN_IMAGES images, is left out: its time is mostly start-up, and
+the rate it gives can be 30 times too slow (a 64-frame, one-epoch run of cnn_basic trains at
+28 images/s by its record, at 1,100 in a real run). Without such runs the rate is the one
+measured on the classroom's 2-core CPU (README "Quick demo"), scaled by the input's pixels.
+The time is the start-up, the training passes at that rate, validating each epoch and
 scoring the test split and the train-accuracy frames, which cost about a third of a
-training step per frame (a forward pass without the backward one).
+training step per frame (a forward pass only).
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 import pandas as pd
 
 from handclf_core.models import get_recipe
 from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.device import Device
 from handclf_core.runs.record import Run
-from handclf_core.training.devices import Device
 from handclf_core.training.splits import TRAIN_SCORED, split_indices
 from handclf_core.vocab import DeviceKind, Precision, Split
 
@@ -33,7 +38,8 @@ CLASSROOM_RATES = {
     ("alexnet", Precision.MIXED_BFLOAT16): 80,
 }
 FORWARD_SHARE = 1 / 3  # a frame scored costs about a third of a frame trained
-START_SECONDS = 3.0  # building the model, the first step's tracing
+START_SECONDS = 3.0  # a loop's start-up: building the model, tracing the first step
+MIN_IMAGES = 1000  # a run that trained fewer measured its start-up, not its rate
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,24 @@ class Estimate:
     seconds: float
     images_per_second: float
     runs: int  # earlier runs the rate comes from; 0: the classroom CPU's measured rate
+
+
+def _trained(run: Run) -> int:
+    """The training images a run's loop went through."""
+    return run.config.epochs * run.frames.train
+
+
+def measured_rate(runs: list[Run]) -> tuple[float, int] | None:
+    """Training images per second over `runs`, each run's start-up taken off (module doc),
+    and how many runs it comes from; None when no run lasted long enough to say."""
+    usable = [
+        r for r in runs
+        if r.timings.fit_seconds >= 2 * START_SECONDS and _trained(r) >= MIN_IMAGES
+    ]  # fmt: skip
+    if not usable:
+        return None
+    seconds = sum(r.timings.fit_seconds - START_SECONDS for r in usable)
+    return sum(_trained(r) for r in usable) / seconds, len(usable)
 
 
 def _similar(run: Run, config: TrainConfig, device: Device | None) -> bool:
@@ -66,18 +90,18 @@ def estimate(
     without earlier runs)."""
     c = config.resolved()
     parts = split_indices(frames, c)
-    rates = [r.timings.images_per_second for r in runs if _similar(r, c, device)]
-    if rates:
-        rate = statistics.median(rates)
+    measured = measured_rate([r for r in runs if _similar(r, c, device)])
+    if measured:
+        rate, used = measured
     elif device is None or device.kind == DeviceKind.CPU:
         base = CLASSROOM_RATES.get((c.model, c.precision))
         if base is None:  # mixed float16 on a CPU: no fast path, count it as float32
             base = CLASSROOM_RATES[(c.model, Precision.FLOAT32)]
-        rate = base * (get_recipe(c.model).input_size / c.size) ** 2
+        rate, used = base * (get_recipe(c.model).input_size / c.size) ** 2, 0
     else:
         return None
     trained = c.epochs * len(parts[Split.TRAIN])
     scored = c.epochs * len(parts[Split.VALIDATION]) + len(parts[Split.TEST])
     scored += min(len(parts[Split.TRAIN]), TRAIN_SCORED)
     seconds = START_SECONDS + (trained + FORWARD_SHARE * scored) / rate
-    return Estimate(seconds=seconds, images_per_second=rate, runs=len(rates))
+    return Estimate(seconds=seconds, images_per_second=rate, runs=used)

@@ -1,4 +1,4 @@
-"""Background training owned by the app: a queue, one worker thread, one training process.
+"""Background training owned by the app: a queue of jobs and one worker thread.
 
 Why a worker and not training inside the page: a Streamlit script run ends when the user
 switches page or a second tab opens, and a model takes minutes. The app keeps one
@@ -6,17 +6,8 @@ switches page or a second tab opens, and a model takes minutes. The app keeps on
 run folder name (`run_path(ds.identity, config).name`), so asking twice for the same
 configuration (another tab, a page switch, a double click) returns the same job and trains
 once. Jobs run one at a time: the classroom machine has two CPU cores, and two trainings at
-once would each run at half speed.
-
-Why the training itself runs in a child process: Streamlit calls `keras.backend.clear_session()`
-after every script run (every second while a page polls), which resets Keras's global state in
-every thread: layer names, the mixed-precision policy. A model built in an app thread at that
-moment fails ("the name conv2d is used 2 times"). The child also keeps TensorFlow's
-Python-heavy training loop off the web server's GIL. It starts with the first job and then
-serves every job, so TensorFlow is imported once. No Streamlit here: the tests drive it directly.
-
-One role in ~350 lines: the job record, the child process and the queue share one protocol
-(the messages between the worker thread and the child), kept in one file to read as one.
+once would each run at half speed. The training itself runs in a child process
+(`trainer`). No Streamlit here: the tests drive it directly.
 """
 
 from __future__ import annotations
@@ -24,7 +15,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import logging
-import os
 import queue
 import threading
 import time
@@ -32,12 +22,13 @@ import traceback
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from handclf_core import workers
 from handclf_core.errors import HandCamError
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.record import Run, run_path, stored_run
-from handclf_core.training.devices import Device, adopt
+from handclf_core.runs.device import Device
+from handclf_core.runs.folders import run_path, saved_run
+from handclf_core.runs.record import Run
 from handclf_core.training.progress import Batch, Epoch, Event, Step
+from handclf_core.training.trainer import Trainer
 from handclf_core.vocab import Stage
 
 log = logging.getLogger(__name__)
@@ -55,8 +46,6 @@ class Status(StrEnum):
 
 ACTIVE = (Status.QUEUED, Status.RUNNING)
 KEEP_FINISHED = 100  # finished jobs remembered for the page; older ones are forgotten
-BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
-# run hundreds of batches a second; a page redraws once a second)
 
 
 @dataclass
@@ -119,117 +108,6 @@ class Job:
                 self.epochs.append(event)
 
 
-def _serve(requests, events, cancel) -> None:
-    """The training process: train each (dataset, config) received, reporting to `events`."""
-    from handclf_core.training.devices import configure_device, load_backend_quietly
-
-    load_backend_quietly()  # the server's log keeps our lines, not TensorFlow's start-up ones
-    from handclf_core.training.train import TrainingCancelled, train
-
-    parent = os.getppid()  # the app, or the forkserver that dies with it
-    last_batch = 0.0
-    events.put(("device", configure_device()))  # TensorFlow is loaded: say what trains
-
-    def progress(event: Event) -> None:
-        nonlocal last_batch
-        if cancel.is_set() or os.getppid() != parent:  # cancelled, or the app is gone
-            raise TrainingCancelled("cancelled")
-        if isinstance(event, Batch) and event.batch < event.batches:
-            if time.monotonic() - last_batch < 1 / BATCH_EVENTS_PER_SECOND:
-                return
-            last_batch = time.monotonic()
-        events.put(("progress", event))
-
-    while True:
-        try:
-            request = requests.get(timeout=5)
-        except queue.Empty:
-            if os.getppid() != parent:
-                return
-            continue
-        if request is None:
-            return
-        try:
-            run, cached = train(*request, progress=progress)
-        except TrainingCancelled:
-            events.put(("cancelled", None))
-        except HandCamError as e:
-            events.put(("failed", str(e)))
-        except Exception as e:  # a bug, not the user's input: report it, serve the next job
-            events.put(("crashed", (f"{type(e).__name__}: {e}", traceback.format_exc())))
-        else:
-            events.put(("done", (run, cached)))
-
-
-class _Trainer:
-    """The child process and its queues; started on first use, restarted if it died."""
-
-    def __init__(self) -> None:
-        self.process = None
-        self.device: Device | None = None  # what the child trains on, once it said so
-        self.known = threading.Event()  # set once `device` is known (or the child died)
-
-    def start(self) -> None:
-        """Start the child process if it is not running (it imports TensorFlow)."""
-        if self.process is None or not self.process.is_alive():
-            # A forkserver child (see `workers`): a fork of this process could deadlock.
-            ctx = workers.context([__name__])
-            self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
-            args = (self.requests, self.events, self.cancel)
-            # Not a daemon: training decodes frames in a process pool of its own.
-            self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
-            with workers.main_script_hidden():
-                self.process.start()
-
-    def wait_device(self) -> None:
-        """Start the child if need be and read its events until it says what it trains on."""
-        self.start()
-        while self.device is None and self.process.is_alive():
-            try:
-                kind, payload = self.events.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if kind == "device":
-                self.device = payload
-                adopt(payload)
-        self.known.set()
-
-    def run(self, job: Job, ds) -> tuple[str, object]:
-        """Train `job` in the child; its progress goes into `job`. Returns (outcome, payload)."""
-        if self.process is None or not self.process.is_alive():
-            with job._lock:
-                job.step = Step(Stage.STARTING_PROCESS)
-            self.start()
-        self.cancel.clear()
-        self.requests.put((ds, job.config))
-        while True:
-            if job._cancel.is_set():
-                self.cancel.set()
-            try:
-                kind, payload = self.events.get(timeout=0.2)
-            except queue.Empty:
-                if not self.process.is_alive():
-                    code = self.process.exitcode
-                    return "crashed", (f"the training process died (exit code {code})", "")
-                continue
-            if kind == "device":
-                self.device = payload
-                adopt(payload)
-                self.known.set()
-            elif kind != "progress":
-                return kind, payload
-            else:
-                job._record(payload)
-
-    def close(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            self.cancel.set()
-            self.requests.put(None)
-            self.process.join(10)
-            if self.process.is_alive():
-                self.process.terminate()
-
-
 class TrainingJobs:
     """The app's training queue. One per process; jobs run one at a time, in a child process
     driven by a daemon worker thread."""
@@ -239,7 +117,7 @@ class TrainingJobs:
         self._jobs: dict[str, Job] = {}  # key -> latest job of that key, oldest first
         self._queue: queue.Queue[tuple[Job, object]] = queue.Queue()
         self._worker: threading.Thread | None = None
-        self._trainer = _Trainer()
+        self._trainer = Trainer()
         self._probed = False  # device() asked the worker to start the training process
         atexit.register(self.close)  # stop the child, or the interpreter waits for it at exit
 
@@ -263,7 +141,7 @@ class TrainingJobs:
             if job is not None and job.active and not job._cancel.is_set():
                 return job
             job = Job(key=path.name, config=config, dataset=ds.identity)
-            result = stored_run(ds.identity, config)  # a damaged one is trained again
+            result = saved_run(ds.identity, config)  # a damaged one is trained again
             if result is not None:
                 with job._lock:
                     job._finish(status=Status.DONE, step=Step(Stage.LOADED), result=result,

@@ -26,10 +26,10 @@ def evenly(indices: np.ndarray, limit: int | None) -> np.ndarray:
 def split_indices(frames: pd.DataFrame, config: TrainConfig) -> dict[Split, np.ndarray]:
     """Row indices of the store for train, validation (a held-out recording, or a random
     20% of the training frames drawn with the run's seed) and test."""
-    held = config.validation_recording()
+    held = config.held_out_recording()
     in_train = (frames.split == Split.TRAIN).to_numpy()
     is_val = np.zeros(len(frames), bool)
-    if config.validation_kind == Validation.RANDOM:
+    if Validation.of(config.validation, "validation") == Validation.RANDOM:
         rows = np.flatnonzero(in_train)
         rng = np.random.default_rng([config.seed, 20])
         is_val[rng.choice(rows, size=round(len(rows) * RANDOM_SHARE), replace=False)] = True
@@ -37,7 +37,7 @@ def split_indices(frames: pd.DataFrame, config: TrainConfig) -> dict[Split, np.n
         is_val = in_train & ((frames.scene == held[0]) & (frames.recording == held[1])).to_numpy()
         if not is_val.any():
             raise HandCamError(
-                f"validation recording {config.validation!r} is not in the training split"
+                f"validation recording '{held[0]}/{held[1]}' is not in the training split"
             )
     parts = {
         Split.TRAIN: np.flatnonzero(in_train & ~is_val),

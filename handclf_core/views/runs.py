@@ -19,12 +19,10 @@ from handclf_core.data.images import Preprocessing
 from handclf_core.i18n import N_, model_name, name
 from handclf_core.models import get_recipe
 from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.device import Device, preferred_precision
 from handclf_core.runs.record import Run
 from handclf_core.runs.report import REPORT_ROWS
-from handclf_core.training.devices import Device, preferred_precision
-from handclf_core.vocab import Balance, Validation
-
-DEFAULT = TrainConfig()  # the defaults a configuration is read against (validation, seed)
+from handclf_core.vocab import Validation
 
 
 def device_name(device: Device, lang: str = "en") -> str:
@@ -61,36 +59,42 @@ def recipe_summary(config: TrainConfig, lang: str = "en") -> str:
         crop=t("train.cropped") if c.crop else t("train.squashed"),
         order=t("train.reshuffled") if c.shuffle else t("train.in_order"),
         frames=t("train.at_most", limit=c.limit) if c.limit else t("train.all_frames"),
-        validation=c.validation if c.validation_recording() else name(c.validation_kind, lang),
+        validation=validation_name(c, lang),
         precision=name(c.precision, lang),
     )
+
+
+def validation_name(config: TrainConfig, lang: str = "en") -> str:
+    """The frames a resolved configuration validates on: the recording it holds out
+    ("lab/4"), else its kind's name ("a random 20% of frames", "none")."""
+    if config.validation == Validation.RECORDING:
+        return config.held_out
+    return name(config.validation, lang)
 
 
 def changes(config: TrainConfig, lang: str = "en") -> list[str]:
     """What a resolved configuration changes from its model's recipe, in `lang`: ["gray",
     "class weights", "4 epochs"]; empty for the recipe itself."""
-    t, c, r = i18n.translator(lang), config, get_recipe(config.model)
+    t, c, r = i18n.translator(lang), config, config.recipe()
 
     def tn(key: str, count: int) -> str:
         return i18n.translate_count(lang, key, count)
 
     out = []
-    if c.size != r.input_size:
+    if c.size != r.size:
         out.append(t("change.size", size=c.size))
-    if c.gray != (r.channels == 1):
+    if c.gray != r.gray:
         out.append(t("change.gray") if c.gray else t("change.rgb"))
     if c.flip_right != r.flip_right:
         out.append(t("change.mirrored") if c.flip_right else t("change.not_mirrored"))
-    if c.crop:
+    if c.crop != r.crop:
         out.append(t("change.cropped"))
-    if not c.shuffle:
+    if c.shuffle != r.shuffle:
         out.append(t("change.in_order"))
-    if c.balance != Balance.NONE:
+    if c.balance != r.balance:
         out.append(name(c.balance, lang))
-    if c.validation_kind != Validation.RECORDING:
-        out.append(t("change.validation", validation=name(c.validation_kind, lang)))
-    elif c.validation != DEFAULT.validation:
-        out.append(t("change.validation", validation=c.validation))
+    if (c.validation, c.held_out) != (r.validation, r.held_out):
+        out.append(t("change.validation", validation=validation_name(c, lang)))
     if c.momentum != r.momentum:
         out.append(t("change.plain_sgd") if not c.momentum
                    else t("change.momentum", momentum=c.momentum))  # fmt: skip
@@ -102,7 +106,7 @@ def changes(config: TrainConfig, lang: str = "en") -> list[str]:
         out.append(tn("change.epochs", c.epochs))
     if c.limit:
         out.append(t("change.limit", limit=c.limit))
-    if c.seed != DEFAULT.seed:
+    if c.seed != r.seed:
         out.append(t("change.seed", seed=c.seed))
     if c.precision != preferred_precision():
         out.append(name(c.precision, lang))
@@ -212,9 +216,7 @@ def runs_table(runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS)) ->
                 "preprocessing": preprocessing_summary(run.preprocessing, lang),
                 "epochs": c.epochs,
                 "balance": name(c.balance, lang),
-                "validation": c.validation
-                if c.validation_recording()
-                else name(c.validation_kind, lang),
+                "validation": validation_name(c, lang),
                 "precision": name(c.precision, lang),
                 "test_frames": test.frames,
                 "created": run.created,

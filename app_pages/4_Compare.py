@@ -8,58 +8,12 @@ from handclf_core.views.runs import (
     DETAIL_COLUMNS,
     MAIN_COLUMNS,
     frequencies_only,
-    header,
-    report_table,
     run_labels,
     runs_table,
 )
-from handclf_core.vocab import Task
 
-session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
-
-PCT = st.column_config.NumberColumn(format="percent")
-# Formats of the runs table's columns, by column id (the page keys them by shown header).
-TABLE_FORMAT = {
-    **dict.fromkeys(
-        [
-            "test_accuracy",
-            "majority_baseline",
-            "balanced_accuracy",
-            "macro_f1",
-            "train_accuracy",
-            "validation_accuracy",
-        ],
-        PCT,
-    ),
-    "gap": st.column_config.NumberColumn(format="percent", help=t("compare.gap_help")),
-    "params": st.column_config.NumberColumn(format="compact"),
-    "training_time": st.column_config.NumberColumn(format="%.1f"),
-    "images_per_second": st.column_config.NumberColumn(format="%.0f"),
-}
-
-
-def report_ui(task: str) -> bool:
-    on = st.toggle(t("compare.report_toggle"), value=task == Task.OBJ, key="compare.report",
-                   disabled=task != Task.OBJ, help=t("compare.report_toggle_help"))  # fmt: skip
-    return on and task == Task.OBJ
-
-
-def run_ui(runs: list):
-    # Options are run names, so the choice survives a language switch and new runs.
-    by_name = {r.name: r for r in runs}
-    labels = dict(zip(by_name, run_labels(runs, lang), strict=True))
-    chosen = session.localized(
-        st.selectbox, t("compare.model"), list(by_name), format_func=labels.get, key="compare.run"
-    )
-    return by_name[chosen]
-
-
-def formats(columns: dict) -> dict:
-    """Column formats keyed by the headers shown in the chosen language."""
-    return {header(c, lang): f for c, f in columns.items()}
-
 
 st.title(t("compare.title"))
 ds = guards.current_dataset()
@@ -75,11 +29,9 @@ intro.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), ta
 weak = [label for label, r in zip(run_labels(runs, lang), runs, strict=True) if frequencies_only(r)]
 if weak:
     st.warning(t("compare.frequencies_only", runs="; ".join(weak)), icon=":material/warning:")
-st.dataframe(runs_table(runs, lang, MAIN_COLUMNS), hide_index=True,
-             column_config=formats(TABLE_FORMAT))  # fmt: skip
+widgets.runs_table(runs, MAIN_COLUMNS)
 with st.expander(t("details.heading"), icon=":material/info:"):
-    st.dataframe(runs_table(runs, lang, DETAIL_COLUMNS), hide_index=True,
-                 column_config=formats(TABLE_FORMAT))  # fmt: skip
+    widgets.runs_table(runs, DETAIL_COLUMNS)
 st.download_button(
     t("compare.download"),
     runs_table(runs, lang).to_csv(index=False).encode("utf-8-sig"),  # UTF-8 for Excel (中文)
@@ -88,7 +40,7 @@ st.download_button(
 )
 
 st.markdown(t("compare.accuracy_heading"))
-report = report_ui(task)
+report = widgets.report_toggle(task)
 widgets.chart(evaluation.accuracy_chart(runs, report=report, lang=lang), width="stretch")
 st.markdown(t("compare.accuracy_reading"))
 
@@ -99,17 +51,14 @@ st.markdown(t("compare.splits_reading"))
 st.markdown(t("compare.report_section"))
 if ds.is_sample:
     st.warning(t("compare.sample_warning"))
-# A static table: its notes wrap instead of ending mid-word in a cell.
-report = report_table(lang)
-st.table(report.style.format({header(c, lang): "{:.1%}" for c in ("accuracy", "baseline")})
-         .hide(axis="index"))  # fmt: skip
+widgets.report_table()
 
 st.markdown(t("compare.recall_section"))
 widgets.chart(evaluation.recall_heatmap(runs, lang), width="content")
 st.caption(t("compare.recall_caption"))
 
 st.markdown(t("compare.detail_section"))
-run = run_ui(runs)
+run = runpicker.one_run(runs)
 chosen_key = f"compare.cell.{run.name}"
 mistakes.confusion(run, chosen_key)
 st.caption(t("compare.confusion_caption"))

@@ -2,38 +2,15 @@
 
 import streamlit as st
 
-from app import cache, guards, session, widgets
+from app import cache, guards, navigation, session, widgets
 from handclf_core.i18n import name
 from handclf_core.views import data as charts
 from handclf_core.vocab import Split
 
-session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
 
 GALLERY_PAGE = 12  # thumbnails decoded per view: 12 PNG decodes stay fast on 1920x1080 frames
-
-
-def headline(stats: dict, task: str) -> None:
-    train, test = stats["splits"]["train"], stats["splits"]["test"]
-    base = stats["majority_baseline"]
-    cols = st.columns(5)
-    cols[0].metric(
-        t("metric.train_frames"), f"{train['frames']:,}", help=t("dataset.train_frames_help")
-    )
-    cols[1].metric(t("metric.test_frames"), f"{test['frames']:,}")
-    cols[2].metric(t("metric.classes"), len(stats["classes"]))
-    ratio = train["imbalance_ratio"]
-    cols[3].metric(
-        t("dataset.imbalance"),
-        f"{ratio:,.{0 if ratio >= 10 else 1}f} : 1" if ratio else "—",
-        help=t("dataset.imbalance_help"),
-    )
-    cols[4].metric(
-        t("metric.always_scores", name=session.class_name(task, base["class"])),
-        f"{base['test_accuracy']:.1%}",
-        help=t("dataset.always_scores_help"),
-    )
 
 
 def distribution_ui() -> tuple[bool, bool]:
@@ -71,7 +48,7 @@ ds = guards.current_dataset()
 task = session.task()
 stats = cache.dataset_stats(ds, ds.identity, task)
 classes = stats["classes"]
-headline(stats, task)
+widgets.dataset_figures(stats, task, imbalance=True)
 
 st.markdown(t("dataset.distribution", task=task))
 log, by_hand = distribution_ui()
@@ -108,6 +85,6 @@ for row in range(0, len(shown), 6):
 st.markdown(t("dataset.balancing"))
 left, right = st.columns(2)
 left.page_link(
-    "pages/2_Preprocessing.py", label=t("dataset.go_preprocessing"), icon=":material/tune:"
+    navigation.PREPROCESSING, label=t("dataset.go_preprocessing"), icon=":material/tune:"
 )
-right.page_link("pages/3_Train.py", label=t("dataset.go_train"), icon=":material/model_training:")
+right.page_link(navigation.TRAIN, label=t("dataset.go_train"), icon=":material/model_training:")

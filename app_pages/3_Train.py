@@ -4,16 +4,15 @@ loaded when stored, live; the assignment's experiments in one click."""
 import streamlit as st
 
 from app import cache, guards, session, trainform, training
-from handclf_core.i18n import N_, model_name
+from handclf_core.i18n import model_name, name
 from handclf_core.models import list_models
-from handclf_core.runs.experiments import Size, grid
-from handclf_core.runs.record import list_runs, stored_run
+from handclf_core.runs.experiments import grid
+from handclf_core.runs.folders import list_runs, saved_run
 from handclf_core.views.runs import config_label
+from handclf_core.vocab import ExperimentSize
 
-session.through_entrypoint(__file__)
 t = session.translator()
 lang = session.lang()
-SIZES = {Size.QUICK: N_("train.experiments.quick"), Size.FULL: N_("train.experiments.full")}
 
 
 def experiments_ui(ds, task, jobs, frames, earlier) -> None:
@@ -21,9 +20,9 @@ def experiments_ui(ds, task, jobs, frames, earlier) -> None:
     with st.expander(t("train.experiments"), icon=":material/science:",
                      expanded=bool(st.session_state.get(training.EXPERIMENTS_KEY))):  # fmt: skip
         st.markdown(t("train.experiments_intro"))
-        size = session.localized(st.radio, t("train.experiments_size"), list(Size),
+        size = session.localized(st.radio, t("train.experiments_size"), list(ExperimentSize),
                                  key="train.experiments.size", horizontal=True,
-                                 format_func=lambda s: t(SIZES[s]))  # fmt: skip
+                                 format_func=lambda s: name(ExperimentSize(s), lang))  # fmt: skip
         configs = dict(grid(size, task))
         picked = session.localized(
             st.multiselect, t("train.experiments_which"), list(configs), default=list(configs),
@@ -58,7 +57,7 @@ for tab, model in zip(tabs, list_models(), strict=True):
         training.time_estimate(config, frames, earlier, jobs.device(timeout=0))
         # A click submits in a callback, which runs before the script: the job shows at once.
         job = jobs.shown(ds.identity, config)
-        stored = stored_run(ds.identity, config) is not None
+        stored = saved_run(ds.identity, config) is not None
         st.button(
             t("train.load_stored") if stored else t("train.train"),
             key=f"train.{model}.go",

@@ -1,0 +1,282 @@
+"""What each command does: a short `cmd_*` function over the core that returns one JSON-ready
+dict (printed as is with `--json`, laid out for people by `text.render` otherwise)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from handclf_core.cli.bars import progress_bar, training_progress
+from handclf_core.errors import HandCamError
+
+
+def _dataset(args):
+    from handclf_core.data.dataset import load_dataset
+
+    with progress_bar("generating the built-in sample") as update:
+        ds = load_dataset(args.data, progress=update, subset=args.subset)
+    if ds.missing:
+        print(
+            f"reading a subset: {len(ds.missing)} hand-camera folders of the HandCam layout are "
+            f"missing (e.g. {', '.join(ds.missing[:3])})",
+            file=sys.stderr,
+        )
+    if ds.is_sample:
+        print(
+            f"using the built-in sample ({ds.description}): synthetic pictures over real "
+            "HandCam labels",
+            file=sys.stderr,
+        )
+    return ds
+
+
+def cmd_sample(args) -> dict:
+    from handclf_core.data.sample import (
+        default_sample_dir,
+        ensure_sample,
+        generate_sample,
+        parse_size,
+    )
+
+    size = parse_size(args.size)
+    options = {"stride": args.stride, "size": size, "seed": args.seed}
+    existed = not args.out and default_sample_dir(**options).exists()
+    with progress_bar("writing sample frames") as update:
+        if args.out:  # an explicit folder must not exist yet: never overwrite a user's files
+            out = generate_sample(Path(args.out), progress=update, **options)
+        else:  # the cache's sample is made once and reused
+            out = ensure_sample(progress=update, **options)
+    frames = sum(1 for _ in (out / "frames").rglob("*.png"))
+    return {
+        "path": str(out),
+        "frames": frames,
+        "stride": args.stride,
+        "size": list(size),
+        "cached": existed,
+    }
+
+
+def cmd_stats(args) -> dict:
+    from handclf_core.data.stats import dataset_stats
+
+    return dataset_stats(_dataset(args), args.task)
+
+
+def _preprocessing(args):
+    from handclf_core.data.images import Preprocessing
+
+    return Preprocessing(size=args.size, gray=args.gray, flip_right=args.flip, crop=args.crop)
+
+
+def cmd_prepare(args) -> dict:
+    from handclf_core.data.store import prepare
+
+    ds = _dataset(args)
+    with progress_bar("preparing frames") as update:
+        return prepare(ds, _preprocessing(args), workers=args.workers, progress=update)
+
+
+def cmd_models(args) -> dict:
+    from handclf_core.models import describe_models
+
+    return {"task": args.task, "models": describe_models(args.task)}
+
+
+def _train_config(args):
+    from handclf_core.runs.config import TrainConfig, validation_choice
+    from handclf_core.runs.experiments import quick
+
+    validation, held_out = validation_choice(args.validation)
+    config = TrainConfig(
+        model=args.model,
+        task=args.task,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        momentum=args.momentum,
+        size=args.size,
+        gray=args.gray,
+        flip_right=args.flip,
+        crop=args.crop,
+        balance=args.balance,
+        shuffle=not args.no_shuffle,
+        limit=args.limit,
+        validation=validation,
+        held_out=held_out,
+        seed=args.seed,
+        precision=args.precision,
+    )
+    return quick(config) if args.quick else config
+
+
+def _run_summary(run, cached: bool) -> dict:
+    from handclf_core.records import to_json
+
+    test = run.test
+    return {
+        "model": run.model,
+        "task": run.task,
+        "cached": cached,
+        "split": test.split,
+        "test_frames": test.frames,
+        "test_accuracy": test.accuracy,
+        "balanced_accuracy": test.balanced_accuracy,
+        "macro_f1": test.macro_f1,
+        "train_accuracy": run.train_accuracy,
+        "majority_baseline": to_json(test.majority_baseline),
+        "seconds": run.timings.seconds,
+        "images_per_second": run.timings.images_per_second,
+        "device": to_json(run.environment.device),
+        "model_path": str(run.model_file),
+        "config": to_json(run.config),
+    }
+
+
+def _train_or_load(args, retrain: bool):
+    from handclf_core.training.train import train
+
+    ds = _dataset(args)
+    with training_progress() as update:
+        return train(ds, _train_config(args), retrain=retrain, progress=update)
+
+
+def cmd_train(args) -> dict:
+    return _run_summary(*_train_or_load(args, args.retrain))
+
+
+def cmd_evaluate(args) -> dict:
+    from handclf_core.records import to_json
+
+    run, cached = _train_or_load(args, retrain=False)
+    return {
+        **_run_summary(run, cached),
+        "confusion_matrix": to_json(run.test.confusion_matrix),
+        "per_class": to_json(run.test.per_class),
+    }
+
+
+def cmd_predict(args) -> dict:
+    from handclf_core.inside.predict import guess_hand, predict
+    from handclf_core.records import to_json
+    from handclf_core.runs.folders import find_run
+
+    run = find_run(args.model, task=args.task)
+    hand = args.hand or guess_hand(args.image)  # ".../Rhand/Image5.png", "house_Rhand_..."
+    return to_json(predict(Path(args.image), run, hand=hand, top=args.top))
+
+
+def cmd_explain(args) -> dict:
+    from PIL import Image
+
+    from handclf_core.data.images import decode_image
+    from handclf_core.inside.explain import occlusion, on_frame
+    from handclf_core.inside.predict import guess_hand, load_model, model_input, predict
+    from handclf_core.runs.folders import find_run
+
+    run = find_run(args.model, task=args.task)
+    hand = args.hand or guess_hand(args.image)
+    path = Path(args.image)
+    try:
+        picture = decode_image(path.read_bytes(), str(path))
+    except OSError as e:
+        raise HandCamError(f"{path}: expected an image file, found: {e.strerror}") from None
+    answer = predict(picture, run, hand=hand, top=1, name=str(path))
+    top = answer.top[0]
+    heat = occlusion(load_model(run), model_input(picture, run, hand), run.classes.index(top.name))
+    result = {"model": run.model, "run": run.name, "hand": hand, "class": top.name,
+              "probability": top.probability, "method": "occlusion",
+              "grid": heat.drops.round(4).tolist(), "milliseconds": heat.seconds * 1000,
+              "out": None}  # fmt: skip
+    if args.out:
+        out = Path(args.out)
+        try:
+            Image.fromarray(on_frame(picture, heat, run.preprocessing, hand)).save(out)
+        except (OSError, ValueError) as e:
+            raise HandCamError(
+                f"{out}: expected a writable .png or .jpg path, found: {e}"
+            ) from None
+        result["out"] = str(out)
+    return result
+
+
+def cmd_mistakes(args) -> dict:
+    from handclf_core.inside.mistakes import (
+        cell_frames,
+        cells,
+        check_dataset,
+        parse_cell,
+        predictions_or_score,
+    )
+    from handclf_core.records import to_json
+    from handclf_core.runs.folders import find_run
+
+    run = find_run(args.model, task=args.task)
+    ds = _dataset(args)
+    check_dataset(run, ds)  # its frames are shown from that dataset's store
+    cell = parse_cell(args.cell, run.classes) if args.cell else None
+    with progress_bar(f"scoring the {run.frames.test} test frames of {run.name}") as bar:
+        run, found, scored = predictions_or_score(
+            run, ds, warn=lambda e: print(f"warning: {e}", file=sys.stderr), progress=bar
+        )
+    listed = cells(found.confusion(), run.classes)
+    result = {"model": run.model, "run": run.name, "scored_now": scored, "test_frames":
+              len(found.rows), "cell": None, "frames": None,
+              "cells": [to_json(c) for c in listed[: args.limit]]}  # fmt: skip
+    if cell is not None:
+        total, shown = cell_frames(run, found, ds, *cell, limit=args.limit)
+        true, predicted = (run.classes[i] for i in cell)
+        result.update(cell={"true": true, "predicted": predicted, "frames": total},
+                      frames=[to_json(f) for f in shown])  # fmt: skip
+    return result
+
+
+def cmd_experiments(args) -> dict:
+    from handclf_core.runs.experiments import grid
+    from handclf_core.training.train import train
+    from handclf_core.views.runs import config_label
+
+    ds = _dataset(args)
+    only = set(args.only.split(",")) if args.only else None
+    experiments = grid(args.size, args.task, seed=args.seed, precision=args.precision)
+    chosen = [(k, c) for k, c in experiments if only is None or {k, c.model} & only]
+    if not chosen:
+        raise HandCamError(f"--only {args.only}: expected experiment ids or models, found none")
+    rows = []
+    for i, (key, config) in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {key}: {config_label(config)}", file=sys.stderr, flush=True)
+        with training_progress() as update:
+            run, cached = train(ds, config, progress=update)
+        rows.append({"experiment": key, "label": config_label(config), **_run_summary(run, cached)})
+    return {"size": args.size, "dataset": ds.description, "sample": ds.is_sample,
+            "experiments": rows}  # fmt: skip
+
+
+def cmd_runs(args) -> dict:
+    from handclf_core.records import to_json
+    from handclf_core.runs.folders import delete_run, run_folder, scan_runs
+    from handclf_core.views.runs import config_label, frequencies_only
+
+    if args.action == "delete":
+        if not args.name:
+            raise HandCamError("runs delete: expected the name of a run (see `runs list`)")
+        folder = run_folder(args.name)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise HandCamError(f"runs delete {folder.name}: add --yes to delete without asking")
+            answer = input(f"delete the stored run {folder.name} (model and record)? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                return {"deleted": None}
+        return {"deleted": delete_run(args.name).name}
+    runs, damaged = scan_runs(task=args.task)
+    return {
+        "runs": [
+            {"name": r.name, "label": config_label(r.config), "created": r.created,
+             "dataset": r.dataset.description, "sample": r.dataset.sample,
+             "test_accuracy": r.test.accuracy, "balanced_accuracy": r.test.balanced_accuracy,
+             "majority_baseline": r.test.majority_baseline.accuracy,
+             "frequencies_only": frequencies_only(r), "seconds": r.timings.seconds,
+             "bytes": r.model_bytes, "config": to_json(r.config)}
+            for r in runs
+        ],
+        "damaged": damaged,
+    }  # fmt: skip

@@ -1,0 +1,144 @@
+"""Where runs are kept and how they are found: the runs folder, the run of a configuration,
+listing (newest first, a damaged run left out with the reason), a run by model name or path,
+deleting, a run as a zip, and the lock a process holds while it trains or scores a run.
+
+Every run folder is `<cache>/runs/<model>-<task>-<key>/` (`runs.record.run_name`); a folder
+appears only by an atomic rename once complete (`atomic.written`), so an interrupted run
+leaves nothing a later one would load.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from handclf_core.atomic import temp_path
+from handclf_core.errors import HandCamError
+from handclf_core.models import list_models
+from handclf_core.paths import cache_dir
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.record import MODEL_FILE, RECORD_FILE, Run, read_run, run_name
+
+log = logging.getLogger(__name__)
+
+
+def runs_dir() -> Path:
+    return cache_dir() / "runs"
+
+
+def run_path(dataset_identity: str, config: TrainConfig) -> Path:
+    """Where the run of this configuration on this dataset is (or would be) kept."""
+    return runs_dir() / run_name(dataset_identity, config)
+
+
+def saved_run(dataset_identity: str, config: TrainConfig) -> Run | None:
+    """The kept run of this configuration if there is one that passes its checks; a
+    damaged one is logged, saying why, and treated as absent (training replaces it)."""
+    final = run_path(dataset_identity, config)
+    if not final.exists():
+        return None
+    try:
+        return read_run(final)
+    except HandCamError as e:
+        log.warning("the stored run %s failed its checks, it will be trained again: %s",
+                    final.name, e)  # fmt: skip
+        return None
+
+
+def lock_path(folder: Path) -> Path:
+    """The lock a process holds while it trains, or scores, the run stored at `folder`."""
+    return folder.parent / f".{folder.name}.lock"
+
+
+def scan_runs(
+    dataset_identity: str | None = None, task: str | None = None
+) -> tuple[list[Run], list[str]]:
+    """The stored runs that pass every check of `read_run`, newest first, optionally of one
+    dataset and task; and one line per run folder that fails them, saying why."""
+    root = runs_dir()
+    runs, damaged = [], []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if folder.name.startswith(".") or not folder.is_dir():
+            continue  # a temporary folder of a run in progress, a lock file
+        try:
+            run = read_run(folder)
+        except HandCamError as e:
+            damaged.append(str(e))
+            continue
+        if dataset_identity and run.dataset.identity != dataset_identity:
+            continue
+        if task and run.task != task:
+            continue
+        runs.append(run)
+    return sorted(runs, key=lambda r: r.created, reverse=True), damaged
+
+
+def list_runs(dataset_identity: str | None = None, task: str | None = None) -> list[Run]:
+    """Every stored run that passes its checks, newest first, optionally of one dataset and
+    task; each one left out is logged as a warning saying why."""
+    runs, damaged = scan_runs(dataset_identity, task)
+    for problem in damaged:
+        log.warning("a stored run is left out, it failed its checks: %s", problem)
+    return runs
+
+
+def latest_per_model(runs: list[Run]) -> list[Run]:
+    """The newest run of each model (runs come newest first), in the registry's order."""
+    newest: dict[str, Run] = {}
+    for run in runs:
+        newest.setdefault(run.model, run)
+    order = {m: i for i, m in enumerate(list_models())}
+    return sorted(newest.values(), key=lambda r: order.get(r.model, len(order)))
+
+
+def find_run(model: str, task: str | None = None, dataset_identity: str | None = None) -> Run:
+    """A kept run by path (run folder or model.keras) or by model name (the newest)."""
+    path = Path(model)
+    if path.suffix == ".keras" or path.is_dir():
+        return read_run(path)
+    if model not in list_models():
+        raise HandCamError(
+            f"unknown model {model!r}; expected one of {', '.join(list_models())}, or the "
+            "folder of a stored run"
+        )
+    runs = [r for r in list_runs(dataset_identity, task) if r.model == model]
+    if not runs:
+        raise HandCamError(
+            f"no stored run of model {model!r}"
+            + (f" for task {task}" if task else "")
+            + "; train it first (python -m handclf_core train --model NAME)"
+        )
+    return runs[0]
+
+
+def run_folder(name: str) -> Path:
+    """The folder of the kept run named `name` (a run folder's name, or its path)."""
+    path = Path(name)
+    folder = path if path.is_dir() else runs_dir() / path.name
+    if folder.resolve().parent != runs_dir().resolve() or not (folder / RECORD_FILE).is_file():
+        raise HandCamError(
+            f"{name}: expected the name of a stored run (`python -m handclf_core runs list` "
+            "lists them), found none"
+        )
+    return folder
+
+
+def delete_run(name: str) -> Path:
+    """Delete the kept run `name` (see `run_folder`): renamed out of sight first, so that
+    nothing ever lists or loads a half-deleted run, then removed. Returns its folder."""
+    folder = run_folder(name)
+    gone = temp_path(folder)  # a killed delete leaves a temporary folder: `remove_stale`'s
+    folder.rename(gone)
+    shutil.rmtree(gone, ignore_errors=True)
+    return folder
+
+
+def run_archive(run: Run, out) -> None:
+    """Write `run`'s model.keras and run.json as a zip into `out` (a path or binary file):
+    what a student downloads to keep or to load elsewhere with `keras.models.load_model`."""
+    import zipfile
+
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # model.keras is a zip
+        for file in (MODEL_FILE, RECORD_FILE):
+            archive.write(run.model_file.parent / file, f"{run.name}/{file}")

@@ -1,0 +1,84 @@
+"""A run's answer for every test frame: the `predictions.npz` file kept beside its model.
+
+Training writes it into the run folder: the store rows of the test frames, their true class
+ids and the model's probabilities for each. The run's record holds the file's size and
+SHA-256 (`Run.predictions`), so a damaged or replaced file is refused, never trusted. A cell
+of the confusion matrix is then a lookup (`ScoredFrames.cell`), with no re-scoring. A run
+kept before schema 3 has no such file: `inside.mistakes.score_run` scores it on request.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from handclf_core.atomic import disk_errors, file_sha256, write_file
+from handclf_core.errors import HandCamError
+from handclf_core.runs.record import Run, RunFile, file_matches
+
+PREDICTIONS_FILE = "predictions.npz"
+
+
+@dataclass(frozen=True, eq=False)
+class ScoredFrames:
+    """A run's answer for every test frame, in store order."""
+
+    rows: np.ndarray  # (N,) int: the frames' rows in the frame store, ascending
+    true: np.ndarray  # (N,) int: their class ids
+    probabilities: np.ndarray  # (N, C) float32: the model's softmax outputs
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """(N,) int: the arg-max class of each frame."""
+        return self.probabilities.argmax(axis=1)
+
+    def confusion(self) -> np.ndarray:
+        """(C, C) int: frames per (true, predicted) pair, rows true."""
+        c = self.probabilities.shape[1]
+        return np.bincount(self.true * c + self.predicted, minlength=c * c).reshape(c, c)
+
+    def cell(self, true_id: int, predicted_id: int) -> np.ndarray:
+        """Positions (into rows, true, probabilities) of the frames of class `true_id` that
+        the model called `predicted_id`, in store order."""
+        return np.flatnonzero((self.true == true_id) & (self.predicted == predicted_id))
+
+
+def write_predictions(folder: Path, predictions: ScoredFrames) -> RunFile:
+    """Write `predictions` into the run folder `folder`, whole or not at all; the record of
+    the file to keep in the run."""
+    final = folder / PREDICTIONS_FILE
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        rows=predictions.rows.astype(np.int64),
+        true=predictions.true.astype(np.int64),
+        probabilities=predictions.probabilities.astype(np.float32),
+    )
+    with disk_errors(f"the test predictions of {folder.name}", folder):
+        write_file(final, buffer.getvalue())
+    return RunFile(PREDICTIONS_FILE, final.stat().st_size, file_sha256(final))
+
+
+def read_predictions(run: Run) -> ScoredFrames | None:
+    """The run's kept test predictions; None when it has none (kept before schema 3).
+    HandCamError naming the file when it is not the one written for the run."""
+    if run.predictions is None:
+        return None
+    path = run.model_file.parent / run.predictions.name
+    expected = f"the test predictions written for run {run.name}"
+    if not path.is_file():
+        raise HandCamError(f"{path}: expected {expected}, found no file (score the run again)")
+    if not file_matches(path, run.predictions.bytes, run.predictions.sha256):
+        raise HandCamError(f"{path}: expected {expected}, found another file (score it again)")
+    with np.load(path, allow_pickle=False) as data:
+        rows, true, probs = data["rows"], data["true"], data["probabilities"]
+    n, c = run.frames.test, len(run.classes)
+    if rows.shape != (n,) or true.shape != (n,) or probs.shape != (n, c):
+        raise HandCamError(
+            f"{path}: expected {n} test frames of {c} classes, found arrays of "
+            f"{rows.shape}, {true.shape}, {probs.shape}"
+        )
+    return ScoredFrames(rows, true, probs)

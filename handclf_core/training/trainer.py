@@ -1,0 +1,144 @@
+"""The training process: one child process that trains every job of the app's queue
+(`jobs`), and the messages between it and the queue's worker thread.
+
+Why a child process: Streamlit calls `keras.backend.clear_session()` after every script run
+(every second while a page polls), which resets Keras's global state in every thread: layer
+names, the mixed-precision policy. A model built in an app thread at that moment fails ("the
+name conv2d is used 2 times"). The child also keeps TensorFlow's Python-heavy training loop
+off the web server's GIL. It starts with the first job (or when the app asks what trains)
+and then serves every job, so TensorFlow is imported once.
+
+Messages from the child, each a (kind, payload) pair: ("device", Device) once the backend is
+loaded; ("progress", Step | Batch | Epoch) while a job trains; then one of ("done", (run,
+cached)), ("cancelled", None), ("failed", message) or ("crashed", (message, traceback)).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import traceback
+
+from handclf_core import workers
+from handclf_core.errors import HandCamError
+from handclf_core.runs.device import Device, adopt
+from handclf_core.training.progress import Batch, Event, Step
+from handclf_core.vocab import Stage
+
+BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
+# run hundreds of batches a second; a page redraws once a second)
+
+
+def _serve(requests, events, cancel) -> None:
+    """The training process: train each (dataset, config) received, reporting to `events`."""
+    from handclf_core.training.backend import load_backend_quietly
+    from handclf_core.training.devices import configure_device
+
+    load_backend_quietly()  # the server's log keeps our lines, not TensorFlow's start-up ones
+    from handclf_core.training.loop import TrainingCancelled
+    from handclf_core.training.train import train
+
+    parent = os.getppid()  # the app, or the forkserver that dies with it
+    last_batch = 0.0
+    events.put(("device", configure_device()))  # TensorFlow is loaded: say what trains
+
+    def progress(event: Event) -> None:
+        nonlocal last_batch
+        if cancel.is_set() or os.getppid() != parent:  # cancelled, or the app is gone
+            raise TrainingCancelled("cancelled")
+        if isinstance(event, Batch) and event.batch < event.batches:
+            if time.monotonic() - last_batch < 1 / BATCH_EVENTS_PER_SECOND:
+                return
+            last_batch = time.monotonic()
+        events.put(("progress", event))
+
+    while True:
+        try:
+            request = requests.get(timeout=5)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return
+            continue
+        if request is None:
+            return
+        try:
+            run, cached = train(*request, progress=progress)
+        except TrainingCancelled:
+            events.put(("cancelled", None))
+        except HandCamError as e:
+            events.put(("failed", str(e)))
+        except Exception as e:  # a bug, not the user's input: report it, serve the next job
+            events.put(("crashed", (f"{type(e).__name__}: {e}", traceback.format_exc())))
+        else:
+            events.put(("done", (run, cached)))
+
+
+class Trainer:
+    """The child process and its queues; started on first use, restarted if it died."""
+
+    def __init__(self) -> None:
+        self.process = None
+        self.device: Device | None = None  # what the child trains on, once it said so
+        self.known = threading.Event()  # set once `device` is known (or the child died)
+
+    def start(self) -> None:
+        """Start the child process if it is not running (it imports TensorFlow)."""
+        if self.process is None or not self.process.is_alive():
+            # A forkserver child (see `workers`): a fork of this process could deadlock.
+            ctx = workers.context([__name__])
+            self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
+            args = (self.requests, self.events, self.cancel)
+            # Not a daemon: training decodes frames in a process pool of its own.
+            self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
+            with workers.main_script_hidden():
+                self.process.start()
+
+    def wait_device(self) -> None:
+        """Start the child if need be and read its events until it says what it trains on."""
+        self.start()
+        while self.device is None and self.process.is_alive():
+            try:
+                kind, payload = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if kind == "device":
+                self.device = payload
+                adopt(payload)
+        self.known.set()
+
+    def run(self, job, ds) -> tuple[str, object]:
+        """Train `job` in the child; its progress goes into `job`. Returns (outcome, payload)."""
+        if self.process is None or not self.process.is_alive():
+            with job._lock:
+                job.step = Step(Stage.STARTING_PROCESS)
+            self.start()
+        self.cancel.clear()
+        self.requests.put((ds, job.config))
+        while True:
+            if job._cancel.is_set():
+                self.cancel.set()
+            try:
+                kind, payload = self.events.get(timeout=0.2)
+            except queue.Empty:
+                if not self.process.is_alive():
+                    code = self.process.exitcode
+                    return "crashed", (f"the training process died (exit code {code})", "")
+                continue
+            if kind == "device":
+                self.device = payload
+                adopt(payload)
+                self.known.set()
+            elif kind != "progress":
+                return kind, payload
+            else:
+                job._record(payload)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            self.cancel.set()
+            self.requests.put(None)
+            self.process.join(10)
+            if self.process.is_alive():
+                self.process.terminate()
