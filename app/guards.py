@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from handclf_core.errors import HandCamError
+from handclf_core.paths import writable_cache_dir
 
 from . import cache, navigation, session
 
@@ -14,6 +15,11 @@ def current_dataset():
     """The dataset the sidebar names, generating the built-in sample on first use with a
     progress bar; on a bad path, a message saying what to do, and the page stops."""
     t, spec = session.t, session.data_spec()
+    try:
+        writable_cache_dir()  # frame stores, runs and the sample are written there
+    except HandCamError as e:
+        st.error(t("data.cache_unwritable", error=e))
+        st.stop()
     bar = st.empty()
     try:
         if not spec:

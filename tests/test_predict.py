@@ -94,7 +94,7 @@ def test_bad_pictures_get_a_clear_error(tiny_run, data, message):
 def test_bad_arguments(tiny_run, tmp_path):
     with pytest.raises(HandCamError, match="expected 'left' or 'right'"):
         predict(b"x", tiny_run[0], hand="middle")
-    with pytest.raises(HandCamError, match="missing.png: expected an image file"):
+    with pytest.raises(HandCamError, match="missing.png: expected a readable file"):
         predict(tmp_path / "missing.png", tiny_run[0])
     with pytest.raises(HandCamError, match="no stored run of model 'alexnet'"):
         find_run("alexnet", task="FA")

@@ -169,6 +169,7 @@ def cmd_explain(args) -> dict:
     from PIL import Image
 
     from handclf_core.data.images import decode_image
+    from handclf_core.data.trees import read_file
     from handclf_core.inside.explain import occlusion, on_frame
     from handclf_core.inside.predict import guess_hand, load_model, model_input, predict
     from handclf_core.runs.folders import find_run
@@ -176,10 +177,7 @@ def cmd_explain(args) -> dict:
     run = find_run(args.model, task=args.task)
     hand = args.hand or guess_hand(args.image)
     path = Path(args.image)
-    try:
-        picture = decode_image(path.read_bytes(), str(path))
-    except OSError as e:
-        raise HandCamError(f"{path}: expected an image file, found: {e.strerror}") from None
+    picture = decode_image(read_file(path), str(path))
     answer = predict(picture, run, hand=hand, top=1, name=str(path))
     top = answer.top[0]
     heat = occlusion(load_model(run), model_input(picture, run, hand), run.classes.index(top.name))
@@ -236,7 +234,9 @@ def cmd_experiments(args) -> dict:
     from handclf_core.views.runs import config_label
 
     ds = _dataset(args)
-    only = set(args.only.split(",")) if args.only else None
+    only = None if args.only is None else {k.strip() for k in args.only.split(",")} - {""}
+    if only is not None and not only:
+        raise HandCamError(f"--only {args.only!r}: expected experiment ids or models, found none")
     experiments = grid(args.size, args.task, seed=args.seed, precision=args.precision)
     chosen = [(k, c) for k, c in experiments if only is None or {k, c.model} & only]
     if not chosen:

@@ -14,6 +14,7 @@ import sys
 
 from handclf_core.cli.parser import build_parser
 from handclf_core.errors import HandCamError
+from handclf_core.paths import writable_cache_dir
 
 KERAS_COMMANDS = {"train", "evaluate", "predict", "models", "experiments", "explain", "mistakes"}
 
@@ -26,6 +27,17 @@ class _Warnings(logging.Handler):
         print(f"warning: {record.getMessage()}", file=sys.stderr)
 
 
+def _writes_cache(args) -> bool:
+    """Whether the command writes in the cache folder (frame stores, runs, the sample)."""
+    if args.command in ("predict", "explain"):
+        return False
+    if args.command == "runs":
+        return args.action == "delete"
+    if args.command in ("sample", "stats"):  # the sample is written there; other data not
+        return not (getattr(args, "out", None) or getattr(args, "data", None))
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The core's warnings (a stored run left out, a damaged one trained again): one line each.
@@ -33,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if not any(isinstance(h, _Warnings) for h in core_log.handlers):
         core_log.addHandler(_Warnings())
     try:
+        if _writes_cache(args):
+            writable_cache_dir()  # a file there, or a read-only one: one line, before any work
         if args.command in KERAS_COMMANDS and not args.debug:
             from handclf_core.training.backend import load_backend_quietly, native_stderr_to_null
 

@@ -126,7 +126,11 @@ def generate_sample(
         raise HandCamError(f"expected a stride of at least 1, found {stride}")
     if out.exists():
         raise HandCamError(f"{out} already exists: remove it or choose another folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file on the way, a read-only disk
+        raise HandCamError(f"{out.parent}: expected a folder to write the sample in, found: "
+                           f"{e.strerror}") from None  # fmt: skip
     remove_stale(out.parent)  # left by killed runs
     try:  # on an error or interrupt, run_tasks has waited for the running chunks
         with disk_errors("the built-in sample", out.parent), written(out, replace=False) as tmp:

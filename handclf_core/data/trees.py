@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
@@ -25,6 +26,34 @@ _STRAY_SUFFIXES = {".txt", ".md"}
 # uncompressed RGB 6.2 MB; a recording's label file of 1,229 float64 ids is 10 kB.
 MAX_FRAME_BYTES = 64 * 2**20
 MAX_LABEL_BYTES = 8 * 2**20
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a pipe (FIFO)"),
+          (stat.S_ISSOCK, "a socket"))  # fmt: skip
+
+
+def read_file(path: Path, limit: int = MAX_FRAME_BYTES) -> bytes:
+    """The bytes of a user's file, counted as they are read: at most `limit`, whatever size
+    the file claims (a link to /dev/zero claims none). A device, a pipe, a socket or a
+    folder is refused by name before it is opened; a broken or looping link, or a file
+    that cannot be read, is a HandCamError naming it."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode  # follows links: a broken or looping one fails
+    except OSError as e:
+        raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "no regular file")
+        raise HandCamError(f"{path}: expected a regular file, found {kind}")
+    try:
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
+    if len(data) > limit:
+        raise HandCamError(f"{path}: expected at most {limit:,} bytes, found more")
+    return data
 
 
 def is_stray(name: str) -> bool:
@@ -52,12 +81,29 @@ class FolderTree:
             )
 
         found = []
-        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable):
+        # Linked folders are followed (frames may live on another disk), but a link that
+        # loops back to a folder above it is an error naming it, not a silent gap.
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable,
+                                                    followlinks=True):  # fmt: skip
+            here = Path(dirpath).resolve()
+            for name in dirnames:
+                link = Path(dirpath) / name
+                if link.is_symlink() and self._loops(link, here):
+                    raise HandCamError(f"{link}: expected a folder of the dataset, found a "
+                                       "link that loops back to a folder above it")  # fmt: skip
             dirnames.sort()
             rel = Path(dirpath).relative_to(self.root).as_posix()
             prefix = "" if rel == "." else rel + "/"
             found.extend(prefix + f for f in sorted(filenames))
         return found
+
+    @staticmethod
+    def _loops(link: Path, here: Path) -> bool:
+        try:
+            target = link.resolve(strict=True)
+        except (OSError, RuntimeError):  # a cycle of links (RuntimeError before Python 3.13)
+            return True
+        return target == here or target in here.parents
 
     def _stat(self, name: str) -> os.stat_result:
         try:
@@ -69,16 +115,11 @@ class FolderTree:
 
     def read(self, name: str, limit: int = MAX_FRAME_BYTES) -> bytes:
         size = self._stat(name).st_size
-        if size > limit:
+        if size > limit:  # refused before it is read; `read_file` counts what it reads
             raise HandCamError(
                 f"{self.root / name}: expected at most {limit:,} bytes, found {size:,}"
             )
-        try:
-            return (self.root / name).read_bytes()
-        except OSError as e:
-            raise HandCamError(
-                f"{self.root / name}: expected a readable file, found: {e.strerror}"
-            ) from None
+        return read_file(self.root / name, limit)
 
     def fingerprint(self, names: list[str]) -> list[str]:
         # Size and modification time: cheap for 80k files, and changes when a file does.

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from handclf_core.atomic import remove_stale
 from handclf_core.errors import HandCamError
 from handclf_core.inside.predict import Ranked
 from handclf_core.runs.folders import lock_path
 from handclf_core.runs.predictions import ScoredFrames, read_predictions, write_predictions
-from handclf_core.runs.record import SCHEMA, Run, read_run, save_run
+from handclf_core.runs.record import RECORD_FILE, SCHEMA, Run, read_run, save_run
 from handclf_core.vocab import Camera, Hand
 
 TOP = 3  # classes shown per frame
@@ -84,6 +85,9 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
             f"{run.name} is being trained or scored; try again when it is done"
         ) from None
     try:
+        if not (folder / RECORD_FILE).is_file():
+            raise HandCamError(f"{run.name} was deleted meanwhile: nothing to score")
+        remove_stale(folder)  # a scoring killed while it wrote
         store, _ = build_store(ds)
         images = store.variant(run.preprocessing)
         rows = split_indices(store.frames, run.config)[Split.TEST]

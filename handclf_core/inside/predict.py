@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from handclf_core.data.images import decode_image, preprocess
+from handclf_core.data.trees import read_file
 from handclf_core.errors import HandCamError
 from handclf_core.runs.record import Run
 from handclf_core.vocab import Camera, Hand
@@ -90,11 +91,7 @@ def predict(image, run: Run, *, hand: Hand = Hand.LEFT, top: int = 5, name: str 
         raise HandCamError(f"hand: expected 'left' or 'right', found {hand!r}")
     start = time.perf_counter()
     if isinstance(image, (str, Path)):
-        path = Path(image)
-        try:
-            image, name = path.read_bytes(), str(path)
-        except OSError as e:
-            raise HandCamError(f"{path}: expected an image file, found: {e.strerror}") from None
+        image, name = read_file(Path(image)), str(image)
     if isinstance(image, (bytes, bytearray)):
         image = decode_image(bytes(image), name)
     x = model_input(image, run, hand)[None]  # (1, s, s, C) uint8

@@ -13,7 +13,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from handclf_core.atomic import temp_path
+from handclf_core.atomic import disk_errors, temp_path
 from handclf_core.errors import HandCamError
 from handclf_core.models import list_models
 from handclf_core.paths import cache_dir
@@ -113,10 +113,16 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
 
 
 def run_folder(name: str) -> Path:
-    """The folder of the kept run named `name` (a run folder's name, or its path)."""
+    """The folder of the kept run `name`: a run folder's name, or a path to it (followed to
+    where it is, `..` and all). It must be a folder of its own, not a link, directly in the
+    runs folder; anything else is a HandCamError saying so."""
     path = Path(name)
-    folder = path if path.is_dir() else runs_dir() / path.name
-    if folder.resolve().parent != runs_dir().resolve() or not (folder / RECORD_FILE).is_file():
+    entry = path if path.exists() or path.is_symlink() else runs_dir() / path.name
+    if entry.is_symlink() or (runs_dir() / entry.resolve().name).is_symlink():
+        raise HandCamError(f"{name}: expected a run folder, found a link (give the run's own "
+                           "name: `python -m handclf_core runs list` lists them)")  # fmt: skip
+    folder = entry.resolve()
+    if folder.parent != runs_dir().resolve() or not (folder / RECORD_FILE).is_file():
         raise HandCamError(
             f"{name}: expected the name of a stored run (`python -m handclf_core runs list` "
             "lists them), found none"
@@ -125,12 +131,27 @@ def run_folder(name: str) -> Path:
 
 
 def delete_run(name: str) -> Path:
-    """Delete the kept run `name` (see `run_folder`): renamed out of sight first, so that
-    nothing ever lists or loads a half-deleted run, then removed. Returns its folder."""
+    """Delete the kept run `name` (see `run_folder`), under its lock (HandCamError while
+    another process trains or scores it): renamed out of sight first, so that nothing ever
+    lists or loads a half-deleted run, then removed with its lock file. Returns its
+    folder."""
+    from filelock import FileLock, Timeout
+
     folder = run_folder(name)
-    gone = temp_path(folder)  # a killed delete leaves a temporary folder: `remove_stale`'s
-    folder.rename(gone)
-    shutil.rmtree(gone, ignore_errors=True)
+    lock = FileLock(lock_path(folder))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise HandCamError(f"{folder.name} is being trained or scored; delete it when it is "
+                           "done") from None  # fmt: skip
+    try:
+        gone = temp_path(folder)  # a killed delete leaves a temporary folder: `remove_stale`'s
+        with disk_errors(f"the deletion of {folder.name}", folder.parent):
+            folder.rename(gone)
+        shutil.rmtree(gone, ignore_errors=True)
+    finally:
+        lock.release()
+    lock_path(folder).unlink(missing_ok=True)
     return folder
 
 

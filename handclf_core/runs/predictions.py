@@ -10,6 +10,7 @@ kept before schema 3 has no such file: `inside.mistakes.score_run` scores it on 
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,21 +65,47 @@ def write_predictions(folder: Path, predictions: ScoredFrames) -> RunFile:
 
 def read_predictions(run: Run) -> ScoredFrames | None:
     """The run's kept test predictions; None when it has none (kept before schema 3).
-    HandCamError naming the file when it is not the one written for the run."""
+    HandCamError naming the file when it is not the one written for the run, or its
+    contents are not what training writes (checked like the label files: members, dtypes,
+    shapes, ranges, finite probabilities), even if its record was edited to match it."""
     if run.predictions is None:
         return None
     path = run.model_file.parent / run.predictions.name
     expected = f"the test predictions written for run {run.name}"
-    if not path.is_file():
-        raise HandCamError(f"{path}: expected {expected}, found no file (score the run again)")
+    if path.is_dir() or not path.is_file():
+        found = "a folder" if path.is_dir() else "no file"
+        raise HandCamError(f"{path}: expected {expected}, found {found} (score the run again)")
     if not file_matches(path, run.predictions.bytes, run.predictions.sha256):
         raise HandCamError(f"{path}: expected {expected}, found another file (score it again)")
-    with np.load(path, allow_pickle=False) as data:
-        rows, true, probs = data["rows"], data["true"], data["probabilities"]
-    n, c = run.frames.test, len(run.classes)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            rows, true, probs = (data[k] for k in ("rows", "true", "probabilities"))
+    except KeyError as e:
+        raise HandCamError(f"{path}: expected the members rows, true and probabilities, "
+                           f"found none named {e}") from None  # fmt: skip
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:  # object arrays: ValueError
+        raise HandCamError(f"{path}: expected NumPy arrays of numbers, found: {e}") from None
+    _check(path, rows, true, probs, run.frames.test, len(run.classes))
+    return ScoredFrames(rows, true, probs)
+
+
+def _check(path: Path, rows, true, probs, n: int, c: int) -> None:
+    """HandCamError unless the arrays are n test frames' rows (ascending), true class ids
+    (0..c-1) and probabilities (n, c) in 0..1."""
     if rows.shape != (n,) or true.shape != (n,) or probs.shape != (n, c):
         raise HandCamError(
             f"{path}: expected {n} test frames of {c} classes, found arrays of "
             f"{rows.shape}, {true.shape}, {probs.shape}"
         )
-    return ScoredFrames(rows, true, probs)
+    if rows.dtype.kind not in "iu" or true.dtype.kind not in "iu" or probs.dtype.kind != "f":
+        raise HandCamError(f"{path}: expected whole rows and class ids and float probabilities, "
+                           f"found {rows.dtype}, {true.dtype}, {probs.dtype}")  # fmt: skip
+    if n and (rows.min() < 0 or np.any(np.diff(rows) <= 0)):
+        raise HandCamError(f"{path}: expected frame-store rows in ascending order, found "
+                           f"{rows[:5].tolist()}...")  # fmt: skip
+    if n and (true.min() < 0 or true.max() >= c):
+        raise HandCamError(f"{path}: expected class ids 0..{c - 1}, found "
+                           f"{true.min()}..{true.max()}")  # fmt: skip
+    if not np.all(np.isfinite(probs)) or n and (probs.min() < 0 or probs.max() > 1 + 1e-3):
+        raise HandCamError(f"{path}: expected probabilities in 0..1, found NaN, infinity or "
+                           "values out of range")  # fmt: skip
