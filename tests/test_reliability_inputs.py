@@ -237,8 +237,8 @@ def test_delete_waits_for_no_one_and_leaves_no_lock(kept, capsys):
     assert kept.is_dir()
     code, out, err = run_cli(capsys, "runs", "delete", kept.name, "--yes")
     assert code == 0 and kept.name in out, err
-    assert not kept.exists() and not lock_path(kept).exists()
-    assert [p.name for p in kept.parent.iterdir()] == []  # no temporary, no lock
+    assert not kept.exists()
+    assert [p.name for p in kept.parent.iterdir()] == [".locks"]  # no temporary
 
 
 @pytest.mark.parametrize("how", ["dot", "dot-dot"])
@@ -250,7 +250,7 @@ def test_delete_by_a_path_into_the_run(kept, capsys, monkeypatch, how):
         name = f"{kept}/../{kept.name}"
     code, out, err = run_cli(capsys, "runs", "delete", name, "--yes")
     assert code == 0 and kept.name in out, err
-    assert not kept.exists() and [p.name for p in kept.parent.iterdir()] == []
+    assert not kept.exists() and [p.name for p in kept.parent.iterdir()] == [".locks"]
 
 
 @pytest.mark.parametrize("where", ["outside", "inside"])
@@ -261,6 +261,19 @@ def test_delete_by_a_link_is_refused_and_touches_nothing(kept, tmp_path, capsys,
                            "--yes")  # fmt: skip
     refused(code, err, "found a link")
     assert link.is_symlink() and kept.is_dir() and read_run(kept)
-    assert sorted(p.name for p in kept.parent.iterdir()) == sorted(
-        [kept.name] + (["alias"] if where == "inside" else [])
+    left = {p.name for p in kept.parent.iterdir()} - {".locks"}
+    assert left == {kept.name} | ({"alias"} if where == "inside" else set())
+
+
+def test_lock_files_do_not_pile_up(tmp_path, sample_ds, tiny_run):
+    """Every configuration tried once left a `.<run>.lock` in runs/; now runs share a fixed
+    number of lock files, whatever was trained, scored or refused."""
+    from handclf_core.runs.config import TrainConfig
+    from handclf_core.runs.folders import LOCK_SLOTS, run_path, runs_dir
+
+    names = {lock_path(tmp_path / "runs" / f"cnn_basic-obj-{i:012x}") for i in range(2000)}
+    assert len(names) == LOCK_SLOTS and all(p.parent == tmp_path / "runs" / ".locks" for p in names)
+    assert (
+        lock_path(run_path(sample_ds.identity, TrainConfig(seed=5))).parent == runs_dir() / ".locks"
     )
+    assert not list(runs_dir().glob(".*.lock"))  # after the session's runs so far

@@ -13,7 +13,7 @@ from filelock import FileLock
 from handclf_core.errors import HandCamError
 from handclf_core.paths import cache_dir
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.folders import list_runs, run_path, runs_dir
+from handclf_core.runs.folders import list_runs, lock_path, run_path, runs_dir
 from handclf_core.runs.record import SCHEMA, read_run
 from handclf_core.training.batches import FrameBatches
 from handclf_core.training.loop import TrainingCancelled
@@ -82,14 +82,13 @@ def test_interrupted_run_leaves_nothing(sample_ds, interrupt):
         train(sample_ds, config, progress=progress)
     assert not run_path(sample_ds.identity, config).exists()
     assert _leftovers() == []
-    with FileLock(runs_dir() / f".{run_path(sample_ds.identity, config).name}.lock", timeout=0):
+    with FileLock(lock_path(run_path(sample_ds.identity, config)), timeout=0):
         pass  # the lock was released
 
 
 def test_busy_configuration_is_reported(sample_ds):
     config = TrainConfig(model="cnn_basic", epochs=1, limit=16, seed=3)
-    runs_dir().mkdir(parents=True, exist_ok=True)
-    with FileLock(runs_dir() / f".{run_path(sample_ds.identity, config).name}.lock"):
+    with FileLock(lock_path(run_path(sample_ds.identity, config))):
         with pytest.raises(HandCamError, match="being trained by another process"):
             train(sample_ds, config, wait=False)
 

@@ -9,6 +9,7 @@ leaves nothing a later one would load.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from pathlib import Path
@@ -46,9 +47,20 @@ def saved_run(dataset_identity: str, config: TrainConfig) -> Run | None:
         return None
 
 
+LOCK_SLOTS = 64  # lock files of a runs folder, at most: one per slot, not per configuration
+
+
 def lock_path(folder: Path) -> Path:
-    """The lock a process holds while it trains, or scores, the run stored at `folder`."""
-    return folder.parent / f".{folder.name}.lock"
+    """The lock a process holds while it trains, scores or deletes the run kept at (or to be
+    published as) `folder`. Runs share LOCK_SLOTS lock files by a hash of their name, so the
+    files do not pile up with every configuration tried (and none is ever removed, which
+    would let a third process in beside a waiting one); two runs of one slot only take
+    turns, as two trainings on one machine should anyway."""
+    slot = int(hashlib.sha256(folder.name.encode()).hexdigest()[:8], 16) % LOCK_SLOTS
+    locks = folder.parent / ".locks"
+    with disk_errors("a lock file", folder.parent):
+        locks.mkdir(parents=True, exist_ok=True)
+    return locks / f"{slot:02d}.lock"
 
 
 def scan_runs(
@@ -133,8 +145,7 @@ def run_folder(name: str) -> Path:
 def delete_run(name: str) -> Path:
     """Delete the kept run `name` (see `run_folder`), under its lock (HandCamError while
     another process trains or scores it): renamed out of sight first, so that nothing ever
-    lists or loads a half-deleted run, then removed with its lock file. Returns its
-    folder."""
+    lists or loads a half-deleted run, then removed. Returns its folder."""
     from filelock import FileLock, Timeout
 
     folder = run_folder(name)
@@ -151,7 +162,6 @@ def delete_run(name: str) -> Path:
         shutil.rmtree(gone, ignore_errors=True)
     finally:
         lock.release()
-    lock_path(folder).unlink(missing_ok=True)
     return folder
 
 

@@ -171,7 +171,6 @@ def train(
     final = run_path(ds.identity, config)
     if not retrain and (stored := saved_run(ds.identity, config)):
         return stored, True
-    final.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(lock_path(final))
     try:
         lock.acquire(timeout=-1 if wait else 0)
