@@ -277,3 +277,12 @@ def test_lock_files_do_not_pile_up(tmp_path, sample_ds, tiny_run):
         lock_path(run_path(sample_ds.identity, TrainConfig(seed=5))).parent == runs_dir() / ".locks"
     )
     assert not list(runs_dir().glob(".*.lock"))  # after the session's runs so far
+
+
+def test_what_a_killed_scoring_left_goes_when_runs_are_listed(kept):
+    from handclf_core.runs.folders import list_runs
+
+    left = kept / f".tmp-{PREDICTIONS_FILE}-{2**22 + 7}-9a9a9a9a"  # its writer is gone
+    left.write_bytes(b"half a file")
+    assert [r.name for r in list_runs()] == [kept.name]
+    assert not left.exists()

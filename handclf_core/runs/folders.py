@@ -14,7 +14,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from handclf_core.atomic import disk_errors, temp_path
+from handclf_core.atomic import disk_errors, remove_stale, temp_path
 from handclf_core.errors import HandCamError
 from handclf_core.models import list_models
 from handclf_core.paths import cache_dir
@@ -67,12 +67,17 @@ def scan_runs(
     dataset_identity: str | None = None, task: str | None = None
 ) -> tuple[list[Run], list[str]]:
     """The stored runs that pass every check of `read_run`, newest first, optionally of one
-    dataset and task; and one line per run folder that fails them, saying why."""
+    dataset and task; and one line per run folder that fails them, saying why. What a
+    killed scoring left in a run folder (a temporary predictions file) goes on the way."""
     root = runs_dir()
     runs, damaged = [], []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if folder.name.startswith(".") or not folder.is_dir():
-            continue  # a temporary folder of a run in progress, a lock file
+            continue  # a temporary folder of a run in progress, the locks
+        try:
+            remove_stale(folder)
+        except OSError:  # a read-only cache: listed all the same
+            pass
         try:
             run = read_run(folder)
         except HandCamError as e:
