@@ -135,9 +135,11 @@ def _run_summary(run, cached: bool) -> dict:
 def _train_or_load(args, retrain: bool):
     from handclf_core.training.train import train
 
+    config = _train_config(args)
+    config.resolved()  # a bad setting is refused before the dataset is read
     ds = _dataset(args)
     with training_progress() as update:
-        return train(ds, _train_config(args), retrain=retrain, progress=update)
+        return train(ds, config, retrain=retrain, progress=update)
 
 
 def cmd_train(args) -> dict:
@@ -233,7 +235,6 @@ def cmd_experiments(args) -> dict:
     from handclf_core.training.train import train
     from handclf_core.views.runs import config_label
 
-    ds = _dataset(args)
     only = None if args.only is None else {k.strip() for k in args.only.split(",")} - {""}
     if only is not None and not only:
         raise HandCamError(f"--only {args.only!r}: expected experiment ids or models, found none")
@@ -241,6 +242,7 @@ def cmd_experiments(args) -> dict:
     chosen = [(k, c) for k, c in experiments if only is None or {k, c.model} & only]
     if not chosen:
         raise HandCamError(f"--only {args.only}: expected experiment ids or models, found none")
+    ds = _dataset(args)
     rows = []
     for i, (key, config) in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {key}: {config_label(config)}", file=sys.stderr, flush=True)
