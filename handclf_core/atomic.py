@@ -80,7 +80,12 @@ def written(final: Path, suffix: str = "", *, replace: bool = True):
             if final.is_dir() and not final.is_symlink():
                 old = temp_path(final)  # killed before it is removed: a stale temporary
                 final.rename(old)
-        os.replace(tmp, final)
+        try:
+            os.replace(tmp, final)
+        except OSError as e:  # a folder published meanwhile by another process
+            if replace or e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            raise FileExistsError(errno.EEXIST, "already exists", str(final)) from None
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
