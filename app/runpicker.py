@@ -8,7 +8,7 @@ import io
 import streamlit as st
 
 from handclf_core.errors import HandCamError
-from handclf_core.runs.folders import delete_run, latest_per_model, run_archive
+from handclf_core.runs.folders import default_per_model, delete_run, run_archive
 from handclf_core.runs.record import Run
 from handclf_core.views.runs import run_labels
 
@@ -32,17 +32,18 @@ def compare_runs(runs: list[Run]) -> list[Run]:
 
 
 def predict_runs(runs: list[Run]) -> list[Run]:
-    """The runs Predict classifies with: the newest of each model unless the user chose."""
+    """The runs Predict classifies with: each model's recipe run (else its best) unless the
+    user chose; a caption says which."""
     t = session.translator()
     labels = dict(zip((r.name for r in runs), run_labels(runs, session.lang()), strict=True))
-    default = [r.name for r in latest_per_model(runs)]
+    default = [r.name for r in default_per_model(runs)]
     chosen = session.localized(
         st.multiselect, t("runs.predict_with"), list(labels), key="predict.runs",
         default=default, format_func=labels.get, max_selections=PREDICT_MAX,
         placeholder=t("runs.shown_none"),
     )  # fmt: skip
     by_name = {r.name: r for r in runs}
-    return [by_name[n] for n in chosen] or latest_per_model(runs)  # in the order chosen
+    return [by_name[n] for n in chosen] or default_per_model(runs)  # in the order chosen
 
 
 def one_run(runs: list[Run]) -> Run:

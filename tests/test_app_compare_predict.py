@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from handclf_core.i18n import model_name
 from handclf_core.inside.predict import classify
-from handclf_core.runs.folders import latest_per_model, list_runs
+from handclf_core.runs.folders import default_per_model, list_runs
 from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views.runs import MAIN_COLUMNS, header
 
@@ -75,7 +75,7 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
 
 def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):
     at = _page(sample_root, PREDICT)
-    models = latest_per_model(stored)
+    models = default_per_model(stored)
     tops = [d.value for d in at.dataframe]
     assert len(tops) == len(models) and all(len(t) == 5 for t in tops)
     assert [s.value for s in at.subheader] == [model_name(r.model) for r in models]
@@ -132,14 +132,14 @@ def test_predict_page_uploads_bad_files_are_errors_not_crashes(sample_root, stor
     assert not at.exception and not at.error
     # Models of the built-in sample's drawings, asked about an upload: one sentence of doubt.
     doubt = [w for w in at.warning if "drawn pictures, not photographs" in w.value]
-    assert len(doubt) == len(latest_per_model(stored))
-    assert len(at.dataframe) == len(latest_per_model(stored))
+    assert len(doubt) == len(default_per_model(stored))
+    assert len(at.dataframe) == len(default_per_model(stored))
 
 
 @pytest.mark.skipif(not REAL_FRAMES.is_dir(), reason=f"no real HandCam frames at {REAL_FRAMES}")
 def test_classify_real_frame(stored):
     path = REAL_FRAMES / "house_Rhand_Image723.png"
-    models = latest_per_model(stored)
+    models = default_per_model(stored)
     picture, results = classify(path.read_bytes(), path.name, models, "right")
     assert picture.size == (1920, 1080) and len(results) == len(models)
     for result, run in zip(results, models, strict=True):
@@ -198,8 +198,8 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
     assert not at.exception and not at.error
     # Models of the built-in sample's drawings, asked about an upload: one sentence of doubt.
     doubt = [w for w in at.warning if "合成圖片，不是照片" in w.value]
-    assert len(doubt) == len(latest_per_model(stored))
-    assert len(at.dataframe) == len(latest_per_model(stored))
+    assert len(doubt) == len(default_per_model(stored))
+    assert len(at.dataframe) == len(default_per_model(stored))
     assert list(at.dataframe[0].value.columns) == ["類別", "機率"]
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
     # A dataset frame: its true label, and the column marking it.

@@ -12,7 +12,7 @@ import pytest
 
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Device, Environment
-from handclf_core.runs.folders import latest_per_model
+from handclf_core.runs.folders import default_per_model
 from handclf_core.runs.metrics import evaluate_predictions
 from handclf_core.runs.record import DatasetRef, FrameCounts, Run, Timings
 from handclf_core.runs.report import REPORT_ROWS
@@ -101,10 +101,18 @@ def test_run_labels_are_readable_and_unique(runs):
     assert run_labels([weighted]) == ["Mnist-style CNN · class weights · 3 epochs"]
 
 
-def test_latest_per_model_in_registry_order(runs):
-    latest = latest_per_model(runs)
-    assert [r.model for r in latest] == ["cnn_basic", "mnist", "alexnet"]
-    assert latest[0] is runs[2]  # the newer of the two cnn_basic runs
+def test_predict_defaults_to_each_models_recipe_run_else_its_best(runs):
+    """After the experiments, the newest runs are the deliberately changed ones (gray, a
+    random validation split): Predict must not default to those."""
+    chosen = default_per_model(runs)
+    assert [r.model for r in chosen] == ["cnn_basic", "mnist", "alexnet"]
+    assert chosen[0] is max(runs[2:], key=lambda r: r.test.accuracy)  # no recipe: the best
+    as_recipe = TrainConfig(model="cnn_basic", seed=7).resolved()
+    recipe = dataclasses.replace(runs[3], created="2025-12-31", config=as_recipe)
+    as_gray = TrainConfig(model="cnn_basic", gray=True).resolved()
+    gray = dataclasses.replace(runs[2], created="2026-02-01", config=as_gray)
+    chosen = default_per_model([gray, *runs, recipe])
+    assert chosen[0] is recipe  # older and no better, but the recipe's
 
 
 def test_headline_figures_beside_what_the_baseline_scores(runs):

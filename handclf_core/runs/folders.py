@@ -9,6 +9,7 @@ leaves nothing a later one would load.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import shutil
@@ -100,13 +101,24 @@ def list_runs(dataset_identity: str | None = None, task: str | None = None) -> l
     return runs
 
 
-def latest_per_model(runs: list[Run]) -> list[Run]:
-    """The newest run of each model (runs come newest first), in the registry's order."""
-    newest: dict[str, Run] = {}
-    for run in runs:
-        newest.setdefault(run.model, run)
+def default_per_model(runs: list[Run]) -> list[Run]:
+    """The run of each model that Predict classifies with unless told otherwise, in the
+    registry's order: the newest run of its recipe (precision and seed aside), else its run
+    of the best test accuracy; never a deliberately changed run merely for being newest."""
+    chosen: dict[str, Run] = {}
+    for run in sorted(runs, key=lambda r: r.test.accuracy, reverse=True):
+        chosen.setdefault(run.model, run)  # the best, unless a recipe run follows
+    recipes = [r for r in runs if _is_recipe(r)]
+    for run in sorted(recipes, key=lambda r: r.created):  # the newest last, so it stays
+        chosen[run.model] = run
     order = {m: i for i, m in enumerate(list_models())}
-    return sorted(newest.values(), key=lambda r: order.get(r.model, len(order)))
+    return sorted(chosen.values(), key=lambda r: order.get(r.model, len(order)))
+
+
+def _is_recipe(run: Run) -> bool:
+    c = run.config
+    recipe = dataclasses.replace(c.recipe(), seed=c.seed, precision=c.precision)
+    return c == recipe
 
 
 def find_run(model: str, task: str | None = None, dataset_identity: str | None = None) -> Run:
