@@ -45,6 +45,29 @@ def current_dataset():
     return ds
 
 
+def quick_demos(ds, task: str) -> str:
+    """How long each model's quick demo takes on this dataset here, from the presets and
+    the time estimate (earlier runs of this machine, else the classroom CPU's measured
+    rate): "CNN_basic 0:25, Mnist-style CNN 0:14, AlexNet 3:02". A model whose time is not
+    known (a GPU without earlier runs) is named without one."""
+    from handclf_core.i18n import model_name
+    from handclf_core.models import list_models
+    from handclf_core.runs.config import TrainConfig
+    from handclf_core.runs.experiments import quick
+    from handclf_core.runs.folders import list_runs
+    from handclf_core.training.estimate import estimate
+
+    from .training import clock
+
+    frames, earlier, lang = ds.hand_frames(), list_runs(), session.lang()
+    device = cache.training_jobs().device(timeout=0)
+    shown = []
+    for model in list_models():
+        e = estimate(quick(TrainConfig(model=model, task=task)).resolved(), frames, earlier, device)
+        shown.append(model_name(model, lang) + (f" {clock(e.seconds)}" if e else ""))
+    return session.t("compare.list_separator").join(shown)
+
+
 def require_runs(ds, task: str) -> list:
     """The stored runs of this dataset and task, newest first; without any, a pointer to
     the Train page and the page stops. Not cached: reading a few run.json files takes
@@ -55,7 +78,7 @@ def require_runs(ds, task: str) -> list:
     for problem in damaged:  # one line each: a damaged run never breaks the others
         st.warning(session.t("runs.damaged", problem=problem), icon=":material/warning:")
     if not runs:
-        st.info(session.t("runs.none", task=task))
+        st.info(session.t("runs.none", task=task, demos=quick_demos(ds, task)))
         st.page_link(
             navigation.TRAIN, label=session.t("runs.go_train"), icon=":material/model_training:"
         )

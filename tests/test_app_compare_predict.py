@@ -294,3 +294,20 @@ def test_predict_switches_from_a_frame_to_the_camera_and_back(sample_root, store
     _by_label(at.radio, "Picture").set_value("frame").run()
     assert not at.exception, [e.value for e in at.exception]
     assert _by_label(at.selectbox, "Camera").value == "Rhand"  # kept meanwhile
+
+
+def test_an_empty_compare_page_says_what_each_quick_demo_takes_here(sample_root):
+    """It said "a few epochs on a few hundred frames, takes seconds": the quick demos are the
+    recipes on every frame (minutes for AlexNet). The times now come from the estimate."""
+    import re
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.session_state["task"] = "ges"  # nothing trained for it
+    at.run()
+    at.switch_page(COMPARE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (info,) = [i.value for i in at.info if "No model has been trained" in i.value]
+    assert "few hundred" not in info
+    for name in ("CNN_basic", "Mnist-style CNN", "AlexNet"):
+        assert re.search(rf"{name} \d+:\d\d", info), info
