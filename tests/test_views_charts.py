@@ -102,6 +102,21 @@ def problems(name: str, spec: dict) -> list[str]:
             title = enc.get("title", (enc.get("axis") or {}).get("title"))
             if not title:
                 found.append(f"{name}: the {channel} axis ({enc['field']}) has no title")
+        # A mark that shows numbers says them itself: without a tooltip of its own, pointing
+        # at it shows the raw fields ("recall: 0.918744228994").
+        mark = _view["mark"]["type"] if isinstance(_view["mark"], dict) else _view["mark"]
+        quantities = [
+            e for e in encoding.values() if isinstance(e, dict) and e.get("type") == "quantitative"
+        ]
+        if quantities and "tooltip" not in encoding and mark != "rule":
+            found.append(f"{name}: a {mark} mark of numbers without a tooltip")
+        tips = encoding.get("tooltip") or []
+        for tip in tips if isinstance(tips, list) else [tips]:
+            field = tip.get("field") if isinstance(tip, dict) else None
+            values = [row[field] for row in rows if field in row]
+            fractional = any(isinstance(v, float) and v != round(v) for v in values)
+            if field and tip.get("type") == "quantitative" and fractional and "format" not in tip:
+                found.append(f"{name}: the tooltip's {field} is shown unformatted")
         colour = encoding.get("color")
         if colour and colour.get("type") == "nominal" and "field" in colour:
             field = colour["field"]
@@ -133,8 +148,16 @@ def test_the_rules_catch_what_they_are_for():
 
     df = pd.DataFrame({"x": range(24), "y": range(24), "c": [f"c{i}" for i in range(24)]})
     many = alt.Chart(df).mark_line().encode(x=alt.X("x", title="x"), y=alt.Y("y", title="y"),
-                                            color="c:N")  # fmt: skip
-    untitled = alt.Chart(df).mark_point().encode(x=alt.X("x", title=None), y="y")
+                                            color="c:N", tooltip=["c:N"])  # fmt: skip
+    untitled = alt.Chart(df).mark_point().encode(x=alt.X("x", title=None), y="y", tooltip=["x"])
+    raw = (
+        alt.Chart(df.assign(y=df.y / 7))
+        .mark_text()
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"), text="c:N")
+    )
+    assert problems("raw", raw.to_dict()) == ["raw: a text mark of numbers without a tooltip"]
+    raw = raw.encode(tooltip=["y:Q"])
+    assert problems("raw", raw.to_dict()) == ["raw: the tooltip's y is shown unformatted"]
     assert problems("many", many.to_dict()) == ["many: 24 c categories, 10 colours"]
     # A field's own name is no title either: it is an id, and English on a zh-TW page.
     assert problems("untitled", untitled.to_dict()) == [

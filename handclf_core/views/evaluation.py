@@ -180,22 +180,25 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
             axis=alt.Axis(labelOverlap=False, labelLimit=320),
         ),
     )
+    tooltip = [
+        alt.Tooltip("run:N", title=t("compare.chart.run")),
+        alt.Tooltip("class:N", title=t("compare.chart.class")),
+        alt.Tooltip("recall:Q", format=".1%", title=t("compare.chart.recall")),
+        alt.Tooltip("precision:Q", format=".1%", title=t("compare.chart.precision")),
+        alt.Tooltip("support:Q", title=t("compare.chart.test_frames")),
+    ]
     cells = base.mark_rect().encode(
         color=alt.Color(
             "recall:Q",
             scale=alt.Scale(domain=[0, 1], scheme="blues"),
             title=t("compare.chart.recall"),
         ),
-        tooltip=[
-            alt.Tooltip("run:N", title=t("compare.chart.run")),
-            alt.Tooltip("class:N", title=t("compare.chart.class")),
-            alt.Tooltip("recall:Q", format=".1%", title=t("compare.chart.recall")),
-            alt.Tooltip("precision:Q", format=".1%", title=t("compare.chart.precision")),
-            alt.Tooltip("support:Q", title=t("compare.chart.test_frames")),
-        ],
+        tooltip=tooltip,
     )
-    # A figure in every cell, 0% too: a blank cell would read as "not measured".
+    # A figure in every cell, 0% too: a blank cell would read as "not measured". The same
+    # tooltip: pointing at the figure would otherwise show the raw fields ("0.918744228994").
     text = base.mark_text().encode(
+        tooltip=tooltip,
         text=alt.Text("recall:Q", format=".0%"),
         color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
     )

@@ -68,6 +68,7 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
         .mark_text()
         .encode(
             text="frames:Q",
+            tooltip=alt.value(None),  # under the cell's own (the layer on top)
             color=alt.condition(
                 "datum['share of row'] > 0.5", alt.value("white"), alt.value("black")
             ),

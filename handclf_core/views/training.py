@@ -42,9 +42,19 @@ def curves_chart(data: pd.DataFrame, metric: str, lang: str = "en") -> alt.Chart
     title = t(METRICS[metric])
     order = [name(s, lang) for s in SPLIT_ORDER]
     chart = alt.Chart(data[data.metric == metric], title=title, height=220)
+    # Whole epochs; accuracy in percent, loss without trailing zeros: after one epoch the
+    # axes have one value, which Vega would otherwise print as "1.000000".
+    shown = ".1%" if metric == "accuracy" else ".3f"
     return chart.mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title=t("train.axis_epoch"), axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y("value:Q", title=title),
+        x=alt.X("epoch:Q", title=t("train.axis_epoch"), axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y(
+            "value:Q", title=title, axis=alt.Axis(format=".0%" if metric == "accuracy" else "~g")
+        ),  # fmt: skip
+        tooltip=[
+            alt.Tooltip("label:N", title=t("compare.col.split")),
+            alt.Tooltip("epoch:Q", format="d", title=t("train.axis_epoch")),
+            alt.Tooltip("value:Q", format=shown, title=title),
+        ],
         # Blue and orange of the Okabe-Ito palette: apart for every kind of colour vision.
         color=alt.Color(
             "label:N", title=None, sort=order, scale=alt.Scale(domain=order, range=SPLIT_COLOURS)
