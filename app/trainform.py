@@ -163,6 +163,21 @@ def prep_ui() -> session.PrepChoice:
     return session.PrepChoice(Preprocessing(size, gray, flip, crop), shuffle, Balance(balance))
 
 
+def unapplied() -> None:
+    """On the Train page: the Preprocessing page's last choice, when it is not the default
+    and was never applied, said above the settings, with the way back (a teacher who
+    toggles everything there and comes here would otherwise train the recipes unawares)."""
+    choice = st.session_state.get(session.PREP_KEY)
+    applied = st.session_state.get("prep_applied")
+    if choice is None or choice == session.PrepChoice() or (applied and applied[1] == choice):
+        return
+    t, lang = session.translator(), session.lang()
+    st.warning(t("train.prep_not_applied", settings=preprocessing_summary(choice.preprocessing,
+                                                                          lang),
+                 balance=name(choice.balance, lang)), icon=":material/tune:")  # fmt: skip
+    st.page_link(navigation.PREPROCESSING, label=t("train.go_apply"), icon=":material/tune:")
+
+
 def _apply(choice: session.PrepChoice) -> None:
     target = st.session_state["prep_apply_to"]
     models = list_models() if target == ALL else [target]

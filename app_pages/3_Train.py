@@ -49,6 +49,7 @@ st.fragment(run_every=None if known else 1.0)(training.device_caption)(jobs, not
 frames = ds.hand_frames()
 earlier = list_runs()  # the rates of earlier runs on this machine: the time estimates
 experiments_ui(ds, task, jobs, frames, earlier)
+trainform.unapplied()
 trainform.quick_toggle()
 tabs = st.tabs([model_name(m, lang) for m in list_models()])
 for tab, model in zip(tabs, list_models(), strict=True):

@@ -248,3 +248,25 @@ def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, 
     assert any(f"Deleted {labels[1]}" in s.value for s in at.success)
     assert labels[1] not in set(at.dataframe[0].value["run"])
     assert labels[0] in set(at.dataframe[0].value["run"])
+
+
+def test_a_preprocessing_choice_not_applied_is_said_on_train(sample_root):
+    """Everything toggled on Preprocessing, no Apply: the Train page said nothing and
+    trained the plain recipes. Now it says so, until the choice is applied."""
+    at = _page(sample_root)
+    at.switch_page(TRAIN).run()
+    _ok(at)
+    assert not [w for w in at.warning if "not applied" in w.value]  # nothing chosen yet
+    at.switch_page("app_pages/2_Preprocessing.py").run()
+    at.toggle(key="prep_gray").set_value(True).run()
+    at.switch_page(TRAIN).run()
+    _ok(at)
+    (warning,) = [w.value for w in at.warning if "not applied" in w.value]
+    assert "gray" in warning and at.toggle(key="train.cnn_basic.gray").value is False
+    at.switch_page("app_pages/2_Preprocessing.py").run()
+    (apply,) = [b for b in at.button if b.label == "Apply"]
+    apply.click().run()
+    at.switch_page(TRAIN).run()
+    _ok(at)
+    assert not [w for w in at.warning if "not applied" in w.value]
+    assert at.toggle(key="train.cnn_basic.gray").value is True
