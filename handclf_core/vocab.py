@@ -120,7 +120,7 @@ class Precision(Term):
 class Validation(Term):
     """Which training frames are held out to validate on each epoch."""
 
-    RECORDING = "recording"  # one whole recording (`TrainConfig.validation_recording`)
+    RECORDING = "recording"  # one whole recording (`TrainConfig.held_out`)
     RANDOM = "random"  # a random 20% of the frames, as the report's validation_split=0.2
     NONE = "none"
 

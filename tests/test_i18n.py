@@ -35,7 +35,7 @@ def _used_keys() -> dict[str, str]:
         for line, key, _, _ in extract_from_file("python", path, keywords=KEYWORDS):
             used.setdefault(key, f"{path.relative_to(ROOT)}:{line}")
     for key in i18n.class_keys():
-        used.setdefault(key, "handclf_core/config.py CLASSES")
+        used.setdefault(key, "handclf_core/vocab.py CLASSES")
     for key in vocab.catalogue_keys():
         used.setdefault(key, "handclf_core/vocab.py")
     for model in list_models():

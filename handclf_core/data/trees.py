@@ -34,18 +34,21 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
 
 
 def read_file(path: Path, limit: int = MAX_FRAME_BYTES) -> bytes:
-    """The bytes of a user's file, counted as they are read: at most `limit`, whatever size
-    the file claims (a link to /dev/zero claims none). A device, a pipe, a socket or a
-    folder is refused by name before it is opened; a broken or looping link, or a file
-    that cannot be read, is a HandCamError naming it."""
+    """The bytes of a user's file, at most `limit`: a file claiming more is refused before
+    it is read, and the bytes are counted as they are read, whatever size the file claims
+    (a link to /dev/zero claims none). A device, a pipe, a socket or a folder is refused by
+    name before it is opened; a broken or looping link, or a file that cannot be read, is
+    a HandCamError naming it."""
     path = Path(path)
     try:
-        mode = path.stat().st_mode  # follows links: a broken or looping one fails
+        st = path.stat()  # follows links: a broken or looping one fails
     except OSError as e:
         raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "no regular file")
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "no regular file")
         raise HandCamError(f"{path}: expected a regular file, found {kind}")
+    if st.st_size > limit:
+        raise HandCamError(f"{path}: expected at most {limit:,} bytes, found {st.st_size:,}")
     try:
         with path.open("rb") as f:
             data = f.read(limit + 1)
@@ -114,11 +117,6 @@ class FolderTree:
             ) from None
 
     def read(self, name: str, limit: int = MAX_FRAME_BYTES) -> bytes:
-        size = self._stat(name).st_size
-        if size > limit:  # refused before it is read; `read_file` counts what it reads
-            raise HandCamError(
-                f"{self.root / name}: expected at most {limit:,} bytes, found {size:,}"
-            )
         return read_file(self.root / name, limit)
 
     def fingerprint(self, names: list[str]) -> list[str]:
