@@ -126,9 +126,26 @@ def _check_cameras(cameras: Sequence[str]) -> tuple[str, ...]:
 
 def store_path(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Path:
     """Where the store of these cameras of `ds` is (or would be)."""
+    return _store_folder(ds.identity, cameras)
+
+
+def _store_folder(identity: str, cameras: Sequence[str]) -> Path:
     cams = "+".join(_check_cameras(cameras))
-    name = f"{ds.identity}-{cams}-{BASE_SIZE[0]}x{BASE_SIZE[1]}-v{FORMAT_VERSION}"
+    name = f"{identity}-{cams}-{BASE_SIZE[0]}x{BASE_SIZE[1]}-v{FORMAT_VERSION}"
     return paths.cache_dir() / "stores" / name
+
+
+def stored_frames(identity: str, cameras: Sequence[str] = HAND_CAMERAS) -> pd.DataFrame | None:
+    """The frame table of the complete store of the dataset `identity` (its hand frames, in
+    store order), read from its `frames.csv` without opening the dataset; None when there
+    is no such store (or it cannot be read)."""
+    path = _store_folder(identity, cameras)
+    if not (path / "meta.json").is_file():  # written last: the store is complete
+        return None
+    try:
+        return pd.read_csv(path / "frames.csv", keep_default_na=False)
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
