@@ -138,3 +138,39 @@ def training_jobs():
     from handclf_core.training.jobs import TrainingJobs
 
     return TrainingJobs()
+
+
+def _run_key(runs) -> tuple:
+    return tuple((r.name, r.predictions.sha256 if r.predictions else None) for r in runs)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _intervals(_runs, _ds, identity: str, key: tuple):
+    from handclf_core.errors import HandCamError
+    from handclf_core.runs.confidence import run_intervals
+
+    try:
+        return run_intervals(_runs, _ds.hand_frames())
+    except HandCamError:  # no kept predictions (an older run), or another dataset's
+        return None
+
+
+def intervals(runs, ds):
+    """The 95% intervals of a run or of a setting's runs (`runs.confidence.run_intervals`),
+    once per server for every session (keyed by the runs' names and predictions' digests);
+    None for runs without kept test predictions."""
+    runs = list(runs)
+    return _intervals(runs, ds, ds.identity, _run_key(runs))
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _difference(_a, _b, _ds, identity: str, key_a: tuple, key_b: tuple, metric: str):
+    from handclf_core.runs.confidence import compare_runs
+
+    return compare_runs(_a, _b, _ds.hand_frames(), metric)
+
+
+def difference(a, b, ds, metric: str):
+    """a minus b (each a setting's runs) on `metric`, paired; once per server."""
+    a, b = list(a), list(b)
+    return _difference(a, b, ds, ds.identity, _run_key(a), _run_key(b), metric)

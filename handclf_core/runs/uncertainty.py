@@ -85,11 +85,13 @@ class Intervals:
 
     @property
     def frequencies_only(self) -> bool:
-        """Whether the run is not shown to beat always answering the majority class on
-        either accuracy or balanced accuracy: both paired intervals of (run - baseline)
-        reach 0 or below. A run that trades accuracy for balanced accuracy (class weights)
-        is not flagged; one at the baseline, or below it on both, is."""
-        return self.over_baseline.low <= 0 and self.balanced_over_baseline.low <= 0
+        """Whether the run is not distinguishable from always answering the majority class:
+        the paired interval of its accuracy minus the baseline's reaches 0, or that of its
+        balanced accuracy minus the baseline's does (a run that always answers one other
+        class can beat the baseline's accuracy, never its balanced accuracy). A run that
+        trades accuracy for balanced accuracy (class weights: far below on one, far above
+        on the other) is distinguishable, and not flagged."""
+        return self.over_baseline.reaches(0) or self.balanced_over_baseline.low <= 0
 
 
 @dataclass(frozen=True)

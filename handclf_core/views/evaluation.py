@@ -16,6 +16,7 @@ from handclf_core import i18n
 from handclf_core.i18n import N_
 from handclf_core.runs.record import Run
 from handclf_core.runs.report import REPORT_ROWS
+from handclf_core.views.confidence import Setting, accuracy_frame
 from handclf_core.views.runs import run_labels, validation_accuracy
 from handclf_core.vocab import Split, Task
 
@@ -33,42 +34,44 @@ def _accuracy_x(t, field: str = "accuracy:Q") -> alt.X:
                  scale=alt.Scale(domain=[0, 1]))  # fmt: skip
 
 
-def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -> alt.LayerChart:
-    """Horizontal bars of test accuracy per run; a dashed rule across each bar marks the
-    majority baseline of that bar's own frames (runs with --limit see fewer test frames).
-    With report=True, the report's figures are added as reference bars, the 92% one flagged.
-    Names, sources and classes are shown in `lang`; "source_id" keeps the source's id.
+def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.LayerChart:
+    """Horizontal bars of test accuracy per setting (`views.confidence.Setting`; plain runs
+    are one setting each): the mean over its seeds, a black bar across it for its 95%
+    interval over test recordings, a dot per seed when it has several; a dashed rule across
+    each bar marks the majority baseline of that bar's own frames (runs with --limit see
+    fewer test frames). With report=True, the report's figures are added as reference bars,
+    the 92% one flagged. Names, sources and classes are shown in `lang`; "source_id" keeps
+    the source's id.
     """
     t = i18n.translator(lang)
-    data = [
-        {
-            "name": lab,
-            "accuracy": r.test.accuracy,
-            "source_id": "run",
-            "baseline": r.test.majority_baseline.accuracy,
-            "baseline class": i18n.class_name(lang, r.task, r.test.majority_baseline.name),
-        }
-        for lab, r in zip(run_labels(runs, lang), runs, strict=True)
-    ]
+    found = [r if isinstance(r, Setting) else Setting((r,), None) for r in runs]
+    df = accuracy_frame(found, lang)
     if report:
-        data += [
+        df = pd.concat([df, pd.DataFrame([
             {
                 "name": t("compare.report_bar", model=t(row.title)),
                 "accuracy": row.accuracy,
                 "source_id": "report_train" if row.split == Split.TRAIN else "report_test",
+                "interval": f"{row.accuracy:.1%}",
                 "baseline": row.baseline,
                 "baseline class": i18n.class_name(lang, Task.OBJ, "free"),
+                "seeds": [],
             }
             for row in REPORT_ROWS
-        ]
-    df = pd.DataFrame(data)
+        ])], ignore_index=True)  # fmt: skip
     df["source"] = [t(SOURCES[s][1]) for s in df["source_id"]]
-    df["label at"] = df[["accuracy", "baseline"]].max(axis=1)  # clear of the dashed rule
+    # The figure is written clear of the dashed rule and of the interval's bar.
+    df["label at"] = df[["accuracy", "baseline", "high"]].max(axis=1)
+    several = df[df["seeds"].map(len) > 1]
+    seeds = several[["name", "seeds"]].explode("seeds").rename(columns={"seeds": "seed"})
+    seeds["seed"] = seeds["seed"].astype(float)
+    run_title = t("compare.chart.run")
+    y = alt.Y("name:N", title=run_title, sort=list(df["name"]), axis=alt.Axis(labelLimit=320))
     base = alt.Chart(df).encode(
-        y=alt.Y("name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=320)),
+        y=y,
         tooltip=[
-            alt.Tooltip("name:N", title=t("compare.chart.run")),
-            alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.accuracy")),
+            alt.Tooltip("name:N", title=run_title),
+            alt.Tooltip("interval:N", title=t("compare.chart.accuracy_interval")),
             alt.Tooltip("baseline:Q", format=".1%", title=t("compare.chart.always_majority")),
             alt.Tooltip("baseline class:N", title=t("compare.chart.majority_class")),
             alt.Tooltip("source:N", title=t("compare.chart.source")),
@@ -88,13 +91,26 @@ def accuracy_chart(runs: list[Run], *, report: bool = False, lang: str = "en") -
     )
     # One title on the shared axis: layers with other titles would join theirs to it.
     shared = t("compare.chart.accuracy")
-    text = base.mark_text(align="left", dx=4).encode(
+    text = base.mark_text(align="left", dx=6).encode(
         x=alt.X("label at:Q", title=shared), text=alt.Text("accuracy:Q", format=".1%")
     )
     rule = base.mark_rule(color="black", strokeDash=[5, 3], strokeWidth=2).encode(
         x=alt.X("baseline:Q", title=shared)
     )
-    return alt.layer(bars, rule, text).properties(
+    error = base.mark_rule(color="black", strokeWidth=2).encode(
+        x=alt.X("low:Q", title=shared), x2="high:Q"
+    )
+    dots = (
+        alt.Chart(seeds)
+        .mark_point(shape="circle", filled=True, color="#f58518", size=60, opacity=0.9)
+        .encode(
+            y=y,
+            x=alt.X("seed:Q", title=shared),
+            tooltip=[alt.Tooltip("name:N", title=run_title),
+                     alt.Tooltip("seed:Q", format=".1%", title=t("compare.chart.one_seed"))],
+        )
+    )  # fmt: skip
+    return alt.layer(bars, rule, error, dots, text).properties(
         height=alt.Step(28), title=t("compare.chart.accuracy_title")
     )
 

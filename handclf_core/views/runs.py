@@ -160,6 +160,18 @@ RUN_COLUMNS = {
     "validation": N_("compare.col.validation"),
     "precision": N_("compare.col.precision"),
     "test_frames": N_("compare.col.test_frames"),
+    "seed": N_("compare.col.seed"),
+    "seeds": N_("compare.col.seeds"),
+    "seed_spread": N_("compare.col.seed_spread"),
+    "test_accuracy_low": N_("compare.col.test_accuracy_low"),
+    "test_accuracy_high": N_("compare.col.test_accuracy_high"),
+    "balanced_accuracy_low": N_("compare.col.balanced_accuracy_low"),
+    "balanced_accuracy_high": N_("compare.col.balanced_accuracy_high"),
+    "macro_f1_low": N_("compare.col.macro_f1_low"),
+    "macro_f1_high": N_("compare.col.macro_f1_high"),
+    "majority_baseline_low": N_("compare.col.majority_baseline_low"),
+    "majority_baseline_high": N_("compare.col.majority_baseline_high"),
+    "test_recordings": N_("compare.col.test_recordings"),
     "created": N_("compare.col.created"),
     "run_name": N_("compare.col.run_name"),
 }
@@ -191,15 +203,27 @@ def _headed(rows: list[dict], columns, lang: str) -> pd.DataFrame:
     return table.rename(columns={c: header(c, lang) for c in columns})
 
 
-def runs_table(runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS)) -> pd.DataFrame:
+def runs_table(
+    runs: list[Run], lang: str = "en", columns=tuple(RUN_COLUMNS), intervals=None
+) -> pd.DataFrame:
     """One row per run: test metrics beside the baseline, over-fitting gap, cost, settings;
     `columns` (ids of RUN_COLUMNS, all by default) under their headers in `lang`. Fractions
-    stay fractions (0.529, not 52.9): the page formats them as percentages."""
+    stay fractions (0.529, not 52.9): the page formats them as percentages. `intervals`
+    (run name -> `uncertainty.Intervals`) fills the columns of their 95% ends, empty for a
+    run without."""
     rows = []
     for label, run in zip(run_labels(runs, lang), runs, strict=True):
         test, c = run.test, run.config
+        iv = (intervals or {}).get(run.name)
+        ends = {}
+        for m in ("test_accuracy", "balanced_accuracy", "macro_f1", "majority_baseline"):
+            found = iv and iv.metric("baseline" if m == "majority_baseline" else m)
+            ends[f"{m}_low"], ends[f"{m}_high"] = (found.low, found.high) if found else (None, None)
         rows.append(
             {
+                **ends,
+                "seed": c.seed,
+                "test_recordings": iv.recordings if iv else None,
                 "run": label,
                 "model": model_name(c.model, lang),
                 "test_accuracy": test.accuracy,
@@ -238,13 +262,19 @@ def report_table(lang: str = "en") -> pd.DataFrame:
     return _headed(rows, REPORT_COLUMNS, lang)
 
 
-def frequencies_only(run: Run) -> bool:
-    """Whether a run learnt little beyond how often each class occurs: its test accuracy
-    within one point of always answering the majority class, or its balanced accuracy
-    under 1.5 times chance. Such a run is never shown as a success."""
-    test = run.test
-    return (test.accuracy - test.majority_baseline.accuracy < 0.01
-            or test.balanced_accuracy < 1.5 * test.chance)  # fmt: skip
+def frequencies_only(run: Run, intervals=None) -> bool:
+    """Whether a run is not distinguishable from always answering the majority class: with
+    its `uncertainty.Intervals`, when the paired interval of its accuracy (or balanced
+    accuracy) minus the baseline's reaches 0 (`Intervals.frequencies_only`). Without them
+    (a run kept before its test predictions were), from the figures alone: accuracy within
+    a point of the baseline's (either side), or balanced accuracy under 1.5 times the
+    baseline's. Such a run is never shown as a success; one that trades accuracy for
+    balanced accuracy (class weights) is not such a run."""
+    if intervals is not None:
+        return intervals.frequencies_only
+    test, base = run.test, run.test.baseline_scores()
+    return (abs(test.accuracy - base.accuracy) < 0.01
+            or test.balanced_accuracy < 1.5 * base.balanced_accuracy)  # fmt: skip
 
 
 @dataclass(frozen=True)
