@@ -109,21 +109,41 @@ def _train_config(args):
     return quick(config) if args.quick else config
 
 
-def _run_summary(run, cached: bool) -> dict:
+def _intervals(runs, frames) -> dict:
+    """The "intervals" fields of a run or a setting's runs (`Intervals.as_json`), and whether
+    it is distinguishable from the baseline; nulls where they cannot be computed (no frame
+    table, or a run kept before its test predictions were)."""
+    from handclf_core.runs.confidence import run_intervals
+    from handclf_core.views.runs import frequencies_only
+
+    runs = list(runs)
+    try:
+        iv = None if frames is None else run_intervals(runs, frames)
+    except HandCamError:
+        iv = None
+    fields = iv.as_json() if iv else {"intervals": None, "interval_method": None,
+                                      "test_recordings": None}  # fmt: skip
+    return {**fields, "frequencies_only": frequencies_only(runs[0], iv)}
+
+
+def _run_summary(run, cached: bool, frames=None) -> dict:
     from handclf_core.records import to_json
 
     test = run.test
     return {
         "model": run.model,
+        "run": run.name,
         "task": run.task,
         "cached": cached,
         "split": test.split,
+        "seed": run.config.seed,
         "test_frames": test.frames,
         "test_accuracy": test.accuracy,
         "balanced_accuracy": test.balanced_accuracy,
         "macro_f1": test.macro_f1,
         "train_accuracy": run.train_accuracy,
         "majority_baseline": to_json(test.majority_baseline),
+        **_intervals([run], frames),
         "seconds": run.timings.seconds,
         "images_per_second": run.timings.images_per_second,
         "device": to_json(run.environment.device),
@@ -132,26 +152,77 @@ def _run_summary(run, cached: bool) -> dict:
     }
 
 
-def _train_or_load(args, retrain: bool):
+def _setting_summary(trained: list, frames) -> dict:
+    """Several seeds of one setting: each seed's summary, their mean and spread, and the
+    interval pooled over recordings and seeds."""
+    import statistics
+
+    runs = [run for run, _ in trained]
+    first = _run_summary(*trained[0], frames)
+    mean = {m: statistics.fmean(getattr(r.test, "accuracy" if m == "test_accuracy" else m)
+                                for r in runs)
+            for m in ("test_accuracy", "balanced_accuracy", "macro_f1")}  # fmt: skip
+    accuracies = [r.test.accuracy for r in runs]
+    return {
+        **first,
+        "run": None,
+        "seed": None,
+        "cached": all(c for _, c in trained),
+        **mean,
+        "train_accuracy": statistics.fmean(r.train_accuracy for r in runs),
+        "seeds": [r.config.seed for r in runs],
+        "runs": [r.name for r in runs],
+        "test_accuracy_sd": statistics.stdev(accuracies) if len(runs) > 1 else None,
+        "test_accuracy_range": [min(accuracies), max(accuracies)],
+        **_intervals(runs, frames),
+        "seconds": sum(r.timings.seconds for r in runs),
+        "model_path": None,
+        "per_seed": [_run_summary(r, c, frames) for r, c in trained],
+    }
+
+
+def _seed_configs(config, seeds: int) -> list:
+    """`config` with `seeds` seeds in a row, from its own."""
+    import dataclasses
+
+    if seeds < 1:
+        raise HandCamError(f"--seeds: expected 1 or more, found {seeds}")
+    configs = [dataclasses.replace(config, seed=config.seed + i) for i in range(seeds)]
+    for c in configs:
+        c.resolved()  # a seed out of range is refused before the dataset is read
+    return configs
+
+
+def _train_or_load(args, retrain: bool, seeds: int = 1):
+    """The configuration of `args` trained (or loaded) with each of `seeds` seeds: the
+    dataset, and [(run, loaded)] in seed order."""
     from handclf_core.training.train import train
 
-    config = _train_config(args)
-    config.resolved()  # a bad setting is refused before the dataset is read
+    configs = _seed_configs(_train_config(args), seeds)
     ds = _dataset(args)
-    with training_progress() as update:
-        return train(ds, config, retrain=retrain, progress=update)
+    trained = []
+    for i, config in enumerate(configs, 1):
+        if seeds > 1:
+            print(f"[seed {config.seed}: {i}/{seeds}]", file=sys.stderr, flush=True)
+        with training_progress() as update:
+            trained.append(train(ds, config, retrain=retrain, progress=update))
+    return ds, trained
 
 
 def cmd_train(args) -> dict:
-    return _run_summary(*_train_or_load(args, args.retrain))
+    ds, trained = _train_or_load(args, args.retrain, args.seeds)
+    frames = ds.hand_frames()
+    return _run_summary(*trained[0], frames) if len(trained) == 1 else _setting_summary(
+        trained, frames
+    )
 
 
 def cmd_evaluate(args) -> dict:
     from handclf_core.records import to_json
 
-    run, cached = _train_or_load(args, retrain=False)
+    ds, [(run, cached)] = _train_or_load(args, retrain=False)
     return {
-        **_run_summary(run, cached),
+        **_run_summary(run, cached, ds.hand_frames()),
         "confusion_matrix": to_json(run.test.confusion_matrix),
         "per_class": to_json(run.test.per_class),
     }
@@ -242,13 +313,18 @@ def cmd_experiments(args) -> dict:
     chosen = [(k, c) for k, c in experiments if only is None or {k, c.model} & only]
     if not chosen:
         raise HandCamError(f"--only {args.only}: expected experiment ids or models, found none")
+    seeded = [(k, _seed_configs(c, args.seeds)) for k, c in chosen]
     ds = _dataset(args)
-    rows = []
-    for i, (key, config) in enumerate(chosen, 1):
-        print(f"[{i}/{len(chosen)}] {key}: {config_label(config)}", file=sys.stderr, flush=True)
-        with training_progress() as update:
-            run, cached = train(ds, config, progress=update)
-        rows.append({"experiment": key, "label": config_label(config), **_run_summary(run, cached)})
+    frames, rows, total, done = ds.hand_frames(), [], len(chosen) * args.seeds, 0
+    for key, configs in seeded:
+        trained = []
+        for config in configs:
+            done += 1
+            print(f"[{done}/{total}] {key}: {config_label(config)}", file=sys.stderr, flush=True)
+            with training_progress() as update:
+                trained.append(train(ds, config, progress=update))
+        rows.append({"experiment": key, "label": config_label(configs[0]),
+                     **_setting_summary(trained, frames)})  # fmt: skip
     return {"size": args.size, "dataset": ds.description, "sample": ds.is_sample,
             "experiments": rows}  # fmt: skip
 
@@ -256,7 +332,7 @@ def cmd_experiments(args) -> dict:
 def cmd_runs(args) -> dict:
     from handclf_core.records import to_json
     from handclf_core.runs.folders import delete_run, run_folder, scan_runs
-    from handclf_core.views.runs import config_label, frequencies_only
+    from handclf_core.views.runs import config_label
 
     if args.action == "delete":
         if not args.name:
@@ -269,16 +345,47 @@ def cmd_runs(args) -> dict:
             if answer.strip().lower() not in ("y", "yes"):
                 return {"deleted": None}
         return {"deleted": delete_run(args.name).name}
+    if args.action == "compare":
+        return _compare(args)
+    from handclf_core.data.store import stored_frames
+
     runs, damaged = scan_runs(task=args.task)
+    tables = {i: stored_frames(i) for i in {r.dataset.identity for r in runs}}
     return {
         "runs": [
             {"name": r.name, "label": config_label(r.config), "created": r.created,
              "dataset": r.dataset.description, "sample": r.dataset.sample,
+             "seed": r.config.seed,
              "test_accuracy": r.test.accuracy, "balanced_accuracy": r.test.balanced_accuracy,
+             "macro_f1": r.test.macro_f1,
              "majority_baseline": r.test.majority_baseline.accuracy,
-             "frequencies_only": frequencies_only(r), "seconds": r.timings.seconds,
+             **_intervals([r], tables[r.dataset.identity]), "seconds": r.timings.seconds,
              "bytes": r.model_bytes, "config": to_json(r.config)}
             for r in runs
         ],
         "damaged": damaged,
     }  # fmt: skip
+
+
+def _compare(args) -> dict:
+    """runs compare A B: A minus B on one metric, paired on the same test frames."""
+    from handclf_core.data.store import stored_frames
+    from handclf_core.runs.confidence import compare_runs
+    from handclf_core.runs.folders import run_folder
+    from handclf_core.runs.record import read_run
+
+    if not (args.name and args.other):
+        raise HandCamError("runs compare: expected the names of two runs (see `runs list`)")
+    a, b = (read_run(run_folder(n)) for n in (args.name, args.other))
+    frames = stored_frames(a.dataset.identity)
+    if frames is None:  # the frame store is gone: the dataset itself has the table
+        ds = _dataset(args)
+        if ds.identity != a.dataset.identity:
+            raise HandCamError(f"{a.name} was trained on {a.dataset.description}: give that "
+                               "dataset with --data to compare it")  # fmt: skip
+        frames = ds.hand_frames()
+    from handclf_core.views.runs import config_label
+
+    d = compare_runs(a, b, frames, args.metric)
+    return {"a": a.name, "b": b.name, "a_label": config_label(a.config),
+            "b_label": config_label(b.config), **d.as_json()}  # fmt: skip

@@ -19,7 +19,7 @@ from handclf_core.cli.commands import (
     cmd_train,
 )
 from handclf_core.models import list_models
-from handclf_core.vocab import TASKS, Balance, Hand, Precision
+from handclf_core.vocab import METRICS, TASKS, Balance, Hand, Precision
 
 
 def _train_options(p) -> None:
@@ -54,6 +54,12 @@ def _train_options(p) -> None:
                    "instructions, mixed float16 on a GPU, float32 elsewhere")  # fmt: skip
     p.add_argument("--limit", type=int, help="at most N frames per split (quick demos)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _seeds_option(p) -> None:
+    p.add_argument("--seeds", type=int, default=1,
+                   help="train each setting with N seeds (--seed, --seed+1, ...), each its own "
+                   "stored run; figures are their mean, intervals pool them (default 1)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         _train_options(p)
         if name == "train":
             p.add_argument("--retrain", action="store_true", help="train even when stored")
+            _seeds_option(p)
 
     p = command("experiments", cmd_experiments,
                 "train the assignment's experiments in turn (stored ones are loaded)")  # fmt: skip
@@ -130,10 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="number format (default: what the device is fast at)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _seeds_option(p)
 
-    p = command("runs", cmd_runs, "list the stored runs, or delete one", data=False)
-    p.add_argument("action", choices=["list", "delete"], nargs="?", default="list")
-    p.add_argument("name", nargs="?", help="delete: the run's name (its folder)")
+    p = command("runs", cmd_runs, "list the stored runs, compare two, or delete one")
+    p.add_argument("action", choices=["list", "compare", "delete"], nargs="?", default="list")
+    p.add_argument("name", nargs="?", help="delete, compare: a run's name (its folder)")
+    p.add_argument("other", nargs="?", help="compare: the run it is compared with")
+    p.add_argument("--metric", choices=list(METRICS), default="test_accuracy",
+                   help="compare: the figure compared (default test_accuracy)")  # fmt: skip
     p.add_argument("--task", choices=TASKS, help="list: only runs of this label set")
     p.add_argument("--yes", action="store_true", help="delete without asking")
 

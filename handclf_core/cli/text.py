@@ -30,6 +30,31 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.1%}"
 
 
+def _with(x: float | None, interval: list | None) -> str:
+    """ "64.4% (58.6–68.5)": a figure with its 95% interval, when it has one."""
+    if interval is None or x is None:
+        return _pct(x)
+    return f"{x:.1%} ({interval[0] * 100:.1f}–{interval[1] * 100:.1f})"
+
+
+def _interval_of(r: dict, metric: str) -> list | None:
+    return (r.get("intervals") or {}).get(metric)
+
+
+def _interval_note(r: dict) -> list[str]:
+    """What the brackets mean, and the verdict against the baseline."""
+    if not r.get("intervals"):
+        return ["no interval: this run was kept before its test predictions were "
+                "(`mistakes --model RUN` scores it once)"]  # fmt: skip
+    lines = [f"in brackets: 95% interval over the {r['test_recordings']} test recordings "
+             "(whole recordings resampled; frames of one recording are not independent)"]
+    if r["frequencies_only"]:
+        lines.append("not distinguishable from always answering the majority class: the "
+                     "interval of its accuracy or balanced accuracy minus the baseline's "
+                     "reaches 0")  # fmt: skip
+    return lines
+
+
 def _stats(r: dict) -> str:
     splits = r["splits"]
     base = r["majority_baseline"]
@@ -81,25 +106,42 @@ def _run(r: dict) -> str:
     base = r["majority_baseline"]
     device = r["device"]
     where = "GPU" if device["kind"] == "gpu" else "CPU"
+    seeds = r.get("seeds")
+    what = ("loaded the stored runs" if r["cached"] else "trained and stored") if seeds else (
+        "loaded the stored run" if r["cached"] else "trained and stored")
+    head = f"{r['model']} on task {r['task']}: {what}"
+    if seeds:
+        head += f" (seeds {', '.join(map(str, seeds))}: figures are their mean)"
     lines = [
-        f"{r['model']} on task {r['task']}: "
-        + ("loaded the stored run" if r["cached"] else "trained and stored"),
+        head,
         "",
         table(
-            ["on the test split", "value", "always answering '" + base["name"] + "'"],
+            ["on the test split", "value (95% interval)", "always answering '" + base["name"] + "'"],
             [
-                ["test accuracy", _pct(r["test_accuracy"]), _pct(base["accuracy"])],
-                ["balanced accuracy", _pct(r["balanced_accuracy"]), ""],
-                ["macro-F1", f"{r['macro_f1']:.3f}", ""],
+                ["test accuracy", _with(r["test_accuracy"], _interval_of(r, "test_accuracy")),
+                 _with(base["accuracy"], _interval_of(r, "majority_baseline"))],
+                ["balanced accuracy",
+                 _with(r["balanced_accuracy"], _interval_of(r, "balanced_accuracy")), ""],
+                ["macro-F1", _with(r["macro_f1"], _interval_of(r, "macro_f1")), ""],
                 ["train accuracy", _pct(r["train_accuracy"]), ""],
             ],
             right=(1, 2),
-        ),
+        ),  # fmt: skip
         "",
-        f"{r['test_frames']:,} test frames; {r['seconds']:.0f} s, "
-        f"{r['images_per_second']:,.0f} images/s on {where} ({device['backend']})",
-        f"model: {r['model_path']}",
+        *_interval_note(r),
     ]
+    if seeds:
+        lo, hi = r["test_accuracy_range"]
+        sd = r["test_accuracy_sd"]
+        lines.append(f"over the seeds: test accuracy {lo:.1%} to {hi:.1%}"
+                     + (f", standard deviation {sd * 100:.1f} points" if sd is not None else ""))
+        lines.append("runs: " + ", ".join(r["runs"]))
+    else:
+        lines += [
+            f"{r['test_frames']:,} test frames; {r['seconds']:.0f} s, "
+            f"{r['images_per_second']:,.0f} images/s on {where} ({device['backend']})",
+            f"model: {r['model_path']}",
+        ]
     if "per_class" in r:
         rows = [[c["class_id"], c["name"], c["support"], _pct(c["precision"]), _pct(c["recall"]),
                  f"{c['f1']:.2f}"] for c in r["per_class"] if c["support"]]  # fmt: skip
@@ -131,25 +173,56 @@ def _sample(r: dict) -> str:
     return f"built-in sample {what}: {r['frames']:,} PNG frames of {w}x{h} in {r['path']}"
 
 
+def _sd(x: float | None) -> str:
+    return "—" if x is None else f"{x * 100:.1f}"
+
+
 def _experiments(r: dict) -> str:
-    rows = [[e["experiment"], _pct(e["test_accuracy"]), _pct(e["majority_baseline"]["accuracy"]),
-             _pct(e["balanced_accuracy"]), _pct(e["train_accuracy"]), f"{e['seconds'] / 60:.1f}",
+    rows = [[e["experiment"], _with(e["test_accuracy"], _interval_of(e, "test_accuracy")),
+             _sd(e["test_accuracy_sd"]), _pct(e["majority_baseline"]["accuracy"]),
+             _with(e["balanced_accuracy"], _interval_of(e, "balanced_accuracy")),
+             _pct(e["train_accuracy"]), len(e["seeds"]), f"{e['seconds'] / 60:.1f}",
+             "baseline?" if e["frequencies_only"] else "",
              "loaded" if e["cached"] else "trained"] for e in r["experiments"]]  # fmt: skip
     head = f"{r['size']} experiments on {r['dataset']}{' (built-in sample)' if r['sample'] else ''}"
-    headers = ["experiment", "test", "baseline", "balanced", "train", "minutes", ""]
-    return head + "\n\n" + table(headers, rows, right=(1, 2, 3, 4, 5))
+    headers = ["experiment", "test (95% interval)", "sd", "baseline", "balanced (95% interval)",
+               "train", "seeds", "minutes", "", ""]  # fmt: skip
+    notes = ["", "figures: the mean over the seeds; 95% intervals over the test recordings "
+             "(recordings and seeds resampled); sd: over the seeds, in points; baseline?: not "
+             "distinguishable from always answering the majority class"]  # fmt: skip
+    return head + "\n\n" + table(headers, rows, right=(1, 2, 3, 4, 5, 6, 7)) + "\n".join(notes)
 
 
 def _runs(r: dict) -> str:
     if "deleted" in r:
         return f"deleted {r['deleted']}" if r["deleted"] else "nothing deleted"
-    rows = [[x["name"], x["label"], _pct(x["test_accuracy"]), _pct(x["majority_baseline"]),
-             _pct(x["balanced_accuracy"]), "baseline only" if x["frequencies_only"] else "",
+    if "verdict" in r:
+        return _compared(r)
+    rows = [[x["name"], x["label"], _with(x["test_accuracy"], _interval_of(x, "test_accuracy")),
+             _pct(x["majority_baseline"]), _pct(x["balanced_accuracy"]),
+             "baseline?" if x["frequencies_only"] else "",
              x["created"][:16].replace("T", " ")] for x in r["runs"]]  # fmt: skip
-    lines = [table(["run", "what", "test", "baseline", "balanced", "", "created"], rows,
-                   right=(2, 3, 4))] if rows else ["no stored runs"]  # fmt: skip
+    lines = [table(["run", "what", "test (95% interval)", "baseline", "balanced", "", "created"],
+                   rows, right=(2, 3, 4))] if rows else ["no stored runs"]  # fmt: skip
+    if rows:
+        lines += ["", "95% intervals over the test recordings; baseline?: not distinguishable "
+                  "from always answering the majority class; — : no interval (the run was kept "
+                  "before its test predictions, or its frame store is gone)"]  # fmt: skip
     lines += [f"damaged, left out: {d}" for d in r["damaged"]]
     return "\n".join(lines)
+
+
+def _compared(r: dict) -> str:
+    lo, hi = (x * 100 for x in r["interval"])
+    metric, d = r["metric"].replace("_", " "), r["difference"] * 100
+    if r["verdict"] == "neither":
+        verdict = (f"within the noise of {r['test_recordings']} test recordings: this test "
+                   "split cannot tell them apart")  # fmt: skip
+    else:
+        ahead = r["a_label"] if r["verdict"] == "a" else r["b_label"]
+        verdict = f"{ahead} is ahead: a real difference on this test split"
+    return (f"{r['a_label']} ({r['a']})\nminus {r['b_label']} ({r['b']})\n\n{metric}: {d:+.1f} points (95% interval {lo:+.1f} to "
+            f"{hi:+.1f}, paired on the same test frames)\n{verdict}")
 
 
 def _explain(r: dict) -> str:

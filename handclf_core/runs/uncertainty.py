@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from handclf_core.errors import HandCamError
+from handclf_core.vocab import METRICS
 
 DRAWS = 2000
 LEVEL = 0.95
-METRICS = ("test_accuracy", "balanced_accuracy", "macro_f1")
 METHOD = (
     "bootstrap over whole test recordings: 2000 draws of the recordings with replacement "
     "(and of the seeds, for several), 95% percentile interval widened by "

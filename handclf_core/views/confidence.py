@@ -202,6 +202,7 @@ def verdict_text(d: Difference, a: str, b: str, lang: str = "en") -> str:
     can tell ("within the noise of 10 test recordings")."""
     t = i18n.translator(lang)
     iv, metric = d.difference, t(METRIC_NAMES[d.metric])
+    metric = metric[:1].lower() + metric[1:]  # inside a sentence ("points of test accuracy")
     fields = {"metric": metric, "recordings": d.recordings}
     if d.verdict == "neither":
         return t("compare.verdict.neither_text", a=a, b=b, points=iv.value * 100,
