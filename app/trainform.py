@@ -5,6 +5,8 @@ Preprocessing page's choice (`prep_ui`), applied to one model's settings or all
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from handclf_core.data.images import MAX_INPUT, MIN_INPUT, Preprocessing
@@ -203,3 +205,18 @@ def apply_ui(choice: session.PrepChoice) -> None:
                      balance=name(done.balance, lang)))  # fmt: skip
         st.page_link(navigation.TRAIN, label=t("preprocessing.go_train"),
                      icon=":material/model_training:")  # fmt: skip
+
+
+SEEDS = (1, 3, 5)  # how many seeds a setting is trained with: one run each
+
+
+def seeds_choice(key: str) -> int:
+    """How many seeds to train a setting with (the seed above, and the next ones)."""
+    t = session.t
+    return st.radio(t("train.seeds"), SEEDS, key=key, horizontal=True,
+                    help=t("train.seeds_help"))  # fmt: skip
+
+
+def with_seeds(config: TrainConfig, seeds: int) -> list[TrainConfig]:
+    """`config` with `seeds` seeds in a row, from its own: each is its own stored run."""
+    return [dataclasses.replace(config, seed=config.seed + i) for i in range(seeds)]

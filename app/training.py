@@ -14,7 +14,7 @@ from handclf_core.views.runs import device_name, frequencies_only, headline
 from handclf_core.views.training import curves_chart, curves_frame
 from handclf_core.vocab import Stage
 
-from . import navigation, session, widgets
+from . import cache, navigation, session, widgets
 
 
 def clock(seconds: float) -> str:
@@ -51,22 +51,46 @@ def progress(job: Job) -> None:
         curves(job.epochs)
 
 
-def result(run: Run, cached: bool) -> None:
+def _headline(run: Run, iv) -> None:
+    """The headline figures, each against the baseline; with intervals, the delta is green
+    only when the paired interval of (run - baseline) is above 0, and each figure's help
+    gives its interval."""
     t = session.t
     base = session.class_name(run.task, run.test.majority_baseline.name)
-    if frequencies_only(run):
-        st.warning(t("runs.frequencies_only"), icon=":material/warning:")
+    beyond = {"metric.test_accuracy": iv and iv.over_baseline,
+              "metric.balanced_accuracy": iv and iv.balanced_over_baseline}  # fmt: skip
     for col, f in zip(st.columns(4), headline(run), strict=True):
         if f.baseline is not None:
             delta = t("train.vs_baseline", points=(f.value - f.baseline) * 100)
             help = t("train.baseline_help", name=base, score=f.baseline)
-            # Green only for a clear gain: level with the baseline is no success.
-            colour = "normal" if abs(f.value - f.baseline) >= 0.01 else "off"
+            paired = beyond.get(f.label)
+            if paired is not None:  # green only where the interval says it is a gain
+                clear = paired.low > 0
+                help += " " + t("train.paired_help", low=paired.low * 100, high=paired.high * 100)
+            else:  # level with the baseline is no success
+                clear = abs(f.value - f.baseline) >= 0.01
+            colour = "normal" if clear or f.value < f.baseline else "off"
             col.metric(t(f.label), f"{f.value:.1%}", delta, colour, help=help)
         else:  # a wide gap: the model learned its training frames by heart (over-fitting)
             delta = t("train.vs_test", points=(f.value - f.test) * 100)
             col.metric(t(f.label), f"{f.value:.1%}", delta, "inverse",
                        help=t("train.train_accuracy_help"))  # fmt: skip
+    if iv is not None:
+        st.caption(t("train.intervals", recordings=iv.recordings,
+                     accuracy=_range(iv.test_accuracy), balanced=_range(iv.balanced_accuracy),
+                     f1=_range(iv.macro_f1), baseline=_range(iv.baseline)))  # fmt: skip
+
+
+def _range(iv) -> str:
+    return f"{iv.low * 100:.1f}–{iv.high * 100:.1f}"
+
+
+def result(run: Run, cached: bool, ds=None) -> None:
+    t = session.t
+    iv = cache.intervals([run], ds) if ds is not None else None
+    if frequencies_only(run, iv):
+        st.warning(t("runs.frequencies_only"), icon=":material/warning:")
+    _headline(run, iv)
     env = run.environment
     c = st.columns(3)
     c[0].metric(
@@ -175,7 +199,7 @@ def device_caption(jobs, polling: bool) -> None:
         st.rerun()  # known now: the page draws it without polling
 
 
-def job_panel(job: Job, polling: bool) -> None:
+def job_panel(job: Job, polling: bool, ds=None) -> None:
     """A job's progress or outcome; while it runs, a fragment redraws this every second."""
     t, s = session.t, job.snapshot()
     if s.status == Status.QUEUED:
@@ -183,7 +207,7 @@ def job_panel(job: Job, polling: bool) -> None:
     elif s.status == Status.RUNNING:
         progress(s)
     elif s.status == Status.DONE:
-        result(s.result, s.cached)
+        result(s.result, s.cached, ds)
     elif s.status == Status.FAILED:
         st.error(t("train.failed", error=s.error))
     else:
@@ -192,3 +216,36 @@ def job_panel(job: Job, polling: bool) -> None:
         st.button(t("train.cancel"), key=f"train.cancel.{s.key}", on_click=job.cancel)
     elif polling:
         st.rerun()  # it just ended: redraw the whole page once (button label), stop polling
+
+
+def submit_seeds(jobs, ds, configs) -> None:
+    """Queue a setting's seeds, one run each (stored ones finish at once)."""
+    for config in configs:
+        jobs.submit(ds, config)
+
+
+def seeds_panel(jobs, ds, configs, polling: bool) -> None:
+    """A setting trained with several seeds: how many are done; once all are, their mean,
+    spread and the interval pooled over recordings and seeds."""
+    import statistics
+
+    from handclf_core.runs.folders import run_path
+
+    t = session.t
+    exact = [jobs.get(run_path(ds.identity, c.resolved()).name) for c in configs]
+    snaps = [j.snapshot() for j in exact if j is not None]
+    runs = [s.result for s in snaps if s.status == Status.DONE]
+    if len(runs) < len(configs):
+        st.progress(len(runs) / len(configs), text=t("train.seeds_progress", done=len(runs),
+                                                     total=len(configs)))  # fmt: skip
+        if polling and not any(s.active for s in snaps):
+            st.rerun()  # none left to wait for (one failed or was cancelled): stop polling
+        return
+    iv = cache.intervals(runs, ds)
+    accuracies = [r.test.accuracy for r in runs]
+    pooled = _range(iv.test_accuracy) if iv else "—"
+    st.markdown(t("train.seeds_result", seeds=len(runs), mean=statistics.fmean(accuracies),
+                  sd=statistics.stdev(accuracies) * 100, low=min(accuracies) * 100,
+                  high=max(accuracies) * 100, interval=pooled))  # fmt: skip
+    if polling:
+        st.rerun()

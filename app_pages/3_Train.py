@@ -28,7 +28,8 @@ def experiments_ui(ds, task, jobs, frames, earlier) -> None:
             st.multiselect, t("train.experiments_which"), list(configs), default=list(configs),
             key="train.experiments.which", format_func=lambda k: config_label(configs[k], lang),
         )  # fmt: skip
-        chosen = [configs[k] for k in picked]
+        seeds = trainform.seeds_choice("train.experiments.seeds")
+        chosen = [c for k in picked for c in trainform.with_seeds(configs[k], seeds)]
         busy = training.experiments_active(jobs)
         st.button(t("train.experiments_go", count=len(chosen)), key="train.experiments.go",
                   type="primary", on_click=training.submit_all, args=(jobs, ds, chosen),
@@ -57,15 +58,23 @@ for tab, model in zip(tabs, list_models(), strict=True):
         config = trainform.settings(model, task)
         training.time_estimate(config, frames, earlier, jobs.device(timeout=0))
         # A click submits in a callback, which runs before the script: the job shows at once.
+        seeded = trainform.with_seeds(config, trainform.seeds_choice(f"train.{model}.seeds"))
         job = jobs.shown(ds.identity, config)
-        stored = saved_run(ds.identity, config) is not None
+        stored = all(saved_run(ds.identity, c) is not None for c in seeded)
         st.button(
             t("train.load_stored") if stored else t("train.train"),
             key=f"train.{model}.go",
             type="primary",
-            on_click=jobs.submit,
-            args=(ds, config),
+            on_click=training.submit_seeds,
+            args=(jobs, ds, seeded),
             disabled=job is not None and job.active,
         )
         if job is not None:
-            st.fragment(run_every=1.0 if job.active else None)(training.job_panel)(job, job.active)
+            st.fragment(run_every=1.0 if job.active else None)(training.job_panel)(
+                job, job.active, ds
+            )
+        if len(seeded) > 1 and job is not None:
+            busy = job.active
+            st.fragment(run_every=1.0 if busy else None)(training.seeds_panel)(
+                jobs, ds, seeded, busy
+            )

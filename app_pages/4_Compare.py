@@ -2,15 +2,10 @@
 
 import streamlit as st
 
-from app import guards, mistakes, runpicker, session, widgets
+from app import confidence, guards, mistakes, runpicker, session, widgets
 from handclf_core.views import evaluation
-from handclf_core.views.runs import (
-    DETAIL_COLUMNS,
-    MAIN_COLUMNS,
-    frequencies_only,
-    run_labels,
-    runs_table,
-)
+from handclf_core.views.confidence import setting_labels
+from handclf_core.views.runs import DETAIL_COLUMNS, frequencies_only, runs_table
 
 t = session.translator()
 lang = session.lang()
@@ -26,23 +21,29 @@ if not runs:
     st.stop()
 
 intro.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
-weak = [label for label, r in zip(run_labels(runs, lang), runs, strict=True) if frequencies_only(r)]
+confidence.score_older(runs, ds)
+found = confidence.settings(runs, ds)  # runs equal but for the seed, with their intervals
+weak = [label for label, s in zip(setting_labels(found, lang), found, strict=True)
+        if frequencies_only(s.run, s.intervals)]  # fmt: skip
 if weak:
     st.warning(t("compare.frequencies_only", runs="; ".join(weak)), icon=":material/warning:")
-widgets.runs_table(runs, MAIN_COLUMNS)
+confidence.table(found)
 with st.expander(t("details.heading"), icon=":material/info:"):
     widgets.runs_table(runs, DETAIL_COLUMNS)
 st.download_button(
-    t("compare.download"),
-    runs_table(runs, lang).to_csv(index=False).encode("utf-8-sig"),  # UTF-8 for Excel (中文)
+    t("compare.download"),  # UTF-8 with a BOM, for Excel (中文); each run's own interval
+    runs_table(runs, lang, intervals=confidence.per_run(found, ds)).to_csv(index=False).encode("utf-8-sig"),
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )
 
 st.markdown(t("compare.accuracy_heading"))
 report = widgets.report_toggle(task)
-widgets.chart(evaluation.accuracy_chart(runs, report=report, lang=lang), width="stretch")
+widgets.chart(evaluation.accuracy_chart(found, report=report, lang=lang), width="stretch")
 st.markdown(t("compare.accuracy_reading"))
+
+confidence.lesson(found)
+confidence.differences(found, ds)
 
 st.markdown(t("compare.splits_section"))
 widgets.chart(evaluation.splits_chart(runs, lang), width="stretch")

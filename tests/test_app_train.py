@@ -150,8 +150,10 @@ def test_stored_configuration_loads(sample_root, tiny_run):
     assert shown["Test accuracy"] == f"{tiny_run[0].test.accuracy:.1%}"
     assert {"Balanced accuracy", "Macro-F1", "Train accuracy", "Device"} <= set(shown)
     assert any("Loaded from the cache" in c.value for c in at.caption)
-    # 64 frames, one epoch: at the baseline, and the page says so instead of cheering.
-    assert any("class frequencies only" in w.value for w in at.warning)
+    # 64 frames, one epoch: at the baseline, and the page says so instead of cheering,
+    # from the paired interval over the test recordings, given beside the figures.
+    assert any("not distinguishable" in w.value for w in at.warning)
+    assert any("95% intervals over the" in c.value for c in at.caption)
 
 
 def test_stored_run_in_zh_tw_has_no_english(sample_root, tiny_run):

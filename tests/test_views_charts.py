@@ -58,6 +58,29 @@ def all_charts(stats, frames, lang: str):
         "pr_chart": evaluation.pr_chart(runs[0], lang),
         "pr_chart_ten": evaluation.pr_chart(runs[0], lang, evaluation.pr_classes(runs[0])),
         "embedding_chart": mistakes.embedding_chart(*_map(runs[0]), runs[0], lang),
+        **_uncertainty_charts(runs, lang),
+    }
+
+
+def _uncertainty_charts(runs, lang: str) -> dict:
+    """The accuracy chart of settings (error bars, a dot per seed) and the differences."""
+    import dataclasses
+
+    from handclf_core.runs.uncertainty import Scored, compare, intervals
+    from handclf_core.views.confidence import difference_chart, group
+
+    rng = np.random.default_rng(1)
+    true, rec = rng.integers(0, 24, 400), np.repeat(np.arange(10), 40)
+    a = Scored.of(true, rec, np.where(rng.random(400) < 0.7, true, 0), 24, 0)
+    b = Scored.of(true, rec, np.where(rng.random(400) < 0.5, true, 0), 24, 0)
+    seed1 = dataclasses.replace(runs[0], name=runs[0].name + "1",
+                                config=dataclasses.replace(runs[0].config, seed=1))  # fmt: skip
+    found = group([*runs, seed1], lambda g: intervals(a))
+    names = ["CNN_basic · gray", "Mnist-style CNN · RGB"]
+    return {
+        "accuracy_chart_seeds": evaluation.accuracy_chart(found, report=True, lang=lang),
+        "difference_chart": difference_chart(names, [compare(a, b), compare(b, b)], "AlexNet",
+                                             lang),  # fmt: skip
     }
 
 

@@ -148,8 +148,8 @@ def test_accuracy_chart_has_bars_and_baseline(runs, report):
     marks = [
         layer.mark if isinstance(layer.mark, str) else layer.mark.type for layer in chart.layer
     ]
-    assert marks == ["bar", "rule", "text"]
-    data = chart.data
+    assert marks == ["bar", "rule", "rule", "point", "text"]  # bars, baseline, interval, seeds
+    data = chart.layer[0].data if chart.data is alt.Undefined else chart.data
     ours = data[data.source_id == "run"]
     assert list(ours.accuracy) == [r.test.accuracy for r in runs]
     assert list(ours.baseline) == [r.test.majority_baseline.accuracy for r in runs]
@@ -238,3 +238,49 @@ def test_splits_chart_puts_train_validation_and_test_side_by_side():
     assert {r["validation"] for r in rows if r["name"] == labels[1]} == {"a random 20% of frames"}
     table = runs_table([held, leaky, none])
     assert list(table[header("validation_accuracy")].fillna(-1)) == [0.55, 0.93, -1]
+
+
+def test_seeds_of_a_setting_are_one_row_and_one_bar_with_their_interval_and_dots(runs):
+    """Runs equal but for the seed: one table row and one bar (their mean), the pooled
+    interval as the bar's error bar and in brackets, a dot per seed, the spread in points."""
+    from handclf_core.runs.uncertainty import Scored, compare, intervals
+    from handclf_core.views.confidence import (
+        difference_chart,
+        group,
+        settings_table,
+        verdict_text,
+    )
+
+    one = runs[2]
+    two = dataclasses.replace(runs[3], config=dataclasses.replace(runs[3].config, seed=1))
+    rng = np.random.default_rng(0)
+    true, rec = rng.integers(0, 3, 600), np.repeat(np.arange(10), 60)
+    iv = intervals(Scored.of(true, rec, np.where(rng.random(600) < 0.7, true, 0), 4, 0))
+    found = group([runs[0], one, two], lambda g: iv if len(g) == 2 else None)
+    assert [len(s.runs) for s in found] == [1, 2] and found[1].seeds == (0, 1)
+    table = settings_table(found)
+    mnist, cnn = table.to_dict("records")
+    assert cnn[header("seeds")] == "0, 1" and "seed" not in cnn[header("run")]
+    mean = (one.test.accuracy + two.test.accuracy) / 2
+    low, high = iv.test_accuracy.low * 100, iv.test_accuracy.high * 100
+    assert cnn[header("test_accuracy")] == f"{mean:.1%} ({low:.1f}–{high:.1f})"
+    assert cnn[header("seed_spread")].startswith("sd ")
+    assert mnist[header("test_accuracy")] == f"{runs[0].test.accuracy:.1%}"  # no interval
+    assert mnist[header("seed_spread")] == "—"
+    chart = evaluation.accuracy_chart(found)
+    bars = chart.layer[0].data if chart.data is alt.Undefined else chart.data
+    assert list(bars.accuracy) == pytest.approx([runs[0].test.accuracy, mean])
+    assert bars.low.iloc[1] == iv.test_accuracy.low and bars.high.iloc[1] == iv.test_accuracy.high
+    dots = chart.layer[3].data
+    assert sorted(dots.seed) == sorted([one.test.accuracy, two.test.accuracy])
+    chart.to_dict()
+    # Two settings in words, and a chart of differences.
+    s = Scored.of(true, rec, true, 4, 0)
+    worse = Scored.of(true, rec, np.where(rng.random(600) < 0.5, true, (true + 1) % 3), 4, 0)
+    ahead, same = compare(s, worse), compare(worse, worse)
+    assert "**A** is ahead of **B** by" in verdict_text(ahead, "A", "B")
+    assert "**B** is ahead of **A** by" in verdict_text(compare(worse, s), "A", "B")
+    assert "within the noise of 10 test recordings" in verdict_text(same, "A", "B")
+    chart = difference_chart(["A", "B"], [ahead, same], "ref")
+    assert list(chart.layer[0].data["difference"]) == pytest.approx([ahead.difference.value * 100, 0])
+    chart.to_dict()

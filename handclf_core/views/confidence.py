@@ -174,7 +174,7 @@ def difference_chart(
     ])  # fmt: skip
     title = t("compare.chart.difference", metric=metric, reference=reference)
     x = alt.X("difference:Q", title=title, axis=alt.Axis(format="+.0f"))
-    y = alt.Y("name:N", title=None, sort=None, axis=alt.Axis(labelLimit=360))
+    y = alt.Y("name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=360))
     colour = alt.Color(
         "verdict:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400),
         scale=alt.Scale(domain=[t(k) for _, k in VERDICTS.values()],
