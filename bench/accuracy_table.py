@@ -1,18 +1,27 @@
-"""The lesson's results table: the assignment's experiments, on the test split.
+"""The lesson's results table: the assignment's experiments, on the test split, with seeds.
 
-    python bench/accuracy_table.py [--size full|quick] [--data PATH] [--only IDS] [--out F]
+    python bench/accuracy_table.py [--size full|quick] [--seeds N] [--alexnet-seeds N]
+                                   [--data PATH] [--only IDS] [--out F]
 
 Trains (or loads, when stored) the experiment grid of `handclf_core.runs.experiments` — the
 same list as `python -m handclf_core experiments` and the Train page's experiment button —
-on the built-in sample (or --data), and writes a Markdown table of test accuracy, balanced
-accuracy, macro-F1, train and validation accuracy beside the majority baseline, with the
-machine, the precision and the time of each run.
+with several seeds each (each seed is its own stored run) on the built-in sample (or
+--data), and writes a Markdown file of two tables:
+
+- per setting: test accuracy as the mean over the seeds ± their standard deviation, with
+  its 95% interval over test recordings and seeds (`runs.uncertainty`), balanced accuracy
+  and macro-F1 likewise, train and validation accuracy, the baseline, the minutes;
+- the claims the lesson makes, each a paired difference on the same test frames with its
+  interval and verdict: each recipe against the majority baseline, each changed setting
+  against its model's recipe.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,32 +31,38 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from handclf_core.data.dataset import load_dataset  # noqa: E402
 from handclf_core.i18n import name  # noqa: E402
+from handclf_core.runs.confidence import compare_runs, run_intervals  # noqa: E402
 from handclf_core.runs.experiments import grid  # noqa: E402
 from handclf_core.training.devices import configure_device  # noqa: E402
-from handclf_core.training.progress import Epoch  # noqa: E402
 from handclf_core.training.train import train  # noqa: E402
 from handclf_core.views.runs import config_label, device_name, validation_accuracy  # noqa: E402
-
-
-def _epoch_line(event) -> None:
-    """One line per epoch, so a long run shows that it is learning."""
-    if isinstance(event, Epoch):
-        logs = event.logs
-        print(
-            f"  epoch {event.epoch}/{event.epochs}: loss {logs.get('loss', 0):.3f} "
-            f"accuracy {logs.get('accuracy', 0):.1%} val_accuracy "
-            f"{logs.get('val_accuracy', 0):.1%} ({event.images_per_second:.1f} img/s)",
-            flush=True,
-        )
 
 
 def _pct(x: float | None) -> str:
     return "—" if x is None else f"{x:.1%}"
 
 
+def _mean_sd(values: list[float]) -> str:
+    mean = statistics.fmean(values)
+    return f"{mean:.1%} ± {statistics.stdev(values) * 100:.1f}" if len(values) > 1 else f"{mean:.1%}"
+
+
+def _interval(iv) -> str:
+    return f"{iv.low * 100:.1f}–{iv.high * 100:.1f}"
+
+
+def _signed(iv) -> str:
+    return f"{iv.value * 100:+.1f} ({iv.low * 100:+.1f} to {iv.high * 100:+.1f})"
+
+
+VERDICT = {"a": "shown", "b": "shown, the other way", "neither": "not shown at this size"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["quick", "full"], default="full")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per setting (default 3)")
+    parser.add_argument("--alexnet-seeds", type=int, default=2, help="AlexNet's (default 2)")
     parser.add_argument("--data", help="dataset (default: $HANDCAM_DATA, else the sample)")
     parser.add_argument("--only", help="comma-separated experiment ids or models")
     parser.add_argument("--precision", help="number format (default: the device's)")
@@ -55,41 +70,81 @@ def main() -> None:
     args = parser.parse_args()
     device = configure_device()
     ds = load_dataset(args.data)
+    frames = ds.hand_frames()
     only = set(args.only.split(",")) if args.only else None
-    lines, precisions = [], set()
     load = os.getloadavg()[0]
+    settings, precisions = {}, set()
     for key, config in grid(args.size, precision=args.precision):
         if only and not {key, config.model} & only:
             continue
-        start = time.perf_counter()
-        print(f"{key}: {config_label(config)}", flush=True)
-        run, cached = train(ds, config, progress=_epoch_line)
-        test = run.test
-        precisions.add(name(run.config.precision))
-        line = (
-            f"| {config_label(run.config)} | {_pct(test.accuracy)} "
-            f"| {_pct(test.balanced_accuracy)} | {test.macro_f1:.3f} "
-            f"| {_pct(run.train_accuracy)} | {_pct(validation_accuracy(run))} "
-            f"| {_pct(test.majority_baseline.accuracy)} | {run.timings.seconds / 60:.1f} |"
+        seeds = args.alexnet_seeds if config.model == "alexnet" else args.seeds
+        runs = []
+        for seed in range(seeds):
+            start = time.perf_counter()
+            c = dataclasses.replace(config, seed=seed)
+            run, cached = train(ds, c)
+            runs.append(run)
+            precisions.add(name(run.config.precision))
+            print(f"{key} seed {seed}: {run.test.accuracy:.1%} ({'loaded' if cached else 'trained'}"
+                  f" in {time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
+        settings[key] = runs
+
+    rows = []
+    for key, runs in settings.items():
+        iv = run_intervals(runs, frames)
+        val = [v for v in map(validation_accuracy, runs) if v is not None]
+        rows.append(
+            f"| {config_label(runs[0].config)} | {len(runs)} "
+            f"| {_mean_sd([r.test.accuracy for r in runs])} | {_interval(iv.test_accuracy)} "
+            f"| {_mean_sd([r.test.balanced_accuracy for r in runs])} "
+            f"| {_interval(iv.balanced_accuracy)} "
+            f"| {statistics.fmean(r.test.macro_f1 for r in runs):.3f} "
+            f"| {_pct(statistics.fmean(r.train_accuracy for r in runs))} "
+            f"| {_pct(statistics.fmean(val)) if val else '—'} "
+            f"| {sum(r.timings.seconds for r in runs) / 60 / len(runs):.1f} |"
         )
-        lines.append(line)
-        print(line, f"({'loaded' if cached else 'trained'} in "
-              f"{time.perf_counter() - start:.0f} s)", flush=True)  # fmt: skip
-    # The folder's own name, never a path of the machine that ran it.
-    shown = Path(ds.description).name
+    claims = []
+    for key, runs in settings.items():
+        recipe = settings.get(runs[0].config.model)
+        iv = run_intervals(runs, frames)
+        if key == runs[0].config.model:  # a recipe: against always answering the majority
+            verdict = "shown" if iv.over_baseline.low > 0 else "not shown at this size"
+            claims.append(f"| {config_label(runs[0].config)} beats the baseline "
+                          f"| {_signed(iv.over_baseline)} | {_signed(iv.balanced_over_baseline)} "
+                          f"| {verdict} |")  # fmt: skip
+        elif recipe is not None:
+            acc = compare_runs(runs, recipe, frames, "test_accuracy")
+            bal = compare_runs(runs, recipe, frames, "balanced_accuracy")
+            verdict = f"accuracy: {VERDICT[acc.verdict]}; balanced: {VERDICT[bal.verdict]}"
+            claims.append(f"| {config_label(runs[0].config)} − recipe "
+                          f"| {_signed(acc.difference)} | {_signed(bal.difference)} "
+                          f"| {verdict} |")  # fmt: skip
+    shown = Path(ds.description).name  # the folder's own name, never a path of this machine
     shown = f"the built-in sample ({shown})" if ds.is_sample else shown
-    header = [
-        f"The {args.size} experiments (`python -m handclf_core experiments --size {args.size}`); "
-        f"dataset: {shown}; device: {device_name(device)}, {device.backend}; precision: "
-        f"{', '.join(sorted(precisions))}; seed 0; load average {load:.1f} at the start; "
-        f"{time.strftime('%Y-%m-%d')}.",
+    recordings = run_intervals(next(iter(settings.values())), frames).recordings
+    text = [
+        f"The {args.size} experiments (`python -m handclf_core experiments --size {args.size} "
+        f"--seeds N`); dataset: {shown}; device: {device_name(device)}, {device.backend}; "
+        f"precision: {', '.join(sorted(precisions))}; seeds 0..{args.seeds - 1} "
+        f"(AlexNet 0..{args.alexnet_seeds - 1}); load average {load:.1f} at the start; "
+        f"{time.strftime('%Y-%m-%d')}. Intervals: 95%, bootstrap over the {recordings} test "
+        "recordings and the seeds (`runs.uncertainty`).",
         "",
-        "| experiment | test accuracy | balanced accuracy | macro-F1 | train accuracy "
-        "| validation accuracy | majority baseline (test) | minutes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| experiment | seeds | test accuracy (mean ± sd) | 95% interval | balanced accuracy "
+        "(mean ± sd) | 95% interval | macro-F1 | train accuracy | validation accuracy "
+        "| minutes per seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        "Each claim, paired on the same test frames (points, 95% interval):",
+        "",
+        "| claim | test accuracy | balanced accuracy | verdict |",
+        "|---|---|---|---|",
+        *claims,
     ]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text("\n".join(header + lines) + "\n")
+    Path(args.out).write_text("\n".join(text) + "\n")
+    print("\n".join(text))
 
 
 if __name__ == "__main__":
