@@ -52,10 +52,13 @@ def _png(size=(64, 36)) -> bytes:
 
 
 def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
+    from handclf_core.runs.confidence import settings
+    from handclf_core.views.confidence import SETTING_COLUMNS
+
     at = _page(sample_root, COMPARE)
     table, details = at.dataframe[0].value, at.dataframe[1].value  # details: in an expander
-    assert len(table) == len(details) == len(stored) >= 2
-    assert list(table.columns) == [header(c) for c in MAIN_COLUMNS]  # what fits at 1440 px
+    assert len(table) == len(settings(stored)) and len(details) == len(stored) >= 2
+    assert list(table.columns) == [header(c) for c in SETTING_COLUMNS]  # one row per setting
     assert set(details[header("run_name")]) == {r.name for r in stored}
     report = at.table[0].value  # a static table: its notes wrap
     shown = [f"{r.accuracy:.1%}" for r in REPORT_ROWS]
@@ -65,12 +68,56 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     )
     assert any("92%" in m.value and "training" in m.value for m in at.markdown)
     assert any("built-in sample" in w.value for w in at.warning)
-    assert _charts(at) == 5  # accuracy, train/validation/test, recall, confusion, PR curves
+    # accuracy, train/validation/test, recall, confusion, PR curves; and the differences
+    # when two settings were scored on the same test frames (these two were not: limits)
+    paired = _charts(at)
+    assert paired == 5 + any("is ahead of" in m.value or "within the noise" in m.value
+                             for m in at.markdown)  # fmt: skip
     assert at.get("download_button")
     # Another model's confusion matrix and curves; the report's bars switched off.
     _by_label(at.selectbox, "Model").set_value(stored[1].name).run()
     at.toggle[0].set_value(False).run()
-    assert not at.exception and _charts(at) == 5
+    assert not at.exception and _charts(at) == paired
+
+
+def test_compare_gives_intervals_seeds_and_a_paired_verdict(sample_root, sample_ds, tiny_run):
+    """Each figure with its interval over test recordings, error bars on the accuracy chart,
+    a setting of two seeds as one row with a dot per seed, and two settings compared on the
+    same test frames in words."""
+    import dataclasses
+
+    from handclf_core.runs.confidence import run_intervals
+    from handclf_core.training.train import train
+    from tests.conftest import TINY
+
+    seed1, _ = train(sample_ds, dataclasses.replace(TINY, seed=1))
+    train(sample_ds, dataclasses.replace(TINY, flip_right=True))  # the same test frames
+    at = _page(sample_root, COMPARE)
+    table = at.dataframe[0].value
+    row = table[table[header("seeds")] == "0, 1"].iloc[0]
+    pooled = run_intervals([tiny_run[0], seed1], sample_ds.hand_frames()).test_accuracy
+    mean = (tiny_run[0].test.accuracy + seed1.test.accuracy) / 2
+    assert row[header("test_accuracy")] == (
+        f"{mean:.1%} ({pooled.low * 100:.1f}–{pooled.high * 100:.1f})"
+    )
+    assert row[header("seed_spread")].startswith("sd ")
+    assert any("95% interval over the 10 test recordings" in c.value for c in at.caption) or any(
+        "test recordings" in c.value for c in at.caption
+    )
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    marks = [(layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"],
+              layer["encoding"].get("x2", {}).get("field")) for layer in spec["layer"]]  # fmt: skip
+    assert ("rule", "high") in marks and any(m == "point" for m, _ in marks)  # bars, dots
+    dots = [layer for layer in spec["layer"] if layer["encoding"]["x"]["field"] == "seed"]
+    assert len(dots) == 1  # a dot per seed (their values: tests/test_views_runs.py)
+    texts = [m.value for m in at.markdown]
+    assert any("Is the difference real?" in x for x in texts)
+    assert any("times wider" in x for x in texts)  # frame-level against recording-level
+    assert any("over 2 seeds ranges" in x for x in texts)
+    verdicts = [x for x in texts if "within the noise of 10 test recordings" in x
+                or " is ahead of " in x]  # fmt: skip
+    assert len(verdicts) == 1  # the two best settings, in words
+    assert _charts(at) >= 6  # and every setting against the reference
 
 
 def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):

@@ -201,3 +201,47 @@ def test_experiments_then_runs_list_and_delete(sample_root):
     assert code == 2 and "expected the name of a stored run" in err
     code, out, _ = _cli("runs", cache=cache)
     assert code == 0 and name not in out and kept in out and "baseline" in out
+
+
+def test_seeds_intervals_and_runs_compare(sample_root, tiny_run, older_run, capsys):
+    """train --seeds 2: each seed its own run, their mean, spread and pooled interval; runs
+    list gives each run's interval; runs compare pairs two runs on the same test frames,
+    gives a run against itself exactly 0, and refuses runs scored on other frames."""
+    from handclf_core.cli.main import main
+
+    tiny = tiny_run[0]
+    code = main(["train", "--data", str(sample_root), "--model", "cnn_basic", "--epochs", "1",
+                 "--batch-size", "32", "--limit", "64", "--seeds", "2", "--json"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    setting = json.loads(out)
+    assert setting["seeds"] == [0, 1] and setting["runs"][0] == tiny.name
+    assert setting["test_accuracy_sd"] is not None and len(setting["per_seed"]) == 2
+    accuracies = [s["test_accuracy"] for s in setting["per_seed"]]
+    assert setting["test_accuracy"] == pytest.approx(sum(accuracies) / 2)
+    low, high = setting["intervals"]["test_accuracy"]
+    assert low <= setting["test_accuracy"] <= high
+    assert setting["interval_method"].startswith("bootstrap over whole test recordings")
+    assert set(setting["intervals"]) >= {"test_accuracy", "balanced_accuracy", "macro_f1"}
+    code = main(["runs", "list", "--json"])
+    listed = {r["name"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    assert code == 0 and listed[tiny.name]["intervals"]["test_accuracy"][0] <= tiny.test.accuracy
+    other = setting["runs"][1]
+    assert main(["runs", "compare", tiny.name, tiny.name, "--json"]) == 0
+    same = json.loads(capsys.readouterr().out)
+    assert (same["difference"], same["interval"], same["verdict"]) == (0.0, [0.0, 0.0], "neither")
+    assert main(["runs", "compare", tiny.name, other, "--metric", "balanced_accuracy",
+                 "--json"]) == 0  # fmt: skip
+    d = json.loads(capsys.readouterr().out)
+    assert {d["a"], d["b"]} == {tiny.name, other} and d["metric"] == "balanced_accuracy"
+    assert d["interval"][0] <= d["difference"] <= d["interval"][1]
+    assert d["verdict"] in ("a", "b", "neither")
+    assert main(["runs", "compare", tiny.name, other]) == 0  # for people
+    text = capsys.readouterr().out
+    assert "paired on the same test frames" in text and "95% interval" in text
+    assert main(["runs", "compare", tiny.name, older_run.name]) == 2  # 64 and 48 test frames
+    assert "same test frames" in capsys.readouterr().err
+    assert main(["runs", "compare", tiny.name]) == 2
+    assert "two runs" in capsys.readouterr().err
+    assert main(["train", "--model", "cnn_basic", "--seeds", "0"]) == 2
+    assert "--seeds: expected 1 or more" in capsys.readouterr().err
