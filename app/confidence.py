@@ -64,7 +64,8 @@ def lesson(found: list[views.Setting]) -> None:
     shown = [s for s in found if s.intervals]
     if not shown:
         return
-    first, labels = shown[0], dict(zip(map(id, found), views.setting_labels(found, session.lang())))
+    labels = views.setting_labels(found, session.lang())
+    first, labels = shown[0], dict(zip(map(id, found), labels, strict=True))
     iv = first.intervals
     st.markdown(t("compare.noise_section", recordings=iv.recordings, frames=iv.frames))
     rec, frame = iv.test_accuracy, iv.frame_level
@@ -101,21 +102,34 @@ def differences(found: list[views.Setting], ds) -> None:
     if len(shown) < 2:
         st.info(t("compare.difference_needs_two"))
         return
-    labels = dict(zip((s.run.name for s in shown), views.setting_labels(shown, lang)))
+    labels = dict(zip((s.run.name for s in shown), views.setting_labels(shown, lang), strict=True))
     by_name = {s.run.name: s for s in shown}
     names = list(labels)
     ranked = sorted(names, key=lambda n: -by_name[n].mean("test_accuracy"))
     cols = st.columns([2, 2, 1])
     with cols[0]:
-        a = session.localized(st.selectbox, t("compare.pick_a"), names, key="compare.diff.a",
-                              format_func=labels.get, default=ranked[0])
+        a = session.localized(
+            st.selectbox,
+            t("compare.pick_a"),
+            names,
+            key="compare.diff.a",
+            format_func=labels.get,
+            default=ranked[0],
+        )
     with cols[1]:
-        b = session.localized(st.selectbox, t("compare.pick_b"), names, key="compare.diff.b",
-                              format_func=labels.get, default=ranked[1])
+        b = session.localized(
+            st.selectbox,
+            t("compare.pick_b"),
+            names,
+            key="compare.diff.b",
+            format_func=labels.get,
+            default=ranked[1],
+        )
     with cols[2]:
         metric = session.localized(st.radio, t("compare.pick_metric"), list(METRICS),
                                    key="compare.diff.metric",
                                    format_func=lambda m: t(views.METRIC_NAMES[m]))  # fmt: skip
+
     def paired(name: str):
         try:
             return cache.difference(by_name[name].runs, by_name[b].runs, ds, metric)

@@ -32,7 +32,9 @@ with st.expander(t("details.heading"), icon=":material/info:"):
     widgets.runs_table(runs, DETAIL_COLUMNS)
 st.download_button(
     t("compare.download"),  # UTF-8 with a BOM, for Excel (中文); each run's own interval
-    runs_table(runs, lang, intervals=confidence.per_run(found, ds)).to_csv(index=False).encode("utf-8-sig"),
+    runs_table(runs, lang, intervals=confidence.per_run(found, ds))
+    .to_csv(index=False)
+    .encode("utf-8-sig"),
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )

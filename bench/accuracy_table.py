@@ -44,7 +44,9 @@ def _pct(x: float | None) -> str:
 
 def _mean_sd(values: list[float]) -> str:
     mean = statistics.fmean(values)
-    return f"{mean:.1%} ± {statistics.stdev(values) * 100:.1f}" if len(values) > 1 else f"{mean:.1%}"
+    return (
+        f"{mean:.1%} ± {statistics.stdev(values) * 100:.1f}" if len(values) > 1 else f"{mean:.1%}"
+    )
 
 
 def _interval(iv) -> str:
@@ -90,7 +92,7 @@ def main() -> None:
         settings[key] = runs
 
     rows = []
-    for key, runs in settings.items():
+    for runs in settings.values():
         iv = run_intervals(runs, frames)
         val = [v for v in map(validation_accuracy, runs) if v is not None]
         rows.append(

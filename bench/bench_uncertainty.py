@@ -73,8 +73,10 @@ def main() -> None:
     plain = _best(lambda: _plain(true, rec, one.predicted[0], 100), 1) * DRAWS / 100
     for label, seconds in figures.items():
         print(f"{label:22s} {seconds * 1000:8.1f} ms")
-    print(f"{'plain bootstrap':22s} {plain * 1000:8.1f} ms (100 draws, x{DRAWS // 100}); "
-          f"{plain / figures['intervals, one run']:.0f}x the one-run figure")
+    print(
+        f"{'plain bootstrap':22s} {plain * 1000:8.1f} ms (100 draws, x{DRAWS // 100}); "
+        f"{plain / figures['intervals, one run']:.0f}x the one-run figure"
+    )
 
 
 if __name__ == "__main__":

@@ -203,5 +203,6 @@ def catalogue_keys() -> list[str]:
     """Every key the vocabulary computes: one per member of each kind."""
     return [m.key for kind in TERMS for m in kind]
 
+
 # The test figures given a 95% interval, and compared in pairs (`runs.uncertainty`).
 METRICS = ("test_accuracy", "balanced_accuracy", "macro_f1")

@@ -13,7 +13,7 @@ from handclf_core.i18n import model_name
 from handclf_core.inside.predict import classify
 from handclf_core.runs.folders import default_per_model, list_runs
 from handclf_core.runs.report import REPORT_ROWS
-from handclf_core.views.runs import MAIN_COLUMNS, header
+from handclf_core.views.runs import header
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_FRAMES = ROOT.parent / "shared" / "handcam" / "frames"

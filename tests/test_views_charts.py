@@ -79,8 +79,9 @@ def _uncertainty_charts(runs, lang: str) -> dict:
     names = ["CNN_basic · gray", "Mnist-style CNN · RGB"]
     return {
         "accuracy_chart_seeds": evaluation.accuracy_chart(found, report=True, lang=lang),
-        "difference_chart": difference_chart(names, [compare(a, b), compare(b, b)], "AlexNet",
-                                             lang),  # fmt: skip
+        "difference_chart": difference_chart(
+            names, [compare(a, b), compare(b, b)], "AlexNet", lang
+        ),  # fmt: skip
     }
 
 

@@ -282,5 +282,7 @@ def test_seeds_of_a_setting_are_one_row_and_one_bar_with_their_interval_and_dots
     assert "**B** is ahead of **A** by" in verdict_text(compare(worse, s), "A", "B")
     assert "within the noise of 10 test recordings" in verdict_text(same, "A", "B")
     chart = difference_chart(["A", "B"], [ahead, same], "ref")
-    assert list(chart.layer[0].data["difference"]) == pytest.approx([ahead.difference.value * 100, 0])
+    assert list(chart.layer[0].data["difference"]) == pytest.approx(
+        [ahead.difference.value * 100, 0]
+    )
     chart.to_dict()

@@ -212,8 +212,10 @@ def _train_or_load(args, retrain: bool, seeds: int = 1):
 def cmd_train(args) -> dict:
     ds, trained = _train_or_load(args, args.retrain, args.seeds)
     frames = ds.hand_frames()
-    return _run_summary(*trained[0], frames) if len(trained) == 1 else _setting_summary(
-        trained, frames
+    return (
+        _run_summary(*trained[0], frames)
+        if len(trained) == 1
+        else _setting_summary(trained, frames)
     )
 
 

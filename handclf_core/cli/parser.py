@@ -58,8 +58,9 @@ def _train_options(p) -> None:
 
 def _seeds_option(p) -> None:
     p.add_argument("--seeds", type=int, default=1,
-                   help="train each setting with N seeds (--seed, --seed+1, ...), each its own "
-                   "stored run; figures are their mean, intervals pool them (default 1)")  # fmt: skip
+                   help="train each setting with N seeds (--seed, --seed+1, ...), each its "
+                   "own stored run; figures are their mean, intervals pool them (default "
+                   "1)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,8 +46,10 @@ def _interval_note(r: dict) -> list[str]:
     if not r.get("intervals"):
         return ["no interval: this run was kept before its test predictions were "
                 "(`mistakes --model RUN` scores it once)"]  # fmt: skip
-    lines = [f"in brackets: 95% interval over the {r['test_recordings']} test recordings "
-             "(whole recordings resampled; frames of one recording are not independent)"]
+    lines = [
+        f"in brackets: 95% interval over the {r['test_recordings']} test recordings "
+        "(whole recordings resampled; frames of one recording are not independent)"
+    ]
     if r["frequencies_only"]:
         lines.append("not distinguishable from always answering the majority class: the "
                      "interval of its accuracy or balanced accuracy minus the baseline's "
@@ -107,8 +109,11 @@ def _run(r: dict) -> str:
     device = r["device"]
     where = "GPU" if device["kind"] == "gpu" else "CPU"
     seeds = r.get("seeds")
-    what = ("loaded the stored runs" if r["cached"] else "trained and stored") if seeds else (
-        "loaded the stored run" if r["cached"] else "trained and stored")
+    what = (
+        ("loaded the stored runs" if r["cached"] else "trained and stored")
+        if seeds
+        else ("loaded the stored run" if r["cached"] else "trained and stored")
+    )
     head = f"{r['model']} on task {r['task']}: {what}"
     if seeds:
         head += f" (seeds {', '.join(map(str, seeds))}: figures are their mean)"
@@ -116,12 +121,22 @@ def _run(r: dict) -> str:
         head,
         "",
         table(
-            ["on the test split", "value (95% interval)", "always answering '" + base["name"] + "'"],
             [
-                ["test accuracy", _with(r["test_accuracy"], _interval_of(r, "test_accuracy")),
-                 _with(base["accuracy"], _interval_of(r, "majority_baseline"))],
-                ["balanced accuracy",
-                 _with(r["balanced_accuracy"], _interval_of(r, "balanced_accuracy")), ""],
+                "on the test split",
+                "value (95% interval)",
+                "always answering '" + base["name"] + "'",
+            ],
+            [
+                [
+                    "test accuracy",
+                    _with(r["test_accuracy"], _interval_of(r, "test_accuracy")),
+                    _with(base["accuracy"], _interval_of(r, "majority_baseline")),
+                ],
+                [
+                    "balanced accuracy",
+                    _with(r["balanced_accuracy"], _interval_of(r, "balanced_accuracy")),
+                    "",
+                ],
                 ["macro-F1", _with(r["macro_f1"], _interval_of(r, "macro_f1")), ""],
                 ["train accuracy", _pct(r["train_accuracy"]), ""],
             ],
@@ -133,8 +148,10 @@ def _run(r: dict) -> str:
     if seeds:
         lo, hi = r["test_accuracy_range"]
         sd = r["test_accuracy_sd"]
-        lines.append(f"over the seeds: test accuracy {lo:.1%} to {hi:.1%}"
-                     + (f", standard deviation {sd * 100:.1f} points" if sd is not None else ""))
+        lines.append(
+            f"over the seeds: test accuracy {lo:.1%} to {hi:.1%}"
+            + (f", standard deviation {sd * 100:.1f} points" if sd is not None else "")
+        )
         lines.append("runs: " + ", ".join(r["runs"]))
     else:
         lines += [
@@ -221,8 +238,11 @@ def _compared(r: dict) -> str:
     else:
         ahead = r["a_label"] if r["verdict"] == "a" else r["b_label"]
         verdict = f"{ahead} is ahead: a real difference on this test split"
-    return (f"{r['a_label']} ({r['a']})\nminus {r['b_label']} ({r['b']})\n\n{metric}: {d:+.1f} points (95% interval {lo:+.1f} to "
-            f"{hi:+.1f}, paired on the same test frames)\n{verdict}")
+    return (
+        f"{r['a_label']} ({r['a']})\nminus {r['b_label']} ({r['b']})\n\n"
+        f"{metric}: {d:+.1f} points (95% interval {lo:+.1f} to {hi:+.1f}, paired on the same "
+        f"test frames)\n{verdict}"
+    )
 
 
 def _explain(r: dict) -> str:

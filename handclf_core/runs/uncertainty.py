@@ -124,7 +124,9 @@ class Scored:
                 raise HandCamError(f"expected {what} class ids in 0..{classes - 1}, found "
                                    f"{ids.min()}..{ids.max()}")  # fmt: skip
         if not 0 <= majority < classes:
-            raise HandCamError(f"expected a majority class id in 0..{classes - 1}, found {majority}")
+            raise HandCamError(
+                f"expected a majority class id in 0..{classes - 1}, found {majority}"
+            )
         _, recordings = np.unique(recordings, return_inverse=True)  # 0..R-1, none empty
         return cls(true, recordings.astype(np.int64), predicted, classes, majority)
 
@@ -159,8 +161,8 @@ def _figures(n: np.ndarray, k: np.ndarray, p: np.ndarray) -> dict[str, np.ndarra
 def _baseline(n: np.ndarray, majority: int) -> dict[str, np.ndarray]:
     """The baseline's accuracy and balanced accuracy from class totals n (..., C)."""
     present = n > 0
-    return {"test_accuracy": n[..., majority] / n.sum(-1),
-            "balanced_accuracy": np.where(present[..., majority], 1, 0) / present.sum(-1)}  # fmt: skip
+    balanced = np.where(present[..., majority], 1, 0) / present.sum(-1)
+    return {"test_accuracy": n[..., majority] / n.sum(-1), "balanced_accuracy": balanced}
 
 
 @functools.cache
@@ -185,7 +187,9 @@ def _interval(point: float, draws: np.ndarray, recordings: int, bounds=(0.0, 1.0
 def _weights(recordings: int, draws: int, seed: int) -> np.ndarray:
     """(draws, R) how many times each recording is drawn, in each draw."""
     rng = np.random.default_rng(seed)
-    return rng.multinomial(recordings, np.full(recordings, 1 / recordings), size=draws).astype(float)
+    return rng.multinomial(recordings, np.full(recordings, 1 / recordings), size=draws).astype(
+        float
+    )
 
 
 def _seed_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -202,8 +206,9 @@ def _setting_draws(scored: Scored, w: np.ndarray, rng) -> tuple[dict, dict, np.n
     point figures (the mean over its seeds on every frame). Also the class totals per draw."""
     n, k, p = scored.tallies()
     totals_n = w @ n  # (B, C)
-    draws = _figures(totals_n[:, None, :], np.einsum("br,src->bsc", w, k),
-                     np.einsum("br,src->bsc", w, p))  # fmt: skip  (B, S) each
+    draws = _figures(
+        totals_n[:, None, :], np.einsum("br,src->bsc", w, k), np.einsum("br,src->bsc", w, p)
+    )  # fmt: skip  (B, S) each
     point = {m: float(v.mean()) for m, v in _figures(n.sum(0), k.sum(1), p.sum(1)).items()}
     return {m: _seed_means(v, rng) for m, v in draws.items()}, point, totals_n
 
@@ -224,11 +229,14 @@ def intervals(scored: Scored, *, draws: int = DRAWS, seed: int = 0) -> Intervals
     return Intervals(
         **figures,
         baseline=_interval(base_acc, base_draws["test_accuracy"], present),
-        over_baseline=_interval(p - base_acc, per_draw["test_accuracy"]
-                                - base_draws["test_accuracy"], present, (-1, 1)),  # fmt: skip
+        over_baseline=_interval(
+            p - base_acc, per_draw["test_accuracy"] - base_draws["test_accuracy"], present, (-1, 1)
+        ),  # fmt: skip
         balanced_over_baseline=_interval(
             point["balanced_accuracy"] - base_bal,
-            per_draw["balanced_accuracy"] - base_draws["balanced_accuracy"], present, (-1, 1),
+            per_draw["balanced_accuracy"] - base_draws["balanced_accuracy"],
+            present,
+            (-1, 1),
         ),
         frame_level=Interval(p, max(p - half, 0.0), min(p + half, 1.0)),
         recordings=present,
@@ -284,4 +292,3 @@ def compare(
     diff = _interval(pa[metric] - pb[metric], da[metric] - db[metric], present, (-1, 1))
     verdict = "a" if diff.low > 0 else "b" if diff.high < 0 else "neither"
     return Difference(metric, diff, present, verdict)
-

@@ -191,8 +191,10 @@ def difference_chart(
         x=alt.X("low:Q", title=title, axis=alt.Axis(format="+.0f")), x2="high:Q", color=colour
     )
     points = base.mark_point(filled=True, size=90).encode(x=x, color=colour)
-    zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="black").encode(
-        x=alt.X("zero:Q", title=title)
+    zero = (
+        alt.Chart(pd.DataFrame({"zero": [0]}))
+        .mark_rule(color="black")
+        .encode(x=alt.X("zero:Q", title=title))
     )
     return alt.layer(bars, points, zero).properties(height=alt.Step(30))
 
