@@ -96,7 +96,7 @@ METRICS = ("test_accuracy", "balanced_accuracy")  # the ones compared in pairs o
 def differences(found: list[views.Setting], ds) -> None:
     """Two settings compared on the same test frames, in words; and every setting against
     the second one (the reference), as a chart."""
-    t, lang = session.t, session.lang()
+    t, lang, named = session.t, session.lang(), session.translator()  # bound to the language
     st.markdown(t("compare.difference_heading"))
     shown = [s for s in found if s.intervals]
     if len(shown) < 2:
@@ -128,7 +128,7 @@ def differences(found: list[views.Setting], ds) -> None:
     with cols[2]:
         metric = session.localized(st.radio, t("compare.pick_metric"), list(METRICS),
                                    key="compare.diff.metric",
-                                   format_func=lambda m: t(views.METRIC_NAMES[m]))  # fmt: skip
+                                   format_func=lambda m: named(views.METRIC_NAMES[m]))  # fmt: skip
 
     def paired(name: str):
         try:
