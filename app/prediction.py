@@ -17,7 +17,7 @@ from handclf_core.views.prediction import top_chart
 from handclf_core.views.runs import config_label, frequencies_only, preprocessing_summary
 from handclf_core.vocab import CLASSES, Camera, Split
 
-from . import session, widgets
+from . import cache, session, widgets
 
 SEEN = 160  # px: the model's input enlarged, each pixel a visible square
 ANY = "any"  # a filter left open
@@ -70,7 +70,9 @@ def heat(run, result, picture, hand) -> None:
              caption=t("predict.heat_caption", name=shown, ms=h.seconds * 1000))  # fmt: skip
 
 
-def answer(run, result, picture, hand, source, truth: str | None, looks: bool = False) -> None:
+def answer(
+    run, result, picture, hand, source, truth: str | None, looks: bool = False, ds=None
+) -> None:
     t, lang, task = session.translator(), session.lang(), run.task
     st.subheader(model_name(run.model, lang))
     st.caption(config_label(run.config, lang))
@@ -84,7 +86,7 @@ def answer(run, result, picture, hand, source, truth: str | None, looks: bool = 
         st.warning(name(doubt, lang, width=width, height=height, size=run.preprocessing.size),
                    icon=":material/help:")  # fmt: skip
     st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
-    if frequencies_only(run):
+    if frequencies_only(run, cache.intervals([run], ds) if ds is not None else None):
         st.caption(t("runs.frequencies_only"))
     with st.expander(t("details.heading"), icon=":material/info:"):
         top = pd.DataFrame({"class": [r.name for r in result.top],

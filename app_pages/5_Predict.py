@@ -66,7 +66,7 @@ if truth:
 looks = st.toggle(t("predict.heat"), key="predict.heat", help=t("predict.heat_help"))
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:
-        prediction.answer(run, result, picture, hand, source, truth, looks)
+        prediction.answer(run, result, picture, hand, source, truth, looks, ds)
 
 with st.expander(t("predict.inside"), icon=":material/layers:"):
     st.markdown(t("predict.inside_intro"))

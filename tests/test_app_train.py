@@ -272,3 +272,28 @@ def test_a_preprocessing_choice_not_applied_is_said_on_train(sample_root):
     _ok(at)
     assert not [w for w in at.warning if "not applied" in w.value]
     assert at.toggle(key="train.cnn_basic.gray").value is True
+
+
+def test_a_setting_trained_with_three_seeds_gives_their_mean_and_pooled_interval(
+    sample_root, sample_ds, tiny_run
+):
+    """Seeds 3: the seed set and the next two, each its own stored run (the first loads),
+    then their mean, spread and the interval pooled over recordings and seeds."""
+    import dataclasses
+
+    at = _page(sample_root)
+    _quick(at, TINY.limit)
+    _set(at, "cnn_basic", epochs=TINY.epochs, batch=TINY.batch_size)
+    at.radio(key="train.cnn_basic.seeds").set_value(3).run()
+    _ok(at)
+    _button(at).click().run()
+    deadline = time.monotonic() + 240
+    while not any("Over 3 seeds" in m.value for m in at.markdown):
+        assert time.monotonic() < deadline, [p.proto.text for p in at.get("progress")]
+        time.sleep(0.5)
+        at.run()
+        _ok(at)
+    for seed in (0, 1, 2):
+        assert saved_run(sample_ds.identity, dataclasses.replace(TINY, seed=seed)) is not None
+    (text,) = [m.value for m in at.markdown if "Over 3 seeds" in m.value]
+    assert "95% interval over the test recordings and the seeds" in text

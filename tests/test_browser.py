@@ -157,6 +157,10 @@ def test_every_page(server, page):
         page.goto(f"{server}/{path}")
         _settle(page)
         assert text.lower() in page.inner_text("h1").lower(), name
+        if name == "compare":  # every figure with its interval, the lesson on the noise
+            body = page.inner_text("body")
+            assert "test recordings (whole recordings resampled" in body
+            assert "Is the difference real?" in body and "times wider" in body
         _check(page, name)
 
 
@@ -260,7 +264,8 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     _settle(page)
     gray = "CNN_basic · gray · ≤32 frames"
     assert page.get_by_text(gray).count() >= 1
-    confusion = page.locator('[data-testid="stVegaLiteChart"]').nth(3)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    confusion = charts.nth(charts.count() - 2)  # the one before the PR curves, the last
     # A mistake: a frame of another class called `free`.
     true = _click_cell(page, confusion, lambda t, p: p == "free" and t != "free")
     assert true, "no cell of another class answered free"
