@@ -93,13 +93,14 @@ def interval_text(value: float, iv: Interval | None) -> str:
     return f"{value:.1%} ({iv.low * 100:.1f}–{iv.high * 100:.1f})"
 
 
-def spread_text(s: Setting, metric: str = "test_accuracy") -> str:
-    """ "sd 2.5 · 61.2–66.0" (points) over the seeds; "—" for one seed."""
+def spread_text(s: Setting, metric: str = "test_accuracy", lang: str = "en") -> str:
+    """ "sd 2.5 · 61.2–66.0" (points) over the seeds, in `lang`; "—" for one seed."""
     spread = s.spread(metric)
     if spread is None:
         return "—"
-    sd, lo, hi = spread
-    return f"sd {sd * 100:.1f} · {lo * 100:.1f}–{hi * 100:.1f}"
+    sd, lo, hi = (x * 100 for x in spread)
+    t = i18n.translator(lang)
+    return t("compare.spread", sd=sd, low=lo, high=hi)
 
 
 # Compare's first table: one row per setting, each figure with its interval.
@@ -122,7 +123,7 @@ def settings_table(found: Sequence[Setting], lang: str = "en") -> pd.DataFrame:
             "run": label,
             "seeds": ", ".join(map(str, s.seeds)),
             **{m: interval_text(s.mean(m), iv and iv.metric(m)) for m in METRIC_NAMES},
-            "seed_spread": spread_text(s),
+            "seed_spread": spread_text(s, lang=lang),
             "majority_baseline": interval_text(baseline, iv and iv.baseline),
             "train_accuracy": f"{train:.1%}",
             "validation_accuracy": f"{statistics.fmean(val):.1%}" if val else "—",
