@@ -68,6 +68,25 @@ def quick_demos(ds, task: str) -> str:
     return session.t("compare.list_separator").join(shown)
 
 
+RUNS_POLL = 3.0  # seconds between two looks at the run cache, on Compare and Predict
+
+
+def _runs_changed(seen: tuple) -> None:
+    from handclf_core.runs.folders import runs_signature
+
+    if runs_signature() != seen:
+        st.rerun(scope="app")  # a run stored or deleted elsewhere: the whole page again
+
+
+def watch_runs() -> None:
+    """Redraw the page within RUNS_POLL seconds when a run is stored or deleted anywhere
+    (another tab, the training queue, the command line): a fragment looks every few
+    seconds, so an open Compare fills in as the experiments finish, without a reload."""
+    from handclf_core.runs.folders import runs_signature
+
+    st.fragment(run_every=RUNS_POLL)(_runs_changed)(runs_signature())
+
+
 def require_runs(ds, task: str) -> list:
     """The stored runs of this dataset and task, newest first; without any, a pointer to
     the Train page and the page stops. Not cached: reading a few run.json files takes

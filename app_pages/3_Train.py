@@ -8,6 +8,7 @@ from handclf_core.i18n import model_name, name
 from handclf_core.models import list_models
 from handclf_core.runs.experiments import grid
 from handclf_core.runs.folders import list_runs, saved_run
+from handclf_core.training.splits import effective
 from handclf_core.views.runs import config_label
 from handclf_core.vocab import ExperimentSize
 
@@ -23,7 +24,7 @@ def experiments_ui(ds, task, jobs, frames, earlier) -> None:
         size = session.localized(st.radio, t("train.experiments_size"), list(ExperimentSize),
                                  key="train.experiments.size", horizontal=True,
                                  format_func=lambda s: name(ExperimentSize(s), lang))  # fmt: skip
-        configs = dict(grid(size, task))
+        configs = {k: effective(c, frames) for k, c in grid(size, task)}
         picked = session.localized(
             st.multiselect, t("train.experiments_which"), list(configs), default=list(configs),
             key="train.experiments.which", format_func=lambda k: config_label(configs[k], lang),
@@ -55,7 +56,7 @@ trainform.quick_toggle()
 tabs = st.tabs([model_name(m, lang) for m in list_models()])
 for tab, model in zip(tabs, list_models(), strict=True):
     with tab:
-        config = trainform.settings(model, task)
+        config = effective(trainform.settings(model, task), frames)  # idle limit: the recipe
         training.time_estimate(config, frames, earlier, jobs.device(timeout=0))
         # A click submits in a callback, which runs before the script: the job shows at once.
         seeded = trainform.with_seeds(config, trainform.seeds_choice(f"train.{model}.seeds"))

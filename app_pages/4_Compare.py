@@ -13,6 +13,7 @@ lang = session.lang()
 st.title(t("compare.title"))
 ds = guards.current_dataset()
 task = session.task()
+guards.watch_runs()  # before the runs are read: one stored meanwhile is not missed
 stored = guards.require_runs(ds, task)
 intro = st.container()  # above the run picker, though it counts the runs picked
 runs = runpicker.compare_runs(stored)

@@ -28,6 +28,7 @@ def hand_ui(default: Hand) -> Hand:
 st.title(t("predict.title"))
 ds = guards.current_dataset()
 task = session.task()
+guards.watch_runs()  # before the runs are read: one stored meanwhile is not missed
 stored = guards.require_runs(ds, task)
 st.markdown(t("predict.intro"))
 runs = runpicker.predict_runs(stored)

@@ -289,6 +289,13 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     heading.evaluate("e => e.scrollIntoView()")
     _check(page, "compare-map", full_page=False)
 
+    # A second tab on Compare, as a student's: it follows the run cache by itself.
+    other = page.context.new_page()
+    other.set_default_timeout(60_000)
+    other.goto(f"{server}/Compare")
+    _settle(other)
+    runs_shown = other.locator('[data-testid="stMultiSelect"]').first
+    assert gray in runs_shown.inner_text()
     # The gray run deleted on Compare, after a confirmation: gone from the table.
     page.get_by_text("Keep or delete a run").click()
     _settle(page)
@@ -301,6 +308,13 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     assert page.locator('[data-testid="stException"]').count() == 0
     shown = page.locator('[data-testid="stMultiSelect"]').first.inner_text()  # Runs shown
     assert gray not in shown and "CNN_basic" in shown, shown
+    # ...and from the other tab, within seconds, without a reload.
+    deadline = time.time() + 30
+    while gray in runs_shown.inner_text():
+        assert time.time() < deadline, "the other tab still lists the deleted run"
+        other.wait_for_timeout(500)
+    assert other.locator('[data-testid="stException"]').count() == 0
+    other.close()
 
 
 def _click_cell(page, chart, wanted) -> str | None:

@@ -210,3 +210,27 @@ def test_list_runs(sample_ds, tiny_run):
     runs = list_runs(sample_ds.identity, "obj")
     assert tiny_run[0].path in [r.path for r in runs]
     assert list_runs("another-dataset") == []
+
+
+def test_a_limit_that_limits_nothing_is_the_same_run(sample_ds, tiny_run):
+    """One setting, one run: a frame limit at least as large as every split (the quick
+    demo's 3,000 frames on the built-in sample) is the recipe's run, not a copy of it."""
+    import dataclasses
+
+    from handclf_core.runs.folders import run_path
+    from handclf_core.training.splits import effective
+    from handclf_core.training.train import train
+    from tests.conftest import TINY
+
+    frames = sample_ds.hand_frames()
+    largest = int(frames.split.value_counts().max())
+    assert effective(dataclasses.replace(TINY, limit=largest), frames).limit is None
+    assert effective(dataclasses.replace(TINY, limit=largest - 1), frames).limit == largest - 1
+    assert effective(TINY, frames) == TINY  # 64 frames: a real limit
+    idle = dataclasses.replace(TINY, limit=10**6, epochs=1)
+    run, _ = train(sample_ds, idle)
+    assert run.config.limit is None
+    plain = dataclasses.replace(idle, limit=None).resolved()
+    assert run.name == run_path(sample_ds.identity, plain).name
+    again, cached = train(sample_ds, plain)
+    assert cached and again.name == run.name

@@ -92,6 +92,20 @@ def scan_runs(
     return sorted(runs, key=lambda r: r.created, reverse=True), damaged
 
 
+def runs_signature() -> tuple:
+    """What changes when a run is stored, replaced or deleted, by anyone (another tab, the
+    training queue, the command line): each run folder's name with its record's time. A
+    few `stat` calls: cheap enough for every open page to ask every few seconds."""
+    root, found = runs_dir(), []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not folder.name.startswith("."):
+            try:
+                found.append((folder.name, (folder / RECORD_FILE).stat().st_mtime_ns))
+            except OSError:  # being written or deleted: the next look sees it settled
+                continue
+    return tuple(found)
+
+
 def list_runs(dataset_identity: str | None = None, task: str | None = None) -> list[Run]:
     """Every stored run that passes its checks, newest first, optionally of one dataset and
     task; each one left out is logged as a warning saying why."""

@@ -28,6 +28,7 @@ from handclf_core.runs.device import Device
 from handclf_core.runs.folders import run_path, saved_run
 from handclf_core.runs.record import Run
 from handclf_core.training.progress import Batch, Epoch, Event, Step
+from handclf_core.training.splits import effective
 from handclf_core.training.trainer import Trainer
 from handclf_core.vocab import Stage
 
@@ -129,7 +130,8 @@ class TrainingJobs:
         is queued. A configuration that fails its checks gives a failed job with the reason.
         """
         try:
-            config = config.resolved()  # the child trains what the key names
+            # the child trains what the key names; a limit that limits nothing is no limit
+            config = effective(config.resolved(), ds.hand_frames())
             path = run_path(ds.identity, config)
         except HandCamError as e:
             job = Job(key=f"{config.model}-invalid", config=config, dataset=ds.identity)

@@ -38,7 +38,7 @@ from handclf_core.training.batches import FrameBatches, predict_rows
 from handclf_core.training.devices import configure_device, environment, strategy
 from handclf_core.training.loop import ProgressCallback, class_weights, fit
 from handclf_core.training.progress import Progress, Step
-from handclf_core.training.splits import TRAIN_SCORED, evenly, split_indices
+from handclf_core.training.splits import TRAIN_SCORED, effective, evenly, split_indices
 from handclf_core.vocab import CLASSES, Balance, DeviceKind, Split, Stage
 
 
@@ -167,7 +167,7 @@ def train(
     """
     progress = progress or (lambda event: None)
     configure_device()  # first: a None precision resolves to what this device is fast at
-    config = config.resolved()
+    config = effective(config.resolved(), ds.hand_frames())  # an idle limit: the same run
     final = run_path(ds.identity, config)
     if not retrain and (stored := saved_run(ds.identity, config)):
         return stored, True
