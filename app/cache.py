@@ -174,3 +174,23 @@ def difference(a, b, ds, metric: str):
     """a minus b (each a setting's runs) on `metric`, paired; once per server."""
     a, b = list(a), list(b)
     return _difference(a, b, ds, ds.identity, _run_key(a), _run_key(b), metric)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _confidence_floor(_run, name: str, sha256: str | None) -> float | None:
+    from handclf_core.errors import HandCamError
+    from handclf_core.inside.doubts import confidence_floor
+    from handclf_core.runs.predictions import read_predictions
+
+    try:
+        found = read_predictions(_run)
+    except HandCamError:
+        return None
+    return None if found is None else confidence_floor(found.probabilities)
+
+
+def confidence_floor(run) -> float | None:
+    """The top probability the run reaches on all but 5% of its test frames (from its kept
+    predictions), once per run for every session; None without them."""
+    sha = run.predictions.sha256 if run.predictions else None
+    return _confidence_floor(run, run.name, sha)

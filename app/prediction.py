@@ -82,9 +82,10 @@ def answer(
         heat(run, result, picture, hand)
     widgets.chart(top_chart(result, run, lang, truth), width="stretch")
     width, height = picture.size
-    for doubt in doubts(picture, run, source):
-        st.warning(name(doubt, lang, width=width, height=height, size=run.preprocessing.size),
-                   icon=":material/help:")  # fmt: skip
+    sure, floor = result.top[0].probability, cache.confidence_floor(run)
+    for doubt in doubts(picture, run, source, sure, floor):
+        st.warning(name(doubt, lang, width=width, height=height, size=run.preprocessing.size,
+                        confidence=sure, floor=floor), icon=":material/help:")  # fmt: skip
     st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
     if frequencies_only(run, cache.intervals([run], ds) if ds is not None else None):
         st.caption(t("runs.frequencies_only"))

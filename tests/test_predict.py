@@ -201,10 +201,15 @@ def test_doubts_about_a_picture(tiny_run):
     run = tiny_run[0]  # trained on the built-in sample's drawings, 32x32 input
     frame = Image.new("RGB", (320, 180))
     assert doubts(frame, run, PictureSource.FRAME) == []
-    assert doubts(frame, run, PictureSource.UPLOAD) == [Doubt.SYNTHETIC]
+    # "Unlike the drawings" only with a measured reason: the model less sure of the upload
+    # than of all but 5% of its test frames. As sure as usual, or no figures: no doubt.
+    assert doubts(frame, run, PictureSource.UPLOAD, 0.2, 0.3) == [Doubt.SYNTHETIC]
+    assert doubts(frame, run, PictureSource.UPLOAD, 0.9, 0.3) == []
+    assert doubts(frame, run, PictureSource.UPLOAD) == []
+    assert doubts(frame, run, PictureSource.FRAME, 0.2, 0.3) == []  # the dataset's own frame
     assert doubts(Image.new("RGB", (1, 1)), run, PictureSource.FRAME) == [Doubt.SMALL, Doubt.ASPECT]
     assert doubts(Image.new("RGB", (48, 27)), run, PictureSource.FRAME) == [Doubt.SMALL]
-    assert doubts(Image.new("RGB", (400, 90)), run, PictureSource.CAMERA) == [
+    assert doubts(Image.new("RGB", (400, 90)), run, PictureSource.CAMERA, 0.1, 0.3) == [
         Doubt.ASPECT, Doubt.SYNTHETIC,
     ]  # fmt: skip
     assert doubts(Image.new("RGB", (640, 480)), run, PictureSource.FRAME) == []  # 4:3 is near
@@ -287,3 +292,18 @@ def test_filters_and_feature_maps_are_the_first_layers_own():
     assert np.allclose(first[..., 0], expected, atol=1e-5)
     sheet = tile(filters[:4], columns=2, scale=5)
     assert sheet.shape == (2 * 16 + 1, 2 * 16 + 1) and sheet[1:16, 1:16].max() == 255
+
+
+def test_the_confidence_floor_is_what_all_but_5_percent_of_test_frames_reach(tiny_run):
+    """Measured on the run's own kept predictions: 5% of its test frames are below it."""
+    from handclf_core.inside.doubts import confidence_floor
+    from handclf_core.runs.predictions import read_predictions
+
+    probs = np.full((100, 4), 0.0)
+    probs[:, 0] = np.linspace(0.25, 1.0, 100)
+    probs[:, 1] = 1 - probs[:, 0]
+    floor = confidence_floor(probs)
+    assert np.mean(probs.max(axis=1) < floor) <= 0.05 < np.mean(probs.max(axis=1) <= floor + 0.01)
+    found = read_predictions(tiny_run[0])
+    tops = found.probabilities.max(axis=1)
+    assert np.mean(tops < confidence_floor(found.probabilities)) <= 0.05
