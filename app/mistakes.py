@@ -26,6 +26,12 @@ COLUMNS = 4
 SEEN = 96  # px: the model's input, enlarged
 
 
+def _last_page(key: str, pages: int) -> None:
+    """A page number past the last one is the last one."""
+    if st.session_state.get(key, 1) > pages:
+        st.session_state[key] = pages
+
+
 def predictions(run, ds):
     """The run's stored test predictions; None, with a button that scores the run, when it
     has none (stored before they were kept) or their file is damaged."""
@@ -131,9 +137,12 @@ def browse(run, found, ds, chosen_key: str) -> None:
     pages = max(1, math.ceil(len(positions) / PER_PAGE))
     page = 1
     if pages > 1:
-        page = int(right.number_input(t("mistakes.page", pages=pages), min_value=1,
-                                   max_value=pages, step=1,
-                                   key=f"mistakes.page.{run.name}.{chosen}"))  # fmt: skip
+        key = f"mistakes.page.{run.name}.{chosen}"
+        # No max_value: a page past the last (typed "99") is taken and brought back to the
+        # last page, in the box too; with a maximum the box kept "99" over page 2's frames.
+        page = int(right.number_input(t("mistakes.page", pages=pages), min_value=1, step=1,
+                                      key=key, on_change=_last_page, args=(key, pages)))  # fmt: skip
+        page = min(page, pages)
     shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
     st.caption(t("mistakes.showing", first=(page - 1) * PER_PAGE + 1, size=run.preprocessing.size,
                  last=(page - 1) * PER_PAGE + len(shown), total=len(positions)))  # fmt: skip

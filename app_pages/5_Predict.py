@@ -41,8 +41,9 @@ if source == PictureSource.FRAME:
     default_hand, truth = Camera(frame.camera).hand, CLASSES[task][frame[task]]
 else:
     if source == PictureSource.UPLOAD:
-        upload = st.file_uploader(t("predict.upload"), type=["png", "jpg", "jpeg"],
-                                  key="predict.file")  # fmt: skip
+        # Any file is taken and checked here: a type the browser refused would leave the
+        # previous picture's answer on screen; a GIF is said to be no PNG or JPEG instead.
+        upload = st.file_uploader(t("predict.upload"), key="predict.file")
         missing = t("predict.upload_info")
     else:
         upload = st.camera_input(t("predict.take_picture"), key="predict.photo")

@@ -183,6 +183,14 @@ def test_predict_page_uploads_bad_files_are_errors_not_crashes(sample_root, stor
     assert all("less sure of this picture" in w.value and "95% of its test frames" in w.value
                for w in doubt)  # fmt: skip
     assert len(at.dataframe) == len(default_per_model(stored))
+    # Then an animated GIF: refused by name, and the answer above does not stay on screen.
+    gif = io.BytesIO()
+    frames = [Image.new("RGB", (64, 36), c) for c in ("red", "blue")]
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:])
+    at.file_uploader[0].set_value(("wave.gif", gif.getvalue(), "image/gif")).run()
+    assert not at.exception and "expected a PNG or JPEG image" in at.error[0].value
+    assert not at.dataframe
+    assert at.file_uploader[0].proto.type == []  # every file reaches the page's own check
 
 
 @pytest.mark.skipif(not REAL_FRAMES.is_dir(), reason=f"no real HandCam frames at {REAL_FRAMES}")
@@ -285,6 +293,16 @@ def test_compare_shows_the_frames_behind_a_chosen_cell(sample_root, sample_ds, t
         for f in expected
     }
     assert any(f"of {chosen.frames}:" in c.value for c in at.caption)
+    # The pager of the largest cell: a page typed past the last is the last, in the box too.
+    biggest = max(listed, key=lambda c: c.frames)
+    picker.set_value(f"{biggest.true}|{biggest.predicted}").run()
+    pages = -(-biggest.frames // 8)
+    assert pages > 1  # 64 test frames, most of them in one cell
+    key = f"mistakes.page.{run.name}.{biggest.true}|{biggest.predicted}"
+    at.number_input(key=key).set_value(99).run()
+    assert not at.exception and at.number_input(key=key).value == pages
+    first = (pages - 1) * 8 + 1
+    assert any(f"{first}–{biggest.frames} of {biggest.frames}" in c.value for c in at.caption)
 
 
 def test_an_older_run_is_scored_on_compare_then_mapped(sample_root, sample_ds, older_run):

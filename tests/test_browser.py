@@ -5,6 +5,7 @@ are saved to test-artifacts/ (and docs/screenshots/ with UPDATE_SCREENSHOTS=1)."
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -258,6 +259,22 @@ def test_train_then_predict_an_uploaded_frame(server, page, tmp_path, sample_roo
     )
     page.get_by_text("cannot be classified").first.wait_for(timeout=180_000)
     assert page.locator('[data-testid="stException"]').count() == 0
+    # A picture again, then an animated GIF: the GIF is refused by name, and the previous
+    # picture's answer does not stay on screen as if it were the GIF's.
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(picture))
+    page.get_by_text("test accuracy").first.wait_for(timeout=120_000)
+    _settle(page)
+    from PIL import Image
+
+    gif = io.BytesIO()
+    frames = [Image.new("RGB", (64, 36), c) for c in ("red", "blue")]
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:])
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "wave.gif", "mimeType": "image/gif", "buffer": gif.getvalue()}]
+    )
+    page.get_by_text("expected a PNG or JPEG image").first.wait_for(timeout=120_000)
+    _settle(page)
+    assert page.get_by_text("test accuracy").count() == 0  # no answer left from before
 
     # On Compare, a click on a cell of the confusion matrix shows the frames behind it.
     page.get_by_role("link", name="Compare", exact=True).click()
