@@ -140,8 +140,9 @@ def browse(run, found, ds, chosen_key: str) -> None:
         key = f"mistakes.page.{run.name}.{chosen}"
         # No max_value: a page past the last (typed "99") is taken and brought back to the
         # last page, in the box too; with a maximum the box kept "99" over page 2's frames.
-        page = int(right.number_input(t("mistakes.page", pages=pages), min_value=1, step=1,
-                                      key=key, on_change=_last_page, args=(key, pages)))  # fmt: skip
+        box = right.number_input(t("mistakes.page", pages=pages), min_value=1, step=1, key=key,
+                                 on_change=_last_page, args=(key, pages))  # fmt: skip
+        page = int(box)
         page = min(page, pages)
     shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
     st.caption(t("mistakes.showing", first=(page - 1) * PER_PAGE + 1, size=run.preprocessing.size,
