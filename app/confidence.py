@@ -50,15 +50,20 @@ def per_run(found: list[views.Setting], ds) -> dict:
             for s in found for r in s.runs}  # fmt: skip
 
 
+ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's, at the default type size)
+
+
 def table(found: list[views.Setting]) -> None:
     """One row per setting, each figure with its interval, and what the brackets mean."""
-    st.dataframe(views.settings_table(found, session.lang()), hide_index=True)
+    table = views.settings_table(found, session.lang())
+    # Every row in sight, 11 settings of the experiments too: no scrolling inside the table.
+    st.dataframe(table, hide_index=True, height=ROW_PX * (len(table) + 1) + 3)
     recordings = {s.intervals.recordings for s in found if s.intervals}
     if recordings:
         st.caption(session.t("compare.intervals_caption", recordings=max(recordings)))
 
 
-def lesson(found: list[views.Setting]) -> None:
+def lesson(found: list[views.Setting], ds) -> None:
     """The three sources of noise, shown on the class's own runs."""
     t = session.t
     shown = [s for s in found if s.intervals]
@@ -66,10 +71,14 @@ def lesson(found: list[views.Setting]) -> None:
         return
     labels = views.setting_labels(found, session.lang())
     first, labels = shown[0], dict(zip(map(id, found), labels, strict=True))
-    iv = first.intervals
+    # One run, one seed: its recording-level interval holds the test split's noise alone.
+    iv = cache.intervals([first.run], ds) or first.intervals
     st.markdown(t("compare.noise_section", recordings=iv.recordings, frames=iv.frames))
     rec, frame = iv.test_accuracy, iv.frame_level
-    st.markdown(t("compare.noise_example", run=labels[id(first)], value=rec.value,
+    run = views.setting_labels([views.Setting((first.run,), iv)], session.lang())[0]
+    if len(first.runs) > 1:
+        run = f"{run} · {session.t('compare.col.seed')} {first.run.config.seed}"
+    st.markdown(t("compare.noise_example", run=run, value=rec.value,
                   frames=iv.frames, recordings=iv.recordings, flow=frame.low * 100,
                   fhigh=frame.high * 100, low=rec.low * 100, high=rec.high * 100,
                   ratio=(rec.high - rec.low) / max(frame.high - frame.low, 1e-9)))  # fmt: skip

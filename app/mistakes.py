@@ -162,6 +162,9 @@ def browse(run, found, ds, chosen_key: str) -> None:
                          frame=frame.frame, top=top))  # fmt: skip
 
 
+_LAST_SECONDS: dict = {}  # (run, projection) -> seconds its last map took in this process
+
+
 def embedding(run, found, ds) -> None:
     """The map of the run's test frames' penultimate-layer features, on request."""
     t, lang = session.t, session.lang()
@@ -181,13 +184,17 @@ def embedding(run, found, ds) -> None:
     if store is None:
         st.info(t("embedding.needs_store"))
         return
-    with st.spinner(t("embedding.computing")):
+    last = _LAST_SECONDS.get((run.name, method))  # measured here, not promised
+    waiting = (t("embedding.computing") if last is None else
+               t("embedding.computing_last", method=name(method, lang), seconds=last))  # fmt: skip
+    with st.spinner(waiting):
         images = store.variant(run.preprocessing)
         try:
             shown = cache.embedding(run, images, found, run.name, run.model_sha256, str(method))
         except HandCamError as e:
             st.error(str(e))
             return
+    _LAST_SECONDS[(run.name, method)] = shown.seconds
     widgets.chart(embedding_chart(shown, found, run, lang), width="stretch")
     st.caption(t("embedding.caption", frames=len(shown.positions), dimensions=shown.dimensions,
                  seconds=shown.seconds) + " " + (

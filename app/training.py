@@ -31,6 +31,15 @@ def curves(history) -> None:
             widgets.chart(curves_chart(data, metric, lang), width="stretch")
 
 
+def time_left(job: Job) -> str:
+    """The training loop's time left; once it is over, what remains is scoring, whose time
+    is not estimated: "…" rather than a "0:00" that stays up while the test split is
+    scored."""
+    if job.step.stage != Stage.TRAINING or job.batch is None:
+        return clock(float("nan"))
+    return clock(job.batch.eta_seconds)
+
+
 def progress(job: Job) -> None:
     t, lang, b = session.t, session.lang(), job.batch
     if b is None:  # decoding or resizing frames, or starting
@@ -42,8 +51,7 @@ def progress(job: Job) -> None:
     st.progress(b.batch / b.batches, text=text)
     c = st.columns(3)
     c[0].metric(t("train.images_per_second"), f"{b.images_per_second:,.0f}")
-    eta = b.eta_seconds if job.step.stage == Stage.TRAINING else 0.0
-    c[1].metric(t("train.time_left"), clock(eta), help=t("train.time_left_help"))
+    c[1].metric(t("train.time_left"), time_left(job), help=t("train.time_left_help"))
     c[2].metric(t("train.elapsed"), clock(time.time() - job.started))
     if job.step.stage != Stage.TRAINING:
         st.caption(t("train.now", stage=describe(job.step, lang)))

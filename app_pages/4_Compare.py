@@ -45,7 +45,7 @@ report = widgets.report_toggle(task)
 widgets.chart(evaluation.accuracy_chart(found, report=report, lang=lang), width="stretch")
 st.markdown(t("compare.accuracy_reading"))
 
-confidence.lesson(found)
+confidence.lesson(found, ds)
 confidence.differences(found, ds)
 
 st.markdown(t("compare.splits_section"))

@@ -298,3 +298,19 @@ def test_a_setting_trained_with_three_seeds_gives_their_mean_and_pooled_interval
         assert saved_run(sample_ds.identity, dataclasses.replace(TINY, seed=seed)) is not None
     (text,) = [m.value for m in at.markdown if "Over 3 seeds" in m.value]
     assert "95% interval over the test recordings and the seeds" in text
+
+
+def test_time_left_is_not_zero_while_the_test_split_is_scored():
+    """After the last batch the loop's time left is 0:00, but the test split is still being
+    scored: the panel says "…" then, not a 0:00 that stays up."""
+    from types import SimpleNamespace
+
+    from app.training import time_left
+    from handclf_core.training.progress import Batch, Step
+    from handclf_core.vocab import Split, Stage
+
+    last = Batch(10, 10, 20, 20, 0.5, 0.8, 100.0, 0.0)
+    training = SimpleNamespace(step=Step(Stage.TRAINING), batch=Batch(2, 10, 5, 20, 1, 0.5, 90, 95))
+    assert time_left(training) == "1:35"
+    assert time_left(SimpleNamespace(step=Step(Stage.SCORING, Split.TEST), batch=last)) == "…"
+    assert time_left(SimpleNamespace(step=Step(Stage.TRAINING), batch=None)) == "…"

@@ -303,7 +303,16 @@ def test_every_term_and_model_has_a_name_in_every_language(lang):
     for kind in vocab.TERMS:
         for member in kind:
             assert catalogue.get(member.key), f"{member.key} has no {lang} name"
-            values = {"count": 2, "name": "X", "split": "S", "width": 1, "height": 1, "size": 32}
+            values = {
+                "count": 2,
+                "name": "X",
+                "split": "S",
+                "width": 1,
+                "height": 1,
+                "size": 32,
+                "confidence": 0.2,
+                "floor": 0.3,
+            }
             assert i18n.name(member, lang, **values) != member.key
     for model in list_models():
         assert catalogue.get(vocab.model_key(model)), f"model {model} has no {lang} name"
