@@ -5,7 +5,7 @@ import streamlit as st
 from app import cache, guards, navigation, session, widgets
 from handclf_core.i18n import name
 from handclf_core.views import data as charts
-from handclf_core.vocab import Split
+from handclf_core.vocab import Scene, Split
 
 t = session.translator()
 lang = session.lang()
@@ -23,8 +23,8 @@ def distribution_ui() -> tuple[bool, bool]:
 def recording_name(recording: str) -> str:
     """A "split/scene/N" recording as shown: the split named in the page's language."""
     split, scene, number = recording.split("/")
-    return t("dataset.recording_option", split=name(Split(split), lang), scene=scene,
-             number=number)  # fmt: skip
+    return t("dataset.recording_option", split=name(Split(split), lang),
+             scene=name(Scene(scene), lang), number=number)  # fmt: skip
 
 
 def gallery_ui(n_classes: int) -> tuple[int, list[int]]:
@@ -78,8 +78,8 @@ for row in range(0, len(shown), 6):
         col.image(cache.thumbnail(ds, ds.identity, f.file), width="stretch")
         col.caption(
             t("dataset.frame_caption", label=label, camera=charts.hand_name(f.camera, lang),
-              split=name(Split(f.split), lang), scene=f.scene, recording=f.recording,
-              frame=f.frame)
+              split=name(Split(f.split), lang), scene=name(Scene(f.scene), lang),
+              recording=f.recording, frame=f.frame)
         )  # fmt: skip
 
 st.markdown(t("dataset.balancing"))

@@ -9,7 +9,7 @@ from handclf_core.i18n import name
 from handclf_core.views import data as charts
 from handclf_core.views import preprocessing as memory
 from handclf_core.views.runs import preprocessing_summary
-from handclf_core.vocab import CLASSES, Camera, Split, Task
+from handclf_core.vocab import CLASSES, Camera, Scene, Split, Task
 
 t = session.translator()
 lang = session.lang()
@@ -37,8 +37,8 @@ for start in range(0, len(previews), 2):  # two before/after pairs a row
         held = charts.class_label(row.obj, CLASSES[Task.OBJ][row.obj], task=Task.OBJ, lang=lang)
         cols[2 * i].caption(
             t("preprocessing.frame_caption", camera=name(hand, lang),
-              split=name(Split(row.split), lang), scene=row.scene, recording=row.recording,
-              frame=row.frame, held=held)
+              split=name(Split(row.split), lang), scene=name(Scene(row.scene), lang),
+              recording=row.recording, frame=row.frame, held=held)
         )  # fmt: skip
 
 n_train = stats["splits"]["train"]["frames"]

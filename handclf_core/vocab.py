@@ -174,8 +174,16 @@ class ExperimentSize(Term):
 class Projection(Term):
     """How a run's test frames' features are drawn in 2-D (`embedding`)."""
 
-    PCA = "pca"  # the two directions of most variance: linear, instant
-    TSNE = "tsne"  # t-SNE: neighbours kept together, seconds
+    PCA = "pca"  # the two directions of most variance: linear, the quicker
+    TSNE = "tsne"  # t-SNE: neighbours kept together, slower
+
+
+class Scene(Term):
+    """Where a HandCam recording was made (the ids are its folder names)."""
+
+    HOUSE = "house"
+    LAB = "lab"
+    OFFICE = "office"
 
 
 TERMS: tuple[type[Term], ...] = (
@@ -191,6 +199,7 @@ TERMS: tuple[type[Term], ...] = (
     Doubt,
     ExperimentSize,
     Projection,
+    Scene,
 )
 
 

@@ -11,7 +11,7 @@ from babel.messages.extract import extract_from_file
 from streamlit.testing.v1 import AppTest
 
 from handclf_core import i18n, vocab
-from handclf_core.data.layout import CAMERAS, SCENES
+from handclf_core.data.layout import CAMERAS
 from handclf_core.models import list_models
 from handclf_core.vocab import CLASSES
 
@@ -131,11 +131,10 @@ def test_language_from_browser_locale(locale, lang):
 ALLOWED = {
     *(w for names in CLASSES.values() for n in names for w in re.split(r"[-\s]", n)),
     *CLASSES,
-    *SCENES,
     *CAMERAS,
     *(w for m in list_models() for w in m.split("_")),
     *"""HandCam AlexNet MNIST CIFAR Keras TensorFlow JAX Streamlit ECCV Chan RGB PNG JPEG
-    CPU GPU NVIDIA AMD EPYC Adam Adadelta SGD ReLU softmax epoch epochs img zip frames labels
+    CPU GPU NVIDIA AMD EPYC Adam Adadelta SGD ReLU softmax img zip frames labels
     Lhand Rhand head Language English cnn conv dense uint float json keras npy cache runs
     sklearn scikit learn F1 AP PR Vega Altair kB MB GB TB bfloat AVX BF lr PCA SNE""".split(),
 }

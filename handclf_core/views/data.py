@@ -19,7 +19,7 @@ import pandas as pd
 from handclf_core import i18n
 from handclf_core.data.layout import HAND_CAMERAS, SCENES, SPLITS
 from handclf_core.i18n import name
-from handclf_core.vocab import Camera
+from handclf_core.vocab import Camera, Scene
 
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand
@@ -145,7 +145,8 @@ def scene_frame(stats: dict, *, lang: str = "en") -> pd.DataFrame:
                 if count:
                     label = class_label(i, stats["classes"][i], task=task, lang=lang)
                     shown = name(split, lang)
-                    rows.append((shown, scene, i, label, count, count / total, total, split))
+                    place = name(Scene(scene), lang)
+                    rows.append((shown, place, i, label, count, count / total, total, split))
     columns = ["split", "scene", "class_id", "class", "frames", "share", "scene_frames"]
     return pd.DataFrame(rows, columns=[*columns, "split_id"])
 
