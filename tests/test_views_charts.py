@@ -229,3 +229,17 @@ def test_the_confusion_chart_outlines_only_the_chosen_cell():
     spec = chart.to_dict()  # Altair lifts a layer's selection to the top, naming its views
     params = [p["name"] for part in (spec, *spec["layer"]) for p in part.get("params", [])]
     assert params == [mistakes.CELL]  # the click selection, once
+
+
+def test_loss_and_accuracy_share_one_epoch_axis():
+    """While a job logs its epochs, one metric may have an epoch more than the other: both
+    charts span the same epochs, and one epoch alone is no "1.000000" axis."""
+    from handclf_core.views import training
+
+    frame = training.curves_frame({"loss": (1.0, 0.5, 0.4), "accuracy": (0.3, 0.5)})
+    domains = [training.curves_chart(frame, m).to_dict()["encoding"]["x"]["scale"]["domain"]
+               for m in ("loss", "accuracy")]  # fmt: skip
+    assert domains == [[1, 3], [1, 3]]
+    one = training.curves_chart(training.curves_frame({"accuracy": (0.4,)}), "accuracy").to_dict()
+    assert one["encoding"]["x"]["axis"]["format"] == "d"
+    assert one["encoding"]["x"]["scale"]["domain"] == [1, 2]

@@ -45,8 +45,13 @@ def curves_chart(data: pd.DataFrame, metric: str, lang: str = "en") -> alt.Chart
     # Whole epochs; accuracy in percent, loss without trailing zeros: after one epoch the
     # axes have one value, which Vega would otherwise print as "1.000000".
     shown = ".1%" if metric == "accuracy" else ".3f"
+    # One epoch axis for both charts, from every metric's epochs: side by side, the loss
+    # chart is never an epoch ahead of the accuracy chart while a job logs its epochs.
+    last = int(data.epoch.max()) if len(data) else 1
+    epochs = alt.Scale(domain=[1, max(last, 2)], nice=False)
     return chart.mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title=t("train.axis_epoch"), axis=alt.Axis(tickMinStep=1, format="d")),
+        x=alt.X("epoch:Q", title=t("train.axis_epoch"), scale=epochs,
+                axis=alt.Axis(tickMinStep=1, format="d")),  # fmt: skip
         y=alt.Y(
             "value:Q", title=title, axis=alt.Axis(format=".0%" if metric == "accuracy" else "~g")
         ),  # fmt: skip
