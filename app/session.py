@@ -134,6 +134,9 @@ PRESENTATION_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
 [data-testid="stCaptionContainer"] { font-size: 1.05rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p
+{ font-size: 2.25rem; line-height: 1.25; }
+[data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p { font-size: 0.95rem; }
 </style>"""
 
 

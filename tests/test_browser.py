@@ -195,6 +195,15 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
             _settle(page)
             size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
             assert (size == "21px") == (mode == "projector"), (name, mode, size)
+            # A headline figure stays larger than its own label, on a projector too.
+            sizes = page.evaluate("""() => {
+                const px = s => s && parseFloat(getComputedStyle(s).fontSize);
+                const v = document.querySelector('[data-testid="stMetricValue"] p')
+                    || document.querySelector('[data-testid="stMetricValue"]');
+                const l = document.querySelector('[data-testid="stMetricLabel"] p')
+                    || document.querySelector('[data-testid="stMetricLabel"]');
+                return v && l ? [px(v), px(l)] : null; }""")
+            assert sizes is None or sizes[0] > 1.5 * sizes[1], (name, mode, sizes)
             _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
     context.close()
 

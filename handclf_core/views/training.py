@@ -50,8 +50,12 @@ def curves_chart(data: pd.DataFrame, metric: str, lang: str = "en") -> alt.Chart
     last = int(data.epoch.max()) if len(data) else 1
     epochs = alt.Scale(domain=[1, max(last, 2)], nice=False)
     return chart.mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title=t("train.axis_epoch"), scale=epochs,
-                axis=alt.Axis(tickMinStep=1, format="d")),  # fmt: skip
+        x=alt.X(
+            "epoch:Q",
+            title=t("train.axis_epoch"),
+            scale=epochs,
+            axis=alt.Axis(tickMinStep=1, format="d"),
+        ),  # fmt: skip
         y=alt.Y(
             "value:Q", title=title, axis=alt.Axis(format=".0%" if metric == "accuracy" else "~g")
         ),  # fmt: skip
