@@ -257,3 +257,21 @@ def seeds_panel(jobs, ds, configs, polling: bool) -> None:
                   high=max(accuracies) * 100, interval=pooled))  # fmt: skip
     if polling:
         st.rerun()
+
+
+def grid_estimate(ds, configs, frames, earlier, device) -> None:
+    """Before the experiments are pressed: how long the chosen ones take here, from the
+    same estimate as each model's (stored ones load at once and count nothing)."""
+    from handclf_core.runs.folders import saved_run
+    from handclf_core.training.estimate import estimate
+
+    t = session.t
+    todo = [c for c in configs if saved_run(ds.identity, c) is None]
+    found = [estimate(c, frames, earlier, device) for c in todo]
+    if not todo:
+        st.caption(t("train.experiments_all_stored", count=len(configs)))
+    elif any(e is None for e in found):
+        st.caption(t("train.estimate_unknown"))
+    else:
+        st.caption(t("train.experiments_estimate", time=clock(sum(e.seconds for e in found)),
+                     todo=len(todo), stored=len(configs) - len(todo)))  # fmt: skip

@@ -31,6 +31,7 @@ def experiments_ui(ds, task, jobs, frames, earlier) -> None:
         )  # fmt: skip
         seeds = trainform.seeds_choice("train.experiments.seeds")
         chosen = [c for k in picked for c in trainform.with_seeds(configs[k], seeds)]
+        training.grid_estimate(ds, chosen, frames, earlier, jobs.device(timeout=0))
         busy = training.experiments_active(jobs)
         st.button(t("train.experiments_go", count=len(chosen)), key="train.experiments.go",
                   type="primary", on_click=training.submit_all, args=(jobs, ds, chosen),

@@ -225,6 +225,9 @@ def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, 
     at.run()
     go = at.button(key="train.experiments.go")
     assert go.label == "Run the 2 experiments"
+    # Before pressing: how long they take here (or that they are stored and load at once).
+    assert any("Expected time on this machine" in c.value or "stored: they load at once"
+               in c.value for c in at.caption)  # fmt: skip
     go.click().run()
     _ok(at)
     deadline = time.monotonic() + 240
