@@ -129,7 +129,16 @@ def time_estimate(config, frames, earlier, device) -> None:
               else t("train.estimate_classroom"))  # fmt: skip
     text = t("train.estimate", time=clock(e.seconds), rate=e.images_per_second, source=source)
     if e.seconds > LONG_RUN_SECONDS:
-        st.warning(text + " " + t("train.estimate_long"), icon=":material/schedule:")
+        from handclf_core.runs.config import TrainConfig
+        from handclf_core.runs.experiments import quick
+        from handclf_core.training.splits import effective
+
+        demo = TrainConfig(model=config.model, task=config.task, precision=config.precision)
+        shorter = effective(quick(demo).resolved(), frames)  # this model's quick demo
+        faster = estimate(shorter, frames, earlier, device) if shorter != config else None
+        advice = (t("train.estimate_long", quick=clock(faster.seconds)) if faster
+                  else t("train.estimate_long_quick"))  # fmt: skip
+        st.warning(text + " " + advice, icon=":material/schedule:")
     else:
         st.caption(text)
 
