@@ -243,3 +243,24 @@ def test_loss_and_accuracy_share_one_epoch_axis():
     one = training.curves_chart(training.curves_frame({"accuracy": (0.4,)}), "accuracy").to_dict()
     assert one["encoding"]["x"]["axis"]["format"] == "d"
     assert one["encoding"]["x"]["scale"]["domain"] == [1, 2]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_TW"])
+def test_top5_charts_side_by_side_keep_their_words_and_ticks(lang):
+    """Three models in three narrow columns: the baseline's words wrap inside the chart
+    (a text mark beside the line ran past the edge), and every column has the same ticks,
+    100% included."""
+    from handclf_core.inside.predict import Prediction, Ranked
+    from handclf_core.views.prediction import top_chart
+    from handclf_core.vocab import Hand
+
+    run = _run24(1)
+    answer = Prediction("cnn_basic", run.name, Hand.RIGHT,
+                        tuple(Ranked(c, p) for c, p in zip(CLASSES["obj"][:5],
+                                                           (0.5, 0.2, 0.1, 0.1, 0.1))), 3.0)  # fmt: skip
+    spec = top_chart(answer, run, lang).to_dict()
+    lines = spec["title"]["text"]
+    assert isinstance(lines, list) and lines
+    assert max(map(len, lines)) <= (18 if lang == "zh_TW" else 34)
+    assert not [layer for layer in spec["layer"] if layer["mark"].get("type") == "text"]
+    assert spec["layer"][0]["encoding"]["x"]["axis"]["values"] == [0, 0.25, 0.5, 0.75, 1]
