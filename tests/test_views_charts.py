@@ -255,9 +255,8 @@ def test_top5_charts_side_by_side_keep_their_words_and_ticks(lang):
     from handclf_core.vocab import Hand
 
     run = _run24(1)
-    answer = Prediction("cnn_basic", run.name, Hand.RIGHT,
-                        tuple(Ranked(c, p) for c, p in zip(CLASSES["obj"][:5],
-                                                           (0.5, 0.2, 0.1, 0.1, 0.1))), 3.0)  # fmt: skip
+    top = zip(CLASSES["obj"][:5], (0.5, 0.2, 0.1, 0.1, 0.1), strict=True)
+    answer = Prediction("cnn_basic", run.name, Hand.RIGHT, tuple(Ranked(*x) for x in top), 3.0)
     spec = top_chart(answer, run, lang).to_dict()
     lines = spec["title"]["text"]
     assert isinstance(lines, list) and lines
