@@ -58,7 +58,7 @@ if ds.is_sample:
 widgets.report_table()
 
 st.markdown(t("compare.recall_section"))
-widgets.chart(evaluation.recall_heatmap(runs, lang), width="content")
+widgets.chart(evaluation.recall_heatmap(runs, lang), width="stretch")
 st.caption(t("compare.recall_caption"))
 
 st.markdown(t("compare.detail_section"))

@@ -161,6 +161,7 @@ def test_accuracy_chart_has_bars_and_baseline(runs, report):
 
 def test_recall_heatmap_covers_every_run_and_present_class(runs):
     chart = evaluation.recall_heatmap(runs)
+    assert chart.to_dict()["width"] == "container"  # 11 runs fit the page, not 11 x 170 px
     data = chart.data
     assert set(data["run"]) == set(run_labels(runs))
     assert set(data["class"]) == {"free", "cup", "pen"}  # "book" has no test frames

@@ -187,7 +187,8 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
             "run:N",
             title=t("compare.chart.run"),
             sort=None,
-            axis=alt.Axis(labelAngle=-20, labelLimit=320, labelOverlap=False),
+            axis=alt.Axis(labelAngle=-35 if len(runs) > 4 else -20, labelLimit=240,
+                          labelOverlap=False),
         ),
         y=alt.Y(
             "class:N",
@@ -218,8 +219,10 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
         text=alt.Text("recall:Q", format=".0%"),
         color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
     )
+    # As wide as the page, whatever the number of runs: 11 runs at a fixed step per run
+    # ran past a 1920-px projector's page (8 of 11 columns in sight).
     return alt.layer(cells, text).properties(
-        height=alt.Step(22), width=alt.Step(170), title=t("compare.chart.recall_title")
+        height=alt.Step(22), width="container", title=t("compare.chart.recall_title")
     )
 
 
