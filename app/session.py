@@ -140,10 +140,17 @@ html { font-size: 21px; }
 </style>"""
 
 
+# Always: a metric's label wraps rather than ending in "…" (a long zh-TW label in a row of
+# five figures was cut: 「永遠回答「空手 free」的…」).
+BASE_CSS = """<style>
+[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div
+{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+</style>"""
+
+
 def style() -> None:
     """The page's type for the room: drawn by the entrypoint on every run."""
-    if presenting():
-        st.html(PRESENTATION_CSS)
+    st.html(BASE_CSS + (PRESENTATION_CSS if presenting() else ""))
 
 
 def subset() -> bool:

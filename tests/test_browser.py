@@ -204,6 +204,12 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
                     || document.querySelector('[data-testid="stMetricLabel"]');
                 return v && l ? [px(v), px(l)] : null; }""")
             assert sizes is None or sizes[0] > 1.5 * sizes[1], (name, mode, sizes)
+            # No label cut by its box: a metric's or a widget's words end in "…" nowhere.
+            cut = page.evaluate("""() => [...document.querySelectorAll(
+                '[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div, '
+                + '[data-testid="stWidgetLabel"] p')]
+                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+            assert not cut, (name, lang, mode, cut)
             _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
     context.close()
 

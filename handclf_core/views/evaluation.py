@@ -187,8 +187,9 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
             "run:N",
             title=t("compare.chart.run"),
             sort=None,
-            axis=alt.Axis(labelAngle=-35 if len(runs) > 4 else -20, labelLimit=240,
-                          labelOverlap=False),
+            axis=alt.Axis(
+                labelAngle=-35 if len(runs) > 4 else -20, labelLimit=240, labelOverlap=False
+            ),
         ),
         y=alt.Y(
             "class:N",
