@@ -98,9 +98,9 @@ class Intervals:
 class Scored:
     """What the intervals are computed from: a setting's answers on one set of test frames.
 
-    true: (N,) class ids; recordings: (N,) recording index of each frame, 0..R-1 (`of`
-    numbers any labels, e.g. "house/1", so);
-    predicted: (S, N) arg-max class ids, one row per seed (one row for a single run)."""
+    true: (N,) class ids; recordings: (N,) each frame's recording as 0..R-1 (`of` numbers
+    any labels, "house/1" included); predicted: (S, N) arg-max class ids, one row per seed
+    (one row for a single run)."""
 
     true: np.ndarray
     recordings: np.ndarray

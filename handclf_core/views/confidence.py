@@ -1,4 +1,4 @@
-"""Figures with their uncertainty, as Compare and Train show them: settings (runs equal but
+"""Figures with their uncertainty, as Compare (and the notebook) show them: settings (runs equal but
 for the seed) with their 95% intervals, the accuracy chart's error bars and seed dots, the
 chart of differences against a reference, and each verdict in words.
 
