@@ -116,18 +116,37 @@ def result(run: Run, cached: bool, ds=None) -> None:
 EXPERIMENTS_KEY = "train.experiments.keys"  # the job keys of the experiments submitted last
 
 
+def _load() -> float:
+    """The 1-minute load average: the other work the next training shares the CPU with."""
+    import os
+
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
+def _busy(e) -> str:
+    """ "The machine is busy (load 3.2 on 2 cores): " when other work leaves a training
+    less than BUSY of the CPU; the estimate then counts with that share."""
+    from handclf_core.training.estimate import BUSY
+    from handclf_core.workers import cpu_count
+
+    if e.busy >= BUSY:
+        return ""
+    return session.t("train.estimate_busy", load=e.load, cores=cpu_count(), share=e.busy) + " "
+
+
 def time_estimate(config, frames, earlier, device) -> None:
     """The expected duration of a run before it is started; a warning when it is long."""
     from handclf_core.training.estimate import estimate
 
-    t = session.t
-    e = estimate(config, frames, earlier, device)
+    t, load = session.t, _load()
+    e = estimate(config, frames, earlier, device, load=load)
     if e is None:
         st.caption(t("train.estimate_unknown"))
         return
     source = (session.tn("train.estimate_runs", e.runs) if e.runs
               else t("train.estimate_classroom"))  # fmt: skip
     text = t("train.estimate", time=clock(e.seconds), rate=e.images_per_second, source=source)
+    text = _busy(e) + text
     if e.seconds > LONG_RUN_SECONDS:
         from handclf_core.runs.config import TrainConfig
         from handclf_core.runs.experiments import quick
@@ -135,7 +154,8 @@ def time_estimate(config, frames, earlier, device) -> None:
 
         demo = TrainConfig(model=config.model, task=config.task, precision=config.precision)
         shorter = effective(quick(demo).resolved(), frames)  # this model's quick demo
-        faster = estimate(shorter, frames, earlier, device) if shorter != config else None
+        faster = (estimate(shorter, frames, earlier, device, load=load) if shorter != config
+                  else None)  # fmt: skip
         advice = (t("train.estimate_long", quick=clock(faster.seconds)) if faster
                   else t("train.estimate_long_quick"))  # fmt: skip
         st.warning(text + " " + advice, icon=":material/schedule:")
@@ -276,11 +296,12 @@ def grid_estimate(ds, configs, frames, earlier, device) -> None:
 
     t = session.t
     todo = [c for c in configs if saved_run(ds.identity, c) is None]
-    found = [estimate(c, frames, earlier, device) for c in todo]
+    found = [estimate(c, frames, earlier, device, load=_load()) for c in todo]
     if not todo:
         st.caption(t("train.experiments_all_stored", count=len(configs)))
     elif any(e is None for e in found):
         st.caption(t("train.estimate_unknown"))
     else:
-        st.caption(t("train.experiments_estimate", time=clock(sum(e.seconds for e in found)),
-                     todo=len(todo), stored=len(configs) - len(todo)))  # fmt: skip
+        st.caption(_busy(found[0]) + t("train.experiments_estimate",
+                   time=clock(sum(e.seconds for e in found)), todo=len(todo),
+                   stored=len(configs) - len(todo)))  # fmt: skip

@@ -176,6 +176,14 @@ def test_estimate_from_earlier_runs_else_the_classroom_rate():
     assert estimate(config, frames, [slow_tiny], CPU).runs == 0
     gpu = Device(DeviceKind.GPU, 1, "NVIDIA H200", "jax", True)
     assert estimate(config, frames, [], gpu) is None  # nothing known yet: no made-up figure
+    # Other work on the CPU: a load of 2 on 2 cores leaves a training half of it (measured:
+    # the quick demo trained at half its rate beside one CPU-bound job); a GPU's does not.
+    quiet = estimate(config, frames, [], CPU, load=0.0, cores=2)
+    busy = estimate(config, frames, [], CPU, load=2.0, cores=2)
+    assert (quiet.busy, busy.busy) == (1.0, 0.5)
+    assert busy.images_per_second == pytest.approx(rate / 2)
+    assert busy.seconds - START_SECONDS == pytest.approx(2 * (quiet.seconds - START_SECONDS))
+    assert estimate(config, frames, runs, gpu, load=5.0) is None
 
 
 def test_delete_and_download_a_stored_run(tiny_run, sample_ds):

@@ -208,6 +208,8 @@ def english_left(texts: list[str]) -> list[str]:
     """Texts with a Latin word outside ALLOWED (code spans, paths and ids ignored)."""
     left = []
     for text in texts:
+        if text.lstrip().startswith("<style>"):
+            continue  # the page's CSS (app.session.style), not words
         bare = re.sub(r"`[^`]*`", " ", text)  # code: ids, commands
         bare = re.sub(r"\S*[/_.\\]\S*", " ", bare)  # paths, file names, snake_case ids
         bare = re.sub(r"#[0-9a-f]+", " ", bare)  # a run's short hash

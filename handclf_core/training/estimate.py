@@ -12,6 +12,12 @@ measured on the classroom's 2-core CPU (README "Quick demo"), scaled by the inpu
 The time is the start-up, the training passes at that rate, validating each epoch and
 scoring the test split and the train-accuracy frames, which cost about a third of a
 training step per frame (a forward pass only).
+
+Those rates are a quiet machine's. On a CPU that other work keeps busy (the 1-minute load
+average, e.g. a class's pages being drawn), a training gets about cores / (cores + load) of
+it: with a load of 2 on 2 cores, half (measured: AlexNet's quick demo trained at half its
+rate beside one CPU-bound job). The estimate uses that share, and says the machine is busy
+(`Estimate.busy`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from handclf_core.runs.device import Device
 from handclf_core.runs.record import Run
 from handclf_core.training.splits import TRAIN_SCORED, split_indices
 from handclf_core.vocab import DeviceKind, Precision, Split
+from handclf_core.workers import cpu_count
 
 # Images/s of each recipe's training loop measured on the classroom CPU (2 cores, AVX-512
 # BF16; built-in sample, 2026-12-01), by precision: the fallback without earlier runs.
@@ -47,6 +54,17 @@ class Estimate:
     seconds: float
     images_per_second: float
     runs: int  # earlier runs the rate comes from; 0: the classroom CPU's measured rate
+    busy: float = 1.0  # the share of the CPU left by other work (1: a quiet machine)
+    load: float = 0.0  # the load average the share comes from
+
+
+BUSY = 0.8  # a share under this: the page says the machine is busy
+
+
+def cpu_share(load: float, cores: int) -> float:
+    """The share of a CPU of `cores` cores that a new training gets beside other work of
+    this 1-minute load average: cores / (cores + load), 1 on a quiet machine."""
+    return cores / (cores + max(load, 0.0))
 
 
 def _trained(run: Run) -> int:
@@ -83,11 +101,17 @@ def _similar(run: Run, config: TrainConfig, device: Device | None) -> bool:
 
 
 def estimate(
-    config: TrainConfig, frames: pd.DataFrame, runs: list[Run], device: Device | None = None
+    config: TrainConfig,
+    frames: pd.DataFrame,
+    runs: list[Run],
+    device: Device | None = None,
+    load: float = 0.0,
+    cores: int | None = None,
 ) -> Estimate | None:
     """The expected duration of training `config` (resolved) on the hand frames `frames`,
-    from `runs` (earlier stored runs) on `device`; None when nothing is known (a GPU
-    without earlier runs)."""
+    from `runs` (earlier stored runs) on `device`, with the CPU this 1-minute `load`
+    average of other work leaves (`cpu_share`; `cores`: this process's by default); None
+    when nothing is known (a GPU without earlier runs)."""
     c = config.resolved()
     parts = split_indices(frames, c)
     measured = measured_rate([r for r in runs if _similar(r, c, device)])
@@ -103,5 +127,9 @@ def estimate(
     trained = c.epochs * len(parts[Split.TRAIN])
     scored = c.epochs * len(parts[Split.VALIDATION]) + len(parts[Split.TEST])
     scored += min(len(parts[Split.TRAIN]), TRAIN_SCORED)
+    share = 1.0
+    if device is None or device.kind == DeviceKind.CPU:  # a GPU's own work is not the CPU's
+        share = cpu_share(load, cores or cpu_count())
+        rate *= share
     seconds = START_SECONDS + (trained + FORWARD_SHARE * scored) / rate
-    return Estimate(seconds=seconds, images_per_second=rate, runs=used)
+    return Estimate(seconds=seconds, images_per_second=rate, runs=used, busy=share, load=load)
