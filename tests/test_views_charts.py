@@ -152,6 +152,11 @@ def problems(name: str, spec: dict) -> list[str]:
                 distinct = SCHEME_COLOURS.get(scale.get("scheme"), DEFAULT_COLOURS)
             if len(categories) > distinct:
                 found.append(f"{name}: {len(categories)} {field} categories, {distinct} colours")
+            # A legend of names says them in full: "保溫瓶 thermos-bottle (AP 0.52)" was cut
+            # to "保溫瓶 the…" by a 200-px limit at a projector's type size.
+            limit = (colour.get("legend") or {}).get("labelLimit")
+            if limit is not None and 0 < limit < 320:
+                found.append(f"{name}: the {field} legend cuts its labels at {limit} px")
     return found
 
 
@@ -188,6 +193,12 @@ def test_the_rules_catch_what_they_are_for():
         "untitled: the x axis (x) has no title",
         "untitled: the y axis (y) has no title",
     ]
+    few = df.head(5)
+    cut = alt.Chart(few).mark_point().encode(
+        x=alt.X("x", title="x"), y=alt.Y("y", title="y"), tooltip=["c:N"],
+        color=alt.Color("c:N", legend=alt.Legend(labelLimit=200)),
+    )  # fmt: skip
+    assert problems("cut", cut.to_dict()) == ["cut: the c legend cuts its labels at 200 px"]
 
 
 def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():

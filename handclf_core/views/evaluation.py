@@ -295,7 +295,7 @@ def pr_chart(run: Run, lang: str = "en", classes: list[str] | None = None) -> al
                     orient="bottom",
                     columns=2,
                     symbolLimit=0,
-                    labelLimit=200,
+                    labelLimit=360,
                     titleLimit=400,
                 ),
             ),

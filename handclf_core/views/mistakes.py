@@ -156,7 +156,7 @@ def embedding_chart(embedding, predictions, run: Run, lang: str = "en") -> alt.C
                 legend=alt.Legend(
                     title=t("compare.chart.true_class"),
                     symbolLimit=0,
-                    labelLimit=200,
+                    labelLimit=360,
                     columns=2,
                     orient="right",
                 ),  # fmt: skip
