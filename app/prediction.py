@@ -70,12 +70,18 @@ def heat(run, result, picture, hand) -> None:
              caption=t("predict.heat_caption", name=shown, ms=h.seconds * 1000))  # fmt: skip
 
 
+def header(run) -> None:
+    """A run's name above its answer: drawn in a row of its own, so that a name that wraps
+    to two lines in one column does not push that column's chart below the others."""
+    lang = session.lang()
+    st.subheader(model_name(run.model, lang))
+    st.caption(config_label(run.config, lang))
+
+
 def answer(
     run, result, picture, hand, source, truth: str | None, looks: bool = False, ds=None
 ) -> None:
     t, lang, task = session.translator(), session.lang(), run.task
-    st.subheader(model_name(run.model, lang))
-    st.caption(config_label(run.config, lang))
     seen = t("predict.sees", summary=preprocessing_summary(run.preprocessing, lang))
     st.image(enlarged(model_input(picture, run, hand), SEEN), width=SEEN, caption=seen)
     if looks:

@@ -66,6 +66,9 @@ st.image(picture, caption=file_name, width=480)
 if truth:
     st.markdown(t("predict.true_label", name=session.class_name(task, truth)))
 looks = st.toggle(t("predict.heat"), key="predict.heat", help=t("predict.heat_help"))
+for col, run in zip(st.columns(len(runs)), runs, strict=True):
+    with col:
+        prediction.header(run)
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:
         prediction.answer(run, result, picture, hand, source, truth, looks, ds)

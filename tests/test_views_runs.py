@@ -113,6 +113,10 @@ def test_predict_defaults_to_each_models_recipe_run_else_its_best(runs):
     gray = dataclasses.replace(runs[2], created="2026-02-01", config=as_gray)
     chosen = default_per_model([gray, *runs, recipe])
     assert chosen[0] is recipe  # older and no better, but the recipe's
+    # Seeds of the recipe: its own seed (0) before a newer seed 2, which reads "· seed 2".
+    own = dataclasses.replace(recipe, created="2025-11-30",
+                              config=TrainConfig(model="cnn_basic").resolved())  # fmt: skip
+    assert default_per_model([gray, *runs, recipe, own])[0] is own
 
 
 def test_headline_figures_beside_what_the_baseline_scores(runs):

@@ -117,13 +117,15 @@ def list_runs(dataset_identity: str | None = None, task: str | None = None) -> l
 
 def default_per_model(runs: list[Run]) -> list[Run]:
     """The run of each model that Predict classifies with unless told otherwise, in the
-    registry's order: the newest run of its recipe (precision and seed aside), else its run
-    of the best test accuracy; never a deliberately changed run merely for being newest."""
+    registry's order: a run of its recipe (precision aside; with the recipe's own seed
+    first, then the newest), else its run of the best test accuracy; never a deliberately
+    changed run merely for being newest, nor "seed 2" over the recipe's seed."""
     chosen: dict[str, Run] = {}
     for run in sorted(runs, key=lambda r: r.test.accuracy, reverse=True):
         chosen.setdefault(run.model, run)  # the best, unless a recipe run follows
     recipes = [r for r in runs if _is_recipe(r)]
-    for run in sorted(recipes, key=lambda r: r.created):  # the newest last, so it stays
+    own_seed = lambda r: r.config.seed == r.config.recipe().seed  # noqa: E731
+    for run in sorted(recipes, key=lambda r: (own_seed(r), r.created)):  # the last one stays
         chosen[run.model] = run
     order = {m: i for i, m in enumerate(list_models())}
     return sorted(chosen.values(), key=lambda r: order.get(r.model, len(order)))
