@@ -187,3 +187,16 @@ def test_a_run_s_test_frames_are_grouped_by_recording_and_checked(tiny_run, samp
     with pytest.raises(HandCamError, match="frame table"):
         test_recordings(run, found, pd.DataFrame(frames.iloc[:3]))
     assert settings([run, run]) == [[run, run]]
+
+
+def test_one_test_recording_says_nothing_beyond_itself():
+    """A subset whose test split is one recording: no interval can be drawn from it, so it
+    spans everything (never a zero-width interval that would claim certainty)."""
+    true, rec = _split([200])
+    rng = np.random.default_rng(8)
+    predicted = np.where(rng.random(true.size) < 0.7, true, 0)
+    iv = intervals(Scored.of(true, rec, predicted, 4, 0))
+    assert iv.recordings == 1 and (iv.test_accuracy.low, iv.test_accuracy.high) == (0.0, 1.0)
+    assert iv.frequencies_only  # not distinguishable from the baseline on one recording
+    other = Scored.of(true, rec, true, 4, 0)
+    assert compare(other, Scored.of(true, rec, predicted, 4, 0)).verdict == "neither"

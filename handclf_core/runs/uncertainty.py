@@ -178,6 +178,8 @@ def widening(recordings: int) -> float:
 
 
 def _interval(point: float, draws: np.ndarray, recordings: int, bounds=(0.0, 1.0)) -> Interval:
+    if recordings < 2:  # one test recording: nothing to resample, and nothing known beyond it
+        return Interval(float(point), float(bounds[0]), float(bounds[1]))
     lo, hi = np.quantile(draws, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     w = widening(recordings)
     low, high = point - w * max(point - lo, 0.0), point + w * max(hi - point, 0.0)
@@ -285,7 +287,7 @@ def compare(
     same_frames(a, b)
     present = np.unique(a.recordings).size
     if a.predicted.shape == b.predicted.shape and np.array_equal(a.predicted, b.predicted):
-        return Difference(metric, Interval(0.0, 0.0, 0.0), present, "neither")
+        return Difference(metric, Interval(0.0, 0.0, 0.0), present, "neither")  # the same
     w = _weights(int(a.recordings.max()) + 1, draws, seed)
     da, pa, _ = _setting_draws(a, w, np.random.default_rng([seed, 1]))
     db, pb, _ = _setting_draws(b, w, np.random.default_rng([seed, 2]))
