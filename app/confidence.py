@@ -8,6 +8,7 @@ import statistics
 import streamlit as st
 
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.inside.mistakes import score_run
 from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views import confidence as views
@@ -116,24 +117,14 @@ def differences(found: list[views.Setting], ds) -> None:
     names = list(labels)
     ranked = sorted(names, key=lambda n: -by_name[n].mean("test_accuracy"))
     cols = st.columns([2, 2, 1])
-    with cols[0]:
-        a = session.localized(
-            st.selectbox,
-            t("compare.pick_a"),
-            names,
-            key="compare.diff.a",
-            format_func=labels.get,
-            default=ranked[0],
+    a, b = (
+        session.localized(col.selectbox, t(label), names, key=key, format_func=labels.get,
+                          default=default)
+        for col, label, key, default in (
+            (cols[0], N_("compare.pick_a"), "compare.diff.a", ranked[0]),
+            (cols[1], N_("compare.pick_b"), "compare.diff.b", ranked[1]),
         )
-    with cols[1]:
-        b = session.localized(
-            st.selectbox,
-            t("compare.pick_b"),
-            names,
-            key="compare.diff.b",
-            format_func=labels.get,
-            default=ranked[1],
-        )
+    )  # fmt: skip
     with cols[2]:
         metric = session.localized(st.radio, t("compare.pick_metric"), list(METRICS),
                                    key="compare.diff.metric",

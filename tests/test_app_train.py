@@ -63,6 +63,17 @@ def _button(at, model: str = "cnn_basic"):
     return at.button(key=f"train.{model}.go")
 
 
+def _until(at, done, seconds: float, why) -> None:
+    """Rerun the page until `done()` (a background job shows its state on each run),
+    failing with `why()` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, why()
+        time.sleep(0.5)
+        at.run()
+        _ok(at)
+
+
 def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -128,12 +139,12 @@ def test_preprocessing_choice_applied_trains_that_run(sample_root, sample_ds):
     assert any("CNN_basic · gray" in m.value for m in at.markdown)
     _set(at, "cnn_basic", epochs=1, limit=48, seed=31)
     _button(at).click().run()
-    deadline = time.monotonic() + 120
-    while "Test accuracy" not in _metrics(at):
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.5)
-        at.run()
-        _ok(at)
+    _until(
+        at,
+        lambda: "Test accuracy" in _metrics(at),
+        120,
+        lambda: "training did not finish",
+    )
     config = TrainConfig(model="cnn_basic", gray=True, epochs=1, limit=48, seed=31)
     run = saved_run(sample_ds.identity, config)
     assert run is not None and run.input_shape == (32, 32, 1)
@@ -189,12 +200,12 @@ def test_train_in_the_background_then_cancel(sample_root, sample_ds):
     assert _button(at).disabled  # its job is queued or running
     cancel = [b for b in at.button if b.label == "Cancel"]
     assert cancel, "a running job offers Cancel"
-    deadline = time.monotonic() + 120
-    while "Test accuracy" not in _metrics(at):  # each run redraws the job's state
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.5)
-        at.run()
-        _ok(at)
+    _until(
+        at,
+        lambda: "Test accuracy" in _metrics(at),
+        120,
+        lambda: "training did not finish",
+    )  # each run redraws the job's state
     assert any("Trained and stored" in c.value for c in at.caption)
     config = TrainConfig(model="cnn_basic", epochs=1, limit=48, seed=21)
     assert run_path(sample_ds.identity, config).exists()
@@ -206,12 +217,12 @@ def test_train_in_the_background_then_cancel(sample_root, sample_ds):
     _ok(at)
     (cancel,) = [b for b in at.button if b.label == "Cancel"]
     cancel.click().run()
-    deadline = time.monotonic() + 60
-    while not at.warning or "Cancelled" not in at.warning[-1].value:
-        assert time.monotonic() < deadline, "cancel did not end the job"
-        time.sleep(0.2)
-        at.run()
-        _ok(at)
+    _until(
+        at,
+        lambda: at.warning and "Cancelled" in at.warning[-1].value,
+        60,
+        lambda: "cancel did not end the job",
+    )
     mnist = TrainConfig(model="mnist", epochs=40, batch_size=16, limit=48, seed=22)
     assert not run_path(sample_ds.identity, mnist).exists()
     assert _button(at, "mnist").label == "Train"
@@ -230,12 +241,12 @@ def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, 
                in c.value for c in at.caption)  # fmt: skip
     go.click().run()
     _ok(at)
-    deadline = time.monotonic() + 240
-    while not any("2 experiments finished" in s.value for s in at.success):
-        assert time.monotonic() < deadline, [p.proto.text for p in at.get("progress")]
-        time.sleep(1)
-        at.run()
-        _ok(at)
+    _until(
+        at,
+        lambda: any("2 experiments finished" in s.value for s in at.success),
+        240,
+        lambda: [p.proto.text for p in at.get("progress")],
+    )
     at.switch_page("app_pages/4_Compare.py").run()
     _ok(at)
     # The quick preset's 3,000 frames limit nothing on the tiny sample: the runs are unlimited.
@@ -291,12 +302,12 @@ def test_a_setting_trained_with_three_seeds_gives_their_mean_and_pooled_interval
     at.radio(key="train.cnn_basic.seeds").set_value(3).run()
     _ok(at)
     _button(at).click().run()
-    deadline = time.monotonic() + 240
-    while not any("Over 3 seeds" in m.value for m in at.markdown):
-        assert time.monotonic() < deadline, [p.proto.text for p in at.get("progress")]
-        time.sleep(0.5)
-        at.run()
-        _ok(at)
+    _until(
+        at,
+        lambda: any("Over 3 seeds" in m.value for m in at.markdown),
+        240,
+        lambda: [p.proto.text for p in at.get("progress")],
+    )
     for seed in (0, 1, 2):
         assert saved_run(sample_ds.identity, dataclasses.replace(TINY, seed=seed)) is not None
     (text,) = [m.value for m in at.markdown if "Over 3 seeds" in m.value]
