@@ -20,9 +20,9 @@ def home() -> None:
     st.markdown(t("home.lesson"))
 
 
+cache.no_cleaning_between_runs()  # no full garbage collection after every run of a page
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()
 session.style()
 cache.training_jobs().device(timeout=0)  # the training process loads TensorFlow from now on
-cache.preload_keras()  # and this process too, for Predict, once the first page is drawn
 navigation(home, t).run()

@@ -8,6 +8,7 @@ inference (`handclf_core.inside.predict`) keeps its loaded models itself.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -106,15 +107,17 @@ def embedding(_run, _images, _found, name: str, sha256: str, method: str):
     return embed(load_model(_run), _images, _found, method)
 
 
-# Seconds after the server's first page before Keras is preloaded: the first page renders
-# on a free CPU, the Predict page later finds Keras loaded.
+# Seconds after the first Compare or Predict page before Keras is preloaded in the web
+# process: that page renders on a free CPU, and Predict (or Compare's map) later finds Keras
+# loaded. The pages that do not need Keras never load it here (about 500 MB).
 PRELOAD_DELAY = float(os.environ.get("HANDCLF_PRELOAD_DELAY", "5"))
 
 
 @st.cache_resource(show_spinner=False)
 def preload_keras() -> threading.Thread:
-    """Load Keras (and TensorFlow) in this process once per server, in the background: the
-    Predict page classifies in this process, and would otherwise wait for it."""
+    """Load Keras (and TensorFlow) in this process once per server, in the background, when
+    a page that needs it is first opened (Compare, for its map; Predict): they run models
+    in this process, and would otherwise wait for it."""
 
     def load() -> None:
         time.sleep(PRELOAD_DELAY)
@@ -127,8 +130,43 @@ def preload_keras() -> threading.Thread:
     return thread
 
 
+def no_cleaning_between_runs() -> None:
+    """After every script run of every session (each 3-s look of Compare and Predict at the
+    run cache included) Streamlit clears Keras's session once Keras is imported, and Keras
+    then collects garbage in full: 0.37 s of CPU with TensorFlow loaded, measured here, so
+    that 10 students with Compare open kept both cores busy (bench/bench_classroom.py).
+    This process only loads stored models and predicts with them (training runs in a
+    process of its own, see `training.trainer`): there is no Keras state to clear. The
+    full collection Streamlit adds of its own is off in .streamlit/config.toml
+    (runner.postScriptGC); Python's own collector still runs."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = _nothing_to_clean
+
+
+def _nothing_to_clean() -> None:
+    """In place of Streamlit's `_clean_problem_modules` (see `no_cleaning_between_runs`)."""
+
+
 def keras_loaded() -> bool:
     return "keras" in sys.modules and not preload_keras().is_alive()
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _scan(identity: str | None, task: str | None, signature: tuple):
+    from handclf_core.runs.folders import scan_runs
+
+    return scan_runs(identity, task)
+
+
+def scan_runs(identity: str | None = None, task: str | None = None):
+    """`runs.folders.scan_runs`, read once per server for every session until a run folder
+    changes (keyed by `runs_signature`: a run stored, replaced, deleted or damaged by anyone
+    reads them again). Runs are frozen records: sessions share them."""
+    from handclf_core.runs.folders import runs_signature
+
+    runs, damaged = _scan(identity, task, runs_signature())
+    return list(runs), list(damaged)
 
 
 @st.cache_resource(show_spinner=False)
@@ -194,3 +232,74 @@ def confidence_floor(run) -> float | None:
     predictions), once per run for every session; None without them."""
     sha = run.predictions.sha256 if run.predictions else None
     return _confidence_floor(run, run.name, sha)
+
+
+# --- Predict: the same picture classified by the same runs is one answer for every session --
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _picture(_data: bytes, digest: str, name: str):
+    from handclf_core.data.images import decode_image
+
+    return decode_image(_data, name)
+
+
+def picture(data: bytes, name: str):
+    """A picture's bytes decoded (RGB PIL image), once per server for every session (keyed
+    by the bytes' SHA-256); HandCamError naming `name` for what is not a PNG or JPEG."""
+    return _picture(data, hashlib.sha256(data).hexdigest(), name)
+
+
+def _picture_key(picture) -> str:
+    return hashlib.sha256(picture.tobytes()).hexdigest() + f"{picture.size}{picture.mode}"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _predictions(_picture, key: str, _runs, runs_key: tuple, hand: str):
+    from handclf_core.inside.predict import predict
+
+    return [predict(_picture, run, hand=hand, top=5) for run in _runs]
+
+
+def predictions(picture, runs, hand: str) -> list:
+    """Each run's `Prediction` for a decoded picture, once per server for every session
+    (keyed by the picture's pixels, the runs' names and models' hashes, and the hand)."""
+    runs = list(runs)
+    key = tuple((r.name, r.model_sha256) for r in runs)
+    return _predictions(picture, _picture_key(picture), runs, key, str(hand))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _occlusion(_run, _x, name: str, sha256: str, key: str, hand: str, class_id: int):
+    from handclf_core.inside.explain import occlusion
+    from handclf_core.inside.predict import load_model
+
+    return occlusion(load_model(_run), _x, class_id)
+
+
+def occlusion(run, picture, hand: str, class_id: int):
+    """The run's occlusion map of `class_id` on a decoded picture (`inside.explain.occlusion`),
+    once per server for every session."""
+    from handclf_core.inside.predict import model_input
+
+    x = model_input(picture, run, hand)
+    return _occlusion(run, x, run.name, run.model_sha256, _picture_key(picture), str(hand),
+                      class_id)  # fmt: skip
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _inside(_run, _x, name: str, sha256: str, key: str, hand: str):
+    from handclf_core.inside.explain import feature_maps, first_filters
+    from handclf_core.inside.predict import load_model
+
+    model = load_model(_run)
+    return first_filters(model), feature_maps(model, _x)
+
+
+def inside(run, picture, hand: str):
+    """The run's first filters and its first two convolutions' maps of a decoded picture
+    (`inside.explain`), once per server for every session."""
+    from handclf_core.inside.predict import model_input
+
+    x = model_input(picture, run, hand)
+    return _inside(run, x, run.name, run.model_sha256, _picture_key(picture), str(hand))

@@ -54,12 +54,11 @@ def quick_demos(ds, task: str) -> str:
     from handclf_core.models import list_models
     from handclf_core.runs.config import TrainConfig
     from handclf_core.runs.experiments import quick
-    from handclf_core.runs.folders import list_runs
     from handclf_core.training.estimate import estimate
 
     from .training import clock
 
-    frames, earlier, lang = ds.hand_frames(), list_runs(), session.lang()
+    frames, earlier, lang = ds.hand_frames(), cache.scan_runs()[0], session.lang()
     device = cache.training_jobs().device(timeout=0)
     shown = []
     for model in list_models():
@@ -89,11 +88,9 @@ def watch_runs() -> None:
 
 def require_runs(ds, task: str) -> list:
     """The stored runs of this dataset and task, newest first; without any, a pointer to
-    the Train page and the page stops. Not cached: reading a few run.json files takes
-    milliseconds, and a run trained a moment ago must appear at once."""
-    from handclf_core.runs.folders import scan_runs
-
-    runs, damaged = scan_runs(ds.identity, task)
+    the Train page and the page stops. Read once for every session until a run folder
+    changes: a run trained a moment ago appears at once."""
+    runs, damaged = cache.scan_runs(ds.identity, task)
     for problem in damaged:  # one line each: a damaged run never breaks the others
         st.warning(session.t("runs.damaged", problem=problem), icon=":material/warning:")
     if not runs:

@@ -59,12 +59,11 @@ def frame_ui(ds, task: str) -> pd.Series:
 
 def heat(run, result, picture, hand) -> None:
     """Where the model looks for its top class: the occlusion map over the picture."""
-    from handclf_core.inside.explain import occlusion, on_frame
-    from handclf_core.inside.predict import load_model
+    from handclf_core.inside.explain import on_frame
 
     t = session.t
     top = run.classes.index(result.top[0].name)
-    h = occlusion(load_model(run), model_input(picture, run, hand), top)
+    h = cache.occlusion(run, picture, hand, top)
     shown = session.class_name(run.task, result.top[0].name)
     st.image(on_frame(picture, h, run.preprocessing, hand), width="stretch",
              caption=t("predict.heat_caption", name=shown, ms=h.seconds * 1000))  # fmt: skip
@@ -112,8 +111,7 @@ def answer(
 def inside(runs, picture, hand) -> None:
     """The chosen model's first filters, and what its first two convolutions make of this
     picture: "edges and colours first"."""
-    from handclf_core.inside.explain import feature_maps, first_filters, tile
-    from handclf_core.inside.predict import load_model
+    from handclf_core.inside.explain import tile
 
     t, lang = session.translator(), session.lang()
     by_name = {r.name: r for r in runs}
@@ -121,12 +119,11 @@ def inside(runs, picture, hand) -> None:
     chosen = session.localized(st.selectbox, t("predict.inside_run"), list(by_name),
                                key="predict.inside", format_func=labels.get)  # fmt: skip
     run = by_name[chosen]
-    model = load_model(run)
-    filters = first_filters(model)
+    filters, maps_of = cache.inside(run, picture, hand)
     k = filters.shape[1]
     st.image(tile(filters, columns=16, scale=max(2, 48 // k)),
              caption=t("predict.filters", count=len(filters), size=k))  # fmt: skip
-    for i, maps in enumerate(feature_maps(model, model_input(picture, run, hand)), 1):
+    for i, maps in enumerate(maps_of, 1):
         shown = np.moveaxis(maps[..., :32], -1, 0)  # the first 32 channels
         scale = max(1, 96 // maps.shape[0])
         st.image(tile(shown, columns=16, scale=scale), caption=t(

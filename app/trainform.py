@@ -14,7 +14,7 @@ from handclf_core.i18n import model_name, name
 from handclf_core.models import get_recipe, list_models
 from handclf_core.runs import experiments
 from handclf_core.runs.config import TrainConfig
-from handclf_core.runs.experiments import QUICK_WHY
+from handclf_core.runs.experiments import QUICK_WHY, why_values
 from handclf_core.views.runs import config_label, preprocessing_summary, recipe_summary
 from handclf_core.vocab import Balance, Precision, Validation
 
@@ -89,7 +89,7 @@ def settings(model: str, task: str) -> TrainConfig:
     r, k = get_recipe(model), lambda field: _key(model, field)
     _seed(model)
     if st.session_state.get(QUICK_KEY):
-        st.caption(t(QUICK_WHY[model]))
+        st.caption(t(QUICK_WHY[model], **why_values(model)))
     c = st.columns(5)
     epochs = c[0].number_input(t("train.epochs"), 1, 1000, key=k("epochs"), **KEEP)
     batch = c[1].number_input(t("train.batch_size"), 1, 4096, key=k("batch"), **KEEP)

@@ -7,7 +7,7 @@ from app import cache, guards, session, trainform, training
 from handclf_core.i18n import model_name, name
 from handclf_core.models import list_models
 from handclf_core.runs.experiments import grid
-from handclf_core.runs.folders import list_runs, saved_run
+from handclf_core.runs.folders import saved_run
 from handclf_core.training.splits import effective
 from handclf_core.views.runs import config_label
 from handclf_core.vocab import ExperimentSize
@@ -50,7 +50,7 @@ st.markdown(t("train.intro"))
 known = jobs.device(timeout=0) is not None  # the training process loads TensorFlow meanwhile
 st.fragment(run_every=None if known else 1.0)(training.device_caption)(jobs, not known)
 frames = ds.hand_frames()
-earlier = list_runs()  # the rates of earlier runs on this machine: the time estimates
+earlier = cache.scan_runs()[0]  # the rates of earlier runs on this machine: the time estimates
 experiments_ui(ds, task, jobs, frames, earlier)
 trainform.unapplied()
 trainform.quick_toggle()

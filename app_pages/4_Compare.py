@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import confidence, guards, mistakes, runpicker, session, widgets
+from app import cache, confidence, guards, mistakes, runpicker, session, widgets
 from handclf_core.views import evaluation
 from handclf_core.views.confidence import setting_labels
 from handclf_core.views.runs import DETAIL_COLUMNS, frequencies_only, runs_table
@@ -14,6 +14,7 @@ st.title(t("compare.title"))
 ds = guards.current_dataset()
 task = session.task()
 guards.watch_runs()  # before the runs are read: one stored meanwhile is not missed
+cache.preload_keras()  # this page runs models here: Keras loads meanwhile
 stored = guards.require_runs(ds, task)
 intro = st.container()  # above the run picker, though it counts the runs picked
 runs = runpicker.compare_runs(stored)

@@ -5,7 +5,7 @@ import streamlit as st
 from app import cache, guards, prediction, runpicker, session
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
-from handclf_core.inside.predict import classify, guess_hand
+from handclf_core.inside.predict import guess_hand
 from handclf_core.vocab import CLASSES, Camera, Hand, PictureSource
 
 t = session.translator()
@@ -29,6 +29,7 @@ st.title(t("predict.title"))
 ds = guards.current_dataset()
 task = session.task()
 guards.watch_runs()  # before the runs are read: one stored meanwhile is not missed
+cache.preload_keras()  # this page runs models here: Keras loads meanwhile
 stored = guards.require_runs(ds, task)
 st.markdown(t("predict.intro"))
 runs = runpicker.predict_runs(stored)
@@ -55,9 +56,7 @@ else:
 hand = hand_ui(default_hand)
 
 try:
-    waiting = t("predict.classifying") if cache.keras_loaded() else t("predict.loading_keras")
-    with st.spinner(waiting):
-        picture, results = classify(data, file_name, runs, hand)
+    picture = cache.picture(data, file_name)  # the picture is on screen before the answers
 except HandCamError as e:
     st.error(t("predict.failed", error=e))
     st.stop()
@@ -69,6 +68,13 @@ looks = st.toggle(t("predict.heat"), key="predict.heat", help=t("predict.heat_he
 for col, run in zip(st.columns(len(runs)), runs, strict=True):
     with col:
         prediction.header(run)
+try:
+    waiting = t("predict.classifying") if cache.keras_loaded() else t("predict.loading_keras")
+    with st.spinner(waiting):
+        results = cache.predictions(picture, runs, hand)
+except HandCamError as e:
+    st.error(t("predict.failed", error=e))
+    st.stop()
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:
         prediction.answer(run, result, picture, hand, source, truth, looks, ds)

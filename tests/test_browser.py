@@ -5,6 +5,7 @@ are saved to test-artifacts/ (and docs/screenshots/ with UPDATE_SCREENSHOTS=1)."
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -214,10 +215,11 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
     context.close()
 
 
-def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, sample_root):
+def _gray_quick_demo(page, server) -> None:
+    """Grayscale chosen on Preprocessing and applied to every model, then the Train page's
+    quick demo on 32 frames per split: the settings of the run the browser test trains."""
     page.goto(f"{server}/")  # through the entrypoint, as a user arrives
     _settle(page)
-    # Grayscale chosen on Preprocessing and applied to every model: Train trains it.
     page.get_by_role("link", name="Preprocessing", exact=True).click()
     _settle(page)
     page.get_by_text("Grayscale", exact=True).first.click()
@@ -236,6 +238,10 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     frames.fill("32")
     frames.press("Enter")
     _settle(page)
+
+
+def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, sample_root):
+    _gray_quick_demo(page, server)  # Train trains what Preprocessing chose
     page.get_by_role("button", name="Train", exact=True).first.click()
     # Training runs in the app's background worker; the page polls it every second.
     page.get_by_text("Trained and stored").first.wait_for(timeout=300_000)
@@ -321,13 +327,23 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     heading.evaluate("e => e.scrollIntoView()")
     _check(page, "compare-map", full_page=False)
 
-    # A second browser on Compare, as a student's: it follows the run cache by itself.
+    # A second server on the same cache folder (a second process behind a proxy), and a
+    # student's browser on it: the run trained through the first is stored for it, not
+    # trained again (its Train button loads it), is listed and compared on its Compare, and
+    # the Compare follows the run cache by itself.
+    second = contextlib.ExitStack()
+    other_server = second.enter_context(_streamlit(sample_root))
     other = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
     other.set_default_timeout(60_000)
-    other.goto(f"{server}/Compare")
+    second.callback(other.close)
+    _gray_quick_demo(other, other_server)
+    assert other.get_by_role("button", name="Load stored run").filter(visible=True).count() == 1
+    assert other.get_by_role("button", name="Train", exact=True).filter(visible=True).count() == 0
+    other.get_by_role("link", name="Compare", exact=True).click()
     _settle(other)
     runs_shown = other.locator('[data-testid="stMultiSelect"]').first
     assert gray in runs_shown.inner_text()
+    assert other.locator('[data-testid="stException"]').count() == 0
     # The gray run deleted on Compare, after a confirmation: gone from the table.
     page.get_by_text("Keep or delete a run").click()
     _settle(page)
@@ -346,7 +362,7 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
         assert time.time() < deadline, "the other page still lists the deleted run"
         other.wait_for_timeout(500)
     assert other.locator('[data-testid="stException"]').count() == 0
-    other.close()
+    second.close()
 
 
 def _click_cell(page, chart, wanted) -> str | None:

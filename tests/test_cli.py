@@ -156,7 +156,7 @@ def test_train_options_make_the_config():
     with pytest.raises(HandCamError, match="--validation: expected recording, random, none"):
         config("--model", "cnn_basic", "--validation", "lab")
     quick = config("--model", "alexnet", "--quick")
-    assert (quick.size, quick.epochs, quick.limit) == (163, 10, 3000)
+    assert (quick.size, quick.epochs, quick.limit) == (128, 10, 3000)
     assert config("--model", "alexnet", "--quick", "--size", "99").size == 99  # yours stays
 
 

@@ -55,6 +55,21 @@ def test_same_config_twice_is_one_job_trained_once(jobs, sample_ds):
     assert again.result.test == state.result.test
 
 
+def test_training_process_yields_the_cpu_to_the_pages(jobs, sample_ds, tiny_run):
+    """The training process runs below the web process's priority (os.nice), so a page a
+    student opens while a model trains keeps up."""
+    import os
+
+    from handclf_core.training.trainer import TRAINING_NICE
+
+    jobs.device(timeout=120)
+    child = jobs._trainer.process
+    assert child is not None and child.is_alive()
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    assert TRAINING_NICE == 10
+    assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, here + TRAINING_NICE)
+
+
 def test_stored_config_finishes_at_once(jobs, sample_ds, tiny_run):
     job = jobs.submit(sample_ds, TINY)
     assert job.status == "done" and job.cached and job.wait(0)

@@ -4,9 +4,10 @@
 the baseline within a minute (AlexNet: five), on the classroom's 2-core CPU. Each model keeps
 its recipe's optimizer and passes; a preset caps the frames per split at QUICK_FRAMES (all
 of the built-in sample's; a few minutes of the real data's), mnist takes batches of 32, and
-AlexNet sees 163x163 pixels instead of 227x227. Fewer frames or passes are no demo: on 300 frames
+AlexNet sees 128x128 pixels instead of 227x227. Fewer frames or passes are no demo: on 300 frames
 and 2 passes every model learnt the class frequencies only, the opposite of the lesson.
-What each preset changes, and why, is `QUICK_WHY` (shown on the Train page).
+What each preset changes, and why, is `QUICK_WHY` (shown on the Train page), its figures
+filled in from the preset and the recipe (`why_values`).
 
 `grid(size)` is the table of the lesson's claims: each recipe, and the one setting each claim
 is about changed — grayscale and mirroring for cnn_basic, RGB for mnist, class weights,
@@ -30,18 +31,37 @@ from handclf_core.vocab import Balance, ExperimentSize, Task, Validation
 # accuracy sits at 3x chance (12.5-13.7% over three seeds): batches of 32 instead of 128 give
 # it four times the updates per epoch (17% in 24 s). AlexNet's recipe takes about 6 minutes
 # at 227x227, and fewer passes learn (nearly) the class frequencies only (4 and 6 of them,
-# in float32 too); at 163x163 (half the pixels) its 10 passes take about 3.
+# in float32 too); at 163x163 (half the pixels) its 10 passes took 160 s, over 5 minutes
+# beside one CPU-bound job (a class's pages); at 128x128 (a third of the pixels) 71-78 s,
+# and it learnt as much (seeds 0-2: test 68-71%, balanced 34-39%; bench/bench_quick.py).
 QUICK_FRAMES = 3000  # the sample's train split has 2,648 frames; the real one about 40 times more
 QUICK: dict[str, dict] = {
     "cnn_basic": {"limit": QUICK_FRAMES},
     "mnist": {"limit": QUICK_FRAMES, "batch_size": 32},
-    "alexnet": {"limit": QUICK_FRAMES, "size": 163},
+    "alexnet": {"limit": QUICK_FRAMES, "size": 128},
 }
 QUICK_WHY = {
     "cnn_basic": N_("quick.why.cnn_basic"),
     "mnist": N_("quick.why.mnist"),
     "alexnet": N_("quick.why.alexnet"),
 }
+
+
+def why_values(model: str) -> dict:
+    """The figures `QUICK_WHY[model]` says, from the preset and the recipe: they cannot go
+    stale when either changes."""
+    from handclf_core.models import get_recipe
+
+    recipe, preset = get_recipe(model), QUICK[model]
+    size = preset.get("size", recipe.input_size)
+    return {
+        "size": size, "recipe_size": recipe.input_size,
+        "pixels": f"{size**2 / recipe.input_size**2:.0%}",
+        "epochs": preset.get("epochs", recipe.epochs),
+        "batch": preset.get("batch_size", recipe.batch_size), "recipe_batch": recipe.batch_size,
+        "updates": recipe.batch_size // preset.get("batch_size", recipe.batch_size),
+        "limit": f"{preset['limit']:,}",
+    }  # fmt: skip
 
 
 def quick(config: TrainConfig) -> TrainConfig:

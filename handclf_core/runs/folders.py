@@ -93,16 +93,20 @@ def scan_runs(
 
 
 def runs_signature() -> tuple:
-    """What changes when a run is stored, replaced or deleted, by anyone (another tab, the
-    training queue, the command line): each run folder's name with its record's time. A
-    few `stat` calls: cheap enough for every open page to ask every few seconds."""
+    """What changes when a run is stored, replaced, deleted or damaged, by anyone (another
+    tab, the training queue, the command line, a hand): each run folder's name with the
+    times of the folder (a file added or removed) and of its record, and the model file's
+    size and time. A few `stat` calls: cheap enough for every open page to ask every few
+    seconds, and the key of the app's shared list of runs."""
     root, found = runs_dir(), []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
         if not folder.name.startswith("."):
             try:
-                found.append((folder.name, (folder / RECORD_FILE).stat().st_mtime_ns))
-            except OSError:  # being written or deleted: the next look sees it settled
-                continue
+                record, model = (folder / RECORD_FILE).stat(), (folder / MODEL_FILE).stat()
+                times = (folder.stat().st_mtime_ns, record.st_mtime_ns, record.st_size)
+                found.append((folder.name, *times, model.st_mtime_ns, model.st_size))
+            except OSError:  # being written or deleted (or damaged): one name, no times
+                found.append((folder.name,))
     return tuple(found)
 
 

@@ -27,12 +27,18 @@ from handclf_core.runs.device import Device, adopt
 from handclf_core.training.progress import Batch, Event, Step
 from handclf_core.vocab import Stage
 
+# The training process's niceness (os.nice): below the web process's, so that the pages a
+# class opens while a model trains keep up, and the training takes what they leave (a page is
+# a few CPU seconds; a training is minutes). $HANDCLF_TRAINING_NICE sets another; 0: none.
+TRAINING_NICE = int(os.environ.get("HANDCLF_TRAINING_NICE", "10"))
 BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
 # run hundreds of batches a second; a page redraws once a second)
 
 
 def _serve(requests, events, cancel) -> None:
     """The training process: train each (dataset, config) received, reporting to `events`."""
+    if TRAINING_NICE > 0:
+        os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
     from handclf_core.training.backend import load_backend_quietly
     from handclf_core.training.devices import configure_device
 

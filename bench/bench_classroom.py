@@ -1,0 +1,400 @@
+"""Benchmark: a whole class on one server — N students opening the pages at the same moment.
+
+    python bench/bench_classroom.py [--sessions 10 20 30] [--out docs/classroom.json]
+                                    [--profile] [--train]
+
+For each N, on a freshly started server (`streamlit run`, the built-in sample, the cache
+folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
+
+1. **The teacher** opens every page once, in page order, in headless Chromium (Debian's),
+   and waits on each until it has settled: what a teacher does before the class.
+2. **N students** — N browser contexts, each its own Streamlit session — open Home at the
+   same moment, then Dataset, Compare and Predict through the sidebar's links, as fast as
+   each page settles. Per page: the time from the request (or the click) until its heading
+   is drawn, and until the page has *settled* (its script run ended and stayed so for
+   0.5 s); the median and the 95th percentile over the students.
+3. **The server's cost**: the CPU seconds its processes (the web process and the training
+   process) spent during the students' phase, divided by N, and the peak of their summed
+   resident memory (sampled every 0.2 s). Chromium runs on the same machine and competes
+   for the CPU, so the times depend on it; the CPU seconds per student do not.
+
+`--train` starts a training in the background first (AlexNet's quick demo at a seed not
+stored, through the app's training process, `os.nice`d as the app does) and measures the
+students while it runs. `--profile` runs each page once more for a new session in this
+process (Streamlit's AppTest, after a warm-up run) under cProfile, and reports where the
+script's time goes, by part (the app's pages, the core, Altair/Vega-Lite, pandas, NumPy,
+Streamlit itself, Keras/TensorFlow, other).
+
+Writes the figures, the machine and its load as JSON (`--out`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from anywhere
+
+# (page path, sidebar title, the heading's text), in the order a teacher walks them.
+TEACHER = [
+    ("", "Home", "what is the hand holding"),
+    ("Dataset", "Dataset", "Dataset"),
+    ("Preprocessing", "Preprocessing", "Preprocessing"),
+    ("Train", "Train", "Train"),
+    ("Compare", "Compare", "Compare"),
+    ("Predict", "Predict", "Predict"),
+]
+STUDENT = [TEACHER[0], TEACHER[1], TEACHER[4], TEACHER[5]]
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+QUIET = 0.5  # seconds a page's script must stay ended to count as settled
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tree(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return [proc, *proc.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _cpu(proc: psutil.Process) -> float:
+    """CPU seconds of the server's processes so far (those alive now; children that ended
+    are counted in their parent's `children_*` times by the kernel once reaped)."""
+    total = 0.0
+    for p in _tree(proc):
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system + (t.children_user + t.children_system if p is proc else 0)
+    return total
+
+
+def _rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in _tree(proc):
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+class Sampler(threading.Thread):
+    """The server's summed resident memory, every 0.2 s; `peak` since the last reset."""
+
+    def __init__(self, proc: psutil.Process):
+        super().__init__(daemon=True)
+        self.proc, self.peak, self.stop = proc, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.peak = max(self.peak, _rss(self.proc))
+
+
+@contextlib.contextmanager
+def server(env: dict):
+    port = _port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1",
+         "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline:
+                proc.kill()
+                raise SystemExit("streamlit did not start") from None
+            time.sleep(0.3)
+    try:
+        yield url, psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def _settle(page, heading: str, start: float, timeout: float = 300) -> tuple[float, float]:
+    """Seconds from `start` until the page's heading says `heading`, and until its script
+    run ended for good (stayed ended QUIET s)."""
+    app = page.locator('[data-testid="stApp"]')
+    seen = ended = None
+    deadline = start + timeout
+    while True:
+        now = time.perf_counter()
+        if now > deadline:
+            raise TimeoutError(f"page {heading!r} did not settle in {timeout:.0f} s")
+        state = await app.get_attribute("data-test-script-state") if await app.count() else None
+        if seen is None:
+            h1 = page.locator("h1")
+            if await h1.count() and heading.lower() in (await h1.first.inner_text()).lower():
+                seen = now
+        if seen is not None and state not in (None, "initial", "running"):
+            ended = ended or now
+            if now - ended >= QUIET:
+                return seen - start, ended - start
+        else:
+            ended = None
+        await asyncio.sleep(0.05)
+
+
+async def _visit(page, url: str, walk, times: dict) -> None:
+    for i, (path, title, heading) in enumerate(walk):
+        start = time.perf_counter()
+        if i == 0:
+            await page.goto(f"{url}/{path}")
+        else:
+            await page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first.click()
+        shown, settled = await _settle(page, heading, start)
+        times.setdefault(title, []).append((shown, settled))
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+async def one_class(url: str, proc: psutil.Process, n: int, chromium: str) -> dict:
+    from playwright.async_api import async_playwright
+
+    sampler = Sampler(proc)
+    sampler.start()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
+        teacher: dict = {}
+        ctx = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+        t0 = time.perf_counter()
+        await _visit(await ctx.new_page(), url, TEACHER, teacher)
+        teacher_s = time.perf_counter() - t0
+        await ctx.close()
+        await asyncio.sleep(5)  # the server's background loads end
+        contexts = [await browser.new_context(viewport={"width": 1440, "height": 900},
+                                              locale="en-US") for _ in range(n)]  # fmt: skip
+        pages = [await c.new_page() for c in contexts]
+        students: dict = {}
+        sampler.peak = _rss(proc)
+        cpu0, t0 = _cpu(proc), time.perf_counter()
+        await asyncio.gather(*(_visit(pg, url, STUDENT, students) for pg in pages))
+        wall, cpu = time.perf_counter() - t0, _cpu(proc) - cpu0
+        peak = sampler.peak
+        await browser.close()
+    sampler.stop.set()
+    pages_out = {}
+    for title, pairs in students.items():
+        shown = [s for s, _ in pairs]
+        settled = [s for _, s in pairs]
+        pages_out[title] = {
+            "heading_median_s": round(statistics.median(shown), 2),
+            "heading_p95_s": round(_percentile(shown, 0.95), 2),
+            "settled_median_s": round(statistics.median(settled), 2),
+            "settled_p95_s": round(_percentile(settled, 0.95), 2),
+        }
+    return {
+        "sessions": n,
+        "teacher_walk_s": round(teacher_s, 1),
+        "teacher_settled_s": {k: round(v[0][1], 2) for k, v in teacher.items()},
+        "pages": pages_out,
+        "settled_p95_all_s": round(
+            _percentile([s for v in students.values() for _, s in v], 0.95), 2
+        ),  # fmt: skip
+        "students_wall_s": round(wall, 1),
+        "server_cpu_s_per_session": round(cpu / n, 2),
+        "server_cpu_s": round(cpu, 1),
+        "server_peak_mb": round(peak / 2**20),
+    }
+
+
+# --- where a page's time goes: cProfile of one new session's run, by part -------------------
+
+PARTS = [  # (part, substrings of a function's file), first match wins
+    ("app pages", ("/app_pages/", "/app/", "streamlit_app.py")),
+    ("core", ("/handclf_core/",)),
+    ("Altair / Vega-Lite", ("/altair/", "/jsonschema/", "/narwhals/", "/referencing/")),
+    ("pandas", ("/pandas/",)),
+    ("NumPy / SciPy / scikit-learn", ("/numpy/", "/scipy/", "/sklearn/")),
+    ("Keras / TensorFlow", ("/keras/", "/tensorflow/", "/tf_keras/")),
+    ("Streamlit", ("/streamlit/",)),
+]
+
+
+def _part(filename: str) -> str:
+    for part, marks in PARTS:
+        if any(m in filename for m in marks):
+            return part
+    return "other (Python, Pillow, protobuf, ...)"
+
+
+def profile_pages() -> dict:
+    """Each page's script run for a new session, after a warm-up run: its seconds and the
+    share of its own (self) time in each part."""
+    import cProfile
+    import pstats
+
+    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.testing.v1 import AppTest
+
+    # AppTest runs the script in a thread of its own: profile inside it.
+    active: list = []
+    original = script_runner.ScriptRunner._run_script
+
+    def profiled(self, rerun_data):
+        if not active:
+            return original(self, rerun_data)
+        active[0].enable()
+        try:
+            return original(self, rerun_data)
+        finally:
+            active[0].disable()
+
+    script_runner.ScriptRunner._run_script = profiled
+    out = {}
+    for path, title, _ in TEACHER:
+        script = {"": None, **{p: f"app_pages/{i}_{p}.py" for i, p in enumerate(
+            ["Dataset", "Preprocessing", "Train", "Compare", "Predict"], 1)}}[path]  # fmt: skip
+
+        def run(script=script):
+            at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
+            at.run()
+            if script:
+                at.switch_page(script).run()
+            return at
+
+        run()  # warm: what the teacher's visit left in the server's caches
+        prof = cProfile.Profile()
+        active[:] = [prof]
+        t0 = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - t0
+        active.clear()
+        stats = pstats.Stats(prof).stats
+        by_part: dict[str, float] = {}
+        for (filename, _, _), (_, _, tottime, _, _) in stats.items():
+            by_part[_part(filename)] = by_part.get(_part(filename), 0.0) + tottime
+        total = sum(by_part.values()) or 1.0
+        top = sorted(stats.items(), key=lambda kv: -kv[1][3])[:12]
+        out[title] = {
+            "seconds": round(seconds, 2),
+            "share": {
+                k: round(v / total, 3) for k, v in sorted(by_part.items(), key=lambda kv: -kv[1])
+            },
+            "top_cumulative": [
+                f"{Path(f).name}:{line} {fn} {ct:.2f}s" for (f, line, fn), (_, _, _, ct, _) in top
+            ],
+        }
+    return out
+
+
+def _print(results: list[dict], profile: dict | None) -> None:
+    print("\nstudents at once: time to a settled page (s), median / 95th percentile")
+    for r in results:
+        cells = "  ".join(f"{k} {v['settled_median_s']:.1f}/{v['settled_p95_s']:.1f}"
+                          for k, v in r["pages"].items())  # fmt: skip
+        print(f"  N={r['sessions']:>2}: {cells}  | all p95 {r['settled_p95_all_s']:.1f} s, "
+              f"server {r['server_cpu_s_per_session']:.2f} CPU s/session, "
+              f"peak {r['server_peak_mb']} MB")  # fmt: skip
+    for title, p in (profile or {}).items():
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in p["share"].items() if v >= 0.02)
+        print(f"  profile {title}: {p['seconds']:.2f} s — {shares}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 20, 30])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--train", action="store_true")
+    parser.add_argument("--seed", type=int, help="serve a cache folder of its own: the "
+                        "built-in sample and the stored runs of this seed only, hard links "
+                        "into the project's cache (the experiment grid, once)")  # fmt: skip
+    args = parser.parse_args()
+    if args.seed is not None:
+        os.environ["HANDCLF_CACHE"] = str(_one_seed(args.seed))
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not chromium:
+        raise SystemExit("needs Chromium: apt-get install chromium, or set CHROMIUM")
+    env = {**os.environ, "HANDCAM_DATA": os.environ.get("HANDCAM_DATA", "")}
+    load = os.getloadavg()[0]
+    results = []
+    for n in [n for n in args.sessions if n > 0]:  # --sessions 0: the profile only
+        with server(env) as (url, proc):
+            training = None
+            if args.train:
+                training = _start_training(url)
+            results.append(asyncio.run(one_class(url, proc, n, chromium)))
+            results[-1]["training_beside"] = training
+        _print(results[-1:], None)
+    profile = profile_pages() if args.profile else None
+    _print(results, profile)
+    record = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{round(psutil.virtual_memory().total / 2**30)} GB",  # fmt: skip
+        "load_at_start": round(load, 2),
+        "load_at_end": round(os.getloadavg()[0], 2),
+        "date": time.strftime("%Y-%m-%d"),
+        "runs_stored": sum(1 for p in (_cache() / "runs").glob("*") if (p / "run.json").exists()),
+        "classes": results,
+        "profile": profile,
+    }
+    if args.out:
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {args.out}")
+
+
+def _one_seed(seed: int) -> Path:
+    """A new cache folder: the project cache's sample and its runs of `seed`, hard-linked."""
+    import tempfile
+
+    source = _cache()
+    target = Path(tempfile.mkdtemp(prefix="handclf-classroom-"))
+    shutil.copytree(source / "sample", target / "sample", copy_function=os.link)
+    for run in sorted((source / "runs").glob("*/run.json")):
+        if json.loads(run.read_text())["config"]["seed"] == seed:
+            shutil.copytree(run.parent, target / "runs" / run.parent.name, copy_function=os.link)
+    return target
+
+
+def _cache() -> Path:
+    from handclf_core.paths import cache_dir
+
+    return cache_dir()
+
+
+def _start_training(url: str) -> str:
+    """Start AlexNet's quick demo, at a seed no stored run has, in a process of its own
+    at the training process's priority; return what it trains."""
+    seed = 1000 + int(time.time()) % 1000
+    cmd = [sys.executable, "-m", "handclf_core", "train", "--model", "alexnet", "--quick",
+           "--seed", str(seed)]  # fmt: skip
+    subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                     preexec_fn=lambda: os.nice(10))  # fmt: skip
+    time.sleep(20)  # past TensorFlow's start-up, into the training loop
+    return f"alexnet quick demo, seed {seed}"
+
+
+if __name__ == "__main__":
+    main()
