@@ -8,15 +8,19 @@ folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
 
 1. **The teacher** opens every page once, in page order, in headless Chromium (Debian's),
    and waits on each until it has settled: what a teacher does before the class.
-2. **N students** — N browser contexts, each its own Streamlit session — open Home at the
+2. After `--pause` seconds (the teacher talks; the training process the Train page
+   started leaves when idle, see `training.trainer.TRAINING_IDLE`), **N students** — N
+   browser contexts, each its own Streamlit session — open Home at the
    same moment, then Dataset, Compare and Predict through the sidebar's links, as fast as
    each page settles. Per page: the time from the request (or the click) until its heading
    is drawn, and until the page has *settled* (its script run ended and stayed so for
    0.5 s); the median and the 95th percentile over the students.
 3. **The server's cost**: the CPU seconds its processes (the web process and the training
-   process) spent during the students' phase, divided by N, and the peak of their summed
-   resident memory (sampled every 0.2 s). Chromium runs on the same machine and competes
-   for the CPU, so the times depend on it; the CPU seconds per student do not.
+   process) spent during the students' phase, divided by N, and the peak of their memory
+   (sampled every 0.5 s). Chromium runs on the same machine and competes
+   for the CPU, so the times depend on it (its own CPU seconds are reported too); the
+   server's CPU seconds per student do not. Memory is the proportional set size (PSS) of
+   the server's processes, summed: shared libraries counted once.
 
 `--train` starts a training in the background first (AlexNet's quick demo at a seed not
 stored, through the app's training process, `os.nice`d as the app does) and measures the
@@ -90,24 +94,27 @@ def _cpu(proc: psutil.Process) -> float:
     return total
 
 
-def _rss(proc: psutil.Process) -> int:
+def _memory(proc: psutil.Process) -> int:
+    """The server's memory: the proportional set size (PSS) of its processes, summed. The
+    web and training processes both map TensorFlow's libraries: resident sizes would count
+    those pages twice."""
     total = 0
     for p in _tree(proc):
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
+            total += p.memory_full_info().pss
     return total
 
 
 class Sampler(threading.Thread):
-    """The server's summed resident memory, every 0.2 s; `peak` since the last reset."""
+    """The server's memory (`_memory`), every 0.5 s; `peak` since the last reset."""
 
     def __init__(self, proc: psutil.Process):
         super().__init__(daemon=True)
         self.proc, self.peak, self.stop = proc, 0, threading.Event()
 
     def run(self) -> None:
-        while not self.stop.wait(0.2):
-            self.peak = max(self.peak, _rss(self.proc))
+        while not self.stop.wait(0.5):
+            self.peak = max(self.peak, _memory(self.proc))
 
 
 @contextlib.contextmanager
@@ -165,9 +172,10 @@ async def _visit(page, url: str, walk, times: dict) -> None:
     for i, (path, title, heading) in enumerate(walk):
         start = time.perf_counter()
         if i == 0:
-            await page.goto(f"{url}/{path}")
+            await page.goto(f"{url}/{path}", wait_until="commit", timeout=300_000)
         else:
-            await page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first.click()
+            link = page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first
+            await link.click(timeout=300_000)
         shown, settled = await _settle(page, heading, start)
         times.setdefault(title, []).append((shown, settled))
 
@@ -179,7 +187,9 @@ def _percentile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-async def one_class(url: str, proc: psutil.Process, n: int, chromium: str) -> dict:
+async def one_class(
+    url: str, proc: psutil.Process, n: int, chromium: str, pause: float = 75
+) -> dict:
     from playwright.async_api import async_playwright
 
     sampler = Sampler(proc)
@@ -192,15 +202,20 @@ async def one_class(url: str, proc: psutil.Process, n: int, chromium: str) -> di
         await _visit(await ctx.new_page(), url, TEACHER, teacher)
         teacher_s = time.perf_counter() - t0
         await ctx.close()
-        await asyncio.sleep(5)  # the server's background loads end
+        await asyncio.sleep(pause)  # the teacher talks; an idle training process leaves
+        training_process = any(  # TensorFlow loaded in a process beside the web process
+            p.pid != proc.pid and p.memory_info().rss > 300 * 2**20 for p in _tree(proc)
+        )
         contexts = [await browser.new_context(viewport={"width": 1440, "height": 900},
                                               locale="en-US") for _ in range(n)]  # fmt: skip
         pages = [await c.new_page() for c in contexts]
         students: dict = {}
-        sampler.peak = _rss(proc)
-        cpu0, t0 = _cpu(proc), time.perf_counter()
+        sampler.peak = _memory(proc)
+        me = psutil.Process()  # the browsers: this process's children but the server
+        cpu0, mine0, t0 = _cpu(proc), _cpu(me) - _cpu(proc), time.perf_counter()
         await asyncio.gather(*(_visit(pg, url, STUDENT, students) for pg in pages))
         wall, cpu = time.perf_counter() - t0, _cpu(proc) - cpu0
+        browsers = _cpu(me) - _cpu(proc) - mine0
         peak = sampler.peak
         await browser.close()
     sampler.stop.set()
@@ -224,8 +239,11 @@ async def one_class(url: str, proc: psutil.Process, n: int, chromium: str) -> di
         ),  # fmt: skip
         "students_wall_s": round(wall, 1),
         "server_cpu_s_per_session": round(cpu / n, 2),
+        "browsers_cpu_s_per_session": round(browsers / n, 2),  # Chromium and this script
         "server_cpu_s": round(cpu, 1),
         "server_peak_mb": round(peak / 2**20),
+        "pause_after_teacher_s": pause,
+        "training_process_during_students": training_process,
     }
 
 
@@ -315,7 +333,8 @@ def _print(results: list[dict], profile: dict | None) -> None:
         cells = "  ".join(f"{k} {v['settled_median_s']:.1f}/{v['settled_p95_s']:.1f}"
                           for k, v in r["pages"].items())  # fmt: skip
         print(f"  N={r['sessions']:>2}: {cells}  | all p95 {r['settled_p95_all_s']:.1f} s, "
-              f"server {r['server_cpu_s_per_session']:.2f} CPU s/session, "
+              f"server {r['server_cpu_s_per_session']:.2f} CPU s/session "
+              f"(browsers {r['browsers_cpu_s_per_session']:.2f}), "
               f"peak {r['server_peak_mb']} MB")  # fmt: skip
     for title, p in (profile or {}).items():
         shares = ", ".join(f"{k} {v:.0%}" for k, v in p["share"].items() if v >= 0.02)
@@ -328,6 +347,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--train", action="store_true")
+    parser.add_argument("--pause", type=float, default=75, help="seconds between the "
+                        "teacher's walk and the students' (default 75: the training process "
+                        "the Train page started has left, idle, after 60 s)")  # fmt: skip
     parser.add_argument("--seed", type=int, help="serve a cache folder of its own: the "
                         "built-in sample and the stored runs of this seed only, hard links "
                         "into the project's cache (the experiment grid, once)")  # fmt: skip
@@ -345,7 +367,7 @@ def main() -> None:
             training = None
             if args.train:
                 training = _start_training(url)
-            results.append(asyncio.run(one_class(url, proc, n, chromium)))
+            results.append(asyncio.run(one_class(url, proc, n, chromium, args.pause)))
             results[-1]["training_beside"] = training
         _print(results[-1:], None)
     profile = profile_pages() if args.profile else None

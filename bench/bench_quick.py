@@ -6,10 +6,14 @@ On a fresh cache (the built-in sample is generated and decoded first, timed apar
 process:
 
 1. **The quick demo of each model**, as the Train page's button or `train --model M --quick`
-   runs it (`train(ds, quick(TrainConfig(model=M)))`, the device's default precision): the
-   time from the call to the stored result (resizing the frames for the model included),
-   test accuracy against the majority baseline, balanced accuracy against 3 x chance. The
-   targets: at most 60 s for cnn_basic and mnist, 5 minutes for AlexNet.
+   runs it (`train(ds, quick(TrainConfig(model=M)))`, the device's default precision, at
+   the app's training process's priority: `os.nice(TRAINING_NICE)`), twice: alone, and
+   beside one CPU-bound process at the normal priority (a busy loop: in a classroom, the
+   web server drawing the students' pages). Each: the time from the call to the stored
+   result (resizing the frames for the model included), test accuracy against the majority
+   baseline, balanced accuracy against 3 x chance. The targets: cnn_basic and mnist at
+   most 60 s, even beside the other process; AlexNet at most 120 s alone, so that it stays
+   under 5 minutes beside it.
 2. **AlexNet's steady-state training step** (`train_on_batch` on one batch in memory), in
    float32 and in mixed bfloat16, alternately for `--rounds` rounds (the median is kept:
    this machine is shared). Target: mixed_bfloat16 / float32 >= 1.7.
@@ -23,10 +27,13 @@ Prints a table per part and writes the figures, with the machine, as JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,9 +54,37 @@ from handclf_core.runs.config import TrainConfig  # noqa: E402
 from handclf_core.runs.experiments import quick  # noqa: E402
 from handclf_core.training.devices import configure_device  # noqa: E402
 from handclf_core.training.train import train  # noqa: E402
+from handclf_core.training.trainer import TRAINING_NICE  # noqa: E402
 from handclf_core.views.runs import device_name  # noqa: E402
 
-TARGET_SECONDS = {"cnn_basic": 60, "mnist": 60, "alexnet": 300}
+TARGET_SECONDS = {  # (alone, beside one CPU-bound process)
+    "cnn_basic": (60, 60),
+    "mnist": (60, 60),
+    "alexnet": (120, 300),
+}
+
+
+class CpuBound:
+    """One CPU-bound process (a busy loop), started at this process's priority before it
+    lowers its own, held stopped until `beside()` lets it run."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    @contextlib.contextmanager
+    def beside(self, running: bool):
+        if running:
+            os.kill(self.process.pid, signal.SIGCONT)
+        try:
+            yield
+        finally:
+            if running:
+                os.kill(self.process.pid, signal.SIGSTOP)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait()
 
 
 def step_rate(precision: str, steps: int, size: int = 227) -> float:
@@ -80,6 +115,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8, help="timed steps per step-rate round")
     args = parser.parse_args()
     device = configure_device()
+    other = CpuBound()  # at the normal priority...
+    os.nice(TRAINING_NICE)  # ...and the training as the app's training process runs it
     load = os.getloadavg()[0]
     start = time.perf_counter()
     ds = load_dataset()
@@ -92,30 +129,37 @@ def main() -> None:
                           "keras": keras.__version__, "device": to_json(device),
                           "platform": platform.platform(), "load_average_start": load},
               "store_seconds": store_seconds, "quick": []}  # fmt: skip
-    print(f"{'model':10} {'precision':15} {'seconds':>7} {'target':>6} {'test':>6} "
-          f"{'baseline':>8} {'balanced':>8} {'3x chance':>9}  verdict")  # fmt: skip
+    print(f"{'model':10} {'beside':7} {'precision':15} {'seconds':>7} {'target':>6} "
+          f"{'test':>6} {'baseline':>8} {'balanced':>8} {'3x chance':>9}  verdict")  # fmt: skip
     runs = {}
     for model in list_models():
         config = quick(TrainConfig(model=model)).resolved()
-        t0 = time.perf_counter()
-        run, _ = train(ds, config, retrain=True)
-        seconds = time.perf_counter() - t0
-        runs[model] = run
-        test = run.test
-        ok = (seconds <= TARGET_SECONDS[model] and test.accuracy > test.majority_baseline.accuracy
-              and test.balanced_accuracy >= 3 * test.chance)  # fmt: skip
-        print(f"{model:10} {config.precision:15} {seconds:7.0f} {TARGET_SECONDS[model]:6} "
-              f"{test.accuracy:6.1%} {test.majority_baseline.accuracy:8.1%} "
-              f"{test.balanced_accuracy:8.1%} {3 * test.chance:9.1%}  "
-              f"{'meets the targets' if ok else 'MISSES a target'}")  # fmt: skip
-        report["quick"].append({
-            "model": model, "config": to_json(config), "seconds": seconds,
-            "target_seconds": TARGET_SECONDS[model], "test_accuracy": test.accuracy,
-            "majority_baseline": test.majority_baseline.accuracy,
-            "balanced_accuracy": test.balanced_accuracy, "chance": test.chance,
-            "timings": to_json(run.timings), "meets_targets": ok,
-        })  # fmt: skip
+        for beside in (False, True):
+            target = TARGET_SECONDS[model][beside]
+            with other.beside(beside):
+                t0 = time.perf_counter()
+                run, _ = train(ds, config, retrain=True)
+                seconds = time.perf_counter() - t0
+            if not beside:
+                runs[model] = run  # its loop's rate against the step, below
+            test = run.test
+            ok = (seconds <= target and test.accuracy > test.majority_baseline.accuracy
+                  and test.balanced_accuracy >= 3 * test.chance)  # fmt: skip
+            print(f"{model:10} {'a job' if beside else 'alone':7} {config.precision:15} "
+                  f"{seconds:7.0f} {target:6} {test.accuracy:6.1%} "
+                  f"{test.majority_baseline.accuracy:8.1%} {test.balanced_accuracy:8.1%} "
+                  f"{3 * test.chance:9.1%}  {'meets the targets' if ok else 'MISSES a target'}"
+                  )  # fmt: skip
+            report["quick"].append({
+                "model": model, "beside_a_cpu_bound_process": beside, "config": to_json(config),
+                "seconds": seconds, "target_seconds": target, "test_accuracy": test.accuracy,
+                "majority_baseline": test.majority_baseline.accuracy,
+                "balanced_accuracy": test.balanced_accuracy, "chance": test.chance,
+                "timings": to_json(run.timings), "meets_targets": ok,
+                "training_nice": TRAINING_NICE,
+            })  # fmt: skip
 
+    other.close()
     alex = runs["alexnet"]
     size, own_precision = alex.config.size, str(alex.config.precision)
     rates = {"float32": [], "mixed_bfloat16": [], "run": []}  # 227 px; the quick run's size

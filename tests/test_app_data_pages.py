@@ -117,6 +117,38 @@ def test_dataset_page_follows_the_task(sample_root, sample_ds):
 
 
 @pytest.mark.parametrize("page", [DATASET, PREP])
+def _sent(at: AppTest) -> str:
+    """Every chart's spec and rows as Streamlit sent them, as text."""
+    import pyarrow as pa
+
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        out.append(chart.proto.spec)
+        for named in chart.proto.datasets:
+            out.append(pa.ipc.open_stream(named.data.data).read_pandas().to_csv())
+    return "\n".join(out)
+
+
+def test_shared_caches_are_keyed_by_language_and_task(sample_root):
+    """What the server computes once for every session (statistics, label timelines) is
+    kept per dataset, task and language: a session in another language or task after a
+    first one sees its own charts, and the first one's again after it."""
+    from handclf_core.i18n import class_name
+
+    def dataset(lang: str, task: str = "obj") -> str:
+        return _sent(_page(sample_root, DATASET, lang=lang, task=task))
+
+    free_zh = class_name("zh_TW", "obj", "free").split()[0]  # 「空手」
+    first = dataset("en")
+    assert "free" in first and free_zh not in first
+    zh = dataset("zh_TW")
+    assert free_zh in zh
+    again = dataset("en")  # the cache kept both
+    assert "free" in again and free_zh not in again
+    ges = dataset("en", "ges")  # another task: its own classes, not obj's
+    assert ges != first and "cookie" in first and "cookie" not in ges
+
+
 def test_bad_dataset_path_is_a_message_not_a_crash(tmp_path, page):
     at = _page(tmp_path / "no-such-folder", page)
     assert "could not be read" in at.error[0].value

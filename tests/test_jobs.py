@@ -112,3 +112,20 @@ def test_the_device_comes_from_the_training_process(jobs):
     """The web process never imports TensorFlow to learn the device: the child says."""
     device = jobs.device(timeout=120)
     assert device.kind == DeviceKind.CPU and device.count >= 1 and device.backend
+
+
+def test_an_idle_training_process_leaves_and_the_next_job_starts_it_again(sample_ds):
+    """Without a job for `trainer_idle` seconds the training process leaves (TensorFlow's
+    memory back to the machine while a class only browses); the next job starts it again
+    and trains."""
+    manager = TrainingJobs(trainer_idle=1.0)
+    try:
+        assert manager.device(timeout=120) is not None
+        child = manager._trainer.process
+        _until(lambda: not child.is_alive(), timeout=30)
+        assert child.exitcode == 0
+        job = manager.submit(sample_ds, _tiny(12))
+        assert job.wait(180) and job.status == "done" and not job.cached, job.error
+        assert manager._trainer.process is not child
+    finally:
+        manager.close()

@@ -113,12 +113,14 @@ class TrainingJobs:
     """The app's training queue. One per process; jobs run one at a time, in a child process
     driven by a daemon worker thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, trainer_idle: float | None = None) -> None:
+        """`trainer_idle`: seconds the training process waits for a job before it leaves
+        (`trainer.TRAINING_IDLE` by default; 0: never)."""
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}  # key -> latest job of that key, oldest first
         self._queue: queue.Queue[tuple[Job, object]] = queue.Queue()
         self._worker: threading.Thread | None = None
-        self._trainer = Trainer()
+        self._trainer = Trainer() if trainer_idle is None else Trainer(trainer_idle)
         self._probed = False  # device() asked the worker to start the training process
         atexit.register(self.close)  # stop the child, or the interpreter waits for it at exit
 

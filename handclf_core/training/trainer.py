@@ -31,12 +31,18 @@ from handclf_core.vocab import Stage
 # class opens while a model trains keep up, and the training takes what they leave (a page is
 # a few CPU seconds; a training is minutes). $HANDCLF_TRAINING_NICE sets another; 0: none.
 TRAINING_NICE = int(os.environ.get("HANDCLF_TRAINING_NICE", "10"))
+# Seconds the training process stays without a job before it leaves, freeing the memory
+# TensorFlow holds (about 550 MB, bench/bench_classroom.py) while a class only browses; the
+# next job starts it again (a few seconds, shown as such). $HANDCLF_TRAINING_IDLE sets
+# another; 0: it never leaves.
+TRAINING_IDLE = float(os.environ.get("HANDCLF_TRAINING_IDLE", "60"))
 BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
 # run hundreds of batches a second; a page redraws once a second)
 
 
-def _serve(requests, events, cancel) -> None:
-    """The training process: train each (dataset, config) received, reporting to `events`."""
+def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
+    """The training process: train each (dataset, config) received, reporting to `events`;
+    it ends after `idle` seconds without a job (0: never)."""
     if TRAINING_NICE > 0:
         os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
     from handclf_core.training.backend import load_backend_quietly
@@ -60,12 +66,15 @@ def _serve(requests, events, cancel) -> None:
             last_batch = time.monotonic()
         events.put(("progress", event))
 
+    waiting_since = time.monotonic()
     while True:
         try:
-            request = requests.get(timeout=5)
+            request = requests.get(timeout=min(5.0, idle) if idle > 0 else 5.0)
         except queue.Empty:
             if os.getppid() != parent:
                 return
+            if idle > 0 and time.monotonic() - waiting_since >= idle:
+                return  # nothing to train: TensorFlow's memory back to the machine
             continue
         if request is None:
             return
@@ -79,12 +88,14 @@ def _serve(requests, events, cancel) -> None:
             events.put(("crashed", (f"{type(e).__name__}: {e}", traceback.format_exc())))
         else:
             events.put(("done", (run, cached)))
+        waiting_since = time.monotonic()
 
 
 class Trainer:
     """The child process and its queues; started on first use, restarted if it died."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle: float = TRAINING_IDLE) -> None:
+        self.idle = idle  # seconds the child waits for a job before it leaves (0: never)
         self.process = None
         self.device: Device | None = None  # what the child trains on, once it said so
         self.known = threading.Event()  # set once `device` is known (or the child died)
@@ -95,7 +106,7 @@ class Trainer:
             # A forkserver child (see `workers`): a fork of this process could deadlock.
             ctx = workers.context([__name__])
             self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
-            args = (self.requests, self.events, self.cancel)
+            args = (self.requests, self.events, self.cancel, self.idle)
             # Not a daemon: training decodes frames in a process pool of its own.
             self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
             with workers.main_script_hidden():
@@ -122,6 +133,7 @@ class Trainer:
             self.start()
         self.cancel.clear()
         self.requests.put((ds, job.config))
+        heard = False  # from the child, since this job was sent
         while True:
             if job._cancel.is_set():
                 self.cancel.set()
@@ -130,8 +142,15 @@ class Trainer:
             except queue.Empty:
                 if not self.process.is_alive():
                     code = self.process.exitcode
+                    if code == 0 and not heard:  # it left idle as the job came: start anew
+                        with job._lock:
+                            job.step = Step(Stage.STARTING_PROCESS)
+                        self.start()
+                        self.requests.put((ds, job.config))
+                        continue
                     return "crashed", (f"the training process died (exit code {code})", "")
                 continue
+            heard = True
             if kind == "device":
                 self.device = payload
                 adopt(payload)
