@@ -20,6 +20,7 @@ def home() -> None:
     st.markdown(t("home.lesson"))
 
 
+cache.inference_without_onednn()  # before anything here imports TensorFlow
 cache.no_cleaning_between_runs()  # no full garbage collection after every run of a page
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()

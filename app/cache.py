@@ -130,6 +130,23 @@ def preload_keras() -> threading.Thread:
     return thread
 
 
+# Set in the web process only, and taken back by the processes it starts (the training
+# process trains with TensorFlow's oneDNN kernels: bfloat16 on this CPU is theirs).
+WEB_ONLY_ENV = "HANDCLF_WEB_ONLY_ENV"
+
+
+def inference_without_onednn() -> None:
+    """The web process runs TensorFlow for one picture at a time (Predict, Compare's map):
+    without oneDNN, whose allocator keeps what a model's creation used. Measured here:
+    AlexNet's 222 MB of weights held 546 MB with it and 234 MB without, and one picture
+    took 33 ms instead of 41. Before TensorFlow is imported, unless the reader set it;
+    the training process takes it back (`training.trainer`)."""
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    os.environ[WEB_ONLY_ENV] = "TF_ENABLE_ONEDNN_OPTS"
+
+
 def no_cleaning_between_runs() -> None:
     """After every script run of every session (each 3-s look of Compare and Predict at the
     run cache included) Streamlit clears Keras's session once Keras is imported, and Keras

@@ -9,7 +9,7 @@ pays for the server's own start of the script; the Train page starts the trainin
 (TensorFlow) in the background only, and Predict loads the stored models (Keras) in the
 web process. Needs Chromium (`CHROMIUM` or on the PATH) and the app's stored runs for
 Predict to classify anything. `--pause S` waits S seconds on each page, as a reader does:
-Keras is preloaded in the background a few seconds after the first page.
+Keras is preloaded in the background a few seconds after Compare (or Predict) is drawn.
 """
 
 from __future__ import annotations

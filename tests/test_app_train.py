@@ -119,6 +119,25 @@ def test_quick_demo_and_recipe_widgets(sample_root):
     assert at.selectbox(key="train.mnist.balance.en").value == "none"
 
 
+def test_a_long_run_is_said_before_it_is_pressed_with_the_quick_demos_own_time(sample_root):
+    """Above 5 minutes the estimate is a warning that gives the quick demo's own estimate
+    (AlexNet's: under 5 minutes, from the same rates), and the quick demo itself is no
+    such warning."""
+    import re
+
+    at = _page(sample_root)
+    _set(at, "alexnet", epochs=200)
+    (long_run,) = [w.value for w in at.warning if "That is long for a class" in w.value]
+    quick_time = re.search(r"the quick demo \(the switch above\) takes about (\d+):(\d\d)",
+                           long_run)  # fmt: skip
+    assert quick_time, long_run
+    minutes, seconds = map(int, quick_time.groups())
+    assert 0 < minutes * 60 + seconds < 5 * 60, long_run
+    at.toggle(key="train.quick").set_value(True).run()
+    _ok(at)
+    assert not [w.value for w in at.warning if "That is long for a class" in w.value]
+
+
 def test_preprocessing_choice_applied_trains_that_run(sample_root, sample_ds):
     """Grayscale and 20x20 chosen on the Preprocessing page, applied to cnn_basic only:
     the Train page trains a grayscale 20x20 cnn_basic, and mnist keeps its recipe."""

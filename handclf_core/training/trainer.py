@@ -45,6 +45,8 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
     it ends after `idle` seconds without a job (0: never)."""
     if TRAINING_NICE > 0:
         os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
+    for name in os.environ.pop("HANDCLF_WEB_ONLY_ENV", "").split():  # see app/cache.py
+        os.environ.pop(name, None)  # the web process's settings: TensorFlow's defaults here
     from handclf_core.training.backend import load_backend_quietly
     from handclf_core.training.devices import configure_device
 
