@@ -12,14 +12,14 @@ folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
    started leaves when idle, see `training.trainer.TRAINING_IDLE`), **N students** — N
    browser contexts, each its own Streamlit session — open Home at the
    same moment, then Dataset, Compare and Predict through the sidebar's links, as fast as
-   each page settles. Per page: the time from the request (or the click) until the
-   server has *sent* the whole page (its "script run finished" message reaches the page's
-   websocket), until its heading is drawn, and until the browser has *settled* it (the run
-   ended and stayed so for 0.5 s, the page drawn); the median and the 95th percentile over
-   the students. In a classroom each browser runs on its student's laptop: here Chromium
-   runs at the lowest priority (nice 19), so that the server gets the CPU first, as it
-   would, and "sent" is the server's share of the wait; "settled" adds N browsers drawing
-   on this machine's two cores with what the server leaves.
+   each page settles. Per page: how long the server's script run took to draw it (timed
+   in the server, `bench/classroom_server.py`), and, in the browser, the time from the
+   request (or the click) until its heading is drawn and until the page has *settled*
+   (the run ended and stayed so for 0.5 s, the page drawn); the median and the 95th
+   percentile over the students. In a classroom each browser runs on its student's
+   laptop: here Chromium runs at the lowest priority (nice 19), so that the server gets
+   the CPU first, as it would; "settled" adds N browsers drawing on this machine's two
+   cores with what the server leaves.
 3. **The server's cost**: the CPU seconds its processes (the web process and the training
    process) spent during the students' phase, divided by N, and the peak of their memory
    (sampled every 0.5 s). Chromium runs on the same machine and competes
@@ -50,6 +50,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -126,13 +127,15 @@ class Sampler(threading.Thread):
 
 
 @contextlib.contextmanager
-def server(env: dict):
+def server(env: dict, log: Path):
+    """The app on a free port, its script runs timed into `log` (bench/classroom_server.py)."""
     port = _port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1",
+        [sys.executable, "bench/classroom_server.py", "run", "streamlit_app.py",
+         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
          "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**env, "HANDCLF_RUN_LOG": str(log)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -176,31 +179,7 @@ async def _settle(page, heading: str, start: float, timeout: float = 300) -> tup
         await asyncio.sleep(0.05)
 
 
-def _server_finished(page) -> list[float]:
-    """The moments the server's messages saying "the page's script run has finished"
-    (Streamlit's ForwardMsg script_finished, a whole run's) reach this page's websocket:
-    when the server has sent all of a page, before the browser has drawn it."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    finished: list[float] = []
-
-    def frame(payload) -> None:
-        if not isinstance(payload, bytes | bytearray):
-            return
-        try:
-            msg = ForwardMsg.FromString(bytes(payload))
-        except Exception:  # not a ForwardMsg: nothing to time
-            return
-        if msg.WhichOneof("type") == "script_finished":
-            if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
-                finished.append(time.perf_counter())
-
-    page.on("websocket", lambda ws: ws.on("framereceived", frame))
-    return finished
-
-
 async def _visit(page, url: str, walk, times: dict) -> None:
-    finished = _server_finished(page)
     for i, (path, title, heading) in enumerate(walk):
         start = time.perf_counter()
         if i == 0:
@@ -209,8 +188,7 @@ async def _visit(page, url: str, walk, times: dict) -> None:
             link = page.locator('[data-testid="stSidebarNavLink"]', has_text=title).first
             await link.click(timeout=300_000)
         shown, settled = await _settle(page, heading, start)
-        sent = next((t - start for t in finished if t >= start), settled)
-        times.setdefault(title, []).append((shown, settled, min(sent, settled)))
+        times.setdefault(title, []).append((shown, settled))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -220,8 +198,25 @@ def _percentile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
+def _server_runs(log: Path, since: float, until: float) -> tuple[dict, dict]:
+    """The server's whole-page script runs between two moments, in seconds by page path,
+    and its fragments' runs (count, seconds in all)."""
+    pages: dict[str, list[float]] = {}
+    fragments = {"runs": 0, "seconds": 0.0}
+    for line in log.read_text().splitlines():
+        run = json.loads(line)
+        if not since <= run["start"] <= until:
+            continue
+        if run["fragment"]:
+            fragments["runs"] += 1
+            fragments["seconds"] += run["end"] - run["start"]
+        else:
+            pages.setdefault(run["page"], []).append(run["end"] - run["start"])
+    return pages, fragments
+
+
 async def one_class(
-    url: str, proc: psutil.Process, n: int, chromium: str, pause: float = 75
+    url: str, proc: psutil.Process, log: Path, n: int, chromium: str, pause: float = 75
 ) -> dict:
     from playwright.async_api import async_playwright
 
@@ -251,20 +246,23 @@ async def one_class(
         sampler.peak = _memory(proc)
         me = psutil.Process()  # the browsers: this process's children but the server
         cpu0, mine0, t0 = _cpu(proc), _cpu(me) - _cpu(proc), time.perf_counter()
+        since = time.time()
         await asyncio.gather(*(_visit(pg, url, STUDENT, students) for pg in pages))
         wall, cpu = time.perf_counter() - t0, _cpu(proc) - cpu0
+        runs, fragments = _server_runs(log, since, time.time())
         browsers = _cpu(me) - _cpu(proc) - mine0
         peak = sampler.peak
         await browser.close()
     sampler.stop.set()
     pages_out = {}
-    for title, triples in students.items():
-        shown = [s for s, _, _ in triples]
-        settled = [s for _, s, _ in triples]
-        sent = [s for _, _, s in triples]
+    for path, title, _ in STUDENT:
+        shown = [s for s, _ in students[title]]
+        settled = [s for _, s in students[title]]
+        drawn = runs.get(path, [0.0])
         pages_out[title] = {
-            "server_sent_median_s": round(statistics.median(sent), 2),
-            "server_sent_p95_s": round(_percentile(sent, 0.95), 2),
+            "server_runs": len(runs.get(path, [])),
+            "server_median_s": round(statistics.median(drawn), 2),
+            "server_p95_s": round(_percentile(drawn, 0.95), 2),
             "heading_median_s": round(statistics.median(shown), 2),
             "heading_p95_s": round(_percentile(shown, 0.95), 2),
             "settled_median_s": round(statistics.median(settled), 2),
@@ -274,14 +272,13 @@ async def one_class(
         "sessions": n,
         "teacher_walk_s": round(teacher_s, 1),
         "teacher_settled_s": {k: round(v[0][1], 2) for k, v in teacher.items()},
-        "teacher_server_sent_s": {k: round(v[0][2], 2) for k, v in teacher.items()},
         "pages": pages_out,
         "settled_p95_all_s": round(
-            _percentile([s for v in students.values() for _, s, _ in v], 0.95), 2
+            _percentile([s for v in students.values() for _, s in v], 0.95), 2
         ),  # fmt: skip
-        "server_sent_p95_all_s": round(
-            _percentile([s for v in students.values() for _, _, s in v], 0.95), 2
-        ),  # fmt: skip
+        "server_p95_all_s": round(_percentile([s for v in runs.values() for s in v], 0.95), 2),
+        "fragment_runs": fragments["runs"],
+        "fragment_seconds": round(fragments["seconds"], 1),
         "students_wall_s": round(wall, 1),
         "server_cpu_s_per_session": round(cpu / n, 2),
         "browsers_cpu_s_per_session": round(browsers / n, 2),  # Chromium and this script
@@ -373,14 +370,14 @@ def profile_pages() -> dict:
 
 
 def _print(results: list[dict], profile: dict | None) -> None:
-    print("\nstudents at once: seconds until the server had sent the page, and until the "
+    print("\nstudents at once: seconds the server took to draw each page, and until the "
           "browser had settled it, median / 95th percentile")  # fmt: skip
     for r in results:
-        cells = "  ".join(f"{k} {v['server_sent_median_s']:.1f}/{v['server_sent_p95_s']:.1f}, "
+        cells = "  ".join(f"{k} {v['server_median_s']:.1f}/{v['server_p95_s']:.1f}, "
                           f"{v['settled_median_s']:.1f}/{v['settled_p95_s']:.1f}"
                           for k, v in r["pages"].items())  # fmt: skip
-        print(f"  N={r['sessions']:>2}: {cells}  | all p95 {r['server_sent_p95_all_s']:.1f} "
-              f"sent, {r['settled_p95_all_s']:.1f} settled, "
+        print(f"  N={r['sessions']:>2}: {cells}  | all p95 {r['server_p95_all_s']:.1f} "
+              f"server, {r['settled_p95_all_s']:.1f} settled, "
               f"server {r['server_cpu_s_per_session']:.2f} CPU s/session "
               f"(browsers {r['browsers_cpu_s_per_session']:.2f}), "
               f"peak {r['server_peak_mb']} MB")  # fmt: skip
@@ -411,11 +408,12 @@ def main() -> None:
     load = os.getloadavg()[0]
     results = []
     for n in [n for n in args.sessions if n > 0]:  # --sessions 0: the profile only
-        with server(env) as (url, proc):
+        log = Path(tempfile.mkdtemp(prefix="handclf-runs-")) / "runs.jsonl"
+        with server(env, log) as (url, proc):
             training = None
             if args.train:
                 training = _start_training(url)
-            results.append(asyncio.run(one_class(url, proc, n, chromium, args.pause)))
+            results.append(asyncio.run(one_class(url, proc, log, n, chromium, args.pause)))
             results[-1]["training_beside"] = training
         _print(results[-1:], None)
     profile = profile_pages() if args.profile else None
@@ -437,8 +435,6 @@ def main() -> None:
 
 def _one_seed(seed: int) -> Path:
     """A new cache folder: the project cache's sample and its runs of `seed`, hard-linked."""
-    import tempfile
-
     source = _cache()
     target = Path(tempfile.mkdtemp(prefix="handclf-classroom-"))
     shutil.copytree(source / "sample", target / "sample", copy_function=os.link)
