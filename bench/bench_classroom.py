@@ -57,6 +57,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+from playwright.async_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
@@ -155,21 +156,26 @@ def server(env: dict, log: Path):
         proc.wait(timeout=30)
 
 
+LOOK = """() => [document.querySelector("h1")?.innerText ?? null,
+  document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state")
+  ?? null]"""
+
+
 async def _settle(page, heading: str, start: float, timeout: float = 300) -> tuple[float, float]:
     """Seconds from `start` until the page's heading says `heading`, and until its script
     run ended for good (stayed ended QUIET s)."""
-    app = page.locator('[data-testid="stApp"]')
     seen = ended = None
     deadline = start + timeout
     while True:
         now = time.perf_counter()
         if now > deadline:
             raise TimeoutError(f"page {heading!r} did not settle in {timeout:.0f} s")
-        state = await app.get_attribute("data-test-script-state") if await app.count() else None
-        if seen is None:
-            h1 = page.locator("h1")
-            if await h1.count() and heading.lower() in (await h1.first.inner_text()).lower():
-                seen = now
+        try:  # one look at the page: its heading and its script's state
+            h1, state = await page.evaluate(LOOK)
+        except PlaywrightError:  # the page was being replaced: look again
+            h1 = state = None
+        if seen is None and h1 and heading.lower() in h1.lower():
+            seen = now
         if seen is not None and state not in (None, "initial", "running"):
             ended = ended or now
             if now - ended >= QUIET:
