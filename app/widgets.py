@@ -24,21 +24,30 @@ def chart(figure, **options):
     presentation mode (the sidebar's switch). `options` go to st.altair_chart, whose
     selection event (with `on_select`) is returned."""
     size = SIZES[session.presenting()]
-    figure = (
-        figure.configure_axis(labelFontSize=size["label"], titleFontSize=size["title"])
-        .configure_legend(labelFontSize=size["label"], titleFontSize=size["title"])
-        .configure_header(labelFontSize=size["title"], titleFontSize=size["title"])
-        .configure_title(fontSize=size["heading"])
-        .configure_text(fontSize=size["text"])
-    )
-    # Streamlit converts a chart with `to_dict()`, which validates it against Vega-Lite's
-    # schema: 0.25 s of the 0.8 s a new session's Compare took here. Every chart the views
-    # draw is validated by the tests (tests/test_views_charts.py), in both languages; drawn
-    # for a reader, it is converted unvalidated. (Set on the object itself: Altair keeps
-    # other attributes as the chart's properties.)
-    object.__setattr__(figure, "to_dict", functools.partial(type(figure).to_dict, figure,
-                                                            validate=False))  # fmt: skip
+    sizes = {
+        "axis": {"labelFontSize": size["label"], "titleFontSize": size["title"]},
+        "legend": {"labelFontSize": size["label"], "titleFontSize": size["title"]},
+        "header": {"labelFontSize": size["title"], "titleFontSize": size["title"]},
+        "title": {"fontSize": size["heading"]},
+        "text": {"fontSize": size["text"]},
+    }
+    # Streamlit converts a chart with its `to_dict()`, which validates it against
+    # Vega-Lite's schema, and each `configure_*` of Altair deep-copies the chart: together
+    # most of the 0.8 s a new session's Compare took here. Every chart the views draw is
+    # validated by the tests (tests/test_views_charts.py), in both languages; drawn for a
+    # reader, it is converted unvalidated and the sizes go into its spec's config. (Set
+    # on the object itself: Altair keeps other attributes as the chart's properties.)
+    object.__setattr__(figure, "to_dict", functools.partial(_sized_spec, figure, sizes))
     return st.altair_chart(figure, **options)
+
+
+def _sized_spec(figure, sizes: dict, *args, **kwargs) -> dict:
+    """The chart's Vega-Lite spec, unvalidated, with `sizes` over its own config."""
+    spec = type(figure).to_dict(figure, *args, **{**kwargs, "validate": False})
+    config = spec.setdefault("config", {})
+    for part, values in sizes.items():
+        config[part] = {**config.get(part, {}), **values}
+    return spec
 
 
 def build_store(ds, prep) -> bool:

@@ -116,7 +116,6 @@ def test_dataset_page_follows_the_task(sample_root, sample_ds):
     assert len(at.get("image")) == 7
 
 
-@pytest.mark.parametrize("page", [DATASET, PREP])
 def _sent(at: AppTest) -> str:
     """Every chart's spec and rows as Streamlit sent them, as text."""
     import pyarrow as pa
@@ -149,6 +148,7 @@ def test_shared_caches_are_keyed_by_language_and_task(sample_root):
     assert ges != first and "cookie" in first and "cookie" not in ges
 
 
+@pytest.mark.parametrize("page", [DATASET, PREP])
 def test_bad_dataset_path_is_a_message_not_a_crash(tmp_path, page):
     at = _page(tmp_path / "no-such-folder", page)
     assert "could not be read" in at.error[0].value
