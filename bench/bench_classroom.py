@@ -94,13 +94,14 @@ def _tree(proc: psutil.Process) -> list[psutil.Process]:
 
 
 def _cpu(proc: psutil.Process) -> float:
-    """CPU seconds of the server's processes so far (those alive now; children that ended
-    are counted in their parent's `children_*` times by the kernel once reaped)."""
+    """CPU seconds of the server's processes so far: those alive now, and those that ended
+    (the kernel adds a reaped child's times to its parent's `children_*`: a training
+    process that left idle during a measurement stays counted)."""
     total = 0.0
     for p in _tree(proc):
         with contextlib.suppress(psutil.Error):
             t = p.cpu_times()
-            total += t.user + t.system + (t.children_user + t.children_system if p is proc else 0)
+            total += t.user + t.system + t.children_user + t.children_system
     return total
 
 

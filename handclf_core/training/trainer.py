@@ -6,7 +6,9 @@ Why a child process: Streamlit calls `keras.backend.clear_session()` after every
 names, the mixed-precision policy. A model built in an app thread at that moment fails ("the
 name conv2d is used 2 times"). The child also keeps TensorFlow's Python-heavy training loop
 off the web server's GIL. It starts with the first job (or when the app asks what trains)
-and then serves every job, so TensorFlow is imported once.
+and then serves every job, so TensorFlow is imported once; after TRAINING_IDLE seconds
+without a job it leaves (its memory back to a machine that a class is browsing), and the
+next job starts it again. It runs at a lower priority than the web process (TRAINING_NICE).
 
 Messages from the child, each a (kind, payload) pair: ("device", Device) once the backend is
 loaded; ("progress", Step | Batch | Epoch) while a job trains; then one of ("done", (run,
