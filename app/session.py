@@ -130,6 +130,7 @@ def presenting() -> bool:
 
 # Presentation mode: Streamlit sizes its type in rem, so a larger root size scales every
 # text, heading, metric and widget label at once; charts take theirs from widgets.chart.
+# The sidebar grows with it (its px width cut the task's name in zh-TW).
 PRESENTATION_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
@@ -137,13 +138,17 @@ html { font-size: 21px; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p
 { font-size: 2.25rem; line-height: 1.25; }
 [data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p { font-size: 0.95rem; }
+[data-testid="stSidebar"][data-collapsed="false"]
+{ width: 20rem !important; min-width: 20rem !important; }
 </style>"""
 
 
-# Always: a metric's label wraps rather than ending in "…" (a long zh-TW label in a row of
-# five figures was cut: 「永遠回答「空手 free」的…」).
+# Always: a metric's or a widget's label wraps rather than ending in "…" or being clipped (a
+# long zh-TW label in a row of five figures was cut: 「永遠回答「空手 free」的…」; a toggle's
+# label lost its last letters on a projector).
 BASE_CSS = """<style>
-[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div
+[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div,
+[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"]
 { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 </style>"""
 

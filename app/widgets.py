@@ -19,17 +19,28 @@ SIZES = {
 }
 
 
+# The charts' type: the browser's own sans-serif, which Vega measures (to place axis titles
+# beside their labels) in the same face it draws. With the page's web font, measured before
+# it had loaded, a y axis's title was drawn 2 px outside its chart (cut) and, with wider
+# zh-TW labels, over them.
+FONT = "sans-serif"
+# Room around every chart: Vega places a rotated axis title by its font size, and the line
+# it draws is a pixel or two taller, so a y axis's title at the chart's left edge was cut.
+PADDING = {"left": 8, "top": 5, "right": 5, "bottom": 5}
+
+
 def chart(figure, **options):
     """Draw a chart of `handclf_core.views` with the type sizes of the room: larger in
     presentation mode (the sidebar's switch). `options` go to st.altair_chart, whose
     selection event (with `on_select`) is returned."""
     size = SIZES[session.presenting()]
+    font = {"labelFont": FONT, "titleFont": FONT}
     sizes = {
-        "axis": {"labelFontSize": size["label"], "titleFontSize": size["title"]},
-        "legend": {"labelFontSize": size["label"], "titleFontSize": size["title"]},
-        "header": {"labelFontSize": size["title"], "titleFontSize": size["title"]},
-        "title": {"fontSize": size["heading"]},
-        "text": {"fontSize": size["text"]},
+        "axis": {"labelFontSize": size["label"], "titleFontSize": size["title"], **font},
+        "legend": {"labelFontSize": size["label"], "titleFontSize": size["title"], **font},
+        "header": {"labelFontSize": size["title"], "titleFontSize": size["title"], **font},
+        "title": {"fontSize": size["heading"], "font": FONT},
+        "text": {"fontSize": size["text"], "font": FONT},
     }
     # Streamlit converts a chart with its `to_dict()`, which validates it against
     # Vega-Lite's schema, and each `configure_*` of Altair deep-copies the chart: together
@@ -47,6 +58,7 @@ def _sized_spec(figure, sizes: dict, *args, **kwargs) -> dict:
     config = spec.setdefault("config", {})
     for part, values in sizes.items():
         config[part] = {**config.get(part, {}), **values}
+    spec.setdefault("padding", PADDING)
     return spec
 
 

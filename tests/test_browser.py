@@ -176,10 +176,74 @@ GALLERY = {  # page: its title in the sidebar, in English and in Chinese
 }
 
 
+# Charts and blocks of the page wider than its main column (a chart of 29 runs once was):
+# each as "what: its width / the column's".
+WIDER_THAN_THE_PAGE = """() => {
+    const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+    const limit = main.getBoundingClientRect().right + 2;
+    return [...main.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stImage"], '
+        + '[data-testid="stHorizontalBlock"], [data-testid="stMetric"]')]
+        .filter(e => e.getBoundingClientRect().right > limit)
+        .map(e => e.dataset.testid + ": " + Math.round(e.getBoundingClientRect().right)
+             + " / " + Math.round(limit)); }"""
+# Words cut by their box, in the main column or the sidebar: a text wider than the nearest
+# box around it that hides what overflows (a closed select box's choice, a chip, a label),
+# or ending in an ellipsis. Text inputs and tables draw their own cells.
+CUT_TEXT = """() => {
+    const out = [];
+    for (const root of document.querySelectorAll(
+            '[data-testid="stMain"], [data-testid="stSidebar"]')) {
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const el = n.parentElement;
+            if (!n.textContent.trim() || el.closest(
+                'input, textarea, script, style, [data-testid="stDataFrame"]')) continue;
+            const range = document.createRange();
+            range.selectNodeContents(n);
+            const text = range.getBoundingClientRect();
+            if (!text.width) continue;  // not shown (a closed expander, a hidden tab)
+            let cut = getComputedStyle(el).textOverflow === 'ellipsis'
+                && el.scrollWidth > el.clientWidth + 1;
+            for (let box = el; box && box !== root && !cut; box = box.parentElement) {
+                if (getComputedStyle(box).overflowX === 'visible') continue;
+                const edge = box.getBoundingClientRect();
+                cut = text.right > edge.right + 1 || text.left < edge.left - 1;
+                break;
+            }
+            if (cut) out.push(n.textContent.trim().slice(0, 60));
+        }
+        for (const box of root.querySelectorAll('[data-testid="stSelectbox"]')) {
+            const shown = box.querySelector('input');  // the choice, drawn in its input
+            const value = shown && (shown.value || shown.getAttribute('aria-label') || '');
+            if (shown && shown.scrollWidth > shown.clientWidth + 1) out.push(value.slice(0, 60));
+        }
+    }
+    return out; }"""
+
+
+@pytest.fixture(scope="module")
+def class_runs(sample_ds, tiny_run, flip_run):
+    """A class's Compare after its experiments: the CNN_basic settings of the grid and
+    three seeds of one, and the Mnist-style CNN in RGB, each tiny (32 frames, 1 epoch):
+    with the fixtures', ten runs whose long names the pages must fit."""
+    import dataclasses
+
+    from handclf_core.runs.config import TrainConfig
+    from handclf_core.training.train import train
+    from handclf_core.vocab import Balance, Validation
+
+    tiny = TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=32)
+    changes = [{"gray": True}, {"flip_right": True}, {"balance": Balance.CLASS_WEIGHT},
+               {"validation": Validation.RANDOM}, {"seed": 1}, {"seed": 2},
+               {"model": "mnist", "gray": False}]  # fmt: skip
+    return [train(sample_ds, dataclasses.replace(tiny, **c))[0] for c in changes]
+
+
 @pytest.mark.parametrize("locale, switch", [("en-US", "Presentation mode"), ("zh-TW", "簡報模式")])
-def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
+def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, class_runs):
     """Every page at 1920x1080, in normal and in presentation mode (the sidebar's switch,
-    which stays on from page to page), in both languages: docs/screenshots/gallery/."""
+    which stays on from page to page), in both languages, with ten runs stored:
+    docs/screenshots/gallery/."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -211,7 +275,19 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch):
                 + '[data-testid="stWidgetLabel"] p')]
                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
             assert not cut, (name, lang, mode, cut)
+            # Nothing wider than the page, and no words cut by their box anywhere in it.
+            assert not page.evaluate(WIDER_THAN_THE_PAGE), (name, lang, mode)
+            cut = page.evaluate(CUT_TEXT)
+            assert not cut, (name, lang, mode, cut)
             _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
+    # The two checks find what they are for: a cut word and a block wider than the page.
+    page.evaluate("""() => {
+        const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+        main.insertAdjacentHTML('beforeend', '<p style="width: 40px; overflow: hidden; '
+            + 'white-space: nowrap; text-overflow: ellipsis">a label too long for its box</p>'
+            + '<div data-testid="stImage" style="width: 5000px">wide</div>'); }""")
+    assert page.evaluate(CUT_TEXT) == ["a label too long for its box"]
+    assert len(page.evaluate(WIDER_THAN_THE_PAGE)) == 1
     context.close()
 
 

@@ -177,7 +177,8 @@ def difference_chart(
     x = alt.X("difference:Q", title=title, axis=alt.Axis(format="+.0f"))
     y = alt.Y("name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=360))
     colour = alt.Color(
-        "verdict:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400),
+        "verdict:N", title=None,  # one verdict a line: side by side they outgrew a projector
+        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
         scale=alt.Scale(domain=[t(k) for _, k in VERDICTS.values()],
                         range=[c for c, _ in VERDICTS.values()]),
     )  # fmt: skip
