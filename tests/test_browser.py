@@ -166,6 +166,7 @@ def test_every_page(server, page):
         _check(page, name)
 
 
+EXPERIMENTS = ("The assignment's experiments, in one click", "一鍵執行作業的所有實驗")
 GALLERY = {  # page: its title in the sidebar, in English and in Chinese
     "home": ("Home", "首頁"),
     "dataset": ("Dataset", "資料集"),
@@ -258,6 +259,10 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
         for name, titles in GALLERY.items():  # through the sidebar, as a teacher clicks
             sidebar.get_by_role("link", name=titles[which]).click()
             _settle(page)
+            if name == "train":  # open the experiments' picker, all 11 chosen
+                page.get_by_text(EXPERIMENTS[which]).first.click()
+                page.locator('[data-testid="stMultiSelect"]').first.wait_for()
+                _settle(page)
             size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
             assert (size == "21px") == (mode == "projector"), (name, mode, size)
             # A headline figure stays larger than its own label, on a projector too.
