@@ -110,7 +110,7 @@ def embedding(_run, _images, _found, name: str, sha256: str, method: str):
 # Seconds after the first Compare or Predict page before Keras is preloaded in the web
 # process: that page renders on a free CPU, and Predict (or Compare's map) later finds Keras
 # loaded. The pages that do not need Keras never load it here (about 500 MB).
-PRELOAD_DELAY = float(os.environ.get("HANDCLF_PRELOAD_DELAY", "5"))
+PRELOAD_DELAY = float(os.environ.get("HANDCLF_PRELOAD_DELAY", "2"))
 
 
 @st.cache_resource(show_spinner=False)
@@ -130,11 +130,6 @@ def preload_keras() -> threading.Thread:
     return thread
 
 
-# Set in the web process only, and taken back by the processes it starts (the training
-# process trains with TensorFlow's oneDNN kernels: bfloat16 on this CPU is theirs).
-WEB_ONLY_ENV = "HANDCLF_WEB_ONLY_ENV"
-
-
 def inference_without_onednn() -> None:
     """The web process runs TensorFlow for one picture at a time (Predict, Compare's map):
     without oneDNN, whose allocator keeps what a model's creation used. Measured here:
@@ -143,8 +138,10 @@ def inference_without_onednn() -> None:
     the training process takes it back (`training.trainer`)."""
     if "TF_ENABLE_ONEDNN_OPTS" in os.environ or "tensorflow" in sys.modules:
         return
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-    os.environ[WEB_ONLY_ENV] = "TF_ENABLE_ONEDNN_OPTS"
+    from handclf_core.training.trainer import WEB_ONLY_ENV
+
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # the training process trains with oneDNN:
+    os.environ[WEB_ONLY_ENV] = "TF_ENABLE_ONEDNN_OPTS"  # bfloat16 on this CPU is its
 
 
 def no_cleaning_between_runs() -> None:

@@ -419,7 +419,7 @@ def main() -> None:
         with server(env, log) as (url, proc):
             training = None
             if args.train:
-                training = _start_training(url)
+                training = _start_training()
             results.append(asyncio.run(one_class(url, proc, log, n, chromium, args.pause)))
             results[-1]["training_beside"] = training
         _print(results[-1:], None)
@@ -457,7 +457,7 @@ def _cache() -> Path:
     return cache_dir()
 
 
-def _start_training(url: str) -> str:
+def _start_training() -> str:
     """Start AlexNet's quick demo, at a seed no stored run has, in a process of its own
     at the training process's priority; return what it trains."""
     seed = 1000 + int(time.time()) % 1000

@@ -38,6 +38,9 @@ TRAINING_NICE = int(os.environ.get("HANDCLF_TRAINING_NICE", "10"))
 # next job starts it again (a few seconds, shown as such). $HANDCLF_TRAINING_IDLE sets
 # another; 0: it never leaves.
 TRAINING_IDLE = float(os.environ.get("HANDCLF_TRAINING_IDLE", "60"))
+# Names of environment variables the web process set for itself alone (app/cache.py):
+# the training process, started from it, takes them back to TensorFlow's defaults.
+WEB_ONLY_ENV = "HANDCLF_WEB_ONLY_ENV"
 BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
 # run hundreds of batches a second; a page redraws once a second)
 
@@ -47,7 +50,7 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
     it ends after `idle` seconds without a job (0: never)."""
     if TRAINING_NICE > 0:
         os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
-    for name in os.environ.pop("HANDCLF_WEB_ONLY_ENV", "").split():  # see app/cache.py
+    for name in os.environ.pop(WEB_ONLY_ENV, "").split():
         os.environ.pop(name, None)  # the web process's settings: TensorFlow's defaults here
     from handclf_core.training.backend import load_backend_quietly
     from handclf_core.training.devices import configure_device
