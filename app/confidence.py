@@ -51,14 +51,14 @@ def per_run(found: list[views.Setting], ds) -> dict:
             for s in found for r in s.runs}  # fmt: skip
 
 
-ROW_PX = 35  # a dataframe row's height in pixels (Streamlit's, at the default type size)
-
-
 def table(found: list[views.Setting]) -> None:
     """One row per setting, each figure with its interval, and what the brackets mean."""
     table = views.settings_table(found, session.lang())
-    # Every row in sight, 11 settings of the experiments too: no scrolling inside the table.
-    st.dataframe(table, hide_index=True, height=ROW_PX * (len(table) + 1) + 3)
+    # A static table, read whole: every row and column in sight, its words wrapping to the
+    # page, in the room's type (a grid's canvas kept its small type on a projector, hid its
+    # 11th row there and scrolled sideways at a 1440-px desk).
+    keep = table.map(lambda v: v.replace("–", "\u2060–\u2060"))  # "(42.3–65.5)" never broken
+    st.table(keep.style.hide(axis="index"))
     recordings = {s.intervals.recordings for s in found if s.intervals}
     if recordings:
         st.caption(session.t("compare.intervals_caption", recordings=max(recordings)))

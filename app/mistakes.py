@@ -86,7 +86,7 @@ def confusion(run, chosen_key: str) -> None:
     default = f"{found[0].true}|{found[0].predicted}" if found else None
     current = st.session_state.setdefault(chosen_key, default)
     pair = tuple(current.split("|")) if current else None
-    event = widgets.chart(confusion_chart(run, session.lang(), pair), width="content",
+    event = widgets.chart(confusion_chart(run, session.lang(), pair), width="stretch",
                           on_select="rerun", key=f"compare.confusion.{run.name}")  # fmt: skip
     picked = (event or {}).get("selection", {}).get(CELL) or []
     if picked:

@@ -9,6 +9,7 @@ import functools
 import streamlit as st
 
 from handclf_core.errors import HandCamError
+from handclf_core.views.labels import TEXT_SIZE
 
 from . import session
 
@@ -48,18 +49,40 @@ def chart(figure, **options):
     # validated by the tests (tests/test_views_charts.py), in both languages; drawn for a
     # reader, it is converted unvalidated and the sizes go into its spec's config. (Set
     # on the object itself: Altair keeps other attributes as the chart's properties.)
-    object.__setattr__(figure, "to_dict", functools.partial(_sized_spec, figure, sizes))
+    room = functools.partial(_sized_spec, figure, sizes, size["text"], size["label"] / BASE)
+    object.__setattr__(figure, "to_dict", room)
     return st.altair_chart(figure, **options)
 
 
-def _sized_spec(figure, sizes: dict, *args, **kwargs) -> dict:
-    """The chart's Vega-Lite spec, unvalidated, with `sizes` over its own config."""
+BASE = SIZES[False]["label"]  # the type size the views' row heights (steps) are made for
+
+
+def _sized_spec(figure, sizes: dict, text: int, scale: float, *args, **kwargs) -> dict:
+    """The chart's Vega-Lite spec, unvalidated, with `sizes` over its own config, its rows
+    and columns of fixed step `scale` times as high and wide (a row of names holds their
+    lines in the larger type), and its `text_size` parameter (`views.labels.fits`) `text`."""
     spec = type(figure).to_dict(figure, *args, **{**kwargs, "validate": False})
     config = spec.setdefault("config", {})
     for part, values in sizes.items():
         config[part] = {**config.get(part, {}), **values}
     spec.setdefault("padding", PADDING)
+    _scale_steps(spec, scale)
+    for param in spec.get("params", []):
+        if param.get("name") == TEXT_SIZE.name:
+            param["value"] = text
     return spec
+
+
+def _scale_steps(spec: dict, scale: float) -> None:
+    """Every `{"step": n}` of the spec's views (not its data) `scale` times larger."""
+    for key, value in spec.items():
+        if key in ("width", "height") and isinstance(value, dict) and "step" in value:
+            value["step"] = round(value["step"] * scale)
+        elif isinstance(value, dict) and key not in ("datasets", "data", "config"):
+            _scale_steps(value, scale)
+        elif isinstance(value, list) and key in ("layer", "hconcat", "vconcat", "concat"):
+            for part in value:
+                _scale_steps(part, scale)
 
 
 def build_store(ds, prep) -> bool:

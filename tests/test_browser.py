@@ -189,7 +189,8 @@ WIDER_THAN_THE_PAGE = """() => {
              + " / " + Math.round(limit)); }"""
 # Words cut by their box, in the main column or the sidebar: a text wider than the nearest
 # box around it that hides what overflows (a closed select box's choice, a chip, a label),
-# or ending in an ellipsis. Text inputs and tables draw their own cells.
+# or ending in an ellipsis (a chart's label shortened to its limit, "thermos-b…"). Text
+# inputs and tables draw their own cells.
 CUT_TEXT = """() => {
     const out = [];
     for (const root of document.querySelectorAll(
@@ -203,8 +204,9 @@ CUT_TEXT = """() => {
             range.selectNodeContents(n);
             const text = range.getBoundingClientRect();
             if (!text.width) continue;  // not shown (a closed expander, a hidden tab)
-            let cut = getComputedStyle(el).textOverflow === 'ellipsis'
-                && el.scrollWidth > el.clientWidth + 1;
+            let cut = (getComputedStyle(el).textOverflow === 'ellipsis'
+                && el.scrollWidth > el.clientWidth + 1)  // by its box's CSS, or by Vega:
+                || (el.closest('svg') && n.textContent.trim().endsWith('…'));
             for (let box = el; box && box !== root && !cut; box = box.parentElement) {
                 if (getComputedStyle(box).overflowX === 'visible') continue;
                 const edge = box.getBoundingClientRect();
@@ -220,6 +222,58 @@ CUT_TEXT = """() => {
         }
     }
     return out; }"""
+
+
+# Texts of a chart drawn over each other: a rotated axis title over run names, a heat map's
+# figures in cells too narrow for them, labels of rows too close. Each text's box (its own
+# angle, turned as drawn, a fifth of its line height spared at top and bottom) against every
+# other's, by separating axes; texts Vega hides (opacity 0) left out.
+TEXT_OVER_TEXT = """() => {
+    const out = [];
+    const corners = t => {
+        const b = t.getBBox(), m = t.getScreenCTM(), dy = b.height * 0.2, dx = 1;
+        return [[b.x + dx, b.y + dy], [b.x + b.width - dx, b.y + dy],
+                [b.x + b.width - dx, b.y + b.height - dy], [b.x + dx, b.y + b.height - dy]]
+            .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]); };
+    const apart = (p, q) => [p, q].some(poly => poly.some(([x1, y1], i) => {
+        const [x2, y2] = poly[(i + 1) % 4], nx = y2 - y1, ny = x1 - x2;
+        const a = p.map(([x, y]) => x * nx + y * ny), b = q.map(([x, y]) => x * nx + y * ny);
+        return Math.max(...a) <= Math.min(...b) || Math.max(...b) <= Math.min(...a); }));
+    for (const svg of document.querySelectorAll('[data-testid="stVegaLiteChart"] svg')) {
+        const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()
+            && !t.closest('[opacity="0"]') && t.getBBox().width > 0);
+        const boxes = texts.map(corners);
+        for (let i = 0; i < texts.length; i++)
+            for (let j = i + 1; j < texts.length; j++)
+                if (!apart(boxes[i], boxes[j]))
+                    out.push(texts[i].textContent.slice(0, 40) + " × "
+                             + texts[j].textContent.slice(0, 40));
+    }
+    return out.slice(0, 12); }"""
+# Tables that scroll sideways or hide rows in their box: a runs table is read whole.
+TABLES_SCROLLED = """() => [...document.querySelectorAll(
+        '[data-testid="stMain"] [data-testid="stDataFrame"], '
+        + '[data-testid="stMain"] [data-testid="stTable"]')]
+    .filter(table => table.getBoundingClientRect().width > 0)
+    .flatMap(table => [table, ...table.querySelectorAll('*')].filter(e => {
+        const s = getComputedStyle(e);
+        return (s.overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1)
+            || (s.overflowY !== 'visible' && e.scrollHeight > e.clientHeight + 1); })
+        .slice(0, 1).map(e => table.innerText.slice(0, 40) + ": " + e.scrollWidth + "x"
+            + e.scrollHeight + " in " + e.clientWidth + "x" + e.clientHeight))"""
+
+
+def _layout_faults(page) -> dict:
+    """What the room would see wrong on the page as laid out now, by check; empty if
+    nothing. Polled for a few seconds: charts and tables redraw after a resize."""
+    checks = {"cut": CUT_TEXT, "wider than the page": WIDER_THAN_THE_PAGE,
+              "text over text": TEXT_OVER_TEXT, "table scrolls": TABLES_SCROLLED}  # fmt: skip
+    deadline = time.time() + 6
+    while True:
+        faults = {k: found for k, js in checks.items() if (found := page.evaluate(js))}
+        if not faults or time.time() > deadline:
+            return faults
+        page.wait_for_timeout(500)
 
 
 @pytest.fixture(scope="module")
@@ -280,11 +334,14 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
                 + '[data-testid="stWidgetLabel"] p')]
                 .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
             assert not cut, (name, lang, mode, cut)
-            # Nothing wider than the page, and no words cut by their box anywhere in it.
-            assert not page.evaluate(WIDER_THAN_THE_PAGE), (name, lang, mode)
-            cut = page.evaluate(CUT_TEXT)
-            assert not cut, (name, lang, mode, cut)
+            # Nothing wider than the page, no words cut by their box or drawn over others,
+            # no table scrolling: on a projector, and at two desks' widths.
+            assert not (faults := _layout_faults(page)), (name, lang, mode, faults)
             _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
+            if mode == "desk":
+                page.set_viewport_size({"width": 1440, "height": 900})
+                assert not (faults := _layout_faults(page)), (name, lang, 1440, faults)
+                page.set_viewport_size({"width": 1920, "height": 1080})
     # The two checks find what they are for: a cut word and a block wider than the page.
     page.evaluate("""() => {
         const main = document.querySelector('[data-testid="stMainBlockContainer"]');
@@ -293,6 +350,17 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
             + '<div data-testid="stImage" style="width: 5000px">wide</div>'); }""")
     assert page.evaluate(CUT_TEXT) == ["a label too long for its box"]
     assert len(page.evaluate(WIDER_THAN_THE_PAGE)) == 1
+    # ...and texts drawn over each other in a chart, and a table that scrolls.
+    page.evaluate("""() => {
+        const svg = document.querySelector('[data-testid="stVegaLiteChart"] svg');
+        const text = svg.querySelector('text');
+        text.parentNode.appendChild(text.cloneNode(true));
+        document.querySelector('[data-testid="stMainBlockContainer"]').insertAdjacentHTML(
+            'beforeend', '<div data-testid="stTable" style="width: 100px; overflow: auto">'
+            + '<table style="width: 900px"><tr><td>a wide table</td></tr></table></div>'); }""")
+    assert len(page.evaluate(TEXT_OVER_TEXT)) == 1
+    scrolled = page.evaluate(TABLES_SCROLLED)
+    assert len(scrolled) == 1 and scrolled[0].startswith("a wide table: 900x"), scrolled
     context.close()
 
 

@@ -22,6 +22,7 @@ from handclf_core.i18n import N_
 from handclf_core.runs.confidence import setting, settings
 from handclf_core.runs.record import Run
 from handclf_core.runs.uncertainty import Difference, Interval, Intervals
+from handclf_core.views import labels
 from handclf_core.views.runs import (
     config_label,
     header,
@@ -161,7 +162,7 @@ VERDICTS = {
 
 
 def difference_chart(
-    labels: Sequence[str], found: Sequence[Difference], reference: str, lang: str = "en"
+    names: Sequence[str], found: Sequence[Difference], reference: str, lang: str = "en"
 ) -> alt.LayerChart:
     """Each setting minus the reference on one metric, with its paired 95% interval: a
     point and a bar across it, a line at 0; coloured by what the interval says."""
@@ -171,16 +172,16 @@ def difference_chart(
         {"name": lab, "difference": d.difference.value * 100, "low": d.difference.low * 100,
          "high": d.difference.high * 100, "verdict": t(VERDICTS[d.verdict][1]),
          "interval": f"{d.difference.low * 100:+.1f} … {d.difference.high * 100:+.1f}"}
-        for lab, d in zip(labels, found, strict=True)
+        for lab, d in zip(names, found, strict=True)
     ])  # fmt: skip
     title = t("compare.chart.difference", metric=metric, reference=reference)
     x = alt.X("difference:Q", title=title, axis=alt.Axis(format="+.0f"))
-    y = alt.Y("name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=360))
+    y = alt.Y("name:N", title=t("compare.chart.run"), sort=None, axis=labels.axis(df["name"]))
+    verdicts = [t(k) for _, k in VERDICTS.values()]
     colour = alt.Color(
         "verdict:N", title=None,  # one verdict a line: side by side they outgrew a projector
-        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
-        scale=alt.Scale(domain=[t(k) for _, k in VERDICTS.values()],
-                        range=[c for c, _ in VERDICTS.values()]),
+        legend=labels.legend(verdicts, orient="bottom"),
+        scale=alt.Scale(domain=verdicts, range=[c for c, _ in VERDICTS.values()]),
     )  # fmt: skip
     tooltip = [
         alt.Tooltip("name:N", title=t("compare.chart.run")),
@@ -198,7 +199,7 @@ def difference_chart(
         .mark_rule(color="black")
         .encode(x=alt.X("zero:Q", title=title))
     )
-    return alt.layer(bars, points, zero).properties(height=alt.Step(30))
+    return alt.layer(bars, points, zero).properties(height=labels.step(df["name"], 30))
 
 
 def verdict_text(d: Difference, a: str, b: str, lang: str = "en") -> str:

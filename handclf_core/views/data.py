@@ -19,11 +19,11 @@ import pandas as pd
 from handclf_core import i18n
 from handclf_core.data.layout import HAND_CAMERAS, SCENES, SPLITS
 from handclf_core.i18n import name
+from handclf_core.views import labels
 from handclf_core.vocab import Camera, Scene
 
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand
-AXIS = alt.Axis(labelLimit=240)  # class names in full: "11 · remote-control-AC"
 BOTH = "both"  # the hand column of counts over both hands
 
 
@@ -101,7 +101,7 @@ def class_distribution(
         df = df[df.frames > 0]
     encoding = {
         "y": alt.Y("class:N", sort=order, title=t("charts.class"), scale=alt.Scale(domain=order),
-                   axis=AXIS),
+                   axis=labels.axis(order)),
         "yOffset": alt.YOffset("split:N", sort=splits),
         "x": alt.X(
             "frames:Q",
@@ -128,7 +128,8 @@ def class_distribution(
         hands = [hand_name(c, lang) for c in HAND_CAMERAS]
         encoding["column"] = alt.Column("hand:N", sort=hands, title=None)
     width = 300 if by_hand else 600
-    return alt.Chart(df).mark_bar().encode(**encoding).properties(width=width, height=alt.Step(18))
+    height = labels.step(order, 18, bars=len(splits))
+    return alt.Chart(df).mark_bar().encode(**encoding).properties(width=width, height=height)
 
 
 def scene_frame(stats: dict, *, lang: str = "en") -> pd.DataFrame:
@@ -168,7 +169,7 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
             x=alt.X(
                 "scene:N", sort=list(SCENES), title=t("charts.scene"), axis=alt.Axis(labelAngle=0)
             ),
-            y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=AXIS),
+            y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=labels.axis(order)),
             color=alt.Color(
                 "share:Q",
                 scale=alt.Scale(type="sqrt", scheme="blues"),
@@ -184,7 +185,7 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
                 alt.Tooltip("scene_frames:Q", format=",", title=t("charts.frames_of_scene")),
             ],
         )
-        .properties(width=alt.Step(70), height=alt.Step(20))
+        .properties(width=alt.Step(70), height=labels.step(order, 20))
     )
 
 
@@ -230,7 +231,7 @@ def label_timeline(segments: pd.DataFrame, *, lang: str = "en") -> alt.Chart:
         .encode(
             x=alt.X("start:Q", title=t("charts.frame_number"), scale=alt.Scale(nice=False)),
             x2="end:Q",
-            y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=AXIS),
+            y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=labels.axis(order)),
             yOffset=alt.YOffset("camera:N", sort=hands),
             color=alt.Color(
                 "camera:N",
@@ -246,5 +247,5 @@ def label_timeline(segments: pd.DataFrame, *, lang: str = "en") -> alt.Chart:
                 alt.Tooltip("frames:Q", title=t("charts.frames")),
             ],
         )
-        .properties(width=700, height=alt.Step(14))
+        .properties(width=700, height=labels.step(order, 14, bars=len(hands)))
     )

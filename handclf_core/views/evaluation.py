@@ -16,6 +16,7 @@ from handclf_core import i18n
 from handclf_core.i18n import N_
 from handclf_core.runs.record import Run
 from handclf_core.runs.report import REPORT_ROWS
+from handclf_core.views import labels
 from handclf_core.views.confidence import Setting, accuracy_frame
 from handclf_core.views.runs import run_labels, validation_accuracy
 from handclf_core.vocab import Split, Task
@@ -30,7 +31,7 @@ SOURCES = {
 
 def _accuracy_x(t, field: str = "accuracy:Q") -> alt.X:
     """The shared accuracy axis: 0 to 100%."""
-    return alt.X(field, title=t("compare.chart.accuracy"), axis=alt.Axis(format="%"),
+    return alt.X(field, title=t("compare.chart.accuracy"), axis=alt.Axis(format=".0%"),
                  scale=alt.Scale(domain=[0, 1]))  # fmt: skip
 
 
@@ -66,7 +67,7 @@ def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.Layer
     seeds = several[["name", "seeds"]].explode("seeds").rename(columns={"seeds": "seed"})
     seeds["seed"] = seeds["seed"].astype(float)
     run_title = t("compare.chart.run")
-    y = alt.Y("name:N", title=run_title, sort=list(df["name"]), axis=alt.Axis(labelLimit=320))
+    y = alt.Y("name:N", title=run_title, sort=list(df["name"]), axis=labels.axis(df["name"]))
     base = alt.Chart(df).encode(
         y=y,
         tooltip=[
@@ -82,7 +83,7 @@ def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.Layer
         color=alt.Color(
             "source:N",
             title=None,
-            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400),
+            legend=labels.legend([t(key) for _, key in SOURCES.values()], orient="bottom"),
             scale=alt.Scale(
                 domain=[t(key) for _, key in SOURCES.values()],
                 range=[colour for colour, _ in SOURCES.values()],
@@ -111,7 +112,7 @@ def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.Layer
         )
     )  # fmt: skip
     return alt.layer(bars, rule, error, dots, text).properties(
-        height=alt.Step(28), title=t("compare.chart.accuracy_title")
+        height=labels.step(df["name"], 28), title=t("compare.chart.accuracy_title")
     )
 
 
@@ -145,8 +146,8 @@ def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y(
-                "name:N", title=t("compare.chart.run"), sort=None, axis=alt.Axis(labelLimit=320)
-            ),
+                "name:N", title=t("compare.chart.run"), sort=None, axis=labels.axis(df["name"])
+            ),  # fmt: skip
             yOffset=alt.YOffset("split:N", sort=order),
             x=_accuracy_x(t),
             color=alt.Color(
@@ -154,7 +155,7 @@ def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
                 title=None,
                 sort=order,
                 scale=alt.Scale(domain=order, range=[c for c, _ in SPLITS.values()]),
-                legend=alt.Legend(orient="bottom"),
+                legend=labels.legend(order, orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("name:N", title=t("compare.chart.run")),
@@ -168,9 +169,10 @@ def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
 
 
 def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
-    """Per-class recall (rows: classes in id order, columns: runs): which classes each model
+    """Per-class recall (rows: runs, columns: classes in id order): which classes each model
     finds at all. Classes with no test frames are left out (they have no recall). Runs and
-    classes are named in `lang`; "class_name" keeps the id name."""
+    classes are named in `lang`; "class_name" keeps the id name. A row a run, so that 11 or
+    29 runs make the chart taller, not its columns too narrow for their names."""
     t = i18n.translator(lang)
     rows = []
     for label, run in zip(run_labels(runs, lang), runs, strict=True):
@@ -181,23 +183,14 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
                              "class": shown})  # fmt: skip
     df = pd.DataFrame(rows)
     order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
+    names = list(dict.fromkeys(df["run"]))
     base = alt.Chart(df).encode(
-        # Every run's label, in full: a dropped label makes two columns read as one.
-        x=alt.X(
-            "run:N",
-            title=t("compare.chart.run"),
-            sort=None,
-            axis=alt.Axis(
-                labelAngle=-35 if len(runs) > 4 else -20, labelLimit=240, labelOverlap=False
-            ),
-        ),
-        y=alt.Y(
-            "class:N",
-            sort=order,
-            title=t("compare.chart.true_class"),
-            axis=alt.Axis(labelOverlap=False, labelLimit=320),
-        ),
-    )
+        # Every class's and every run's name, in full: a dropped or shortened name makes
+        # two rows or columns read as one.
+        x=alt.X("class:N", sort=order, title=t("compare.chart.true_class"),
+                axis=labels.axis(order, title_above=False, width=1000, labelAngle=-45)),
+        y=alt.Y("run:N", sort=None, title=t("compare.chart.run"), axis=labels.axis(names)),
+    )  # fmt: skip
     tooltip = [
         alt.Tooltip("run:N", title=t("compare.chart.run")),
         alt.Tooltip("class:N", title=t("compare.chart.class")),
@@ -210,20 +203,25 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
             "recall:Q",
             scale=alt.Scale(domain=[0, 1], scheme="blues"),
             title=t("compare.chart.recall"),
+            legend=alt.Legend(format=".0%"),
         ),
         tooltip=tooltip,
     )
-    # A figure in every cell, 0% too: a blank cell would read as "not measured". The same
-    # tooltip: pointing at the figure would otherwise show the raw fields ("0.918744228994").
-    text = base.mark_text().encode(
+    # A figure in every cell wide enough for it, 0% too: a blank cell among figures would
+    # read as "not measured". The same tooltip: pointing at the figure would otherwise show
+    # the raw fields ("0.918744228994").
+    text = base.mark_text(opacity=labels.fits(len(order), 4)).encode(
         tooltip=tooltip,
         text=alt.Text("recall:Q", format=".0%"),
         color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
     )
-    # As wide as the page, whatever the number of runs: 11 runs at a fixed step per run
-    # ran past a 1920-px projector's page (8 of 11 columns in sight).
-    return alt.layer(cells, text).properties(
-        height=alt.Step(22), width="container", title=t("compare.chart.recall_title")
+    # As wide as the page, whatever the number of classes and runs.
+    return (
+        alt.layer(cells, text)
+        .add_params(labels.TEXT_SIZE)
+        .properties(
+            height=labels.step(names, 24), width="container", title=t("compare.chart.recall_title")
+        )  # fmt: skip
     )
 
 
@@ -277,26 +275,25 @@ def pr_chart(run: Run, lang: str = "en", classes: list[str] | None = None) -> al
             x=alt.X(
                 "recall:Q",
                 scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
+                axis=alt.Axis(format=".0%"),
                 title=recall,
             ),
             y=alt.Y(
                 "precision:Q",
                 scale=alt.Scale(domain=[0, 1]),
-                axis=alt.Axis(format="%"),
+                axis=alt.Axis(format=".0%"),
                 title=precision,
             ),
             color=alt.Color(
                 "class:N",
                 sort=list(names.values()),
                 scale=alt.Scale(scheme="tableau10"),  # ten colours, all distinct
-                legend=alt.Legend(
+                legend=labels.legend(
+                    names.values(),
                     title=t("compare.chart.pr_legend"),
                     orient="bottom",
                     columns=2,
                     symbolLimit=0,
-                    labelLimit=360,
-                    titleLimit=400,
                 ),
             ),
             order="recall:Q",

@@ -9,6 +9,7 @@ import pandas as pd
 
 from handclf_core import i18n
 from handclf_core.runs.record import Run
+from handclf_core.views import labels
 
 CELL = "cell"  # the confusion chart's click selection: Streamlit reports it under this name
 
@@ -47,9 +48,9 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
             "predicted:N",
             sort=order,
             title=predicted_title,
-            axis=alt.Axis(labelAngle=-45, labelOverlap=False),
+            axis=labels.axis(order, title_above=False, width=1000, labelAngle=-45),
         ),
-        y=alt.Y("true:N", sort=order, title=true_title, axis=alt.Axis(labelOverlap=False)),
+        y=alt.Y("true:N", sort=order, title=true_title, axis=labels.axis(order)),
     )
     # A pair that never happened stays white: only the cells with frames are coloured.
     cells = base.mark_rect(stroke="#eeeeee", strokeWidth=0.5).encode(
@@ -65,7 +66,7 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
     )
     text = (
         base.transform_filter("datum.frames > 0")
-        .mark_text()
+        .mark_text(opacity=labels.fits(len(order), len(str(df["frames"].max()))))
         .encode(
             text="frames:Q",
             tooltip=alt.value(None),  # under the cell's own (the layer on top)
@@ -94,7 +95,12 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
         )
         .add_params(pick)
     )
-    return alt.layer(cells, text, outline, hits).properties(width=alt.Step(32), height=alt.Step(28))
+    # As wide as the page: 24 columns at a fixed width ran past a projector's page.
+    return (
+        alt.layer(cells, text, outline, hits)
+        .add_params(labels.TEXT_SIZE)
+        .properties(width="container", height=labels.step(order, 28))
+    )
 
 
 MAP_COLOURS = 20  # classes coloured in the embedding map (tableau20); the rest share grey
@@ -153,10 +159,10 @@ def embedding_chart(embedding, predictions, run: Run, lang: str = "en") -> alt.C
             color=alt.Color(
                 "class:N",
                 scale=palette,
-                legend=alt.Legend(
+                legend=labels.legend(
+                    [*order, *rest],
                     title=t("compare.chart.true_class"),
                     symbolLimit=0,
-                    labelLimit=360,
                     columns=2,
                     orient="right",
                 ),  # fmt: skip

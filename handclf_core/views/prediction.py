@@ -3,14 +3,17 @@ answering the majority class would say (pure Altair, like the other views)."""
 
 from __future__ import annotations
 
-import textwrap
-
 import altair as alt
 import pandas as pd
 
 from handclf_core import i18n
 from handclf_core.inside.predict import Prediction
 from handclf_core.runs.record import Run
+from handclf_core.views import labels
+
+# Columns of a line (a Chinese character counts two) in a column of three models side by side
+# on a projector: a class's name beside its bar, and the chart's title in its larger type.
+NAME_WIDTH, TITLE_WIDTH = 18, 26
 
 
 def top_chart(prediction: Prediction, run: Run, lang: str = "en", truth: str | None = None):
@@ -29,20 +32,20 @@ def top_chart(prediction: Prediction, run: Run, lang: str = "en", truth: str | N
         }
     )
     df["kind"] = [t("predict.chart.true") if x else t("predict.chart.other") for x in df["true"]]
+    kinds = [t("predict.chart.other"), t("predict.chart.true")]
     bars = (
         alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y("class:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+            y=alt.Y("class:N", sort=None, title=None,
+                    axis=labels.axis(df["class"], title_above=False, width=NAME_WIDTH)),
             # The same ticks in every column, 100% included, however narrow the column.
             x=alt.X("probability:Q", title=t("predict.chart.probability"),
-                    axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
+                    axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
                     scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("kind:N", title=None,
-                            legend=alt.Legend(orient="bottom") if truth else None,
-                            scale=alt.Scale(domain=[t("predict.chart.other"),
-                                                    t("predict.chart.true")],
-                                            range=["#4c78a8", "#54a24b"])),
+                            legend=labels.legend(kinds, orient="bottom") if truth else None,
+                            scale=alt.Scale(domain=kinds, range=["#4c78a8", "#54a24b"])),
             tooltip=[alt.Tooltip("class:N", title=t("predict.col.class")),
                      alt.Tooltip("probability:Q", format=".1%",
                                  title=t("predict.chart.probability"))],
@@ -62,7 +65,7 @@ def top_chart(prediction: Prediction, run: Run, lang: str = "en", truth: str | N
     )
     # The dashed line's meaning as the chart's title, wrapped: a text mark beside the line
     # ran past a narrow column's edge (three models side by side).
-    width = 18 if lang.startswith("zh") else 34  # characters per line
-    lines = textwrap.wrap(share["label"][0], width) or [""]
+    lines = labels.lines(share["label"][0], TITLE_WIDTH)
     title = alt.TitleParams(lines, anchor="start", fontWeight="normal", limit=0)
-    return alt.layer(bars, rule).properties(height=alt.Step(26), title=title)
+    height = labels.step(df["class"], 26, width=NAME_WIDTH)
+    return alt.layer(bars, rule).properties(height=height, title=title)

@@ -13,7 +13,8 @@ from handclf_core.data.images import BASE_SIZE, Preprocessing
 from handclf_core.data.layout import HAND_CAMERAS
 from handclf_core.i18n import model_name
 from handclf_core.models import get_recipe, list_models
-from handclf_core.views.data import AXIS, human_bytes
+from handclf_core.views import labels
+from handclf_core.views.data import human_bytes
 from handclf_core.vocab import Split
 
 
@@ -71,7 +72,12 @@ def memory_chart(
     """Bars of `memory_frame`'s bytes, each labelled with its size; `highlight` in colour."""
     t = i18n.translator(lang)
     base = alt.Chart(df).encode(
-        y=alt.Y("input:N", sort=list(df["input"]), title=t("charts.input"), axis=AXIS),
+        y=alt.Y(
+            "input:N",
+            sort=list(df["input"]),
+            title=t("charts.input"),
+            axis=labels.axis(df["input"]),
+        ),
         x=alt.X("bytes:Q", title=t("charts.bytes_uint8"), axis=alt.Axis(format="~s")),
         tooltip=[
             alt.Tooltip("input:N", title=t("charts.input")),
@@ -85,4 +91,4 @@ def memory_chart(
         .otherwise(alt.value("#9db4cf"))
     )
     text = base.mark_text(align="left", dx=4).encode(text="size:N")
-    return (bars + text).properties(width=520, height=alt.Step(28))
+    return (bars + text).properties(width=520, height=labels.step(df["input"], 28))
