@@ -5,14 +5,25 @@ metrics come from `evaluate_predictions`), in both languages."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 
 from handclf_core.data.stats import dataset_stats
 from handclf_core.runs.metrics import evaluate_predictions
-from handclf_core.views import data, evaluation, mistakes, preprocessing, training
+from handclf_core.views import (
+    data,
+    evaluation,
+    labels,
+    mistakes,
+    prediction,
+    preprocessing,
+    training,
+)
 from handclf_core.views.data import label_segments
-from handclf_core.vocab import CLASSES
+from handclf_core.vocab import CLASSES, Validation
 from tests.test_views_runs import make_run
 
 # Distinct colours of each palette: category20 is ten hues in light and dark pairs, and
@@ -154,9 +165,21 @@ def problems(name: str, spec: dict) -> list[str]:
                 found.append(f"{name}: {len(categories)} {field} categories, {distinct} colours")
             # A legend of names says them in full: "保溫瓶 thermos-bottle (AP 0.52)" was cut
             # to "保溫瓶 the…" by a 200-px limit at a projector's type size.
-            limit = (colour.get("legend") or {}).get("labelLimit")
-            if limit is not None and 0 < limit < 320:
-                found.append(f"{name}: the {field} legend cuts its labels at {limit} px")
+            legend = colour.get("legend")
+            if legend is not None and legend.get("labelLimit") != 0:
+                found.append(f"{name}: the {field} legend may shorten its names")
+        # Names on an axis are drawn whole and all of them (views.labels): a limit cut
+        # "AlexNet · validation: a random 20% of fra…" (two seeds read as one), Vega's
+        # overlap rule hid every other run, and a title turned beside them sat over some.
+        for channel in ("x", "y"):
+            enc = encoding.get(channel) or {}
+            axis = enc.get("axis", {})
+            if enc.get("type") != "nominal" or axis is None:
+                continue
+            if axis.get("labelLimit") != 0 or axis.get("labelOverlap") is not False:
+                found.append(f"{name}: the {channel} axis ({enc['field']}) may hide names")
+            if channel == "y" and enc.get("title") and axis.get("titleAngle") != 0:
+                found.append(f"{name}: the y axis's title ({enc['field']}) is turned")
     return found
 
 
@@ -198,7 +221,61 @@ def test_the_rules_catch_what_they_are_for():
         x=alt.X("x", title="x"), y=alt.Y("y", title="y"), tooltip=["c:N"],
         color=alt.Color("c:N", legend=alt.Legend(labelLimit=200)),
     )  # fmt: skip
-    assert problems("cut", cut.to_dict()) == ["cut: the c legend cuts its labels at 200 px"]
+    assert problems("cut", cut.to_dict()) == ["cut: the c legend may shorten its names"]
+    names = alt.Chart(few).mark_bar().encode(
+        x=alt.X("x:Q", title="x"), y=alt.Y("c:N", title="run", axis=alt.Axis(labelLimit=320)),
+        tooltip=["c:N"],
+    )  # fmt: skip
+    assert problems("names", names.to_dict()) == [
+        "names: the y axis (c) may hide names", "names: the y axis's title (c) is turned"
+    ]  # fmt: skip
+    whole = names.encode(y=alt.Y("c:N", title="run", axis=labels.axis(few["c"])))
+    assert problems("whole", whole.to_dict()) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_TW"])
+def test_names_break_onto_lines_whole(lang):
+    """A run's or a class's name on lines of at most WRAP columns (a Chinese character two),
+    broken between words, "· seed 1" kept whole; the chart's expression draws each name on
+    its lines, and rows grow to hold them."""
+    from handclf_core.i18n import class_name
+    from handclf_core.views.runs import config_label
+
+    run = make_run("alexnet", created="2026-01-01", seed=1)
+    long = config_label(dataclasses.replace(run.config, validation=Validation.RANDOM), lang)
+    for name in [long, *(class_name(lang, "obj", c) for c in CLASSES["obj"])]:
+        shown = labels.lines(name)
+        assert all(labels.columns(line) <= labels.WRAP for line in shown), shown
+        assert " ".join(shown).split() == name.split(), shown  # every word, in order
+    assert labels.columns("保溫瓶 thermos") == 6 + 1 + 7
+    assert labels.lines("AlexNet · validation: a random 20% of frames · seed 1") == [
+        "AlexNet · validation: a random", "20% of frames · seed 1"
+    ]  # fmt: skip
+    fifteen = "一二三四五六七八九十一二三四五"  # 30 columns, a line's worth
+    assert labels.lines(fifteen + "六七八") == [fifteen, "六七八"]
+    expr = labels.label_expr(["free", long])
+    drawn = json.loads(expr.split("[datum.label]")[0])
+    assert drawn == {long: labels.lines(long)}  # a name of one line is left as it is
+    assert labels.label_expr(["free", "cup"]) == "datum.label"
+    assert labels.step([long], 20).step == labels.LINE * len(labels.lines(long)) + 6
+    assert labels.step(["free"], 30).step == 30  # one line: the least asked for
+    assert labels.step([long], 10, bars=2).step * 2 >= labels.LINE * 2 + 6
+
+
+def test_cell_figures_show_only_where_they_fit():
+    """The heat maps' figures: drawn where the chart's width over its columns holds a figure
+    of that many characters in the room's type, else hidden (the tooltip tells)."""
+    recall = evaluation.recall_heatmap([_run24(1), _run24(2)]).to_dict()
+    text = next(layer for layer in recall["layer"] if layer["mark"]["type"] == "text")
+    opacity = text["mark"]["opacity"]["expr"]
+    assert {"name": "text_size", "value": 12} in recall["params"]
+
+    def shown(width: float, size: int) -> bool:  # the expression, evaluated as Vega would
+        expr = opacity.replace("width", str(width)).replace("text_size", str(size))
+        test, yes_no = expr.split("?")
+        return eval(test) and yes_no.split(":")[0].strip() == "1"  # noqa: S307
+
+    assert shown(24 * 40, 12) and not shown(24 * 25, 12) and not shown(24 * 40, 18)
 
 
 def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():
@@ -271,6 +348,27 @@ def test_top5_charts_side_by_side_keep_their_words_and_ticks(lang):
     spec = top_chart(answer, run, lang).to_dict()
     lines = spec["title"]["text"]
     assert isinstance(lines, list) and lines
-    assert max(map(len, lines)) <= (18 if lang == "zh_TW" else 34)
+    assert max(map(labels.columns, lines)) <= prediction.TITLE_WIDTH
     assert not [layer for layer in spec["layer"] if layer["mark"].get("type") == "text"]
     assert spec["layer"][0]["encoding"]["x"]["axis"]["values"] == [0, 0.25, 0.5, 0.75, 1]
+
+
+def test_a_projector_gets_taller_rows_and_its_type_size_for_the_figures(sample_ds):
+    """The room's sizing of a chart (app.widgets): on a projector every fixed row and column
+    step grows with the type (1.5 times), the figures' fit is judged at the projector's text
+    size, and the chart itself is left as it was (it is cached and drawn for other rooms)."""
+    from app import widgets
+
+    chart = mistakes.confusion_chart(_run24(1))
+    desk = chart.to_dict()
+    room = widgets.SIZES[True]
+    scale = room["label"] / widgets.BASE
+    spec = widgets._sized_spec(chart, {"axis": {"labelFontSize": 18}}, room["text"], scale)
+    assert spec["height"]["step"] == round(desk["height"]["step"] * 1.5)
+    assert spec["width"] == "container"
+    assert {"name": "text_size", "value": room["text"]} in spec["params"]
+    assert spec["config"]["axis"]["labelFontSize"] == 18
+    assert chart.to_dict()["height"] == desk["height"]  # the chart object is untouched
+    scenes = data.scene_heatmap(dataset_stats(sample_ds, "obj"), lang="en")
+    spec = widgets._sized_spec(scenes, {}, room["text"], scale)
+    assert spec["width"]["step"] == round(scenes.to_dict()["width"]["step"] * 1.5)  # a facet

@@ -112,7 +112,7 @@ def class_distribution(
         ),
         "color": alt.Color(
             "split:N", scale=_split_scale(lang), title=t("charts.split"),
-            legend=alt.Legend(orient="top"),
+            legend=labels.legend(splits, orient="top", direction="horizontal"),
         ),
         "tooltip": [
             alt.Tooltip("class:N", title=t("charts.class")),
@@ -162,13 +162,17 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
     df = scene_frame(stats, lang=lang)
     task = stats.get("task")
     order = [class_label(i, c, task=task, lang=lang) for i, c in enumerate(stats["classes"])]
+    scenes = [name(Scene(s), lang) for s in SCENES]
     return (
         alt.Chart(df)
         .mark_rect()
         .encode(
             x=alt.X(
-                "scene:N", sort=list(SCENES), title=t("charts.scene"), axis=alt.Axis(labelAngle=0)
-            ),
+                "scene:N",
+                sort=scenes,
+                title=t("charts.scene"),
+                axis=labels.axis(scenes, title_above=False, labelAngle=0),
+            ),  # fmt: skip
             y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=labels.axis(order)),
             color=alt.Color(
                 "share:Q",
@@ -237,7 +241,7 @@ def label_timeline(segments: pd.DataFrame, *, lang: str = "en") -> alt.Chart:
                 "camera:N",
                 scale=_hand_scale(lang),
                 title=t("charts.hand"),
-                legend=alt.Legend(orient="top"),
+                legend=labels.legend(hands, orient="top", direction="horizontal"),
             ),
             tooltip=[
                 alt.Tooltip("camera:N", title=t("charts.camera")),
