@@ -57,11 +57,12 @@ def table(found: list[views.Setting]) -> None:
     # A static table, read whole: every row and column in sight, its words wrapping to the
     # page, in the room's type (a grid's canvas kept its small type on a projector, hid its
     # 11th row there and scrolled sideways at a 1440-px desk).
-    keep = table.map(lambda v: v.replace("–", "\u2060–\u2060"))  # "(42.3–65.5)" never broken
-    st.table(keep.style.hide(axis="index"))
+    whole = table.style.format(lambda v: v.replace("–", "\u2060–\u2060"))  # "(42.3–65.5)" unbroken
+    st.table(whole.hide(axis="index"))
+    t = session.t
     recordings = {s.intervals.recordings for s in found if s.intervals}
-    if recordings:
-        st.caption(session.t("compare.intervals_caption", recordings=max(recordings)))
+    brackets = t("compare.intervals_caption", recordings=max(recordings)) if recordings else ""
+    st.caption(f"{brackets} {t('compare.gap_help')}".strip())
 
 
 def lesson(found: list[views.Setting], ds) -> None:

@@ -116,21 +116,29 @@ def build_store(ds, prep) -> bool:
 # Formats of the runs table's columns, by column id (keyed by their shown headers).
 _PERCENT = ("test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1",
             "train_accuracy", "validation_accuracy", "gap")  # fmt: skip
-_NUMBER = {"params": "compact", "training_time": "%.1f", "images_per_second": "%.0f"}
+_NUMBER = {"training_time": "{:.1f}", "images_per_second": "{:.0f}", "test_frames": "{:,}"}
 
 
 def runs_table(runs, columns) -> None:
-    """The runs as a table of `columns` (ids of `views.runs.RUN_COLUMNS`), fractions shown
-    as percentages, headed in the chosen language."""
+    """The runs as a static table of `columns` (ids of `views.runs.RUN_COLUMNS`), fractions
+    as percentages, headed in the chosen language: read whole, its words wrapping to the
+    page in the room's type (a grid scrolled sideways at a 1440-px desk)."""
+    from babel.numbers import format_compact_decimal
+
     from handclf_core.views.runs import header
     from handclf_core.views.runs import runs_table as table
 
-    t, lang = session.t, session.lang()
-    formats = {c: st.column_config.NumberColumn(format="percent") for c in _PERCENT}
-    formats["gap"] = st.column_config.NumberColumn(format="percent", help=t("compare.gap_help"))
-    formats.update({c: st.column_config.NumberColumn(format=f) for c, f in _NUMBER.items()})
-    st.dataframe(table(runs, lang, columns), hide_index=True,
-                 column_config={header(c, lang): f for c, f in formats.items()})  # fmt: skip
+    lang = session.lang()
+    shown = table(runs, lang, columns)
+
+    def weights(n: int) -> str:  # as people say them: 62.4M, 6237.8萬
+        return format_compact_decimal(n, locale=lang, fraction_digits=1)
+
+    formats = {c: "{:.1%}" for c in _PERCENT} | _NUMBER | {"params": weights}
+    if "created" in columns:  # "2026-12-05 16:46", breakable between date and time
+        shown[header("created", lang)] = [r.created[:16].replace("T", " ") for r in runs]
+    present = {header(c, lang): f for c, f in formats.items() if header(c, lang) in shown}
+    st.table(shown.style.format(present, na_rep="—").hide(axis="index"))
 
 
 def report_toggle(task: str) -> bool:

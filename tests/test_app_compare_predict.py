@@ -56,11 +56,11 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     from handclf_core.views.confidence import SETTING_COLUMNS
 
     at = _page(sample_root, COMPARE)
-    table, details = at.dataframe[0].value, at.dataframe[1].value  # details: in an expander
+    # Static tables, read whole: the settings, the details (in an expander), the report.
+    table, details, report = (t.value for t in at.table)
     assert len(table) == len(settings(stored)) and len(details) == len(stored) >= 2
     assert list(table.columns) == [header(c) for c in SETTING_COLUMNS]  # one row per setting
     assert set(details[header("run_name")]) == {r.name for r in stored}
-    report = at.table[0].value  # a static table: its notes wrap
     shown = [f"{r.accuracy:.1%}" for r in REPORT_ROWS]
     assert [str(v) for v in report[header("accuracy")]] in (
         shown,
@@ -93,7 +93,7 @@ def test_compare_gives_intervals_seeds_and_a_paired_verdict(sample_root, sample_
     seed1, _ = train(sample_ds, dataclasses.replace(TINY, seed=1))
     train(sample_ds, dataclasses.replace(TINY, flip_right=True))  # the same test frames
     at = _page(sample_root, COMPARE)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     row = table[table[header("seeds")] == "0, 1"].iloc[0]
     pooled = run_intervals([tiny_run[0], seed1], sample_ds.hand_frames()).test_accuracy
     mean = (tiny_run[0].test.accuracy + seed1.test.accuracy) / 2
@@ -227,7 +227,7 @@ def _zh_texts(at) -> list[str]:
     out = [s for s in page_texts(at) if s not in settings]
     for columns in settings.values():
         out += [h for h, c in columns.items() for h in (h, c.get("label"), c.get("help")) if h]
-    for frame in at.dataframe:
+    for frame in [*at.dataframe, *at.table]:
         table = frame.value
         out += [str(c) for c in table.columns]
         for column in set(table.columns) - ZH_IDS:
@@ -246,7 +246,7 @@ def test_compare_and_predict_in_zh_tw_have_no_english(sample_root, stored):
     _by_label(at.selectbox, "模型").set_value(stored[1].name).run()
     assert not at.exception and _charts(at) >= 5  # and the differences, when two are paired
     assert at.title[0].value == "比較各個模型"
-    assert "測試準確率" in at.dataframe[0].value.columns
+    assert "測試準確率" in at.table[0].value.columns
     assert not english_left(_zh_texts(at)), english_left(_zh_texts(at))
 
     at.switch_page(PREDICT).run()
