@@ -62,7 +62,8 @@ def table(found: list[views.Setting]) -> None:
     t = session.t
     recordings = {s.intervals.recordings for s in found if s.intervals}
     brackets = t("compare.intervals_caption", recordings=max(recordings)) if recordings else ""
-    st.caption(f"{brackets} {t('compare.gap_help')}".strip())
+    gap = t("compare.gap_help")
+    st.caption(f"{brackets} {gap}".strip())
 
 
 def lesson(found: list[views.Setting], ds) -> None:
