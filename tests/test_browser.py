@@ -167,6 +167,7 @@ def test_every_page(server, page):
 
 
 EXPERIMENTS = ("The assignment's experiments, in one click", "一鍵執行作業的所有實驗")
+DETAILS = ("Details", "詳細資訊")  # Compare's expander of the runs' details
 GALLERY = {  # page: its title in the sidebar, in English and in Chinese
     "home": ("Home", "首頁"),
     "dataset": ("Dataset", "資料集"),
@@ -263,6 +264,21 @@ TABLES_SCROLLED = """() => [...document.querySelectorAll(
             + e.scrollHeight + " in " + e.clientWidth + "x" + e.clientHeight))"""
 
 
+# The smallest type of the main column (HTML and charts' SVG), in px, with its text: on a
+# projector no word smaller than a desk's body text (a grid's canvas kept 14 px there).
+SMALLEST_TYPE = """() => {
+    let least = [Infinity, ''];
+    const walker = document.createTreeWalker(
+        document.querySelector('[data-testid="stMain"]'), NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (!n.textContent.trim() || !el.getBoundingClientRect().width) continue;
+        const px = parseFloat(getComputedStyle(el).fontSize);
+        if (px < least[0]) least = [px, n.textContent.trim().slice(0, 40)];
+    }
+    return least; }"""
+
+
 def _layout_faults(page) -> dict:
     """What the room would see wrong on the page as laid out now, by check; empty if
     nothing. Polled for a few seconds: charts and tables redraw after a resize."""
@@ -279,8 +295,8 @@ def _layout_faults(page) -> dict:
 @pytest.fixture(scope="module")
 def class_runs(sample_ds, tiny_run, flip_run):
     """A class's Compare after its experiments: the CNN_basic settings of the grid and
-    three seeds of one, and the Mnist-style CNN in RGB, each tiny (32 frames, 1 epoch):
-    with the fixtures', ten runs whose long names the pages must fit."""
+    three seeds of one, the Mnist-style CNN in RGB and AlexNet, each tiny (32 frames, 1
+    epoch): with the fixtures', eleven runs whose long names the pages must fit."""
     import dataclasses
 
     from handclf_core.runs.config import TrainConfig
@@ -290,15 +306,15 @@ def class_runs(sample_ds, tiny_run, flip_run):
     tiny = TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=32)
     changes = [{"gray": True}, {"flip_right": True}, {"balance": Balance.CLASS_WEIGHT},
                {"validation": Validation.RANDOM}, {"seed": 1}, {"seed": 2},
-               {"model": "mnist", "gray": False}]  # fmt: skip
+               {"model": "mnist", "gray": False}, {"model": "alexnet"}]  # fmt: skip
     return [train(sample_ds, dataclasses.replace(tiny, **c))[0] for c in changes]
 
 
 @pytest.mark.parametrize("locale, switch", [("en-US", "Presentation mode"), ("zh-TW", "簡報模式")])
 def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, class_runs):
     """Every page at 1920x1080, in normal and in presentation mode (the sidebar's switch,
-    which stays on from page to page), in both languages, with ten runs stored:
-    docs/screenshots/gallery/."""
+    which stays on from page to page), in both languages, with eleven runs stored, and each
+    desk page again at 1440x900: docs/screenshots/gallery/ (at 1920)."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -316,6 +332,10 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
             if name == "train":  # open the experiments' picker, all 11 chosen
                 page.get_by_text(EXPERIMENTS[which]).first.click()
                 page.locator('[data-testid="stMultiSelect"]').first.wait_for()
+                _settle(page)
+            if name == "compare":  # open the runs' details: a table of 13 columns
+                page.get_by_text(DETAILS[which], exact=True).first.click()
+                page.locator('[data-testid="stTable"]').nth(1).wait_for()
                 _settle(page)
             size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
             assert (size == "21px") == (mode == "projector"), (name, mode, size)
@@ -337,6 +357,9 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
             # Nothing wider than the page, no words cut by their box or drawn over others,
             # no table scrolling: on a projector, and at two desks' widths.
             assert not (faults := _layout_faults(page)), (name, lang, mode, faults)
+            if mode == "projector":
+                size, text = page.evaluate(SMALLEST_TYPE)
+                assert size >= 16, (name, lang, size, text)
             _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
             if mode == "desk":
                 page.set_viewport_size({"width": 1440, "height": 900})
