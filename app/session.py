@@ -130,7 +130,8 @@ def presenting() -> bool:
 
 # Presentation mode: Streamlit sizes its type in rem, so a larger root size scales every
 # text, heading, metric and widget label at once; charts take theirs from widgets.chart.
-# The sidebar grows with it (its px width cut the task's name in zh-TW).
+# The sidebar grows with it (its px width cut the task's name in zh-TW); code (the models'
+# ids) is no smaller than a desk's body text (Streamlit's 0.75em left it at 15.75 px).
 PRESENTATION_CSS = """<style>
 html { font-size: 21px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
@@ -138,6 +139,7 @@ html { font-size: 21px; }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p
 { font-size: 2.25rem; line-height: 1.25; }
 [data-testid="stMetricDelta"] [data-testid="stMarkdownContainer"] p { font-size: 0.95rem; }
+[data-testid="stMarkdownContainer"] code { font-size: 0.9em; }
 [data-testid="stSidebar"][data-collapsed="false"]
 { width: 20rem !important; min-width: 20rem !important; }
 </style>"""

@@ -137,11 +137,19 @@ def _settle(page, timeout=180) -> None:
         page.wait_for_timeout(200)
 
 
-def _check(page, name: str, full_page: bool = True) -> None:
+def _check(page, name: str, full_page: bool = True, palette: bool = False) -> None:
+    """No exception shown; a screenshot (copied to docs/ with UPDATE_SCREENSHOTS=1), in 256
+    colours with `palette` (a whole page: a fourth of the bytes, the text as sharp)."""
     assert page.locator('[data-testid="stException"]').count() == 0, f"{name}: exception shown"
     shot = ARTIFACTS / f"{name}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shot), full_page=full_page)
+    if palette:
+        from PIL import Image
+
+        with Image.open(shot) as drawn:
+            few = drawn.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE, dither=0)
+        few.save(shot, optimize=True)
     if os.environ.get("UPDATE_SCREENSHOTS"):
         (DOCS / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, DOCS / f"{name}.png")
@@ -361,6 +369,14 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
                 size, text = page.evaluate(SMALLEST_TYPE)
                 assert size >= 16, (name, lang, size, text)
             _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
+            if name == "compare" and mode == "projector":  # the whole page, tables and all
+                tall = page.evaluate(
+                    "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+                )
+                page.set_viewport_size({"width": 1920, "height": min(tall, 16000)})
+                page.wait_for_timeout(1500)  # charts redrawn at the new size
+                _check(page, f"gallery/{name}-{lang}-{mode}-whole", False, palette=True)
+                page.set_viewport_size({"width": 1920, "height": 1080})
             if mode == "desk":
                 page.set_viewport_size({"width": 1440, "height": 900})
                 assert not (faults := _layout_faults(page)), (name, lang, 1440, faults)

@@ -25,7 +25,7 @@ def columns(text: str) -> int:
 def lines(text: str, width: int = WRAP) -> list[str]:
     """`text` on lines of at most `width` columns, broken at spaces (a "·" stays with the
     word after it, a number with the word before it), a word wider than a line broken where
-    it must."""
+    it must (two columns over rather than a line of a closing bracket)."""
     words = []
     for word in text.split(" "):
         if words and (words[-1] == "·" or word.isdigit()):  # "· seed", "seed 1" kept whole
@@ -34,7 +34,8 @@ def lines(text: str, width: int = WRAP) -> list[str]:
             words.append(word)
     out: list[str] = []
     for word in words:
-        while columns(word) > width:  # a long word, or Chinese without spaces
+        while columns(word) > width + 2:  # a long word, or Chinese without spaces (a
+            # closing bracket or two may run over rather than make a line of their own)
             cut = next(i for i in range(len(word), 0, -1) if columns(word[:i]) <= width)
             out.append(word[:cut])
             word = word[cut:]
