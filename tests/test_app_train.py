@@ -274,7 +274,7 @@ def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, 
     shown = at.multiselect(key="compare.shown.en")
     names = {shown.format_func(v): v for v in shown.value}  # every stored run, shown
     assert set(labels) <= set(names)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert set(labels) <= set(table["run"])
 
     at.selectbox(key="runs.manage.en").set_value(names[labels[1]]).run()  # the mnist run
@@ -283,8 +283,8 @@ def test_experiment_grid_fills_compare_and_a_deleted_run_leaves_it(sample_root, 
     at.button(key="runs.delete.yes").click().run()
     _ok(at)
     assert any(f"Deleted {labels[1]}" in s.value for s in at.success)
-    assert labels[1] not in set(at.dataframe[0].value["run"])
-    assert labels[0] in set(at.dataframe[0].value["run"])
+    assert labels[1] not in set(at.table[0].value["run"])
+    assert labels[0] in set(at.table[0].value["run"])
 
 
 def test_a_preprocessing_choice_not_applied_is_said_on_train(sample_root):
