@@ -251,10 +251,12 @@ TEXT_OVER_TEXT = """() => {
     for (const svg of document.querySelectorAll('[data-testid="stVegaLiteChart"] svg')) {
         const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()
             && !t.closest('[opacity="0"]') && t.getBBox().width > 0);
-        const boxes = texts.map(corners);
+        const boxes = texts.map(corners), rects = texts.map(t => t.getBoundingClientRect());
+        const near = (a, b) => a.left < b.right && b.left < a.right
+            && a.top < b.bottom && b.top < a.bottom;  // first the cheap test, upright boxes
         for (let i = 0; i < texts.length; i++)
             for (let j = i + 1; j < texts.length; j++)
-                if (!apart(boxes[i], boxes[j]))
+                if (near(rects[i], rects[j]) && !apart(boxes[i], boxes[j]))
                     out.push(texts[i].textContent.slice(0, 40) + " × "
                              + texts[j].textContent.slice(0, 40));
     }
