@@ -275,7 +275,7 @@ def test_cell_figures_show_only_where_they_fit():
         test, yes_no = expr.split("?")
         return eval(test) and yes_no.split(":")[0].strip() == "1"  # noqa: S307
 
-    assert shown(24 * 40, 12) and not shown(24 * 25, 12) and not shown(24 * 40, 18)
+    assert shown(24 * 30, 12) and not shown(24 * 25, 12) and not shown(24 * 30, 18)  # "100"
 
 
 def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():

@@ -207,13 +207,18 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
         ),
         tooltip=tooltip,
     )
-    # A figure in every cell wide enough for it, 0% too: a blank cell among figures would
-    # read as "not measured". The same tooltip: pointing at the figure would otherwise show
-    # the raw fields ("0.918744228994").
-    text = base.mark_text(opacity=labels.fits(len(order), 4)).encode(
-        tooltip=tooltip,
-        text=alt.Text("recall:Q", format=".0%"),
-        color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
+    # A figure in every cell, 0 too, where the cells are wide enough for three digits (the
+    # per cent sign in the title: "100%" in every cell left the figures out on a projector);
+    # a blank cell among figures would read as "not measured". The same tooltip: pointing
+    # at the figure would otherwise show the raw fields ("0.918744228994").
+    text = (
+        base.transform_calculate(percent="datum.recall * 100")
+        .mark_text(opacity=labels.fits(len(order), 3))
+        .encode(
+            tooltip=tooltip,
+            text=alt.Text("percent:Q", format=".0f"),
+            color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
+        )
     )
     # As wide as the page, whatever the number of classes and runs.
     return (
