@@ -15,6 +15,7 @@ import altair as alt
 
 WRAP = 30  # columns a line of a name takes at most; a Chinese character counts two
 LINE = 15  # px a line of a name takes at a desk's type size (widgets.chart scales steps)
+LEGEND_WRAP = 45  # a legend's lines, under or beside its chart, have more room than an axis's
 
 
 def columns(text: str) -> int:
@@ -79,10 +80,10 @@ def axis(
                     **place, **options)  # fmt: skip
 
 
-def legend(names: Iterable[str], **options) -> alt.Legend:
-    """A legend of `names`, each whole and on its lines, one entry a row."""
+def legend(names: Iterable[str], width: int = LEGEND_WRAP, **options) -> alt.Legend:
+    """A legend of `names`, each whole and on lines of `width` columns, one entry a row."""
     options.setdefault("direction", "vertical")
-    return alt.Legend(labelExpr=label_expr(names), labelLimit=0, titleLimit=0, **options)
+    return alt.Legend(labelExpr=label_expr(names, width), labelLimit=0, titleLimit=0, **options)
 
 
 # The type size of a chart's text marks (px): 12 at a desk; widgets.chart sets the room's.
