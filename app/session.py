@@ -147,11 +147,13 @@ html { font-size: 21px; }
 
 # Always: a metric's or a widget's label wraps rather than ending in "…" or being clipped (a
 # long zh-TW label in a row of five figures was cut: 「永遠回答「空手 free」的…」; a toggle's
-# label lost its last letters on a projector).
+# label lost its last letters on a projector); a multiselect shows every chip it holds (past
+# about five rows Streamlit's box scrolled: the runs shown on Compare, after the grid).
 BASE_CSS = """<style>
 [data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div,
 [data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"]
 { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMultiSelect"] div { max-height: none !important; }
 </style>"""
 
 

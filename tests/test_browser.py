@@ -196,8 +196,9 @@ WIDER_THAN_THE_PAGE = """() => {
         .filter(e => e.getBoundingClientRect().right > limit)
         .map(e => e.dataset.testid + ": " + Math.round(e.getBoundingClientRect().right)
              + " / " + Math.round(limit)); }"""
-# Words cut by their box, in the main column or the sidebar: a text wider than the nearest
-# box around it that hides what overflows (a closed select box's choice, a chip, a label),
+# Words cut by their box, in the main column or the sidebar: a text wider or taller than the
+# nearest box around it that hides what overflows (a closed select box's choice, a chip, a
+# label, the chips of a multiselect past its height),
 # or ending in an ellipsis (a chart's label shortened to its limit, "thermos-b…"). Text
 # inputs and tables draw their own cells.
 CUT_TEXT = """() => {
@@ -221,6 +222,15 @@ CUT_TEXT = """() => {
                 const edge = box.getBoundingClientRect();
                 cut = text.right > edge.right + 1 || text.left < edge.left - 1;
                 break;
+            }
+            // Scrolled out of sight in any box that hides what overflows below or above (the
+            // chips of a full multiselect), by over a fourth of the line (a line box may be
+            // a little shorter than the font's own height).
+            const spare = text.height / 4;
+            for (let box = el; box && box !== root && !cut; box = box.parentElement) {
+                if (getComputedStyle(box).overflowY === 'visible') continue;
+                const edge = box.getBoundingClientRect();
+                cut = text.bottom > edge.bottom + spare || text.top < edge.top - spare;
             }
             if (cut) out.push(n.textContent.trim().slice(0, 60));
         }
@@ -367,6 +377,7 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
                 page.get_by_text(DETAILS[which], exact=True).first.click()
                 page.locator('[data-testid="stTable"]').nth(1).wait_for()
                 _settle(page)
+                page.locator('[data-testid="stMain"]').evaluate("e => e.scrollTo(0, 0)")
             size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
             assert (size == "21px") == (mode == "projector"), (name, mode, size)
             # A headline figure stays larger than its own label, on a projector too.
@@ -407,13 +418,16 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
                 page.set_viewport_size({"width": 1440, "height": 900})
                 assert not (faults := _layout_faults(page)), (name, lang, 1440, faults)
                 page.set_viewport_size({"width": 1920, "height": 1080})
-    # The two checks find what they are for: a cut word and a block wider than the page.
+    # The checks find what they are for: words cut or scrolled away, a block too wide.
     page.evaluate("""() => {
         const main = document.querySelector('[data-testid="stMainBlockContainer"]');
         main.insertAdjacentHTML('beforeend', '<p style="width: 40px; overflow: hidden; '
             + 'white-space: nowrap; text-overflow: ellipsis">a label too long for its box</p>'
+            + '<div style="height: 1.5em; overflow: auto"><p>a chip in sight</p>'
+            + '<p>a chip scrolled out of sight</p></div>'
             + '<div data-testid="stImage" style="width: 5000px">wide</div>'); }""")
-    assert page.evaluate(CUT_TEXT) == ["a label too long for its box"]
+    cut = page.evaluate(CUT_TEXT)
+    assert cut == ["a label too long for its box", "a chip scrolled out of sight"], cut
     assert len(page.evaluate(WIDER_THAN_THE_PAGE)) == 1
     # ...and texts drawn over each other in a chart, and a table that scrolls.
     page.evaluate("""() => {
