@@ -336,7 +336,7 @@ def _layout_faults(page) -> dict:
 def class_runs(sample_ds, tiny_run, flip_run):
     """A class's Compare after its experiments: the CNN_basic settings of the grid and
     three seeds of one, the Mnist-style CNN in RGB and AlexNet, each tiny (32 frames, 1
-    epoch): with the fixtures', eleven runs whose long names the pages must fit."""
+    epoch): with the fixtures', ten runs whose long names the pages must fit."""
     import dataclasses
 
     from handclf_core.runs.config import TrainConfig
@@ -353,7 +353,7 @@ def class_runs(sample_ds, tiny_run, flip_run):
 @pytest.mark.parametrize("locale, switch", [("en-US", "Presentation mode"), ("zh-TW", "簡報模式")])
 def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, class_runs):
     """Every page at 1920x1080, in normal and in presentation mode (the sidebar's switch,
-    which stays on from page to page), in both languages, with eleven runs stored, and each
+    which stays on from page to page), in both languages, with ten runs stored, and each
     desk page again at 1440x900: docs/screenshots/gallery/ (at 1920)."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
     page = context.new_page()
