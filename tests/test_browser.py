@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_i18n import english_left
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS = ROOT / "docs" / "screenshots"
@@ -196,51 +198,62 @@ WIDER_THAN_THE_PAGE = """() => {
         .filter(e => e.getBoundingClientRect().right > limit)
         .map(e => e.dataset.testid + ": " + Math.round(e.getBoundingClientRect().right)
              + " / " + Math.round(limit)); }"""
+# The checks below walk the words of the main column and the sidebar: `texts(selector)`,
+# each non-empty text node with the part (root) it is in. Prepended to a check's body.
+TEXTS = """const texts = (selector = '[data-testid="stMain"], [data-testid="stSidebar"]') => {
+        const found = [];
+        for (const root of document.querySelectorAll(selector)) {
+            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode())
+                if (n.textContent.trim()) found.push([n, root]);
+        }
+        return found; };"""
 # Words cut by their box, in the main column or the sidebar: a text wider or taller than the
 # nearest box around it that hides what overflows (a closed select box's choice, a chip, a
 # label, the chips of a multiselect past its height),
 # or ending in an ellipsis (a chart's label shortened to its limit, "thermos-b…"). Text
 # inputs and tables draw their own cells.
-CUT_TEXT = """() => {
+CUT_TEXT = (
+    """() => {"""
+    + TEXTS
+    + """
     const out = [];
-    for (const root of document.querySelectorAll(
-            '[data-testid="stMain"], [data-testid="stSidebar"]')) {
-        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const el = n.parentElement;
-            if (!n.textContent.trim() || el.closest(
-                'input, textarea, script, style, [data-testid="stDataFrame"]')) continue;
-            const range = document.createRange();
-            range.selectNodeContents(n);
-            const text = range.getBoundingClientRect();
-            if (!text.width) continue;  // not shown (a closed expander, a hidden tab)
-            let cut = (getComputedStyle(el).textOverflow === 'ellipsis'
-                && el.scrollWidth > el.clientWidth + 1)  // by its box's CSS, or by Vega:
-                || (el.closest('svg') && n.textContent.trim().endsWith('…'));
-            for (let box = el; box && box !== root && !cut; box = box.parentElement) {
-                if (getComputedStyle(box).overflowX === 'visible') continue;
-                const edge = box.getBoundingClientRect();
-                cut = text.right > edge.right + 1 || text.left < edge.left - 1;
-                break;
-            }
-            // Scrolled out of sight in any box that hides what overflows below or above (the
-            // chips of a full multiselect), by over a fourth of the line (a line box may be
-            // a little shorter than the font's own height).
-            const spare = text.height / 4;
-            for (let box = el; box && box !== root && !cut; box = box.parentElement) {
-                if (getComputedStyle(box).overflowY === 'visible') continue;
-                const edge = box.getBoundingClientRect();
-                cut = text.bottom > edge.bottom + spare || text.top < edge.top - spare;
-            }
-            if (cut) out.push(n.textContent.trim().slice(0, 60));
+    for (const [n, root] of texts()) {
+        const el = n.parentElement;
+        if (el.closest('input, textarea, script, style, [data-testid="stDataFrame"]'))
+            continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        const text = range.getBoundingClientRect();
+        if (!text.width) continue;  // not shown (a closed expander, a hidden tab)
+        let cut = (getComputedStyle(el).textOverflow === 'ellipsis'
+            && el.scrollWidth > el.clientWidth + 1)  // by its box's CSS, or by Vega:
+            || (el.closest('svg') && n.textContent.trim().endsWith('…'));
+        for (let box = el; box && box !== root && !cut; box = box.parentElement) {
+            if (getComputedStyle(box).overflowX === 'visible') continue;
+            const edge = box.getBoundingClientRect();
+            cut = text.right > edge.right + 1 || text.left < edge.left - 1;
+            break;
         }
-        for (const box of root.querySelectorAll('[data-testid="stSelectbox"]')) {
-            const shown = box.querySelector('input');  // the choice, drawn in its input
-            const value = shown && (shown.value || shown.getAttribute('aria-label') || '');
-            if (shown && shown.scrollWidth > shown.clientWidth + 1) out.push(value.slice(0, 60));
+        // Scrolled out of sight in any box that hides what overflows below or above (the
+        // chips of a full multiselect), by over a fourth of the line (a line box may be
+        // a little shorter than the font's own height).
+        const spare = text.height / 4;
+        for (let box = el; box && box !== root && !cut; box = box.parentElement) {
+            if (getComputedStyle(box).overflowY === 'visible') continue;
+            const edge = box.getBoundingClientRect();
+            cut = text.bottom > edge.bottom + spare || text.top < edge.top - spare;
         }
+        if (cut) out.push(n.textContent.trim().slice(0, 60));
+    }
+    for (const box of document.querySelectorAll('[data-testid="stMain"] [data-testid='
+            + '"stSelectbox"], [data-testid="stSidebar"] [data-testid="stSelectbox"]')) {
+        const shown = box.querySelector('input');  // the choice, drawn in its input
+        const value = shown && (shown.value || shown.getAttribute('aria-label') || '');
+        if (shown && shown.scrollWidth > shown.clientWidth + 1) out.push(value.slice(0, 60));
     }
     return out; }"""
+)
 
 
 # Texts of a chart drawn over each other: a rotated axis title over run names, a heat map's
@@ -286,37 +299,41 @@ TABLES_SCROLLED = """() => [...document.querySelectorAll(
 
 # The smallest type of the main column (HTML and charts' SVG), in px, with its text: on a
 # projector no word smaller than a desk's body text (a grid's canvas kept 14 px there).
-SMALLEST_TYPE = """() => {
+SMALLEST_TYPE = (
+    """() => {"""
+    + TEXTS
+    + """
     let least = [Infinity, ''];
-    const walker = document.createTreeWalker(
-        document.querySelector('[data-testid="stMain"]'), NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    for (const [n] of texts('[data-testid="stMain"]')) {
         const el = n.parentElement;
-        if (!n.textContent.trim() || !el.getBoundingClientRect().width) continue;
+        if (!el.getBoundingClientRect().width) continue;
         const px = parseFloat(getComputedStyle(el).fontSize);
         if (px < least[0]) least = [px, n.textContent.trim().slice(0, 40)];
     }
     return least; }"""
+)
 
 
 # Every word the reader sees in the main column and the sidebar: texts (SVG's included),
 # choices shown in inputs; not icons' ligature names, code, or a run's folder name (an id).
-SHOWN_WORDS = """() => {
+SHOWN_WORDS = (
+    """() => {"""
+    + TEXTS
+    + """
     const out = [];
-    for (const root of document.querySelectorAll(
-            '[data-testid="stMain"], [data-testid="stSidebar"]')) {
-        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-            const el = n.parentElement, text = n.textContent.trim();
-            if (!text || !el.getBoundingClientRect().width
-                || el.closest('[aria-hidden="true"], code, style, script')
-                || /^[a-z_]+-[a-z]+-[0-9a-f]{12}$/.test(text)) continue;
-            out.push(text);
-        }
-        for (const input of root.querySelectorAll('input:not([type="checkbox"])'))
-            if (input.value) out.push(input.value);
+    for (const [n] of texts()) {
+        const el = n.parentElement, text = n.textContent.trim();
+        if (!el.getBoundingClientRect().width
+            || el.closest('[aria-hidden="true"], code, style, script')
+            || /^[a-z_]+-[a-z]+-[0-9a-f]{12}$/.test(text)) continue;
+        out.push(text);
+    }
+    for (const input of document.querySelectorAll('[data-testid="stMain"] input, '
+            + '[data-testid="stSidebar"] input')) {
+        if (input.type !== 'checkbox' && input.value) out.push(input.value);
     }
     return out; }"""
+)
 
 
 def _layout_faults(page) -> dict:
@@ -399,8 +416,6 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
             # no table scrolling: on a projector, and at two desks' widths.
             assert not (faults := _layout_faults(page)), (name, lang, mode, faults)
             if lang == "zh-tw":  # no English left, in what the browser draws too
-                from tests.test_i18n import english_left
-
                 assert not (left := english_left(page.evaluate(SHOWN_WORDS))), (name, left)
             if mode == "projector":
                 size, text = page.evaluate(SMALLEST_TYPE)
@@ -441,8 +456,6 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
     scrolled = page.evaluate(TABLES_SCROLLED)
     assert len(scrolled) == 1 and scrolled[0].startswith("a wide table: 900x"), scrolled
     if lang == "zh-tw":  # the English of the injected blocks is found (and nothing else)
-        from tests.test_i18n import english_left
-
         left = english_left(page.evaluate(SHOWN_WORDS))
         assert {w for x in left for w in ("label", "wide", "table") if w in x} == {
             "label", "wide", "table"}, left  # fmt: skip

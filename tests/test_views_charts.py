@@ -372,3 +372,15 @@ def test_a_projector_gets_taller_rows_and_its_type_size_for_the_figures(sample_d
     scenes = data.scene_heatmap(dataset_stats(sample_ds, "obj"), lang="en")
     spec = widgets._sized_spec(scenes, {}, room["text"], scale)
     assert spec["width"]["step"] == round(scenes.to_dict()["width"]["step"] * 1.5)  # a facet
+
+
+def test_a_run_s_bars_are_as_tall_as_its_name():
+    """The splits chart: a run's two or three bars together hold its name's lines (two
+    bars of 12 px under a two-line name drew it over the next run's)."""
+    run = _run24(1)
+    long = dataclasses.replace(run.config, validation=Validation.RANDOM, batch_size=7, seed=3)
+    chart = evaluation.splits_chart([dataclasses.replace(run, config=long), _run24(2, "mnist")])
+    df = chart.data
+    assert labels.most_lines(df["name"]) >= 2, set(df["name"])
+    height = chart.to_dict()["height"]["step"] * df["split"].nunique()
+    assert height >= labels.LINE * labels.most_lines(df["name"]) + 6

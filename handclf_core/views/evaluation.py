@@ -164,7 +164,11 @@ def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
                 alt.Tooltip("validation:N", title=t("compare.chart.validation")),
             ],
         )  # fmt: skip
-        .properties(height=alt.Step(12), title=t("compare.chart.splits_title"))
+        # A run's bars (two or three: the splits there are) as tall as its name's lines.
+        .properties(
+            height=labels.step(df["name"], 12, bars=df["split"].nunique()),
+            title=t("compare.chart.splits_title"),
+        )  # fmt: skip
     )
 
 
