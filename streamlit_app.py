@@ -4,7 +4,7 @@ below. Every text comes from the catalogues (handclf_core/locales) through `sess
 
 import streamlit as st
 
-from app import cache, guards, session, widgets
+from app import cache, guards, session, widgets, work
 from app.navigation import navigation
 from app.session import t
 from handclf_core.vocab import CLASSES, Task
@@ -24,6 +24,8 @@ cache.inference_without_onednn()  # before anything here imports TensorFlow
 cache.no_cleaning_between_runs()  # no full garbage collection after every run of a page
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()
+with st.sidebar:
+    work.sidebar_line()  # the server's long work, wherever the reader is
 session.style()
 cache.training_jobs().device(timeout=0)  # the training process loads TensorFlow from now on
 navigation(home, t).run()

@@ -185,11 +185,57 @@ def scan_runs(identity: str | None = None, task: str | None = None):
 
 @st.cache_resource(show_spinner=False)
 def training_jobs():
-    """The app process's training queue (one worker, one job at a time), shared by every
-    session: submitting a configuration that is queued or running returns that job."""
+    """The server's queue of long work (one worker, one job at a time on the machine),
+    shared by every session; it publishes its jobs on the board (`app.work` reads them):
+    submitting work that is queued or running, here or on another server, returns that
+    job."""
     from handclf_core.training.jobs import TrainingJobs
 
     return TrainingJobs()
+
+
+@st.cache_resource(show_spinner=False)
+def load_meter():
+    """Other work on this machine's CPU, looked at a few times a second (`handclf_core.load`):
+    every thread but the training process's, whose speed the estimates are about."""
+    from handclf_core.load import LoadMeter
+
+    jobs = training_jobs()
+    return LoadMeter(lambda: jobs.trainer_pid)
+
+
+@st.cache_data(show_spinner=False, ttl=5, max_entries=256)
+def data_seconds(_ds, identity: str, prep, other: float) -> float:
+    """`estimate.data_seconds`: the store's build left and `prep`'s inputs, quiet seconds;
+    looked at once per 5 s (it opens the store, times a few frames when one is missing)."""
+    from handclf_core.errors import HandCamError
+    from handclf_core.training.estimate import data_seconds as seconds
+
+    try:
+        return seconds(_ds, prep, other=other)
+    except HandCamError:  # a frame that cannot be decoded: the build will say which
+        return 0.0
+
+
+@st.cache_data(show_spinner=False, ttl=5, max_entries=16)
+def store_plan(_ds, identity: str):
+    """`store.plan_store`: what the store's build takes from here (None: the store is
+    complete), looked at once per 5 s."""
+    from handclf_core.data.store import plan_store
+
+    return plan_store(_ds)
+
+
+@st.cache_data(show_spinner=False, max_entries=1024)
+def _effective(_ds, identity: str, config):
+    from handclf_core.training.splits import effective
+
+    return effective(config.resolved(), _ds.hand_frames())
+
+
+def effective(ds, config):
+    """`config` resolved as `train` runs it on `ds` (an idle frame limit dropped)."""
+    return _effective(ds, ds.identity, config)
 
 
 def _run_key(runs) -> tuple:

@@ -46,24 +46,22 @@ def current_dataset():
 
 
 def quick_demos(ds, task: str) -> str:
-    """How long each model's quick demo takes on this dataset here, from the presets and
-    the time estimate (earlier runs of this machine, else the classroom CPU's measured
-    rate): "CNN_basic 0:25, Mnist-style CNN 0:14, AlexNet 3:02". A model whose time is not
-    known (a GPU without earlier runs) is named without one."""
+    """How long each model's quick demo takes on this dataset from a press now, from the
+    one estimate the Train page shows too: "CNN_basic 25 s, Mnist-style CNN 14 s, AlexNet
+    3 min 02 s". A model whose time is not known (a GPU without earlier runs) is named
+    without one."""
     from handclf_core.i18n import model_name
     from handclf_core.models import list_models
     from handclf_core.runs.config import TrainConfig
     from handclf_core.runs.experiments import quick
-    from handclf_core.training.estimate import estimate
 
-    from .training import clock
+    from . import work
 
-    frames, earlier, lang = ds.hand_frames(), cache.scan_runs()[0], session.lang()
-    device = cache.training_jobs().device(timeout=0)
+    earlier, lang = cache.scan_runs()[0], session.lang()
     shown = []
     for model in list_models():
-        e = estimate(quick(TrainConfig(model=model, task=task)).resolved(), frames, earlier, device)
-        shown.append(model_name(model, lang) + (f" {clock(e.seconds)}" if e else ""))
+        e = work.run_estimate(ds, quick(TrainConfig(model=model, task=task)), earlier)
+        shown.append(model_name(model, lang) + (f" {work.duration(e.seconds)}" if e else ""))
     return session.t("compare.list_separator").join(shown)
 
 

@@ -19,7 +19,7 @@ from handclf_core.runs.predictions import read_predictions
 from handclf_core.views.mistakes import CELL, confusion_chart, embedding_chart
 from handclf_core.vocab import Projection
 
-from . import cache, session, widgets
+from . import cache, session, widgets, work
 
 PER_PAGE = 8  # frames per page: two rows of four
 COLUMNS = 4
@@ -65,16 +65,21 @@ def predictions(run, ds):
 
 def _store(ds, run):
     """The dataset's frame store (the one the run was scored on; `browse` checks that), or
-    a button that builds it when it is gone (the map below then waits for it)."""
+    a button that has the server build it when it is gone (the map below then waits)."""
     from handclf_core.data.store import open_store
+    from handclf_core.training import board
 
     store = open_store(ds)
-    if store is None:
+    if store is None:  # built by the server, whatever page the reader goes to meanwhile
         st.info(session.t("mistakes.no_store"))
-        if not (st.button(session.t("mistakes.build_store"), key="mistakes.build")
-                and widgets.build_store(ds, run.preprocessing)):  # fmt: skip
-            return None
-        store = open_store(ds)
+        job = board.read(board.store_job_id(ds.identity, run.preprocessing))
+        building = job is not None and job.active
+        st.button(session.t("mistakes.build_store"), key="mistakes.build", disabled=building,
+                  on_click=work.submit_store, args=(ds, run.preprocessing))  # fmt: skip
+        if job is not None:
+            st.fragment(run_every=work.POLL if building else None)(work.store_panel)(
+                job.id, building
+            )
     return store
 
 

@@ -1,5 +1,5 @@
-"""The Train page's job panel: a job's live progress, or its outcome, redrawn by the page's
-fragment every second while it runs."""
+"""The Train page's job panel: a job's live progress, or its outcome, as the job board has
+it (any tab, any server), redrawn by the page's fragment every second while it runs."""
 
 from __future__ import annotations
 
@@ -8,18 +8,17 @@ import time
 import streamlit as st
 
 from handclf_core.runs.record import Run
-from handclf_core.training.jobs import Job, Status
+from handclf_core.training import board
+from handclf_core.training.board import JobRecord, Status
+from handclf_core.training.estimate import clock
 from handclf_core.training.progress import describe
 from handclf_core.views.runs import device_name, frequencies_only, headline
 from handclf_core.views.training import curves_chart, curves_frame
 from handclf_core.vocab import Stage
 
-from . import cache, navigation, session, widgets
+from . import cache, session, widgets, work
 
-
-def clock(seconds: float) -> str:
-    """0:42, 12:05; "…" while unknown (NaN)."""
-    return "…" if seconds != seconds else f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+__all__ = ["clock"]
 
 
 def curves(history) -> None:
@@ -31,7 +30,7 @@ def curves(history) -> None:
             widgets.chart(curves_chart(data, metric, lang), width="stretch")
 
 
-def time_left(job: Job) -> str:
+def time_left(job: JobRecord) -> str:
     """The training loop's time left; once it is over, what remains is scoring, whose time
     is not estimated: "…" rather than a "0:00" that stays up while the test split is
     scored."""
@@ -40,7 +39,7 @@ def time_left(job: Job) -> str:
     return clock(job.batch.eta_seconds)
 
 
-def progress(job: Job) -> None:
+def progress(job: JobRecord) -> None:
     t, lang, b = session.t, session.lang(), job.batch
     if b is None:  # decoding or resizing frames, or starting
         done = job.step.done / job.step.total if job.step.total else 0.0
@@ -52,7 +51,7 @@ def progress(job: Job) -> None:
     c = st.columns(3)
     c[0].metric(t("train.images_per_second"), f"{b.images_per_second:,.0f}")
     c[1].metric(t("train.time_left"), time_left(job), help=t("train.time_left_help"))
-    c[2].metric(t("train.elapsed"), clock(time.time() - job.started))
+    c[2].metric(t("train.elapsed"), clock(job.elapsed(time.time())))
     if job.step.stage != Stage.TRAINING:
         st.caption(t("train.now", stage=describe(job.step, lang)))
     if job.epochs:
@@ -113,50 +112,27 @@ def result(run: Run, cached: bool, ds=None) -> None:
         st.caption(t("details.run", name=run.name, path=run.path))
 
 
-EXPERIMENTS_KEY = "train.experiments.keys"  # the job keys of the experiments submitted last
-
-
-def _load() -> float:
-    """The 1-minute load average: the other work the next training shares the CPU with."""
-    import os
-
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-
-
-def _busy(e) -> str:
-    """ "The machine is busy (load 3.2 on 2 cores): " when other work leaves a training
-    less than BUSY of the CPU; the estimate then counts with that share."""
-    from handclf_core.training.estimate import BUSY
-    from handclf_core.workers import cpu_count
-
-    if e.busy >= BUSY:
-        return ""
-    return session.t("train.estimate_busy", load=e.load, cores=cpu_count(), share=e.busy) + " "
-
-
-def time_estimate(config, frames, earlier, device) -> None:
+def time_estimate(ds, config, earlier) -> None:
     """The expected duration of a run before it is started; a warning when it is long."""
-    from handclf_core.training.estimate import estimate
-
-    t, load = session.t, _load()
-    e = estimate(config, frames, earlier, device, load=load)
+    t = session.t
+    e = work.run_estimate(ds, config, earlier)
     if e is None:
         st.caption(t("train.estimate_unknown"))
         return
     source = (session.tn("train.estimate_runs", e.runs) if e.runs
               else t("train.estimate_classroom"))  # fmt: skip
-    text = t("train.estimate", time=clock(e.seconds), rate=e.images_per_second, source=source)
-    text = _busy(e) + text
+    text = t("train.estimate", time=work.duration(e.seconds), rate=e.images_per_second,
+             source=source)  # fmt: skip
+    text = work.busy_text(e) + text
     if e.seconds > LONG_RUN_SECONDS:
         from handclf_core.runs.config import TrainConfig
         from handclf_core.runs.experiments import quick
-        from handclf_core.training.splits import effective
 
         demo = TrainConfig(model=config.model, task=config.task, precision=config.precision)
-        shorter = effective(quick(demo).resolved(), frames)  # this model's quick demo
-        faster = (estimate(shorter, frames, earlier, device, load=load) if shorter != config
-                  else None)  # fmt: skip
-        advice = (t("train.estimate_long", quick=clock(faster.seconds)) if faster
+        shorter = cache.effective(ds, quick(demo))  # this model's quick demo
+        faster = (work.run_estimate(ds, shorter, earlier)
+                  if shorter != cache.effective(ds, config) else None)  # fmt: skip
+        advice = (t("train.estimate_long", quick=work.duration(faster.seconds)) if faster
                   else t("train.estimate_long_quick"))  # fmt: skip
         st.warning(text + " " + advice, icon=":material/schedule:")
     else:
@@ -164,59 +140,6 @@ def time_estimate(config, frames, earlier, device) -> None:
 
 
 LONG_RUN_SECONDS = 5 * 60  # longer than this: the page says so before it is pressed
-
-
-def submit_all(jobs, ds, configs) -> None:
-    """Queue every configuration (stored ones finish at once); the panel follows them."""
-    st.session_state[EXPERIMENTS_KEY] = [jobs.submit(ds, c).key for c in configs]
-
-
-def _experiment_jobs(jobs) -> list:
-    found = (jobs.get(key) for key in st.session_state.get(EXPERIMENTS_KEY, []))
-    return [j.snapshot() for j in found if j is not None]
-
-
-def experiments_active(jobs) -> bool:
-    return any(j.active for j in _experiment_jobs(jobs))
-
-
-def cancel_all(jobs) -> None:
-    for job in _experiment_jobs(jobs):
-        job.cancel()
-
-
-def experiments_panel(jobs, polling: bool, frames, earlier) -> None:
-    """The submitted experiments: how many are done, which one runs, the time left (the
-    running one's, and the estimates of those queued)."""
-    from handclf_core.training.estimate import estimate
-    from handclf_core.views.runs import config_label
-
-    t, lang, mine = session.t, session.lang(), _experiment_jobs(jobs)
-    ended = [j for j in mine if not j.active]
-    running = next((j for j in mine if j.status == Status.RUNNING), None)
-    queued = [j for j in mine if j.status == Status.QUEUED]
-    device = jobs.device(timeout=0)
-    left = sum((e.seconds if (e := estimate(j.config, frames, earlier, device)) else 0.0)
-               for j in queued)  # fmt: skip
-    eta = running.batch.eta_seconds if running is not None and running.batch else 0.0
-    left += eta if eta == eta else 0.0  # NaN until the first batch
-    text = t("train.experiments_progress", done=len(ended), total=len(mine), left=clock(left))
-    st.progress(len(ended) / max(len(mine), 1), text=text)
-    if running is not None:
-        st.caption(t("train.experiments_now", label=config_label(running.config, lang)))
-    for j in mine:
-        if j.status == Status.FAILED:
-            label = config_label(j.config, lang)
-            st.error(t("train.experiments_failed", label=label, error=j.error))
-    if polling:
-        st.button(t("train.experiments_cancel"), key="train.experiments.cancel",
-                  on_click=cancel_all, args=(jobs,))  # fmt: skip
-        if not experiments_active(jobs):
-            st.rerun()  # all ended: redraw the page once, stop polling
-    elif ended:
-        st.success(t("train.experiments_done", count=len(ended)))
-    st.page_link(navigation.COMPARE, label=t("train.experiments_compare"),
-                 icon=":material/compare_arrows:")  # fmt: skip
 
 
 def device_caption(jobs, polling: bool) -> None:
@@ -236,42 +159,52 @@ def device_caption(jobs, polling: bool) -> None:
         st.rerun()  # known now: the page draws it without polling
 
 
-def job_panel(job: Job, polling: bool, ds=None) -> None:
-    """A job's progress or outcome; while it runs, a fragment redraws this every second."""
-    t, s = session.t, job.snapshot()
+def job_panel(key: str, polling: bool, ds=None) -> None:
+    """A job's progress or outcome, as the board has it (whichever tab or server started
+    it); while it runs, a fragment redraws this every second."""
+    from handclf_core.runs.folders import saved_run
+
+    t, s = session.t, board.read(key)
+    if s is None:
+        return
     if s.status == Status.QUEUED:
         st.info(t("train.queued"))
     elif s.status == Status.RUNNING:
         progress(s)
     elif s.status == Status.DONE:
-        result(s.result, s.cached, ds)
+        run = saved_run(s.dataset, s.config) if s.config is not None else None
+        if run is not None:
+            result(run, s.cached, ds)
     elif s.status == Status.FAILED:
-        st.error(t("train.failed", error=s.error))
+        st.error(t("work.lost") if s.lost else t("train.failed", error=s.error))
     else:
         st.warning(t("train.cancelled"))
     if s.active:
-        st.button(t("train.cancel"), key=f"train.cancel.{s.key}", on_click=job.cancel)
+        work.cancel_asking([s.id], s.id, t("train.cancel"), t("train.cancel_ask"))
     elif polling:
         st.rerun()  # it just ended: redraw the whole page once (button label), stop polling
 
 
-def submit_seeds(jobs, ds, configs) -> None:
-    """Queue a setting's seeds, one run each (stored ones finish at once)."""
+def submit_seeds(ds, configs, earlier) -> None:
+    """Queue a setting's seeds, one run each (stored ones finish at once), each with the
+    time expected now."""
+    jobs = cache.training_jobs()
     for config in configs:
-        jobs.submit(ds, config)
+        e = work.run_estimate(ds, config, earlier)
+        jobs.submit(ds, config, e.seconds if e else None)
 
 
-def seeds_panel(jobs, ds, configs, polling: bool) -> None:
+def seeds_panel(ds, configs, polling: bool) -> None:
     """A setting trained with several seeds: how many are done; once all are, their mean,
     spread and the interval pooled over recordings and seeds."""
     import statistics
 
-    from handclf_core.runs.folders import run_path
+    from handclf_core.runs.folders import run_path, saved_run
 
     t = session.t
-    exact = [jobs.get(run_path(ds.identity, c.resolved()).name) for c in configs]
-    snaps = [j.snapshot() for j in exact if j is not None]
-    runs = [s.result for s in snaps if s.status == Status.DONE]
+    found = [board.read(run_path(ds.identity, cache.effective(ds, c)).name) for c in configs]
+    snaps = [s for s in found if s is not None]
+    runs = [r for c in configs if (r := saved_run(ds.identity, cache.effective(ds, c)))]
     if len(runs) < len(configs):
         st.progress(len(runs) / len(configs), text=t("train.seeds_progress", done=len(runs),
                                                      total=len(configs)))  # fmt: skip
@@ -286,22 +219,3 @@ def seeds_panel(jobs, ds, configs, polling: bool) -> None:
                   high=max(accuracies) * 100, interval=pooled))  # fmt: skip
     if polling:
         st.rerun()
-
-
-def grid_estimate(ds, configs, frames, earlier, device) -> None:
-    """Before the experiments are pressed: how long the chosen ones take here, from the
-    same estimate as each model's (stored ones load at once and count nothing)."""
-    from handclf_core.runs.folders import saved_run
-    from handclf_core.training.estimate import estimate
-
-    t = session.t
-    todo = [c for c in configs if saved_run(ds.identity, c) is None]
-    found = [estimate(c, frames, earlier, device, load=_load()) for c in todo]
-    if not todo:
-        st.caption(t("train.experiments_all_stored", count=len(configs)))
-    elif any(e is None for e in found):
-        st.caption(t("train.estimate_unknown"))
-    else:
-        st.caption(_busy(found[0]) + t("train.experiments_estimate",
-                   time=clock(sum(e.seconds for e in found)), todo=len(todo),
-                   stored=len(configs) - len(todo)))  # fmt: skip

@@ -8,7 +8,6 @@ import functools
 
 import streamlit as st
 
-from handclf_core.errors import HandCamError
 from handclf_core.views.labels import TEXT_SIZE
 
 from . import session
@@ -83,34 +82,6 @@ def _scale_steps(spec: dict, scale: float) -> None:
         elif isinstance(value, list) and key in ("layer", "hconcat", "vconcat", "concat"):
             for part in value:
                 _scale_steps(part, scale)
-
-
-def build_store(ds, prep) -> bool:
-    """Build the frame store of `ds`'s hand frames (once; opened if there) and derive the
-    inputs of `prep` (a Preprocessing), under a progress bar cleared however it ends. Returns
-    False, with the error shown, when a frame cannot be decoded (nothing is left behind)."""
-    from handclf_core.data.store import build_store
-    from handclf_core.views.runs import preprocessing_summary
-
-    t, lang = session.t, session.lang()
-    bar = st.progress(0.0, text=t("store.decoding_start"))
-    try:
-        store, _ = build_store(
-            ds,
-            progress=lambda d, n: bar.progress(d / n, text=t("store.decoding", done=d, total=n)),
-        )
-        store.variant(
-            prep,
-            progress=lambda d, n: bar.progress(
-                d / n, text=t("store.deriving", variant=preprocessing_summary(prep, lang), done=d)
-            ),
-        )
-        return True
-    except HandCamError as e:
-        st.error(t("store.failed", error=e))
-        return False
-    finally:
-        bar.empty()
 
 
 # Formats of the runs table's columns, by column id (keyed by their shown headers).

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from app import cache, guards, session, trainform, widgets
+from app import cache, guards, session, trainform, widgets, work
 from handclf_core.data.layout import REAL_FRAME_COUNTS
 from handclf_core.data.store import store_status
 from handclf_core.i18n import name
+from handclf_core.training import board
+from handclf_core.training.board import store_job_id
 from handclf_core.views import data as charts
 from handclf_core.views import preprocessing as memory
 from handclf_core.views.runs import preprocessing_summary
@@ -55,18 +57,22 @@ st.caption(
 )  # fmt: skip
 
 st.markdown(t("preprocessing.store"))
-msg, status = st.empty(), store_status(ds, prep)
+# The build is a job of the server: leaving or reloading the page does not stop it.
+status, job = store_status(ds, prep), board.read(store_job_id(ds.identity, prep))
+building = job is not None and job.active
 summary = preprocessing_summary(prep, lang)  # "227x227 gray, right mirrored, cropped"
-if st.button(t("preprocessing.build"), type="primary", key="prep_build",
-             disabled=bool(status and status.variant_ready)):  # fmt: skip
-    widgets.build_store(ds, prep)
-    status = store_status(ds, prep)
 if status is None:
-    msg.info(t("preprocessing.no_store"))
+    st.info(t("preprocessing.no_store"))
 elif not status.variant_ready:
-    msg.info(t("preprocessing.no_variant", frames=status.frames, variant=summary))
+    st.info(t("preprocessing.no_variant", frames=status.frames, variant=summary))
 else:
-    msg.success(t("preprocessing.ready", frames=status.frames, variant=summary))
+    st.success(t("preprocessing.ready", frames=status.frames, variant=summary))
+if not (status and status.variant_ready) and not building:
+    st.caption(work.store_plan_text(ds, prep))
+st.button(t("preprocessing.build"), type="primary", key="prep_build", on_click=work.submit_store,
+          args=(ds, prep), disabled=building or bool(status and status.variant_ready))  # fmt: skip
+if job is not None and (building or not (status and status.variant_ready)):
+    st.fragment(run_every=work.POLL if building else None)(work.store_panel)(job.id, building)
 
 st.markdown(
     t("preprocessing.shuffling", ratio=stats["splits"]["train"]["imbalance_ratio"] or 1,

@@ -3,11 +3,12 @@ loaded when stored, live; the assignment's experiments in one click."""
 
 import streamlit as st
 
-from app import cache, guards, session, trainform, training
+from app import cache, experiments, guards, session, trainform, training
 from handclf_core.i18n import model_name, name
 from handclf_core.models import list_models
 from handclf_core.runs.experiments import grid
 from handclf_core.runs.folders import saved_run
+from handclf_core.training import board
 from handclf_core.training.splits import effective
 from handclf_core.views.runs import config_label
 from handclf_core.vocab import ExperimentSize
@@ -16,10 +17,11 @@ t = session.translator()
 lang = session.lang()
 
 
-def experiments_ui(ds, task, jobs, frames, earlier) -> None:
-    """The assignment's experiments: queued one after another, with overall progress."""
-    with st.expander(t("train.experiments"), icon=":material/science:",
-                     expanded=bool(st.session_state.get(training.EXPERIMENTS_KEY))):  # fmt: skip
+def experiments_ui(ds, task, frames, earlier) -> None:
+    """The assignment's experiments: queued one after another, followed by every tab."""
+    busy = experiments.running()
+    followed = experiments.shown() is not None
+    with st.expander(t("train.experiments"), icon=":material/science:", expanded=followed):
         st.markdown(t("train.experiments_intro"))
         size = session.localized(st.radio, t("train.experiments_size"), list(ExperimentSize),
                                  key="train.experiments.size", horizontal=True,
@@ -31,15 +33,12 @@ def experiments_ui(ds, task, jobs, frames, earlier) -> None:
         )  # fmt: skip
         seeds = trainform.seeds_choice("train.experiments.seeds")
         chosen = [c for k in picked for c in trainform.with_seeds(configs[k], seeds)]
-        training.grid_estimate(ds, chosen, frames, earlier, jobs.device(timeout=0))
-        busy = training.experiments_active(jobs)
+        experiments.estimate_caption(ds, chosen, earlier)
         st.button(t("train.experiments_go", count=len(chosen)), key="train.experiments.go",
-                  type="primary", on_click=training.submit_all, args=(jobs, ds, chosen),
+                  type="primary", on_click=experiments.submit, args=(ds, chosen, earlier),
                   disabled=busy or not chosen)  # fmt: skip
-        if st.session_state.get(training.EXPERIMENTS_KEY):
-            st.fragment(run_every=1.0 if busy else None)(training.experiments_panel)(
-                jobs, busy, frames, earlier
-            )
+        if followed:
+            st.fragment(run_every=1.0 if busy else None)(experiments.panel)(busy)
 
 
 st.title(t("train.title"))
@@ -51,32 +50,30 @@ known = jobs.device(timeout=0) is not None  # the training process loads TensorF
 st.fragment(run_every=None if known else 1.0)(training.device_caption)(jobs, not known)
 frames = ds.hand_frames()
 earlier = cache.scan_runs()[0]  # the rates of earlier runs on this machine: the time estimates
-experiments_ui(ds, task, jobs, frames, earlier)
+experiments_ui(ds, task, frames, earlier)
 trainform.unapplied()
 trainform.quick_toggle()
 tabs = st.tabs([model_name(m, lang) for m in list_models()])
 for tab, model in zip(tabs, list_models(), strict=True):
     with tab:
         config = effective(trainform.settings(model, task), frames)  # idle limit: the recipe
-        training.time_estimate(config, frames, earlier, jobs.device(timeout=0))
+        training.time_estimate(ds, config, earlier)
         # A click submits in a callback, which runs before the script: the job shows at once.
         seeded = trainform.with_seeds(config, trainform.seeds_choice(f"train.{model}.seeds"))
-        job = jobs.shown(ds.identity, config)
+        job = board.shown(ds.identity, config)
         stored = all(saved_run(ds.identity, c) is not None for c in seeded)
         st.button(
             t("train.load_stored") if stored else t("train.train"),
             key=f"train.{model}.go",
             type="primary",
             on_click=training.submit_seeds,
-            args=(jobs, ds, seeded),
+            args=(ds, seeded, earlier),
             disabled=job is not None and job.active,
         )
         if job is not None:
             st.fragment(run_every=1.0 if job.active else None)(training.job_panel)(
-                job, job.active, ds
+                job.id, job.active, ds
             )
         if len(seeded) > 1 and job is not None:
             busy = job.active
-            st.fragment(run_every=1.0 if busy else None)(training.seeds_panel)(
-                jobs, ds, seeded, busy
-            )
+            st.fragment(run_every=1.0 if busy else None)(training.seeds_panel)(ds, seeded, busy)

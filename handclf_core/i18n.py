@@ -107,6 +107,19 @@ def name(term: Term, lang: str = "en", **values) -> str:
     return translate(lang, term.key, **values)
 
 
+def duration(seconds: float, lang: str = "en") -> str:
+    """A time as a reader of `lang` says it: "42 s", "4 min 54 s", "1 h 05 min" (hours once
+    past one, never "65:58 (min:s)")."""
+    s = max(0, int(round(seconds)))
+    if s >= 3600:  # to the minute
+        h, m = divmod(int(round(s / 60)), 60)
+        return translate(lang, "work.hours", h=h, m=m)
+    m = s // 60
+    if m:
+        return translate(lang, "work.minutes", m=m, s=s % 60)
+    return translate(lang, "work.seconds", s=s)
+
+
 def model_name(model: str, lang: str = "en") -> str:
     """A registered model as shown everywhere ("Mnist-style CNN" for `mnist`); a name the
     catalogue does not know stays as it is."""

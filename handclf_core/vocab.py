@@ -141,6 +141,13 @@ class Stage(Term):
     FAILED = "failed"
 
 
+class JobKind(Term):
+    """Long work the server does for the app, whatever tab asked (`training.board`)."""
+
+    TRAINING = "training"  # a run trained (or loaded)
+    STORE = "store"  # the frame store decoded, a preprocessing's inputs derived
+
+
 class DeviceKind(Term):
     """What trains: its name takes `count` (cores or GPUs) and, for a GPU, its `name`."""
 

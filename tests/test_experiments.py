@@ -1,6 +1,7 @@
 """The run settings the lesson's experiments are made of: random validation, precision,
-what a run changes from its recipe, the experiment grid and quick presets, the time
-estimate, deleting and downloading a run. No training here (see test_cli, test_app_train)."""
+what a run changes from its recipe, the experiment grid and quick presets, deleting and
+downloading a run. No training here (see test_cli, test_app_train; the time estimate:
+test_estimate)."""
 
 import dataclasses
 import io
@@ -17,11 +18,9 @@ from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Device
 from handclf_core.runs.experiments import GRID, QUICK, grid, quick
 from handclf_core.runs.folders import delete_run, list_runs, run_archive, run_folder
-from handclf_core.training.estimate import CLASSROOM_RATES, FORWARD_SHARE, START_SECONDS, estimate
 from handclf_core.training.splits import split_indices
 from handclf_core.views.runs import changes, config_label
 from handclf_core.vocab import DeviceKind, ExperimentSize, Precision, Validation
-from tests.test_views_runs import make_run
 
 CPU = Device(DeviceKind.CPU, 2, "", "tensorflow", False)
 
@@ -123,67 +122,6 @@ def test_quick_keeps_what_the_user_set():
     assert quick(TrainConfig(model="alexnet")).size == QUICK["alexnet"]["size"]
     assert quick(TrainConfig(model="alexnet", size=99)).size == 99
     assert quick(TrainConfig(model="mnist")).resolved().epochs == get_recipe("mnist").epochs
-
-
-def _timed(run, epochs: int, frames: int, seconds: float):
-    """`run` as if its loop had trained `frames` frames `epochs` times in `seconds`."""
-    return dataclasses.replace(
-        run,
-        config=dataclasses.replace(run.config, epochs=epochs),
-        frames=dataclasses.replace(run.frames, train=frames),
-        timings=dataclasses.replace(run.timings, fit_seconds=seconds,
-                                    images_per_second=epochs * frames / seconds),
-    )  # fmt: skip
-
-
-def test_a_tiny_earlier_run_does_not_make_the_recipe_look_slow(sample_ds, tiny_run):
-    """The Train page once said "about 10:54 at 28 images/s from 1 earlier run" for
-    cnn_basic's recipe (about 20 s) after the suite's 64-frame, one-epoch run."""
-    from handclf_core.training.devices import configure_device
-
-    recipe = TrainConfig(model="cnn_basic").resolved()
-    e = estimate(recipe, sample_ds.hand_frames(), [tiny_run[0]], configure_device())
-    assert e.runs == 0 and e.seconds < 120, e
-
-
-def test_estimate_from_earlier_runs_else_the_classroom_rate():
-    frames = _frames(train=1100, test=300)  # 1,000 train, 100 validation (lab/4), 300 test
-    config = TrainConfig(model="cnn_basic", epochs=2, precision="float32").resolved()
-    e = estimate(config, frames, [], CPU)
-    rate = CLASSROOM_RATES[("cnn_basic", Precision.FLOAT32)]
-    scored = 2 * 100 + 300 + 1000
-    assert e.runs == 0 and e.images_per_second == rate
-    assert e.seconds == pytest.approx(START_SECONDS + (2 * 1000 + FORWARD_SHARE * scored) / rate)
-    # Twice the side: a quarter of the rate.
-    bigger = estimate(dataclasses.replace(config, size=64), frames, [], CPU)
-    assert bigger.images_per_second == pytest.approx(rate / 4)
-    # Earlier runs of the same setting: their images over their loops' seconds, each run's
-    # start-up taken off (a long run weighs more); other models' runs do not count.
-    runs = [make_run("cnn_basic", created="1", seed=s, precision="float32") for s in (1, 2, 3)]
-    runs = [_timed(r, epochs=5, frames=400, seconds=s) for r, s in zip(runs, (8.0, 13.0, 23.0),
-                                                                      strict=True)]  # fmt: skip
-    runs.append(_timed(make_run("mnist", created="1", seed=4, precision="float32"), 5, 400, 9.0))
-    e = estimate(config, frames, runs, CPU)
-    assert e.runs == 3
-    assert e.images_per_second == pytest.approx(3 * 5 * 400 / (8 + 13 + 23 - 3 * START_SECONDS))
-    # A tiny run (64 frames, one epoch: its 2.3 s are mostly start-up, "28 images/s") says
-    # nothing of the rate, alone or beside real runs.
-    tiny = _timed(runs[0], epochs=1, frames=64, seconds=2.3)
-    alone = estimate(config, frames, [tiny], CPU)
-    assert (alone.runs, alone.images_per_second) == (0, rate)
-    assert estimate(config, frames, [tiny, *runs], CPU) == e
-    slow_tiny = _timed(runs[0], epochs=1, frames=64, seconds=7.0)  # on a busy machine
-    assert estimate(config, frames, [slow_tiny], CPU).runs == 0
-    gpu = Device(DeviceKind.GPU, 1, "NVIDIA H200", "jax", True)
-    assert estimate(config, frames, [], gpu) is None  # nothing known yet: no made-up figure
-    # Other work on the CPU: a load of 2 on 2 cores leaves a training half of it (measured:
-    # the quick demo trained at half its rate beside one CPU-bound job); a GPU's does not.
-    quiet = estimate(config, frames, [], CPU, load=0.0, cores=2)
-    busy = estimate(config, frames, [], CPU, load=2.0, cores=2)
-    assert (quiet.busy, busy.busy) == (1.0, 0.5)
-    assert busy.images_per_second == pytest.approx(rate / 2)
-    assert busy.seconds - START_SECONDS == pytest.approx(2 * (quiet.seconds - START_SECONDS))
-    assert estimate(config, frames, runs, gpu, load=5.0) is None
 
 
 def test_delete_and_download_a_stored_run(tiny_run, sample_ds):

@@ -129,3 +129,84 @@ def test_an_idle_training_process_leaves_and_the_next_job_starts_it_again(sample
         assert manager._trainer.process is not child
     finally:
         manager.close()
+
+
+# --- The board: every tab, every server on the cache sees the same jobs ---
+
+
+def test_a_second_server_sees_the_job_follows_it_and_cancels_it(jobs, sample_ds):
+    """A second queue on the same cache (a second server, or the page after a reload: both
+    read the board) is given the first one's job instead of training it twice, sees its
+    progress, and cancels it through the board."""
+    from handclf_core.training import board
+
+    long = _tiny(31, epochs=5, batch_size=8, limit=64)
+    job = jobs.submit(sample_ds, long, estimate=12.0)
+    second = TrainingJobs()
+    try:
+        _until(lambda: (r := board.read(job.key)) is not None and r.batch is not None, 120)
+        record = board.read(job.key)
+        assert record.status == "running" and record.kind == "training"
+        assert record.config == job.config and record.estimate == 12.0 and record.elapsed() > 0
+        assert board.shown(sample_ds.identity, long).id == job.key
+        followed = second.submit(sample_ds, long)
+        assert followed.remote and followed.key == job.key  # not queued there
+        assert second.jobs() == []
+        second.cancel(job.key)  # as another server would: through the board
+        assert job.wait(30) and job.status == "cancelled"
+        assert board.read(job.key).status == "cancelled"
+    finally:
+        second.close()
+    assert not run_path(sample_ds.identity, long).exists()
+    again = jobs.submit(sample_ds, long)  # asked again: a new job, not the old request
+    assert again is not job and again.status in ("queued", "running")
+    again.cancel()
+    assert again.wait(60)
+
+
+def test_the_experiments_are_a_group_any_tab_finds(jobs, sample_ds, tiny_run):
+    from handclf_core.training import board
+
+    configs = [TINY, _tiny(32)]
+    group = jobs.submit_group(sample_ds, configs, [None, 5.0])
+    assert board.latest_group() == group and len(group.jobs) == 2
+    first = board.read(group.jobs[0])
+    assert first.status == "done" and first.cached  # stored: loaded at once
+    assert jobs.get(group.jobs[1]).wait(120)
+    assert board.read(group.jobs[1]).status == "done"
+
+
+_SERVER = """
+import sys, time
+from handclf_core.data.dataset import open_dataset
+from handclf_core.runs.config import TrainConfig
+from handclf_core.training.jobs import TrainingJobs
+jobs = TrainingJobs()
+config = TrainConfig(model="cnn_basic", epochs=50, batch_size=8, limit=64, seed=33)
+print(jobs.submit(open_dataset(sys.argv[1]), config).key, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_job_whose_server_was_killed_shows_as_failed_not_running(sample_root, sample_ds):
+    """kill -9 of the server that runs a job: every tab reads it as failed (lost), never as
+    running forever; its training process goes too."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from handclf_core.training import board
+
+    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(sample_root)],
+                              stdout=subprocess.PIPE, text=True, env=os.environ)  # fmt: skip
+    try:
+        key = server.stdout.readline().strip()
+        _until(lambda: (r := board.read(key)) is not None and r.batch is not None, 180)
+        assert board.read(key).status == "running" and not board.read(key).lost
+    finally:
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+    record = board.read(key)
+    assert record.status == "failed" and record.lost and not record.active
+    assert key not in {r.id for r in board.active()}

@@ -59,6 +59,9 @@ class Timings:
     fit_seconds: float  # the training loop alone
     eval_seconds: float  # scoring the test split and the train-accuracy frames
     images_per_second: float  # training frames seen per second of the loop
+    # What the time estimate (`training.estimate`) learns from; None in runs stored before:
+    data_seconds: float | None = None  # the frame store decoded, the inputs derived (0: kept)
+    other_load: float | None = None  # other work's mean demand on the CPU meanwhile, in cores
 
 
 @dataclass(frozen=True)

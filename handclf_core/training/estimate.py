@@ -1,32 +1,40 @@
-"""How long a run will take, before it is started: from the earlier runs of this machine.
+"""How long long work will take, before it starts: the one estimator behind every time the
+app and the command line show (Train, the experiments, Compare's empty page, the quick
+demo's text, the frame store's build, `train --estimate`, `prepare`).
 
-A training loop's time is a start-up (building the model, tracing the first step: about
-START_SECONDS) plus its images at the rate the configuration trains at. The rate comes from
-the kept runs of the same model, input shape and precision on the same kind of device, the
-start-up taken off each: their images over their loops' seconds less START_SECONDS, so a
-long run weighs more than a short one. A run whose loop lasted under twice the start-up, or
-that trained fewer than MIN_IMAGES images, is left out: its time is mostly start-up, and
-the rate it gives can be 30 times too slow (a 64-frame, one-epoch run of cnn_basic trains at
-28 images/s by its record, at 1,100 in a real run). Without such runs the rate is the one
-measured on the classroom's 2-core CPU (README "Quick demo"), scaled by the input's pixels.
-The time is the start-up, the training passes at that rate, validating each epoch and
-scoring the test split and the train-accuracy frames, which cost about a third of a
-training step per frame (a forward pass only).
+A training job's time, from the press to its stored run, is made of parts:
 
-Those rates are a quiet machine's. On a CPU that other work keeps busy (the 1-minute load
-average, e.g. a class's pages being drawn), a training gets about cores / (cores + load) of
-it: with a load of 2 on 2 cores, half (measured: AlexNet's quick demo trained at half its
-rate beside one CPU-bound job). The estimate uses that share, and says the machine is busy
-(`Estimate.busy`).
+- start: the training process loading the backend, when it is not running yet;
+- data: the frame store decoded and the run's inputs derived, when they are not kept yet
+  (`data_seconds`, from the store's own plan and a decoding timed on this dataset now);
+- fixed: building the model, tracing its first steps, saving it;
+- the loop: each epoch's training images at the loop's rate, its validation frames at
+  FORWARD_SHARE of a training image each (a forward pass);
+- scoring: the test split and the train-accuracy frames, at FORWARD_SHARE each.
+
+The loop's rate and the fixed seconds are a quiet machine's: from the earlier runs of the
+same model, input size, precision and device, each set back to a quiet machine by the other
+work it recorded while it trained (`Timings.other_load`), so a run measured on a busy
+machine does not make the next estimate slow twice; without such runs, the rates measured
+on the classroom CPU (`CLASSROOM`, by `bench/bench_estimates.py --calibrate`), scaled by
+the input's pixels from the nearest size measured.
+
+Then the load is counted, once: other work's demand now, in cores (`handclf_core.load`:
+never the training's own threads, which the kernel's load average counts for a minute after
+it ended), leaves a training cores / (cores + other) of the CPU (`cpu_share`: measured, a
+CPU-bound process beside it cost the quick demos 1.5-1.9x), and every part on the CPU takes
+1/share as long. A GPU's own work is not the CPU's: no share there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from handclf_core.models import get_recipe
+from handclf_core.data.images import Preprocessing
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Device
 from handclf_core.runs.record import Run
@@ -34,70 +42,169 @@ from handclf_core.training.splits import TRAIN_SCORED, split_indices
 from handclf_core.vocab import DeviceKind, Precision, Split
 from handclf_core.workers import cpu_count
 
-# Images/s of each recipe's training loop measured on the classroom CPU (2 cores, AVX-512
-# BF16; built-in sample, 2026-12-01), by precision: the fallback without earlier runs.
-CLASSROOM_RATES = {
-    ("cnn_basic", Precision.FLOAT32): 1090,
-    ("cnn_basic", Precision.MIXED_BFLOAT16): 1100,
-    ("mnist", Precision.FLOAT32): 1200,
-    ("mnist", Precision.MIXED_BFLOAT16): 2400,
-    ("alexnet", Precision.FLOAT32): 38,
-    ("alexnet", Precision.MIXED_BFLOAT16): 80,
-}
+if TYPE_CHECKING:
+    from handclf_core.data.store_build import BuildPlan
+
+# The classroom CPU, quiet (2 cores, AVX-512 BF16; built-in sample; bench_estimates.py
+# --calibrate, 2026-12-07): by (model, precision, input size), the training loop's images/s
+# and the fixed seconds of a run (build, first steps traced, saved). Other sizes scale the
+# rate by pixels from the nearest size measured; mixed float16 (no fast path on a CPU)
+# counts as float32.
+CLASSROOM: dict[tuple[str, Precision, int], tuple[float, float]] = {
+    ("cnn_basic", Precision.FLOAT32, 32): (1900.0, 1.5),
+    ("cnn_basic", Precision.MIXED_BFLOAT16, 32): (1900.0, 1.5),
+    ("mnist", Precision.FLOAT32, 28): (2100.0, 1.5),
+    ("mnist", Precision.MIXED_BFLOAT16, 28): (2100.0, 1.5),
+    ("alexnet", Precision.FLOAT32, 128): (120.0, 4.0),
+    ("alexnet", Precision.MIXED_BFLOAT16, 128): (250.0, 4.0),
+    ("alexnet", Precision.FLOAT32, 227): (38.0, 5.0),
+    ("alexnet", Precision.MIXED_BFLOAT16, 227): (80.0, 5.0),
+}  # fmt: skip
 FORWARD_SHARE = 1 / 3  # a frame scored costs about a third of a frame trained
-START_SECONDS = 3.0  # a loop's start-up: building the model, tracing the first step
-MIN_IMAGES = 1000  # a run that trained fewer measured its start-up, not its rate
+TRACE_SECONDS = 1.0  # the loop's first steps traced: in fit_seconds, not at the loop's rate
+PROCESS_START = 6.0  # the training process importing the backend, quiet
+POOL_START = 0.5  # seconds to start a pool of decoding or deriving workers, quiet
+DERIVE_SECONDS = 0.0004  # a store's frame resized into a model input, quiet, on one core
+WRITE_BYTES_PER_SECOND = 1e9  # derived inputs written (to the page cache)
+MIN_LOOP_SECONDS = 5.0  # a run whose loop was shorter measured its start-up, not its rate
+MIN_IMAGES = 1000
+BUSY = 0.8  # a share under this: the page says the machine is busy
 
 
 @dataclass(frozen=True)
 class Estimate:
-    seconds: float
-    images_per_second: float
-    runs: int  # earlier runs the rate comes from; 0: the classroom CPU's measured rate
-    busy: float = 1.0  # the share of the CPU left by other work (1: a quiet machine)
-    load: float = 0.0  # the load average the share comes from
+    """An expected duration and what it rests on (`as_json` for the command line)."""
+
+    seconds: float  # the whole job, at the load counted
+    runs: int  # earlier runs the rates come from; 0: the classroom CPU's measured rates
+    images_per_second: float  # the training loop's rate at the load counted (0: no training)
+    share: float = 1.0  # the share of the CPU other work leaves (1: a quiet machine)
+    other: float = 0.0  # other work's demand counted, in cores
+    cores: int = 1
+    parts: dict[str, float] = field(default_factory=dict)  # seconds of each part, as counted
+
+    @property
+    def basis(self) -> str:
+        return "runs" if self.runs else "classroom"
+
+    @property
+    def busy(self) -> bool:
+        return self.share < BUSY
+
+    def plus(self, seconds: float, part: str) -> Estimate:
+        """This estimate with `seconds` more of work, named `part`."""
+        parts = dict(self.parts, **{part: self.parts.get(part, 0.0) + seconds})
+        return Estimate(self.seconds + seconds, self.runs, self.images_per_second, self.share,
+                        self.other, self.cores, parts)  # fmt: skip
+
+    def as_json(self) -> dict:
+        return {
+            "seconds": round(self.seconds, 1),
+            "basis": {
+                "source": self.basis,
+                "runs": self.runs,
+                "images_per_second": round(self.images_per_second, 1),
+                "other_load": round(self.other, 2),
+                "cores": self.cores,
+                "cpu_share": round(self.share, 3),
+                "parts": {k: round(v, 1) for k, v in self.parts.items()},
+            },
+        }
 
 
-BUSY = 0.8  # a share under this: the page says the machine is busy
+def cpu_share(other: float, cores: int) -> float:
+    """The share of a CPU of `cores` cores that a new training gets beside other work
+    wanting `other` cores: cores / (cores + other); 1 on a quiet machine."""
+    return cores / (cores + max(other, 0.0))
 
 
-def cpu_share(load: float, cores: int) -> float:
-    """The share of a CPU of `cores` cores that a new training gets beside other work of
-    this 1-minute load average: cores / (cores + load), 1 on a quiet machine."""
-    return cores / (cores + max(load, 0.0))
+def clock(seconds: float) -> str:
+    """0:42, 12:05, 1:05:45 (hours once past one); "…" while unknown (NaN)."""
+    if seconds != seconds:
+        return "…"
+    s = max(0, int(round(seconds)))
+    h, m = divmod(s // 60, 60)
+    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
 
 
-def _trained(run: Run) -> int:
-    """The training images a run's loop went through."""
-    return run.config.epochs * run.frames.train
+@dataclass(frozen=True)
+class _Work:
+    """What a configuration makes its model do on these frames, in images."""
+
+    trained: int  # training images through the loop (epochs x train frames)
+    validated: int  # validation frames scored (each epoch)
+    scored: int  # test frames and train-accuracy frames scored once
+
+    @property
+    def loop(self) -> float:  # in training images
+        return self.trained + FORWARD_SHARE * self.validated
 
 
-def measured_rate(runs: list[Run]) -> tuple[float, int] | None:
-    """Training images per second over `runs`, each run's start-up taken off (module doc),
-    and how many runs it comes from; None when no run lasted long enough to say."""
-    usable = [
-        r for r in runs
-        if r.timings.fit_seconds >= 2 * START_SECONDS and _trained(r) >= MIN_IMAGES
-    ]  # fmt: skip
-    if not usable:
-        return None
-    seconds = sum(r.timings.fit_seconds - START_SECONDS for r in usable)
-    return sum(_trained(r) for r in usable) / seconds, len(usable)
+def _work(config: TrainConfig, frames: pd.DataFrame) -> _Work:
+    parts = split_indices(frames, config)
+    train = len(parts[Split.TRAIN])
+    return _Work(
+        trained=config.epochs * train,
+        validated=config.epochs * len(parts[Split.VALIDATION]),
+        scored=len(parts[Split.TEST]) + min(train, TRAIN_SCORED),
+    )
+
+
+def _run_work(run: Run) -> _Work:
+    f = run.frames
+    return _Work(run.config.epochs * f.train, run.config.epochs * f.validation,
+                 f.test + run.train_frames_scored)  # fmt: skip
+
+
+def _same_device(a: Device, b: Device | None) -> bool:
+    return b is None or (a.kind, a.count, a.backend) == (b.kind, b.count, b.backend)
 
 
 def _similar(run: Run, config: TrainConfig, device: Device | None) -> bool:
-    c, d = run.config, run.environment.device
-    same_device = device is None or (d.kind, d.count, d.backend) == (
-        device.kind,
-        device.count,
-        device.backend,
-    )
+    c = run.config
     return (
         c.model == config.model
         and run.input_shape[:2] == (config.size, config.size)
         and c.precision == config.precision
-        and same_device
+        and _same_device(run.environment.device, device)
+        and run.timings.other_load is not None  # stored before loads were measured: unknown
     )
+
+
+def _quiet(run: Run) -> float:
+    """The factor that sets `run`'s times back to a quiet machine: the share it had."""
+    d = run.environment.device
+    return 1.0 if d.kind != DeviceKind.CPU else cpu_share(run.timings.other_load, d.count)
+
+
+def measured_rates(runs: list[Run]) -> tuple[float, float, int] | None:
+    """A quiet machine's loop rate (images/s) and fixed seconds from similar `runs`, and how
+    many runs they come from; None when no run's loop lasted long enough to say."""
+    usable = [
+        r for r in runs
+        if r.timings.fit_seconds >= MIN_LOOP_SECONDS and _run_work(r).trained >= MIN_IMAGES
+    ]  # fmt: skip
+    if not usable:
+        return None
+    loop_seconds = sum(_quiet(r) * r.timings.fit_seconds - TRACE_SECONDS for r in usable)
+    rate = sum(_run_work(r).loop for r in usable) / max(loop_seconds, 1e-9)
+    fixed = []
+    for r in usable:
+        t, w = r.timings, _run_work(r)
+        rest = _quiet(r) * (t.seconds - (t.data_seconds or 0.0) - t.fit_seconds)
+        fixed.append(TRACE_SECONDS + max(0.0, rest - FORWARD_SHARE * w.scored / rate))
+    return rate, sum(fixed) / len(fixed), len(usable)
+
+
+def classroom_rates(config: TrainConfig) -> tuple[float, float]:
+    """The classroom CPU's quiet loop rate and fixed seconds for `config` (resolved)."""
+    precision = config.precision
+    if precision == Precision.MIXED_FLOAT16:  # no fast path on a CPU
+        precision = Precision.FLOAT32
+    sizes = [s for (m, p, s) in CLASSROOM if (m, p) == (config.model, precision)]
+    size = min(sizes, key=lambda s: abs(math.log(s / config.size)))
+    rate, fixed = CLASSROOM[(config.model, precision, size)]
+    return rate * (size / config.size) ** 2, fixed
 
 
 def estimate(
@@ -105,31 +212,109 @@ def estimate(
     frames: pd.DataFrame,
     runs: list[Run],
     device: Device | None = None,
-    load: float = 0.0,
+    *,
+    other: float = 0.0,
     cores: int | None = None,
+    start: bool = False,
+    data: float = 0.0,
 ) -> Estimate | None:
-    """The expected duration of training `config` (resolved) on the hand frames `frames`,
-    from `runs` (earlier stored runs) on `device`, with the CPU this 1-minute `load`
-    average of other work leaves (`cpu_share`; `cores`: this process's by default); None
-    when nothing is known (a GPU without earlier runs)."""
+    """The expected duration of training `config` (resolved) on the hand frames `frames`.
+
+    Args:
+        config: the run, resolved.
+        frames: its dataset's hand frames (the splits it trains, validates and scores).
+        runs: earlier stored runs of this machine (the similar ones give the rates).
+        device: what trains (None: this CPU).
+        other: other work's demand now, in cores (`handclf_core.load`).
+        cores: the CPU's cores (this process's by default).
+        start: the training process must start first (it loads the backend).
+        data: quiet seconds to decode the store and derive the inputs (`data_seconds`).
+
+    Returns None when nothing is known (a GPU without earlier runs).
+    """
     c = config.resolved()
-    parts = split_indices(frames, c)
-    measured = measured_rate([r for r in runs if _similar(r, c, device)])
+    on_cpu = device is None or device.kind == DeviceKind.CPU
+    measured = measured_rates([r for r in runs if _similar(r, c, device)])
     if measured:
-        rate, used = measured
-    elif device is None or device.kind == DeviceKind.CPU:
-        base = CLASSROOM_RATES.get((c.model, c.precision))
-        if base is None:  # mixed float16 on a CPU: no fast path, count it as float32
-            base = CLASSROOM_RATES[(c.model, Precision.FLOAT32)]
-        rate, used = base * (get_recipe(c.model).input_size / c.size) ** 2, 0
+        rate, fixed, used = measured
+    elif on_cpu:
+        (rate, fixed), used = classroom_rates(c), 0
     else:
         return None
-    trained = c.epochs * len(parts[Split.TRAIN])
-    scored = c.epochs * len(parts[Split.VALIDATION]) + len(parts[Split.TEST])
-    scored += min(len(parts[Split.TRAIN]), TRAIN_SCORED)
-    share = 1.0
-    if device is None or device.kind == DeviceKind.CPU:  # a GPU's own work is not the CPU's
-        share = cpu_share(load, cores or cpu_count())
-        rate *= share
-    seconds = START_SECONDS + (trained + FORWARD_SHARE * scored) / rate
-    return Estimate(seconds=seconds, images_per_second=rate, runs=used, busy=share, load=load)
+    cores = cores or cpu_count()
+    share = cpu_share(other, cores) if on_cpu else 1.0
+    w = _work(c, frames)
+    quiet = {
+        "start": PROCESS_START if start else 0.0,
+        "data": data,
+        "fixed": fixed,
+        "loop": w.loop / rate,
+        "scoring": FORWARD_SHARE * w.scored / rate,
+    }
+    parts = {k: v / share for k, v in quiet.items() if v}
+    return Estimate(sum(parts.values()), used, rate * share, share, other, cores, parts)
+
+
+def derive_seconds(frames: int, prep: Preprocessing, cores: int | None = None) -> float:
+    """Quiet seconds to derive the inputs of `prep` from a store of `frames` frames."""
+    written = frames * prep.size**2 * prep.channels / WRITE_BYTES_PER_SECOND
+    return POOL_START + frames * DERIVE_SECONDS / (cores or cpu_count()) + written
+
+
+def quiet_decode(seconds_per_frame: float, other: float, cores: int) -> float:
+    """A frame's decoding time timed now by one thread (`store.decode_seconds`) as on a quiet
+    machine: that thread had min(1, cores / (1 + other)) of a core."""
+    return seconds_per_frame * min(1.0, cores / (1.0 + max(other, 0.0)))
+
+
+def decode_work(plan: BuildPlan, seconds_per_frame: float, cores: int) -> float:
+    """Quiet seconds to decode what `plan` has left, one worker per core."""
+    return POOL_START + plan.to_decode * seconds_per_frame / cores if plan.to_decode else 0.0
+
+
+def data_seconds(ds, prep: Preprocessing, *, other: float = 0.0, cores: int | None = None) -> float:
+    """Quiet seconds for what a job on `ds` does before its model sees a frame and is not
+    done yet: the store's frames decoded (a few timed now), then the inputs of `prep`
+    derived. 0 when both are kept."""
+    from handclf_core.data.store import decode_seconds, open_store, plan_store
+
+    cores = cores or cpu_count()
+    store = open_store(ds)
+    if store is not None:
+        kept = store.variant_path(prep).is_file()
+        return 0.0 if kept else derive_seconds(len(store), prep, cores)
+    plan = plan_store(ds)
+    spf = quiet_decode(decode_seconds(ds), other, cores)
+    return decode_work(plan, spf, cores) + derive_seconds(plan.frames, prep, cores)
+
+
+def store_estimate(
+    ds, prep: Preprocessing, *, other: float = 0.0, cores: int | None = None, start: bool = False
+) -> Estimate:
+    """The expected duration of the Preprocessing page's job on `ds` (or `prepare`): the
+    store built from where it is, the inputs of `prep` derived, at the load counted."""
+    cores = cores or cpu_count()
+    share = cpu_share(other, cores)
+    quiet = {"start": PROCESS_START if start else 0.0,
+             "data": data_seconds(ds, prep, other=other, cores=cores)}  # fmt: skip
+    parts = {k: v / share for k, v in quiet.items() if v}
+    return Estimate(sum(parts.values()), 0, 0.0, share, other, cores, parts)
+
+
+def job_estimate(
+    ds,
+    config: TrainConfig,
+    runs: list[Run],
+    device: Device | None = None,
+    *,
+    other: float = 0.0,
+    start: bool = False,
+) -> Estimate | None:
+    """`estimate` for a job of the app or the command line: `config` as `train` will run
+    it on `ds` (its idle frame limit dropped), with what is left of the store to build."""
+    from handclf_core.training.splits import effective
+
+    frames = ds.hand_frames()
+    c = effective(config.resolved(), frames)
+    data = data_seconds(ds, c.preprocessing(), other=other)
+    return estimate(c, frames, runs, device, other=other, start=start, data=data)

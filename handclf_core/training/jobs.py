@@ -1,13 +1,16 @@
-"""Background training owned by the app: a queue of jobs and one worker thread.
+"""The server's long work: a queue of jobs (trainings, frame-store builds) and one worker.
 
-Why a worker and not training inside the page: a Streamlit script run ends when the user
-switches page or a second tab opens, and a model takes minutes. The app keeps one
-`TrainingJobs` (a cached resource) and pages only submit and read. Jobs are keyed by their
-run folder name (`run_path(ds.identity, config).name`), so asking twice for the same
-configuration (another tab, a page switch, a double click) returns the same job and trains
-once. Jobs run one at a time: the classroom machine has two CPU cores, and two trainings at
-once would each run at half speed. The training itself runs in a child process
-(`trainer`). No Streamlit here: the tests drive it directly.
+Why a worker and not the page: a Streamlit script run ends when the user switches page,
+reloads or closes the tab, and a model or a store takes minutes to an hour. The app keeps
+one `TrainingJobs` per server (a cached resource); pages only submit, read and cancel, and
+they read the job board (`board`), where this queue publishes every job as it goes, so any
+tab of any server on the same cache follows the same jobs. Jobs are keyed by what they make
+(a training by its run folder's name, `run_path(ds.identity, config).name`; a store build by
+its dataset and variant), so asking twice (another tab, a page switch, a double click, a
+second server) returns the job already queued or running: nothing is done twice. One job
+at a time on the machine (a lock on the board, across servers): the classroom machine has
+two cores, and two trainings at once would each run at half speed. The work itself runs in
+a child process (`trainer`). No Streamlit here: the tests drive it directly.
 """
 
 from __future__ import annotations
@@ -16,61 +19,64 @@ import atexit
 import dataclasses
 import logging
 import queue
+import secrets
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from enum import StrEnum
 
+from filelock import FileLock, Timeout
+
+from handclf_core.data.images import Preprocessing
 from handclf_core.errors import HandCamError
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Device
 from handclf_core.runs.folders import run_path, saved_run
 from handclf_core.runs.record import Run
+from handclf_core.training import board
+from handclf_core.training.board import ACTIVE, Group, JobRecord, Status, store_job_id
 from handclf_core.training.progress import Batch, Epoch, Event, Step
 from handclf_core.training.splits import effective
 from handclf_core.training.trainer import Trainer
-from handclf_core.vocab import Stage
+from handclf_core.vocab import JobKind, Stage
 
 log = logging.getLogger(__name__)
 
+__all__ = ["ACTIVE", "Job", "Status", "TrainingJobs", "store_job_id"]
 
-class Status(StrEnum):
-    """Where a job is in its life (the page shows each in its own box, not as text)."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-ACTIVE = (Status.QUEUED, Status.RUNNING)
-KEEP_FINISHED = 100  # finished jobs remembered for the page; older ones are forgotten
+PUBLISH_EVERY = 0.5  # seconds between two records of a job's progress on the board
 
 
 @dataclass
 class Job:
-    """One training (or loading) of one configuration. The worker updates it under its lock;
-    readers take `snapshot()` for a consistent copy (epoch list included)."""
+    """One job of this server's queue. The worker updates it under its lock and publishes
+    it on the board; readers here take `snapshot()` for a consistent copy."""
 
-    key: str  # the run folder's name: model-task-hash
-    config: TrainConfig
+    key: str  # the job's id on the board
+    kind: JobKind
     dataset: str = ""  # the dataset's identity
+    config: TrainConfig | None = None  # a training
+    prep: Preprocessing | None = None  # a store build: the inputs to derive
     status: Status = Status.QUEUED
     step: Step = Step(Stage.WAITING)  # what it is doing now
     batch: Batch | None = None  # the last training batch's figures
     epochs: list[Epoch] = field(default_factory=list)  # every epoch's figures: live curves
     result: Run | None = None  # the stored run once done
-    cached: bool = False  # True: loaded from the cache, not trained
+    cached: bool = False  # True: loaded from the cache, nothing computed
     error: str | None = None  # what went wrong, when failed
+    estimate: float | None = None  # seconds expected when submitted
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    stage_left: float | None = None  # seconds left of the current stage, at its own pace
+    queue: str = ""  # the queue that runs it (`TrainingJobs.id`)
+    remote: bool = False  # another queue's job, followed on the board only
     # Shared by snapshots (dataclasses.replace passes them on): a snapshot can cancel too.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
     _done: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+    _published: list = field(default_factory=lambda: [0.0], repr=False, compare=False)
+    _stage_start: tuple = field(default=(None, 0.0, 0), repr=False, compare=False)
 
     @property
     def active(self) -> bool:
@@ -85,32 +91,86 @@ class Job:
         """Stop the job: a queued one at once, a running one within a batch or so."""
         self._cancel.set()
         with self._lock:
-            if self.status == Status.QUEUED:
-                self._finish(status=Status.CANCELLED, step=Step(Stage.CANCELLED))
+            if self.status != Status.QUEUED:
+                return
+            self._finish(status=Status.CANCELLED, step=Step(Stage.CANCELLED))
+        self._ended()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job finishes; False if `timeout` seconds passed first."""
         return self._done.wait(timeout)
 
-    def _finish(self, **changes) -> None:  # caller holds the lock
+    def record(self) -> JobRecord:
+        """The job as the board keeps it."""
+        with self._lock:
+            return JobRecord(
+                id=self.key, kind=self.kind, dataset=self.dataset, config=self.config,
+                variant=self.prep.key if self.prep else "", status=self.status, step=self.step,
+                batch=self.batch, epochs=tuple(self.epochs), estimate=self.estimate,
+                submitted=self.submitted, started=self.started, finished=self.finished,
+                result=self.result.name if self.result else None, cached=self.cached,
+                error=self.error, stage_left=self.stage_left, queue=self.queue,
+            )  # fmt: skip
+
+    def publish(self, force: bool = True) -> None:
+        """Write the job on the board (at most every PUBLISH_EVERY s unless `force`)."""
+        now = time.monotonic()
+        if self.remote or (not force and now - self._published[0] < PUBLISH_EVERY):
+            return
+        self._published[0] = now
+        try:
+            board.write(self.record())
+        except OSError as e:  # a full or read-only cache: the job goes on, unseen elsewhere
+            log.warning("job %s not written on the board: %s", self.key, e)
+
+    def _finish(self, **changes) -> None:  # caller holds the lock, then calls _ended
         for name, value in changes.items():
             setattr(self, name, value)
         self.finished = time.time()
+
+    def _ended(self, publish: bool = True) -> None:
+        """Its end on the board first, then to those waiting for it."""
+        if publish:
+            self.publish()
         self._done.set()
 
     def _record(self, event: Event) -> None:
-        """A progress event of `train`, as the page shows it."""
+        """A progress event of the child, as the board shows it."""
         with self._lock:
             if isinstance(event, Step):
-                self.step = event
+                changed = event.stage != self.step.stage
+                self.step, self.stage_left = event, self._left(event)
             elif isinstance(event, Batch):
+                changed = self.step.stage != Stage.TRAINING
                 self.step, self.batch = Step(Stage.TRAINING), event
-            elif isinstance(event, Epoch):
+                self.stage_left = (
+                    event.eta_seconds if event.eta_seconds == event.eta_seconds else None
+                )
+            else:
+                changed = True
                 self.epochs.append(event)
+        self.publish(force=changed)
+
+    def _left(self, step: Step) -> float | None:  # caller holds the lock
+        """Seconds left of a counted stage (frames decoded, resized) at its pace so far."""
+        stage, since, first = self._stage_start
+        now = time.monotonic()
+        if stage != step.stage:
+            self._stage_start = (step.stage, now, step.done)
+            return None
+        if not step.total or step.done <= first or now <= since:
+            return None
+        return (step.total - step.done) * (now - since) / (step.done - first)
+
+
+def _remote(record: JobRecord) -> Job:
+    """Another server's active job of the same key: followed, not run here."""
+    return Job(key=record.id, kind=record.kind, dataset=record.dataset, config=record.config,
+               status=record.status, submitted=record.submitted, remote=True)  # fmt: skip
 
 
 class TrainingJobs:
-    """The app's training queue. One per process; jobs run one at a time, in a child process
+    """This server's queue. One per process; jobs run one at a time, in a child process
     driven by a daemon worker thread."""
 
     def __init__(self, trainer_idle: float | None = None) -> None:
@@ -118,45 +178,105 @@ class TrainingJobs:
         (`trainer.TRAINING_IDLE` by default; 0: never)."""
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}  # key -> latest job of that key, oldest first
-        self._queue: queue.Queue[tuple[Job, object]] = queue.Queue()
+        self._queue: queue.Queue[tuple[Job | None, object]] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._trainer = Trainer() if trainer_idle is None else Trainer(trainer_idle)
         self._probed = False  # device() asked the worker to start the training process
+        self._ticked = 0.0
+        self.id = secrets.token_hex(6)  # this queue's records on the board
         atexit.register(self.close)  # stop the child, or the interpreter waits for it at exit
 
-    def submit(self, ds, config: TrainConfig) -> Job:
+    @property
+    def trainer_running(self) -> bool:
+        """Whether the training process is up (a job sent now need not wait for it)."""
+        p = self._trainer.process
+        return p is not None and p.is_alive()
+
+    @property
+    def trainer_pid(self) -> int | None:
+        p = self._trainer.process
+        return p.pid if p is not None and p.is_alive() else None
+
+    def submit(self, ds, config: TrainConfig, estimate: float | None = None) -> Job:
         """The job of this configuration on dataset `ds`.
 
         A stored run gives a finished job at once (cached=True); a job of the same key that
-        is queued or running is returned as is (never trained twice); otherwise a new job
-        is queued. A configuration that fails its checks gives a failed job with the reason.
+        is queued or running, here or on another server, is returned as is (never trained
+        twice); otherwise a new job is queued. A configuration that fails its checks gives
+        a failed job with the reason.
         """
         try:
             # the child trains what the key names; a limit that limits nothing is no limit
             config = effective(config.resolved(), ds.hand_frames())
-            path = run_path(ds.identity, config)
+            key = run_path(ds.identity, config).name
         except HandCamError as e:
-            job = Job(key=f"{config.model}-invalid", config=config, dataset=ds.identity)
+            job = Job(key=f"{config.model}-invalid", kind=JobKind.TRAINING, config=config,
+                      dataset=ds.identity)  # fmt: skip
             with job._lock:
                 job._finish(status=Status.FAILED, step=Step(Stage.FAILED), error=str(e))
+            job._ended(publish=False)  # no key: nothing on the board
             return job
+        job = Job(key=key, kind=JobKind.TRAINING, config=config, dataset=ds.identity,
+                  estimate=estimate)  # fmt: skip
+        return self._add(job, ds, lambda: saved_run(ds.identity, config))
+
+    def submit_store(self, ds, prep: Preprocessing, estimate: float | None = None) -> Job:
+        """The job building the frame store of `ds` and deriving the inputs of `prep`; done
+        at once when both are kept."""
+        from handclf_core.data.store import open_store
+
+        job = Job(key=store_job_id(ds.identity, prep), kind=JobKind.STORE, prep=prep,
+                  dataset=ds.identity, estimate=estimate)  # fmt: skip
+
+        def kept():
+            store = open_store(ds)
+            return store is not None and store.variant_path(prep).is_file()
+
+        return self._add(job, ds, kept)
+
+    def submit_group(self, ds, configs, estimates=None) -> Group:
+        """The experiments: every configuration queued (stored ones done at once), and
+        the group that names them published, so any tab follows them."""
+        estimates = estimates or [None] * len(configs)
+        keys = [self.submit(ds, c, e).key for c, e in zip(configs, estimates, strict=True)]
+        host, pid = board.server()
+        group = Group(id=f"experiments-{int(time.time())}-{secrets.token_hex(3)}",
+                      jobs=tuple(keys), submitted=time.time(), host=host, pid=pid)  # fmt: skip
+        board.write_group(group)
+        return group
+
+    def _add(self, job: Job, ds, kept) -> Job:
+        job.queue = self.id
         with self._lock:
-            job = self._jobs.get(path.name)
-            if job is not None and job.active and not job._cancel.is_set():
-                return job
-            job = Job(key=path.name, config=config, dataset=ds.identity)
-            result = saved_run(ds.identity, config)  # a damaged one is trained again
-            if result is not None:
+            mine = self._jobs.get(job.key)
+            if mine is not None and mine.active and not mine._cancel.is_set():
+                return mine
+            theirs = board.read(job.key)
+            if theirs is not None and theirs.active and theirs.queue != self.id:
+                return _remote(theirs)
+            board.clear_cancel(job.key)
+            done = kept()
+            if done:
+                result = done if isinstance(done, Run) else None
                 with job._lock:
                     job._finish(status=Status.DONE, step=Step(Stage.LOADED), result=result,
                                 cached=True)  # fmt: skip
-            self._jobs.pop(path.name, None)  # re-insert: newest last
-            self._jobs[path.name] = job
+                job._ended(publish=False)  # published below
+            self._jobs.pop(job.key, None)  # re-insert: newest last
+            self._jobs[job.key] = job
             self._forget_old()
             if job.active:
                 self._queue.put((job, ds))
                 self._ensure_worker()
+        job.publish()
         return job
+
+    def cancel(self, key: str) -> None:
+        """Cancel the job `key`: this server's at once, another server's through the board."""
+        job = self.get(key)
+        if job is not None and job.active:
+            job.cancel()
+        board.cancel(key)
 
     def _ensure_worker(self) -> None:  # caller holds self._lock
         if self._worker is None or not self._worker.is_alive():
@@ -175,26 +295,13 @@ class TrainingJobs:
         self._trainer.known.wait(timeout)
         return self._trainer.device
 
-    def shown(self, dataset: str, config: TrainConfig) -> Job | None:
-        """The job a page shows for `config`'s model on the dataset of identity `dataset`: a
-        queued or running job of that model and task, whatever its settings (the user may
-        have changed them meanwhile); else the latest job of exactly this configuration."""
-        mine = (dataset, config.model, config.task)
-        for job in reversed(self.jobs()):
-            if job.active and (job.dataset, job.config.model, job.config.task) == mine:
-                return job
-        try:
-            return self.get(run_path(dataset, config).name)
-        except HandCamError:
-            return None
-
     def get(self, key: str) -> Job | None:
-        """The latest job of a run key, or None."""
+        """This server's latest job of `key`, or None."""
         with self._lock:
             return self._jobs.get(key)
 
     def jobs(self) -> list[Job]:
-        """Every remembered job, oldest first."""
+        """Every job this server remembers, oldest first."""
         with self._lock:
             return list(self._jobs.values())
 
@@ -206,8 +313,36 @@ class TrainingJobs:
 
     def _forget_old(self) -> None:  # caller holds self._lock
         finished = [k for k, j in self._jobs.items() if not j.active]
-        for key in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+        for key in finished[: max(0, len(finished) - board.KEEP_FINISHED)]:
             del self._jobs[key]
+
+    def _tick(self) -> None:
+        """While the worker waits or runs: a sign of life, and cancels asked for elsewhere."""
+        now = time.monotonic()
+        if now - self._ticked < board.HEARTBEAT:
+            return
+        self._ticked = now
+        try:
+            board.beat()
+        except OSError:
+            pass
+        for job in self.jobs():
+            if job.active and board.cancel_requested(job.key) and not job._cancel.is_set():
+                job.cancel()
+
+    def _machine_lock(self, job: Job) -> FileLock | None:
+        """The board's lock, one job at a time on this machine (across servers); None when
+        the job was cancelled while it waited."""
+        board.folder().mkdir(parents=True, exist_ok=True)
+        lock = FileLock(board.folder() / ".machine.lock")
+        while True:
+            try:
+                lock.acquire(timeout=0.5)
+                return lock
+            except Timeout:
+                self._tick()
+                if job._cancel.is_set():
+                    return None
 
     def _work(self) -> None:
         while True:
@@ -219,25 +354,42 @@ class TrainingJobs:
                     log.exception("the training process did not start")
                     self._trainer.known.set()
                 continue
+            self._run(job, ds)
+            try:
+                board.forget_old()
+            except OSError:
+                pass
+
+    def _run(self, job: Job, ds) -> None:
+        if job.status != Status.QUEUED:  # cancelled while it waited
+            return
+        lock = self._machine_lock(job)
+        if lock is None:
+            return
+        try:
             with job._lock:
-                if job.status != Status.QUEUED:  # cancelled while it waited
-                    continue
+                if job.status != Status.QUEUED:
+                    return
                 job.status, job.started = Status.RUNNING, time.time()
                 job.step = Step(Stage.STARTING)
+            job.publish()
             try:
-                kind, payload = self._trainer.run(job, ds)
+                kind, payload = self._trainer.run(job, ds, self._tick)
             except Exception as e:  # the queues themselves failed: keep the worker alive
                 kind, payload = "crashed", (f"{type(e).__name__}: {e}", traceback.format_exc())
-            if kind == "done":
-                outcome = {"status": Status.DONE, "step": Step(Stage.DONE), "result": payload[0],
-                           "cached": payload[1]}  # fmt: skip
-            elif kind == "cancelled":
-                outcome = {"status": Status.CANCELLED, "step": Step(Stage.CANCELLED)}
-            elif kind == "failed":
-                outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload}
-            else:  # crashed
-                log.error("training %s failed:\n%s", job.key, payload[1])
-                outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED),
-                           "error": payload[0]}  # fmt: skip
-            with job._lock:
-                job._finish(**outcome)
+        finally:
+            lock.release()
+        if kind == "done":
+            outcome = {"status": Status.DONE, "step": Step(Stage.DONE), "result": payload[0],
+                       "cached": payload[1]}  # fmt: skip
+        elif kind == "cancelled":
+            outcome = {"status": Status.CANCELLED, "step": Step(Stage.CANCELLED)}
+        elif kind == "failed":
+            outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload}
+        else:  # crashed
+            log.error("job %s failed:\n%s", job.key, payload[1])
+            outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED),
+                       "error": payload[0]}  # fmt: skip
+        with job._lock:
+            job._finish(**outcome)
+        job._ended()

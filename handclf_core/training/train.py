@@ -10,6 +10,7 @@ another asking for it waits and loads it (a file lock).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from handclf_core.atomic import disk_errors, file_sha256, remove_stale, written
 from handclf_core.data.dataset import HandCamDataset
 from handclf_core.data.store import build_store
 from handclf_core.errors import HandCamError
+from handclf_core.load import LoadMeter
 from handclf_core.models import create_model, get_recipe, make_optimizer
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.folders import lock_path, run_path, saved_run
@@ -46,7 +48,13 @@ def _train(
     ds: HandCamDataset, config: TrainConfig, folder: Path, name: str, progress: Progress
 ) -> Run:
     """Train into `folder` (a temporary one) the run to be published as `name`."""
-    c = config.resolved()
+    with LoadMeter(lambda: os.getpid()) as meter:  # other work beside it, for its record
+        return _train_measured(ds, config.resolved(), folder, name, progress, meter)
+
+
+def _train_measured(
+    ds: HandCamDataset, c: TrainConfig, folder: Path, name: str, progress: Progress, meter
+) -> Run:
     started = time.perf_counter()
     device = configure_device()
     keras.utils.set_random_seed(c.seed)
@@ -60,6 +68,7 @@ def _train(
 
     store, _ = build_store(ds, progress=stage(Stage.DECODING))
     images = store.variant(c.preprocessing(), progress=stage(Stage.RESIZING))
+    data_seconds = time.perf_counter() - started
     labels = store.frames[c.task].to_numpy().astype(np.int64)
     parts = split_indices(store.frames, c)
     classes = CLASSES[c.task]
@@ -134,6 +143,8 @@ def _train(
             fit_seconds=fit_seconds,
             eval_seconds=time.perf_counter() - eval_start,
             images_per_second=c.epochs * len(train_rows) / fit_seconds,
+            data_seconds=data_seconds,
+            other_load=meter.mean(),
         ),
         environment=environment(device),
         model_bytes=model_file.stat().st_size,

@@ -10,9 +10,12 @@ and then serves every job, so TensorFlow is imported once; after TRAINING_IDLE s
 without a job it leaves (its memory back to a machine that a class is browsing), and the
 next job starts it again. It runs at a lower priority than the web process (TRAINING_NICE).
 
-Messages from the child, each a (kind, payload) pair: ("device", Device) once the backend is
-loaded; ("progress", Step | Batch | Epoch) while a job trains; then one of ("done", (run,
-cached)), ("cancelled", None), ("failed", message) or ("crashed", (message, traceback)).
+Requests to the child, each (kind, dataset, payload): (JobKind.TRAINING, ds, TrainConfig)
+trains or loads a run; (JobKind.STORE, ds, Preprocessing) builds the frame store and derives
+those inputs. Messages from the child, each a (kind, payload) pair: ("device", Device) once
+the backend is loaded; ("progress", Step | Batch | Epoch) while a job runs; then one of
+("done", (run or None, cached)), ("cancelled", None), ("failed", message) or ("crashed",
+(message, traceback)).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from handclf_core import workers
 from handclf_core.errors import HandCamError
 from handclf_core.runs.device import Device, adopt
 from handclf_core.training.progress import Batch, Event, Step
-from handclf_core.vocab import Stage
+from handclf_core.vocab import JobKind, Stage
 
 # The training process's niceness (os.nice): below the web process's, so that the pages a
 # class opens while a model trains keep up, and the training takes what they leave (a page is
@@ -41,8 +44,9 @@ TRAINING_IDLE = float(os.environ.get("HANDCLF_TRAINING_IDLE", "60"))
 # Names of environment variables the web process set for itself alone (app/cache.py):
 # the training process, started from it, takes them back to TensorFlow's defaults.
 WEB_ONLY_ENV = "HANDCLF_WEB_ONLY_ENV"
-BATCH_EVENTS_PER_SECOND = 10  # the child sends at most this many batch events (small GPU models
-# run hundreds of batches a second; a page redraws once a second)
+EVENTS_PER_SECOND = 10  # the child sends at most this many batch or step events of one stage
+# (small GPU models run hundreds of batches a second, a store's chunks tens; a page redraws
+# once a second)
 
 
 def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
@@ -57,20 +61,22 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
 
     load_backend_quietly()  # the server's log keeps our lines, not TensorFlow's start-up ones
     from handclf_core.training.loop import TrainingCancelled
-    from handclf_core.training.train import train
 
     parent = os.getppid()  # the app, or the forkserver that dies with it
-    last_batch = 0.0
+    last = (0.0, None)  # when the last event of which stage was sent
     events.put(("device", configure_device()))  # TensorFlow is loaded: say what trains
 
     def progress(event: Event) -> None:
-        nonlocal last_batch
+        nonlocal last
         if cancel.is_set() or os.getppid() != parent:  # cancelled, or the app is gone
             raise TrainingCancelled("cancelled")
-        if isinstance(event, Batch) and event.batch < event.batches:
-            if time.monotonic() - last_batch < 1 / BATCH_EVENTS_PER_SECOND:
-                return
-            last_batch = time.monotonic()
+        stage = event.stage if isinstance(event, Step) else type(event)
+        going = (isinstance(event, Batch) and event.batch < event.batches) or (
+            isinstance(event, Step) and 0 < event.done < event.total
+        )
+        if going and stage == last[1] and time.monotonic() - last[0] < 1 / EVENTS_PER_SECOND:
+            return
+        last = (time.monotonic(), stage)
         events.put(("progress", event))
 
     waiting_since = time.monotonic()
@@ -86,7 +92,7 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
         if request is None:
             return
         try:
-            run, cached = train(*request, progress=progress)
+            run, cached = _do(*request, progress=progress)
         except TrainingCancelled:
             events.put(("cancelled", None))
         except HandCamError as e:
@@ -96,6 +102,23 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
         else:
             events.put(("done", (run, cached)))
         waiting_since = time.monotonic()
+
+
+def _do(kind: JobKind, ds, payload, progress) -> tuple:
+    """One request of the queue: a run trained (or loaded), or a store built."""
+    if kind == JobKind.STORE:
+        from handclf_core.data.store import build_store
+
+        def stage(stage: Stage):
+            return lambda done, total: progress(Step(stage, done=done, total=total))
+
+        store, cached = build_store(ds, progress=stage(Stage.DECODING))
+        derived = store.variant_path(payload).is_file()
+        store.variant(payload, progress=stage(Stage.RESIZING))
+        return None, cached and derived
+    from handclf_core.training.train import train
+
+    return train(ds, payload, progress=progress)
 
 
 class Trainer:
@@ -132,16 +155,18 @@ class Trainer:
                 adopt(payload)
         self.known.set()
 
-    def run(self, job, ds) -> tuple[str, object]:
-        """Train `job` in the child; its progress goes into `job`. Returns (outcome, payload)."""
+    def run(self, job, ds, tick=lambda: None) -> tuple[str, object]:
+        """Do `job` in the child; its progress goes into `job`, and `tick()` is called a few
+        times a second meanwhile. Returns (outcome, payload)."""
         if self.process is None or not self.process.is_alive():
-            with job._lock:
-                job.step = Step(Stage.STARTING_PROCESS)
+            job._record(Step(Stage.STARTING_PROCESS))
             self.start()
         self.cancel.clear()
-        self.requests.put((ds, job.config))
+        request = (job.kind, ds, job.prep if job.kind == JobKind.STORE else job.config)
+        self.requests.put(request)
         heard = False  # from the child, since this job was sent
         while True:
+            tick()
             if job._cancel.is_set():
                 self.cancel.set()
             try:
@@ -150,10 +175,9 @@ class Trainer:
                 if not self.process.is_alive():
                     code = self.process.exitcode
                     if code == 0 and not heard:  # it left idle as the job came: start anew
-                        with job._lock:
-                            job.step = Step(Stage.STARTING_PROCESS)
+                        job._record(Step(Stage.STARTING_PROCESS))
                         self.start()
-                        self.requests.put((ds, job.config))
+                        self.requests.put(request)
                         continue
                     return "crashed", (f"the training process died (exit code {code})", "")
                 continue

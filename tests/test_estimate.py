@@ -1,0 +1,142 @@
+"""The one time estimate, on recorded timings: a stored run's rate, the load counted once,
+hours written as hours; and the load meter on real processes. (How the estimates hold
+against real runs, quiet and beside a CPU-bound process: bench/bench_estimates.py.)"""
+
+import dataclasses
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from handclf_core.i18n import duration
+from handclf_core.runs.config import TrainConfig
+from handclf_core.runs.device import Device
+from handclf_core.runs.record import Timings
+from handclf_core.training.estimate import (
+    CLASSROOM,
+    FORWARD_SHARE,
+    PROCESS_START,
+    classroom_rates,
+    clock,
+    cpu_share,
+    estimate,
+)
+from handclf_core.vocab import DeviceKind, Precision
+from tests.test_views_runs import make_run
+
+CPU = Device(DeviceKind.CPU, 2, "", "tensorflow", False)
+
+
+def _frames(train: int = 100, validation: int = 20, test: int = 60) -> pd.DataFrame:
+    """Hand frames: a training recording, the held-out lab/4 (validation), a test one."""
+    return pd.DataFrame(
+        {
+            "split": ["train"] * (train + validation) + ["test"] * test,
+            "scene": ["lab"] * (train + validation + test),
+            "recording": [1] * train + [4] * validation + [2] * test,
+        }
+    )
+
+
+def _stored(seconds: float, fit: float, other: float | None, seed: int = 1, **config):
+    """A run of cnn_basic (3 epochs of 100 frames, 20 validated, 60 + 100 scored) as
+    `train` records it: the whole run `seconds`, its loop `fit`, beside `other` cores of
+    other work (None: stored before loads were measured)."""
+    run = make_run("cnn_basic", created="1", seed=seed, precision="float32", **config)
+    timings = Timings(seconds, fit, seconds - fit - 1.0, 300 / fit, 0.0, other)
+    return dataclasses.replace(run, config=dataclasses.replace(run.config, epochs=30),
+                               timings=timings)  # fmt: skip
+
+
+def _config(**changes) -> TrainConfig:
+    settings = {"model": "cnn_basic", "epochs": 30, "precision": "float32", **changes}
+    return TrainConfig(**settings).resolved()
+
+
+def test_times_over_an_hour_read_as_hours():
+    """The experiments once read "289:56 (min:s)"."""
+    assert clock(65 * 60 + 58) == "1:05:58" and clock(3599) == "59:59" and clock(42) == "0:42"
+    assert clock(float("nan")) == "…"
+    assert duration(4 * 3600 + 49 * 60 + 56) == "4 h 50 min"
+    assert duration(294) == "4 min 54 s" and duration(42) == "42 s"
+    assert duration(3958, "zh_TW") == "1 小時 06 分" and duration(59, "zh_TW") == "59 秒"
+
+
+def test_a_stored_run_gives_its_own_time_back_at_the_load_it_had():
+    """A run that took 60 s (its loop 50 s) beside other work wanting 2 of 2 cores: asked
+    again at that load, the estimate is those 60 s; on a quiet machine, half. The old
+    estimate cut the busy run's rate by the load once more (and by the training's own
+    load, still in the load average for a minute after it): 3-5 times too long."""
+    run = _stored(60.0, 50.0, other=2.0)
+    frames, config = _frames(), _config()
+    same = estimate(config, frames, [run], CPU, other=2.0, cores=2)
+    quiet = estimate(config, frames, [run], CPU, other=0.0, cores=2)
+    assert same.runs == quiet.runs == 1
+    assert same.seconds == pytest.approx(60.0)
+    assert quiet.seconds == pytest.approx(30.0)
+    assert (same.share, quiet.share) == (0.5, 1.0) and same.busy and not quiet.busy
+    # The same run stored on a quiet machine: the busy estimate is twice its time.
+    calm = _stored(30.0, 25.0, other=0.0, seed=2)
+    assert estimate(config, frames, [calm], CPU, other=2.0, cores=2).seconds == pytest.approx(60)
+    # Twice the epochs: the loop twice as long, the rest as it was.
+    longer = estimate(_config(epochs=60), frames, [run], CPU, other=0.0, cores=2)
+    loop = quiet.parts["loop"]
+    assert longer.seconds == pytest.approx(quiet.seconds + loop)
+    assert loop == pytest.approx(25.0 - 1.0)  # its quiet loop less the traced first steps
+
+
+def test_runs_that_cannot_tell_the_rate_are_left_out():
+    frames, config = _frames(), _config()
+    classroom = estimate(config, frames, [], CPU, cores=2)
+    assert classroom.runs == 0 and classroom.basis == "classroom"
+    old = _stored(60.0, 50.0, other=None)  # stored before loads were measured
+    tiny = _stored(3.0, 2.3, other=0.0)  # its loop mostly start-up: "28 images/s"
+    other_size = _stored(60.0, 50.0, other=0.0, size=64)
+    for run in (old, tiny, other_size):
+        assert estimate(config, frames, [run], CPU, cores=2) == classroom
+    gpu = Device(DeviceKind.GPU, 1, "NVIDIA H200", "jax", True)
+    assert estimate(config, frames, [], gpu) is None  # nothing known yet: no made-up figure
+
+
+def test_the_classroom_rates_scale_with_pixels_and_the_parts_add_up():
+    frames = _frames()
+    config = _config(size=64)
+    rate, fixed = CLASSROOM[("cnn_basic", Precision.FLOAT32, 32)]
+    assert classroom_rates(config) == (pytest.approx(rate / 4), fixed)
+    e = estimate(config, frames, [], CPU, other=1.0, cores=2, start=True, data=3.0)
+    share = cpu_share(1.0, 2)
+    loop = (30 * 100 + FORWARD_SHARE * 30 * 20) / (rate / 4)
+    scoring = FORWARD_SHARE * (60 + 100) / (rate / 4)
+    assert e.parts == pytest.approx({"start": PROCESS_START / share, "data": 3.0 / share,
+                                     "fixed": fixed / share, "loop": loop / share,
+                                     "scoring": scoring / share})  # fmt: skip
+    assert e.seconds == pytest.approx(sum(e.parts.values()))
+    assert e.as_json()["basis"]["source"] == "classroom"
+    # AlexNet's quick demo at 128 px takes the rate measured there, not 227's scaled.
+    alex = TrainConfig(model="alexnet", size=128, precision="mixed_bfloat16").resolved()
+    assert classroom_rates(alex) == CLASSROOM[("alexnet", Precision.MIXED_BFLOAT16, 128)]
+
+
+def _busy_loop() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="needs /proc")
+def test_the_load_meter_counts_other_work_and_never_the_training():
+    """Two meters look at the same moments: one leaves out a CPU-bound process (as the app's
+    leaves out its training process), the other does not; they differ by that one core."""
+    from handclf_core.load import LoadMeter
+
+    child = _busy_loop()
+    try:
+        time.sleep(0.3)  # running
+        with LoadMeter(lambda: child.pid) as without, LoadMeter() as everything:
+            time.sleep(2.0)
+            left_out, counted = without.others(), everything.others()
+    finally:
+        child.kill()
+        child.wait()
+    assert 0.5 <= counted - left_out <= 1.5, (counted, left_out)
