@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -102,17 +103,19 @@ def write_file(final: Path, data: bytes | str) -> None:
 
 
 @contextmanager
-def disk_errors(what: str, where: Path):
+def disk_errors(what: str, where: Path, kept: Callable[[], str] | None = None):
     """Turn what the disk refuses while writing `what` under `where` (full, read-only, ...)
-    into a HandCamError saying so; the caller's clean-up still runs."""
+    into a HandCamError saying so; the caller's clean-up still runs. `kept()`, when given,
+    says what the caller keeps of its work instead of "nothing partial was kept"."""
     try:
         yield
     except OSError as e:
         if e.errno not in _DISK:
             raise
+        tail = kept() if kept else ("nothing partial was kept (free some space, or set "
+                                    "HANDCLF_CACHE to another disk)")  # fmt: skip
         raise HandCamError(
-            f"{where}: expected to write {what}, but the disk refused: {e.strerror}; "
-            "nothing partial was kept (free some space, or set HANDCLF_CACHE to another disk)"
+            f"{where}: expected to write {what}, but the disk refused: {e.strerror}; {tail}"
         ) from None
 
 

@@ -85,27 +85,42 @@ def main_script_hidden():
 
 def run_tasks(
     pool: ProcessPoolExecutor,
-    fn: Callable[..., int],
+    fn: Callable,
     tasks: list[tuple],
     total: int,
     progress: Callable[[int, int], None] | None,
+    *,
+    done: int = 0,
+    finished: Callable | None = None,
+    kept: str = "nothing partial was kept, run it again",
 ) -> None:
-    """Run fn(*task) for every task in the pool (each returns how much it did), reporting
-    progress(done, total). On an error or interrupt, drop the queued tasks and wait for the
-    running ones (they write into temporary files the caller removes)."""
-    done = 0
+    """Run fn(*task) for every task in the pool, reporting progress(done, total) from `done`.
+
+    Each task returns how much it did, or a result that `finished(result)` (called here, as
+    each task ends) turns into that count. On an error or interrupt, drop the queued tasks,
+    wait for the running ones and hand those that end well to `finished` too (the caller
+    keeps them, or removes the temporary files they wrote). `kept` tells a user what is left
+    when a worker process dies."""
+    futures, seen = [], set()
     try:
         with main_script_hidden():  # the workers start during these submits
             futures = [pool.submit(fn, *task) for task in tasks]
         for fut in as_completed(futures):
-            done += fut.result()  # re-raises a worker's error, e.g. HandCamError
+            seen.add(fut)
+            result = fut.result()  # re-raises a worker's error, e.g. HandCamError
+            done += finished(result) if finished else result
             if progress:
                 progress(done, total)
-    except BrokenProcessPool:
+    except BaseException as error:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in futures if finished else ():
+            if fut not in seen and not fut.cancelled() and fut.exception() is None:
+                done += finished(fut.result())
+        if not isinstance(error, BrokenProcessPool):
+            raise
         role = fn.__name__.strip("_").removesuffix("_chunk")  # decode, derive, render
         raise HandCamError(
             f"a {role} worker process died (killed, or out of memory) after {done:,} of "
-            f"{total:,}; nothing partial was kept, run it again"
+            f"{total:,}; {kept}"
         ) from None
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True)

@@ -9,8 +9,10 @@ a real fault (a kill, a full disk) is the point.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
+import random
 import resource
 import shutil
 import signal
@@ -27,6 +29,7 @@ import pytest
 
 from handclf_core.cli import main as cli
 from handclf_core.data.dataset import open_dataset
+from handclf_core.data.images import decode_image, to_base
 from handclf_core.errors import HandCamError
 from handclf_core.runs.folders import list_runs, scan_runs
 from handclf_core.runs.record import read_run, save_run
@@ -386,12 +389,23 @@ def test_a_model_refused_by_safe_mode_is_a_clear_error(runs_copy, capsys, sample
 
 
 def test_a_full_disk_when_preparing_and_generating(tmp_path):
-    root = make_tree(tmp_path / "ds", SMALL)
-    run = _subprocess("prepare", "--data", root, "--subset", cache=tmp_path / "c1",
-                      limit_bytes=200_000)  # fmt: skip
-    refused(run.returncode, run.stderr, "stores", "the disk refused")
+    root = make_tree(tmp_path / "ds", SMALL)  # 24 frames: two chunks, of 16 and 8 frames
+    row = 227 * 404 * 3
+    run = _subprocess(
+        "prepare", "--data", root, "--subset", cache=tmp_path / "c1", limit_bytes=128 + 20 * row
+    )  # fmt: skip; room for the first chunk only
+    line = refused(run.returncode, run.stderr, "stores", "the disk refused")
+    assert "16 of 24 frames are decoded and kept" in line and "about 2.2 MB more" in line
     stores = tmp_path / "c1" / "stores"
-    assert not [p for p in stores.iterdir() if not p.name.endswith(".lock")]  # nothing partial
+    assert not list(stores.glob("[!.]*-v1"))  # no store, but the chunk is kept: resumed, verified
+    run = _subprocess("prepare", "--data", root, "--subset", "--json", cache=tmp_path / "c1")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["resumed"] == 16 and "resuming: 16 of 24" in run.stderr
+    (store,) = stores.glob("[!.]*-v1")
+    ds = open_dataset(root, subset=True)
+    files = ds.hand_frames().file
+    expected = np.stack([to_base(decode_image(ds.read_bytes(f), f)) for f in files])
+    np.testing.assert_array_equal(np.load(store / "base.npy"), expected)
     run = _subprocess("sample", "--out", tmp_path / "s", "--stride", "50", "--size", "64x36",
                       cache=tmp_path / "c2", limit_bytes=1_000)  # fmt: skip
     refused(run.returncode, run.stderr, "the disk refused")
@@ -455,28 +469,85 @@ def _wait_for(condition, timeout: float, what: str) -> None:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-def test_kill_prepare_leaves_no_process_and_the_next_run_rebuilds(tmp_path):
-    root = make_tree(tmp_path / "ds", {k: 60 for k in SMALL})  # enough to be killed midway
-    noise = png_bytes(0, size=(960, 540))  # ~25 ms to decode: seconds for the 480 frames
-    for frame in (root / "frames").rglob("*.png"):
-        frame.write_bytes(noise)
+def test_prepare_killed_at_random_points_then_finished_is_the_uninterrupted_store(tmp_path):
+    """`prepare` killed (kill -9 while chunks are written, Ctrl-C, kill -9 at a random time,
+    kill -9 of a builder another process waits for), then left to finish, gives the bytes of
+    an uninterrupted build; the workers of a killed one exit on their own."""
+    t0 = time.monotonic()
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    root = make_tree(tmp_path / "ds", {k: 32 for k in SMALL})  # 256 frames: 16 chunks
+    files = open_dataset(root, subset=True).hand_frames().file
+    noise = [png_bytes(i, size=(960, 540)) for i in range(5)]  # ~10 ms each to decode
+    for i, file in enumerate(files):  # rows that differ within and across chunks
+        (root / "frames" / file).write_bytes(noise[i % 5])
+    rows = [to_base(decode_image(png, "noise")) for png in noise]
+    expected = io.BytesIO()  # what an uninterrupted build writes: numpy's own .npy
+    np.save(expected, np.stack([rows[i % 5] for i in range(len(files))]))
     mark = f"HANDCLF_FAULT_{uuid.uuid4().hex}"
     cache = tmp_path / "cache"
     env = {**os.environ, "HANDCLF_CACHE": str(cache), mark: "1"}
-    cmd = [sys.executable, "-m", "handclf_core", "prepare", "--data", str(root), "--subset"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = [sys.executable, "-m", "handclf_core", "prepare", "--data", str(root), "--subset",
+           "--json"]  # fmt: skip
     stores = cache / "stores"
-    _wait_for(lambda: stores.is_dir() and any(p.name.startswith(".tmp-") for p in stores.iterdir()),
-              60, "prepare never started writing")  # fmt: skip
-    time.sleep(0.5)  # the workers decode
+
+    def chunks() -> int:  # journal lines written so far
+        return sum(j.read_bytes().count(b"\n") for j in stores.glob(".partial-*/journal.txt"))
+
+    def start(log: str) -> subprocess.Popen:
+        with open(tmp_path / log, "w") as err:
+            return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+
+    def writing(proc: subprocess.Popen) -> None:  # until a chunk more is journaled
+        before, deadline = chunks(), time.monotonic() + 60
+        while chunks() == before and proc.poll() is None:
+            assert time.monotonic() < deadline, "no chunk written"
+            time.sleep(0.01)
+        assert proc.poll() is None, f"finished before it was killed (seed {seed})"
+        time.sleep(rng.uniform(0, 0.1))
+        print(f"{chunks()} chunks journaled, {time.monotonic() - t0:.2f} s")
+
+    proc = start("1.log")
+    writing(proc)
     assert len(_processes_marked(mark)) >= 3  # the command, its forkserver, workers
-    proc.kill()
+    proc.kill()  # kill -9 while chunks are written
     proc.wait()
     _wait_for(lambda: not _processes_marked(mark), 10, "processes of the killed prepare live on")
-    again = subprocess.run(cmd + ["--json"], env=env, capture_output=True, text=True)
-    assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["cached"] is False  # rebuilt, not trusted half-written
-    assert not [p for p in stores.iterdir() if p.name.startswith(".tmp-")]
+    assert not list(stores.glob("[!.]*-v1")) and chunks() >= 1  # no store; the chunks are kept
+
+    proc = start("2.log")
+    writing(proc)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    assert proc.wait(30) == 130
+    assert "interrupted; " in (log := (tmp_path / "2.log").read_text()) and "are kept" in log
+    assert "resuming: " in log  # the first one's chunks
+
+    proc = start("3.log")
+    time.sleep(rng.uniform(0.3, 1.3))  # anywhere: starting, verifying, decoding
+    proc.kill()
+    proc.wait()
+
+    both = {"4.log": start("4.log"), "5.log": start("5.log")}  # one builds, one waits
+    said = lambda log: "frame store: " in (tmp_path / log).read_text()  # noqa: E731
+    _wait_for(lambda: any(map(said, both)), 60, "neither started building")
+    builder = next(log for log in both if said(log))
+    writing(both[builder])
+    assert not said(waiter_log := ({*both} - {builder}).pop())  # waiting for the lock
+    both[builder].kill()  # its workers may still write the rows they decode: the same bytes
+    both[builder].wait()
+    waiter = both[waiter_log]
+    out, _ = waiter.communicate(timeout=120)
+    log = (tmp_path / waiter_log).read_text()
+    assert waiter.returncode == 0, log
+    result = json.loads(out)
+    assert result["cached"] is False and 0 < result["resumed"] < len(files), (result, seed)
+    assert f"resuming: {result['resumed']:,} of {len(files)}" in log
+    _wait_for(lambda: not _processes_marked(mark), 10, "processes of a killed prepare live on")
+    (store,) = stores.glob("[!.]*-v1")
+    assert (store / "base.npy").read_bytes() == expected.getvalue(), f"seed {seed}"
+    frames = open_dataset(root, subset=True).hand_frames().to_csv(index=False)
+    assert (store / "frames.csv").read_text() == frames
+    assert [p.name for p in stores.iterdir() if not p.name.endswith(".lock")] == [store.name]
 
 
 def test_kill_train_leaves_no_temporary_run_after_the_next_start(tmp_path, sample_root, tiny_run):

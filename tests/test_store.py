@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -159,34 +161,178 @@ def _corrupt(png: bytes) -> bytes:
     return bytes(data)
 
 
+def _decoded(ds) -> np.ndarray:
+    """Every hand frame of `ds` decoded here, one by one: what the store must hold."""
+    files = ds.hand_frames().file
+    return np.stack([to_base(decode_image(ds.read_bytes(f), f)) for f in files])
+
+
+def _partial(cache: Path) -> Path:
+    (folder,) = [p for p in (cache / "stores").glob(".partial-*") if p.is_dir()]
+    return folder
+
+
+def _journaled(cache: Path) -> list[tuple[int, int]]:
+    journal = (_partial(cache) / "journal.txt").read_text()
+    return sorted((int(lo), int(hi)) for lo, hi, *_ in map(str.split, journal.splitlines()))
+
+
+def _touch_keeping_stat(path: Path, data: bytes) -> None:
+    """Overwrite a file with as many bytes, its modification time kept: a fingerprint that
+    does not change, so a build trusts its chunk and never reads it again."""
+    st = path.stat()
+    path.write_bytes(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 @pytest.mark.parametrize(
     "damage",
     [_corrupt, lambda b: b[: len(b) // 2], lambda b: b""],
     ids=["corrupt", "truncated", "empty"],
 )
-def test_bad_frame_fails_naming_it_and_leaves_nothing(damage, tmp_path, cache):
+def test_bad_frame_fails_naming_it_and_keeps_the_chunks_before_it(
+    damage, tmp_path, cache, monkeypatch
+):
+    monkeypatch.setattr(store_mod, "_DECODE_CHUNK", 2)  # 12 chunks of 24 frames
     root = make_dataset(tmp_path / "data")
-    bad = root / "frames" / "train" / "lab" / "2" / "Rhand" / "Image3.png"
-    bad.write_bytes(damage(bad.read_bytes()))
-    ds = open_dataset(root, subset=True)
-    with pytest.raises(HandCamError, match=r"lab/2/Rhand/Image3\.png: expected a PNG or JPEG"):
-        build_store(ds, workers=2)
-    assert open_store(ds) is None and _leftovers(cache) == []
+    expected = _decoded(open_dataset(root, subset=True))
+    files = [root / "frames" / f for f in open_dataset(root, subset=True).hand_frames().file]
+    bad, good = files[12], files[12].read_bytes()  # the first frame of chunk 7
+    bad.write_bytes(damage(good))
+    name = re.escape("/".join(bad.parts[-4:]))
+    with pytest.raises(HandCamError, match=rf"{name}: expected a PNG or JPEG"):
+        build_store(open_dataset(root, subset=True), workers=1)
+    assert open_store(open_dataset(root, subset=True)) is None
+    assert _journaled(cache)[:6] == [(lo, lo + 2) for lo in range(0, 12, 2)]
+    kept = _journaled(cache)
+    assert (12, 14) not in kept
+
+    bad.write_bytes(good)  # fixed: the dataset's identity changes, chunks 1-6 stay good
+    for f in files[:12]:  # and never decoded again: they would fail now
+        _touch_keeping_stat(f, _corrupt(f.read_bytes()))
+    plans = []
+    store, cached = build_store(open_dataset(root, subset=True), workers=1, notice=plans.append)
+    assert not cached and plans[0].decoded == 2 * len(kept) >= 12  # (chunks
+    # queued after chunk 7 may have run: a worker runs ahead of what this process has read)
+    np.testing.assert_array_equal(store.base, expected)
+    assert _leftovers(cache) == [store.path.name]
 
 
-def test_interrupted_build_leaves_nothing(ds, cache, monkeypatch):
+class Cancelled(Exception):
+    """What the app's training process raises from a progress callback to cancel."""
+
+
+@pytest.mark.parametrize("cancel", [KeyboardInterrupt, Cancelled])
+def test_a_cancelled_build_keeps_its_whole_chunks_and_resumes(ds, cache, monkeypatch, cancel):
     monkeypatch.setattr(store_mod, "_DECODE_CHUNK", 2)  # several chunks from 24 frames
     calls = []
 
     def progress(done, total):
         calls.append(done)
-        raise KeyboardInterrupt
+        raise cancel
+
+    with pytest.raises(cancel):
+        build_store(ds, workers=2, progress=progress)
+    assert calls == [2] and open_store(ds) is None
+    assert _leftovers(cache) == [_partial(cache).name]  # kept, not trusted blindly
+    kept = _journaled(cache)  # the chunk that ended, and those running then
+    assert len(kept) >= 1 and all(hi - lo == 2 for lo, hi in kept)
+
+    plans, calls = [], []
+    store, cached = build_store(
+        ds, workers=2, notice=plans.append, progress=lambda d, n: calls.append(d)
+    )
+    assert not cached and plans[0].decoded == 2 * len(kept) and plans[0].frames == 24
+    assert calls[0] == plans[0].decoded and calls[-1] == 24  # the bar starts where it stopped
+    np.testing.assert_array_equal(store.base, _decoded(ds))
+    assert _leftovers(cache) == [store.path.name]
+
+
+def test_a_damaged_chunk_is_decoded_again(ds, cache, monkeypatch):
+    from handclf_core.data.store import decode_seconds, plan_store
+
+    monkeypatch.setattr(store_mod, "_DECODE_CHUNK", 2)
+
+    def progress(done, total):
+        if done >= 6:
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         build_store(ds, workers=2, progress=progress)
-    assert calls == [2] and open_store(ds) is None and _leftovers(cache) == []
-    store, cached = build_store(ds, workers=2)  # and a later build works
-    assert not cached and len(store) == 24
+    kept = _journaled(cache)
+    assert len(kept) >= 3
+    plan = plan_store(ds)  # the journal as it is: nothing verified yet
+    assert (plan.frames, plan.decoded, plan.to_decode) == (24, 2 * len(kept), 24 - 2 * len(kept))
+    assert (
+        plan.bytes == 128 + 24 * 227 * 404 * 3
+        and plan.to_write == plan.bytes - plan.decoded * 227 * 404 * 3
+    )
+    assert plan.free > 0 and 0 < decode_seconds(ds) < 5
+
+    partial = _partial(cache)
+    lo, hi = kept[1]
+    with open(partial / "base.npy", "r+b") as f:  # one bit flipped in a journaled chunk
+        f.seek(128 + lo * 227 * 404 * 3 + 1000)
+        byte = f.read(1)
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte[0] ^ 1]))
+    with open(partial / "journal.txt", "a") as f:  # a torn line, as a crash leaves
+        f.write("22 24 0123")
+    plans = []
+    store, _ = build_store(ds, workers=2, notice=plans.append)
+    assert plans[0].decoded == 2 * len(kept) - 2  # all but the damaged chunk
+    np.testing.assert_array_equal(store.base, _decoded(ds))
+    assert plan_store(ds) is None and decode_seconds(ds) == 0.0
+
+
+def _workers() -> list[int]:
+    """The worker processes of this process's forkserver."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, rest = stat.read_text().split(" ", 1)
+            parents[int(pid)] = int(rest.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+
+    def forkserver(pid: int) -> bool:
+        try:
+            return b"forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False
+
+    servers = {pid for pid, parent in parents.items() if parent == os.getpid() and forkserver(pid)}
+    return [pid for pid, parent in parents.items() if parent in servers]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_killed_worker_is_an_error_and_the_chunks_done_are_kept(ds, cache, monkeypatch):
+    monkeypatch.setattr(store_mod, "_DECODE_CHUNK", 2)
+
+    def progress(done, total):  # as the OOM killer would
+        if done == 2:
+            os.kill(_workers()[0], signal.SIGKILL)
+
+    with pytest.raises(HandCamError, match="decode worker process died .* the chunks decoded so "
+                       "far are kept: run it again to resume"):  # fmt: skip
+        build_store(ds, workers=2, progress=progress)
+    kept = _journaled(cache)
+    plans = []
+    store, _ = build_store(ds, workers=2, notice=plans.append)
+    assert plans[0].decoded == 2 * len(kept) >= 2
+    np.testing.assert_array_equal(store.base, _decoded(ds))
+
+
+def test_a_partial_of_another_plan_is_started_afresh(ds, cache, monkeypatch):
+    monkeypatch.setattr(store_mod, "_DECODE_CHUNK", 2)
+    with pytest.raises(KeyboardInterrupt):
+        build_store(ds, workers=1, progress=lambda d, n: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert _journaled(cache)
+    monkeypatch.setattr(store_mod, "_DECODE_CHUNK", 4)  # another plan: its rows are not these
+    plans = []
+    store, _ = build_store(ds, workers=2, notice=plans.append)
+    assert plans[0].decoded == 0
+    np.testing.assert_array_equal(store.base, _decoded(ds))
 
 
 def test_stale_temporary_folders_are_removed(ds, cache):

@@ -69,11 +69,22 @@ def _preprocessing(args):
 
 
 def cmd_prepare(args) -> dict:
-    from handclf_core.data.store import prepare
+    from handclf_core.cli.text import prepare_interrupted, prepare_plan
+    from handclf_core.data.store import plan_store, prepare
 
     ds = _dataset(args)
-    with progress_bar("preparing frames") as update:
-        return prepare(ds, _preprocessing(args), workers=args.workers, progress=update)
+
+    def notice(plan) -> None:  # before anything is decoded: what the build takes
+        seconds = None  # TIME ESTIMATE: seconds to decode what is left (training.estimate)
+        print(prepare_plan(plan, seconds), file=sys.stderr, flush=True)
+
+    try:
+        with progress_bar("preparing frames") as update:
+            return prepare(ds, _preprocessing(args), workers=args.workers, progress=update,
+                           notice=notice)  # fmt: skip
+    except KeyboardInterrupt:  # the decoded chunks are kept: not main's "nothing partial"
+        print(prepare_interrupted(plan_store(ds)), file=sys.stderr)
+        raise SystemExit(130) from None
 
 
 def cmd_models(args) -> dict:

@@ -178,10 +178,39 @@ def _prepare(r: dict) -> str:
     if r["cached"]:
         store = f"{r['frames']:,} frames in the frame store already"
     else:
-        store = (f"{r['frames']:,} frames decoded into the frame store in {r['seconds']:.1f} s "
-                 f"({r['frames_per_second']:,.0f} frames/s)")  # fmt: skip
+        resumed = r.get("resumed", 0)
+        store = (f"{r['frames'] - resumed:,} frames decoded into the frame store in "
+                 f"{r['seconds']:.1f} s ({r['frames_per_second']:,.0f} frames/s)")  # fmt: skip
+        if resumed:
+            store += f", {resumed:,} more kept from an interrupted build"
     shape = "x".join(map(str, r["variant_shape"][1:]))
     return f"{store}; inputs {shape} ready ({r['variant_bytes'] / 1e6:,.1f} MB)"
+
+
+def prepare_plan(plan, seconds: float | None = None) -> str:
+    """The line `prepare` prints before decoding: what building the frame store takes (a
+    `BuildPlan`), and how long when `seconds` is known."""
+    line = (f"frame store: {plan.to_decode:,} frames to decode, {_bytes(plan.bytes)} on disk "
+            f"({_bytes(plan.free)} free)")  # fmt: skip
+    if seconds is not None:
+        from handclf_core.i18n import duration
+
+        line += f", about {duration(seconds)} here now"
+    if plan.decoded:
+        line += f"; resuming: {plan.decoded:,} of {plan.frames:,} frames already decoded"
+    return line
+
+
+def prepare_interrupted(plan) -> str:
+    """What an interrupted `prepare` keeps (the `BuildPlan` left; None: the store is whole)."""
+    if plan is None:
+        return "interrupted; the frame store is complete and kept"
+    return (f"interrupted; {plan.decoded:,} of {plan.frames:,} frames decoded are kept: "
+            "run prepare again to resume")  # fmt: skip
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 1e9:,.2f} GB" if n >= 1e9 else f"{n / 1e6:,.1f} MB"
 
 
 def _sample(r: dict) -> str:

@@ -7,16 +7,19 @@ They are decoded once into `base.npy`, (N, 227, 404, 3) uint8; every model input
     <cache>/stores/<identity>-<cameras>-404x227-v1/
         base.npy  frames.csv  meta.json  variants/s32-rgb-noflip-squash.npy ...
 
-Stores and variants are written under temporary names and renamed when complete
-(`atomic.written`), so a final name always means complete contents; an interrupted or failed
-build leaves nothing. The decoding and deriving run in worker processes (`store_workers`),
-which write their rows straight into the new array.
+A store is built chunk by chunk in a partial folder beside it (`store_build`): each chunk
+of 16 frames is kept once it is durable and journaled with its SHA-256, so an interrupted
+or failed build (Ctrl-C, a cancel, a kill, a full disk, a bad frame) keeps its chunks, and
+the next build verifies them and decodes only the rest. The folder is renamed to its final
+name when complete, and variants are written under temporary names (`atomic.written`): a
+final name always means complete contents. The decoding and deriving run in worker
+processes (`store_workers`), which write their rows straight into the array.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +32,10 @@ from numpy.lib.format import open_memmap
 
 from handclf_core import paths
 from handclf_core.atomic import check_free_space, disk_errors, remove_stale, written
-from handclf_core.data import store_workers
+from handclf_core.data import store_build, store_workers
 from handclf_core.data.images import BASE_SIZE, Preprocessing
 from handclf_core.data.layout import CAMERAS, HAND_CAMERAS
+from handclf_core.data.store_build import BuildPlan, PartialStore
 from handclf_core.errors import HandCamError
 from handclf_core.vocab import Camera
 from handclf_core.workers import cpu_count, run_tasks
@@ -42,9 +46,12 @@ if TYPE_CHECKING:
     from handclf_core.data.dataset import HandCamDataset
 
     Progress = Callable[[int, int], None] | None
+    Notice = Callable[[BuildPlan], None] | None
 
 FORMAT_VERSION = 1  # bump when the store's contents change meaning; old stores are not reused
-_DECODE_CHUNK = 16  # frames per decoding task: ~0.7 s of work; quick to cancel, short tail
+# Frames per decoding task, each kept whole once done: ~0.7 s of work at 1920x1080, so quick
+# to cancel, a short tail, and little lost to a kill; 4.4 MB to sync and hash.
+_DECODE_CHUNK = 16
 _DERIVE_CHUNK = 256  # base frames per variant task: ~0.1 s of work
 
 
@@ -186,6 +193,7 @@ def build_store(
     cameras: Sequence[str] = HAND_CAMERAS,
     workers: int | None = None,
     progress: Progress = None,
+    notice: Notice = None,
 ) -> tuple[FrameStore, bool]:
     """Decode every frame of these cameras once into a store, or open the existing one.
 
@@ -193,10 +201,15 @@ def build_store(
         ds: an opened dataset.
         cameras: which cameras' frames to store; the hands by default.
         workers: decoding processes; None: one per CPU.
-        progress: called as progress(done, total) as frames are decoded.
+        progress: called as progress(done, total) as frames are decoded; `done` counts the
+            frames an interrupted build had decoded too (the first call says how many).
+        notice: called once as notice(plan) before anything is decoded, with the
+            `BuildPlan` (plan.decoded > 0: resuming an interrupted build, its chunks
+            verified). Not called when the store exists.
 
     Returns (store, cached), cached True when the store existed. Raises HandCamError naming
-    the file when a frame cannot be decoded; nothing is left behind then, nor on interrupt.
+    the file when a frame cannot be decoded, or saying what the disk refused; the chunks
+    decoded until then are kept for the next build, as on an interrupt.
     """
     cameras = _check_cameras(cameras)
     store = open_store(ds, cameras)
@@ -204,46 +217,50 @@ def build_store(
         return store, True
     final = store_path(ds, cameras)
     final.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(final.parent / f".{final.name}.lock"):  # one process decodes, others wait
+    partial, frames = _partial(ds, cameras)
+    with FileLock(f"{partial.path}.lock"):  # one process decodes, others wait
         store = open_store(ds, cameras)
         if store is not None:  # built by the process we waited for
             return store, True
-        return _build(ds, cameras, final, workers, progress), False
+        remove_stale(final.parent)
+        store_build.build(partial, final, ds, frames, cameras, workers=workers,
+                          progress=progress, notice=notice)  # fmt: skip
+        return FrameStore(final), False
 
 
-def _build(ds: HandCamDataset, cameras, final: Path, workers, progress) -> FrameStore:
-    """Decode the frames of `cameras` into a new store at `final` (the caller holds its lock)."""
-    remove_stale(final.parent)
+def _partial(ds: HandCamDataset, cameras: Sequence[str]) -> tuple[PartialStore, pd.DataFrame]:
+    """The partial folder of the store of `cameras` of `ds`, and the frames it holds. Named
+    by the dataset's location, not its identity: a frame fixed after a failed build changes
+    the identity, and the chunks of the other frames are still good (each chunk's sources
+    are checked)."""
     frames = ds.frames[ds.frames.camera.isin(cameras)].reset_index(drop=True)
-    n, started = len(frames), time.perf_counter()
-    if n == 0:
-        raise HandCamError(f"{ds.description}: expected frames of {', '.join(cameras)}, found none")
-    check_free_space(final.parent, n * BASE_SIZE[0] * BASE_SIZE[1] * 3, "the frame store")
-    with disk_errors("the frame store", final.parent), written(final) as tmp:
-        tmp.mkdir()
-        npy = tmp / "base.npy"
-        open_memmap(npy, mode="w+", dtype=np.uint8, shape=(n, *BASE_SIZE[::-1], 3))  # to fill
-        files = list(frames.file)
-        chunks = [(lo, files[lo : lo + _DECODE_CHUNK]) for lo in range(0, n, _DECODE_CHUNK)]
-        pool = store_workers.pool(workers, len(chunks), out=npy, tree=ds.frames_tree)
-        run_tasks(pool, store_workers.decode_chunk, chunks, n, progress)
-        fd = os.open(npy, os.O_RDONLY)
-        os.fsync(fd)  # on disk before the folder gets its final name
-        os.close(fd)
-        frames.to_csv(tmp / "frames.csv", index=False)
-        meta = {
-            "identity": ds.identity,
-            "dataset": ds.description,
-            "cameras": list(cameras),
-            "base_size": list(BASE_SIZE),
-            "frames": n,
-            "format_version": FORMAT_VERSION,
-            "seconds": round(time.perf_counter() - started, 3),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-        # a damaged store under the final name (open_store refused it) is replaced
-    return FrameStore(final)
+    files = list(frames.file)
+    where = hashlib.sha256(ds.frames_tree.description.encode()).hexdigest()[:16]
+    final = store_path(ds, cameras)
+    path = final.parent / f".partial-{where}-{final.name.split('-', 1)[1]}"
+    fingerprints = ds.frames_tree.fingerprint(files)
+    return PartialStore(path, files, fingerprints, _DECODE_CHUNK, FORMAT_VERSION), frames
+
+
+def plan_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> BuildPlan | None:
+    """What building the store of these cameras of `ds` takes from here: frames, those an
+    interrupted build decoded already (by its journal, not verified: cheap), bytes to write,
+    free bytes. None when the store is complete."""
+    cameras = _check_cameras(cameras)
+    if open_store(ds, cameras) is not None:
+        return None
+    return _partial(ds, cameras)[0].plan_from_journal()
+
+
+def decode_seconds(ds: HandCamDataset, frames: int = 3, cameras=HAND_CAMERAS) -> float:
+    """Seconds to decode one frame of `ds` and reduce it to the store's size, now, in this
+    process (one core; the build runs one worker per core): the median over the first
+    `frames` frames still to decode. 0.0 when the store is complete. Raises HandCamError
+    naming a frame that cannot be decoded."""
+    cameras = _check_cameras(cameras)
+    if open_store(ds, cameras) is not None:
+        return 0.0
+    return _partial(ds, cameras)[0].decode_seconds(ds.frames_tree, frames)
 
 
 def prepare(
@@ -253,6 +270,7 @@ def prepare(
     cameras: Sequence[str] = HAND_CAMERAS,
     workers: int | None = None,
     progress: Progress = None,
+    notice: Notice = None,
 ) -> dict:
     """Build (or open) the store of `ds`, then derive the variant `prep` from it.
 
@@ -262,19 +280,29 @@ def prepare(
         cameras: which cameras' frames; the hands by default.
         workers: processes decoding, then deriving; None: one per CPU.
         progress: called as progress(done, total) while decoding, then while deriving.
+        notice: called as notice(plan) before decoding (see `build_store`).
 
-    Returns a JSON-ready summary: frames, seconds, frames_per_second, cached (True when
-    nothing had to be decoded), store, variant, variant_shape, variant_bytes, workers.
+    Returns a JSON-ready summary: frames, seconds, frames_per_second (of the frames decoded
+    now), cached (True when nothing had to be decoded), resumed (frames an interrupted build
+    had decoded), store, variant, variant_shape, variant_bytes, workers.
     """
-    started = time.perf_counter()
-    store, cached = build_store(ds, cameras=cameras, workers=workers, progress=progress)
+    started, plans = time.perf_counter(), []
+
+    def told(plan: BuildPlan) -> None:
+        plans.append(plan)
+        if notice:
+            notice(plan)
+
+    store, cached = build_store(ds, cameras=cameras, workers=workers, progress=progress,
+                                notice=told)  # fmt: skip
     images = store.variant(prep, workers=workers, progress=progress)
-    seconds = time.perf_counter() - started
+    seconds, resumed = time.perf_counter() - started, plans[0].decoded if plans else 0
     return {
         "frames": len(store),
         "seconds": round(seconds, 3),
-        "frames_per_second": round(len(store) / max(seconds, 1e-9), 1),
+        "frames_per_second": round((len(store) - resumed) / max(seconds, 1e-9), 1),
         "cached": cached,
+        "resumed": resumed,
         "store": str(store.path),
         "variant": prep.key,
         "variant_shape": list(images.shape),

@@ -8,6 +8,7 @@ output once, in `_init`.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 
@@ -24,14 +25,17 @@ _PRELOAD = (__name__, "handclf_core.data.dataset")
 
 def pool(workers: int | None, tasks: int, **state):
     """A pool of worker processes, each holding `state`: `out` (the .npy to fill) and
-    `tree` (decoding) or `base_npy`, `prep` and `right` (deriving)."""
+    `tree`, `offset` and `row_bytes` (decoding: the file grows as rows are written) or
+    `base_npy`, `prep` and `right` (deriving: the file is whole, its header says)."""
     return process_pool(workers, tasks, _PRELOAD, initializer=_init, initargs=(state,))
 
 
 def _init(state: dict) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    out = open_memmap(state["out"], mode="r")  # for its layout: row 0's offset, row size
-    _worker.update(state, offset=out.offset, row_bytes=out[0].nbytes)
+    _worker.update(state)
+    if "offset" not in state:  # a variant: its layout from its header, row 0's offset and size
+        out = open_memmap(state["out"], mode="r")
+        _worker.update(offset=out.offset, row_bytes=out[0].nbytes)
     _worker["fd"] = os.open(state["out"], os.O_WRONLY)
     if "base_npy" in state:
         _worker["base"] = np.load(state["base_npy"], mmap_mode="r")  # (N, 227, 404, 3)
@@ -47,14 +51,19 @@ def _write_rows(start: int, rows: np.ndarray) -> None:
         data, pos = data[k:], pos + k
 
 
-def decode_chunk(start: int, files: list[str]) -> int:
-    """Decode `files` into the rows from `start`: each reduced to the store's (227, 404, 3)."""
-    tree = _worker["tree"]
+def decode_chunk(start: int, files: list[str]) -> tuple[int, int, str]:
+    """Decode `files` into the rows from `start`, each reduced to the store's (227, 404, 3),
+    and make them durable. Returns (start, end, the SHA-256 of the rows' bytes), for the
+    parent to journal the chunk as done (`store_build`)."""
+    tree, digest = _worker["tree"], hashlib.sha256()
     for i, file in enumerate(files):
         name = f"{tree.description}:{file}"
         data = tree.read(file)  # HandCamError naming the file when it cannot be read
-        _write_rows(start + i, to_base(decode_image(data, name)))  # (227, 404, 3)
-    return len(files)
+        row = np.ascontiguousarray(to_base(decode_image(data, name)))  # (227, 404, 3)
+        _write_rows(start + i, row)
+        digest.update(row)
+    getattr(os, "fdatasync", os.fsync)(_worker["fd"])  # on disk before it is journaled
+    return start, start + len(files), digest.hexdigest()
 
 
 def derive_chunk(lo: int, hi: int) -> int:
