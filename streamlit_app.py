@@ -24,8 +24,9 @@ cache.inference_without_onednn()  # before anything here imports TensorFlow
 cache.no_cleaning_between_runs()  # no full garbage collection after every run of a page
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()
-with st.sidebar:
-    work.sidebar_line()  # the server's long work, wherever the reader is
 session.style()
 cache.training_jobs().device(timeout=0)  # the training process loads TensorFlow from now on
-navigation(home, t).run()
+page = navigation(home, t)  # first: the sidebar's line links to its pages
+with st.sidebar:
+    work.sidebar_line()  # the server's long work, wherever the reader is
+page.run()

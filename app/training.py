@@ -55,7 +55,7 @@ def progress(job: JobRecord) -> None:
     if job.step.stage != Stage.TRAINING:
         st.caption(t("train.now", stage=describe(job.step, lang)))
     if job.epochs:
-        curves(job.epochs)
+        curves(list(job.epochs))
 
 
 def _headline(run: Run, iv) -> None:

@@ -161,13 +161,13 @@ def started_since(record: JobRecord) -> str:
 def store_plan_text(ds, prep) -> str:
     """Before the store's build is pressed: the frames to decode (and those an interrupted
     build kept), the disk it takes, the time from a press now."""
-    from handclf_core.data.store_build import size_text
+    from handclf_core.views.data import human_bytes
 
     plan = cache.store_plan(ds, ds.identity)
     e = store_estimate(ds, prep)
     if plan is None:  # the store is kept: deriving the inputs only
         return busy_text(e) + session.t("work.store_derive", time=duration(e.seconds))
-    text = session.t("work.store_plan", frames=plan.frames, size=size_text(plan.bytes),
+    text = session.t("work.store_plan", frames=plan.frames, size=human_bytes(plan.bytes),
                      time=duration(e.seconds))  # fmt: skip
     if plan.decoded:
         text += " " + session.t("work.store_resume", done=plan.decoded, frames=plan.frames)

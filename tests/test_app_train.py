@@ -237,6 +237,9 @@ def test_train_in_the_background_then_cancel(sample_root, sample_ds):
     _ok(at)
     (cancel,) = [b for b in at.button if b.label == "Cancel"]
     cancel.click().run()
+    assert any("Cancel this training?" in w.value for w in at.warning)  # asks first
+    (yes,) = [b for b in at.button if b.label == "Yes, cancel"]
+    yes.click().run()
     _until(
         at,
         lambda: at.warning and "Cancelled" in at.warning[-1].value,
@@ -348,3 +351,39 @@ def test_time_left_is_not_zero_while_the_test_split_is_scored():
     assert time_left(training) == "1:35"
     assert time_left(SimpleNamespace(step=Step(Stage.SCORING, Split.TEST), batch=last)) == "…"
     assert time_left(SimpleNamespace(step=Step(Stage.TRAINING), batch=None)) == "…"
+
+
+def test_the_experiments_survive_a_reload_and_another_tab_cancels_them(sample_root, sample_ds):
+    """The experiments belong to the server: a new session (a reload, a second tab) sees
+    their progress and the running one, its sidebar says the server is working, and its
+    cancel (asked first) stops them for every tab."""
+    from handclf_core.training import board
+
+    first = _page(sample_root)
+    picked = ["cnn_basic.class_weight", "cnn_basic.random_validation"]
+    first.multiselect(key="train.experiments.which.en").set_value(picked).run()
+    first.button(key="train.experiments.go").click().run()
+    _ok(first)
+    group = board.latest_group()
+    assert group is not None and len(group.jobs) == 2
+
+    reloaded = _page(sample_root)  # a new session: nothing of the first one's state
+    assert reloaded.button(key="train.experiments.go").disabled  # not pressed twice
+    bars = [p.proto.text for p in reloaded.get("progress")]
+    assert any("of 2 experiments done" in b for b in bars), bars
+    assert any(b.label.startswith("Working: the experiments") for b in reloaded.get("page_link"))
+    reloaded.button(key="work.cancel.experiments").click().run()
+    assert any("Cancel the experiments?" in w.value for w in reloaded.warning)  # asks first
+    reloaded.button(key="work.yes.experiments").click().run()
+    _ok(reloaded)
+    for key in group.jobs:
+        job = board.read(key)
+        deadline = time.monotonic() + 60
+        while job.active:
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+            job = board.read(key)
+        assert job.status == "cancelled"
+    _until(first, lambda: any("were cancelled" in w.value for w in first.warning), 30,
+           lambda: [w.value for w in first.warning])  # fmt: skip
+    assert not first.button(key="train.experiments.go").disabled

@@ -74,8 +74,14 @@ def cmd_prepare(args) -> dict:
 
     ds = _dataset(args)
 
-    def notice(plan) -> None:  # before anything is decoded: what the build takes
-        seconds = None  # TIME ESTIMATE: seconds to decode what is left (training.estimate)
+    def notice(plan) -> None:  # before anything is decoded: what the build takes, how long
+        import os
+
+        from handclf_core.load import measure_others
+        from handclf_core.training.estimate import store_estimate
+
+        other = measure_others(0.5, exclude=os.getpid())
+        seconds = store_estimate(ds, _preprocessing(args), other=other).seconds
         print(prepare_plan(plan, seconds), file=sys.stderr, flush=True)
 
     try:
@@ -220,7 +226,54 @@ def _train_or_load(args, retrain: bool, seeds: int = 1):
     return ds, trained
 
 
+def _this_device():
+    """What would train here, without loading the backend where a CPU is all there is (the
+    estimate answers at once); with an NVIDIA driver, the backend says."""
+    import os
+    import shutil
+
+    from handclf_core.runs.device import Device
+    from handclf_core.vocab import DeviceKind
+    from handclf_core.workers import cpu_count
+
+    if shutil.which("nvidia-smi"):
+        from handclf_core.training.devices import configure_device
+
+        return configure_device()
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    return Device(DeviceKind.CPU, cpu_count(), "", backend, False)
+
+
+def cmd_estimate(args) -> dict:
+    """`train --estimate`: how long exactly that run (each of its seeds) takes here now, from
+    the one estimator the app shows; stored runs load and count nothing."""
+    import os
+
+    from handclf_core.load import measure_others
+    from handclf_core.runs.folders import list_runs, saved_run
+    from handclf_core.training.estimate import job_estimate
+    from handclf_core.training.splits import effective
+
+    configs = _seed_configs(_train_config(args), args.seeds)
+    ds = _dataset(args)
+    runs, device = list_runs(), _this_device()
+    other = measure_others(1.0, exclude=os.getpid())
+    frames = ds.hand_frames()
+    stored = {c for c in configs if saved_run(ds.identity, effective(c.resolved(), frames))}
+    todo = [c for c in configs if args.retrain or c not in stored]
+    found = [
+        job_estimate(ds, c, runs, device, other=other, start=i == 0) for i, c in enumerate(todo)
+    ]
+    counts = {"to_train": len(todo), "stored": len(configs) - len(todo)}
+    if any(e is None for e in found):
+        return {"seconds": None, "basis": {"source": "unknown", "runs": 0}, **counts}
+    basis = found[0].as_json()["basis"] if found else {"source": "stored", "runs": 0}
+    return {"seconds": round(sum(e.seconds for e in found), 1), "basis": basis, **counts}
+
+
 def cmd_train(args) -> dict:
+    if args.estimate:
+        return cmd_estimate(args)
     ds, trained = _train_or_load(args, args.retrain, args.seeds)
     frames = ds.hand_frames()
     return (

@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
         _train_options(p)
         if name == "train":
             p.add_argument("--retrain", action="store_true", help="train even when stored")
+            p.add_argument(
+                "--estimate", action="store_true", help="how long it takes here now; no training"
+            )
             _seeds_option(p)
 
     p = command("experiments", cmd_experiments,

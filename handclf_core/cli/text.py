@@ -309,6 +309,30 @@ def _mistakes(r: dict) -> str:
     return "\n".join(lines)
 
 
+def _estimate(r: dict) -> str:
+    """`train --estimate`, for people."""
+    from handclf_core.i18n import duration
+
+    b = r["basis"]
+    if r["seconds"] is None:
+        return "unknown: no earlier run of this setting on this device to measure its speed by"
+    if not r["to_train"]:
+        return f"stored: {r['stored']} run(s) load in seconds, nothing to train"
+    source = (f"from {b['runs']} earlier run(s) of this setting here" if b["source"] == "runs"
+              else "from the classroom CPU's measured rates")  # fmt: skip
+    line = f"about {duration(r['seconds'])} to train {r['to_train']} run(s), {source}"
+    if b.get("cpu_share", 1) < 1:
+        line += (f"; other work wants {b['other_load']:.1f} of {b['cores']} cores: a training "
+                 f"gets about {b['cpu_share']:.0%} of the CPU, counted")  # fmt: skip
+    if r["stored"]:
+        line += f"; {r['stored']} stored run(s) load in seconds"
+    return line
+
+
+def _train(r: dict) -> str:
+    return _estimate(r) if "basis" in r else _run(r)
+
+
 RENDER: dict[str, Callable[[dict], str]] = {
     "mistakes": _mistakes,
     "explain": _explain,
@@ -316,7 +340,7 @@ RENDER: dict[str, Callable[[dict], str]] = {
     "runs": _runs,
     "stats": _stats,
     "models": _models,
-    "train": _run,
+    "train": _train,
     "evaluate": _run,
     "predict": _predict,
     "prepare": _prepare,
