@@ -64,10 +64,13 @@ def _data_spec(sample_root) -> str:
 
 
 @contextmanager
-def _streamlit(sample_root):
-    """`streamlit run` of the app on the sample, on a free port: its URL once healthy."""
+def _streamlit(sample_root, cache: Path | None = None, data: str | None = None):
+    """`streamlit run` of the app on the sample (or `data`), on a free port, with the
+    session's cache (or `cache`): its URL once healthy."""
     port = _free_port()
-    env = {**os.environ, "HANDCAM_DATA": _data_spec(sample_root)}
+    env = {**os.environ, "HANDCAM_DATA": data or _data_spec(sample_root)}
+    if cache is not None:
+        env["HANDCLF_CACHE"] = str(cache)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -681,5 +684,62 @@ def test_a_page_url_opened_first_on_a_fresh_server(sample_root, browser, tiny_ru
         sidebar = page.locator('[data-testid="stSidebar"]')
         assert sidebar.get_by_text("Language · 語言").count() == 1  # the entrypoint's sidebar
         assert sidebar.get_by_role("link", name="Home").count() == 1  # its page titles
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def larger_sample(tmp_path_factory):
+    """A sample whose frame store takes seconds to build (640x360 pictures): time to leave
+    the page while it is built."""
+    from handclf_core.data.sample import generate_sample
+
+    root = tmp_path_factory.mktemp("larger") / "handcam"
+    return generate_sample(root, stride=40, size=(640, 360))
+
+
+def _work_line(page):
+    return page.locator('[data-testid="stSidebar"] a', has_text="Working:")
+
+
+def test_long_work_goes_on_when_the_page_is_left_or_reloaded(larger_sample, browser, tmp_path):
+    """The store's build goes on when its page is left (the sidebar says so on the next
+    page, and Preprocessing finds it finished); the experiments go on through a reload,
+    which shows their progress, and are cancelled from it (asked first). A server of its
+    own on an empty cache: nothing built or trained before."""
+    with _streamlit(None, cache=tmp_path / "cache", data=str(larger_sample)) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        page.set_default_timeout(60_000)
+        page.goto(f"{url}/Preprocessing")
+        _settle(page)
+        body = page.inner_text("body")
+        assert "frames once" in body and "on disk): about" in body  # the plan, before
+        page.get_by_role("button", name="Build the store and these inputs").click()
+        page.get_by_text("Running for").wait_for()  # the build's panel, from the board
+        page.get_by_role("link", name="Dataset").click()  # leave it while it decodes
+        _settle(page)
+        _check(page, "long-work-left-preprocessing")
+        page.get_by_role("link", name="Preprocessing").click()
+        page.get_by_text("Ready:").wait_for(timeout=180_000)
+        _settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+        page.get_by_role("link", name="Train").click()
+        _settle(page)
+        page.get_by_text(EXPERIMENTS[0]).click()
+        page.get_by_role("button", name="Run the 11 experiments").click()
+        page.get_by_text("experiments done").first.wait_for()
+        page.reload()  # a teacher's refresh during the experiments
+        _settle(page)
+        page.get_by_text("experiments done").first.wait_for()  # their progress, still
+        assert _work_line(page).count() == 1  # and the sidebar says the server works
+        assert page.get_by_role("button", name="Run the 11 experiments").is_disabled()
+        _check(page, "long-work-reloaded-train")
+        page.get_by_role("button", name="Cancel the experiments").click()
+        page.get_by_text("Cancel the experiments?").wait_for()  # asked first
+        page.get_by_role("button", name="Yes, cancel").click()
+        page.get_by_text("The experiments were cancelled").wait_for(timeout=120_000)
+        _settle(page)
+        assert page.get_by_role("button", name="Run the 11 experiments").is_enabled()
         assert page.locator('[data-testid="stException"]').count() == 0
         page.close()

@@ -19,6 +19,7 @@ from handclf_core.training.estimate import (
     CLASSROOM,
     FORWARD_SHARE,
     PROCESS_START,
+    TRACE_SECONDS,
     classroom_rates,
     clock,
     cpu_share,
@@ -85,7 +86,7 @@ def test_a_stored_run_gives_its_own_time_back_at_the_load_it_had():
     longer = estimate(_config(epochs=60), frames, [run], CPU, other=0.0, cores=2)
     loop = quiet.parts["loop"]
     assert longer.seconds == pytest.approx(quiet.seconds + loop)
-    assert loop == pytest.approx(25.0 - 1.0)  # its quiet loop less the traced first steps
+    assert loop == pytest.approx(25.0 - TRACE_SECONDS)  # its quiet loop less the first steps
 
 
 def test_runs_that_cannot_tell_the_rate_are_left_out():
