@@ -171,6 +171,8 @@ def job_panel(key: str, polling: bool, ds=None) -> None:
         st.info(t("train.queued"))
     elif s.status == Status.RUNNING:
         progress(s)
+    if s.active and s.estimate:
+        st.caption(t("work.expected", time=work.duration(s.estimate)))
     elif s.status == Status.DONE:
         run = saved_run(s.dataset, s.config) if s.config is not None else None
         if run is not None:

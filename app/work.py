@@ -206,3 +206,26 @@ def store_panel(key: str, polling: bool) -> None:
         cancel_asking([r.id], r.id, t("work.store_cancel"), t("work.store_cancel_ask"))
     elif polling:
         st.rerun()  # it just ended: the page once more (the store's state, the button)
+
+
+def queue_panel() -> None:
+    """Every job the server has queued or running, whoever started it (any tab, any server
+    on this cache): what, where it is, since when, the time left, and its cancel."""
+    if board.active():
+        st.fragment(run_every=SIDEBAR_POLL)(_queue_panel)()
+
+
+def _queue_panel() -> None:
+    t, active = session.t, board.active()
+    if not active:
+        st.rerun(scope="app")
+    with st.expander(session.tn("work.queue_title", len(active)), icon=":material/pending:"):
+        for r in active:
+            if r.status == Status.QUEUED:
+                state = t("work.queue_queued", time=duration(r.estimate or 0.0))
+            else:
+                state = t("work.queue_running", progress=progress_text(r),
+                          elapsed=started_since(r))  # fmt: skip
+            st.markdown(f"**{what(r)}** · {state}")
+            cancel_asking([r.id], f"queue.{r.id}", t("work.queue_cancel"),
+                          t("work.queue_cancel_ask", what=what(r)))  # fmt: skip

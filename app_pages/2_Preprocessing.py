@@ -21,6 +21,7 @@ ds = guards.current_dataset()
 task = session.task()
 stats = cache.dataset_stats(ds, ds.identity, task)
 st.markdown(t("preprocessing.intro"))
+work.queue_panel()  # every job of the server, whoever started it
 choice = trainform.prep_ui()
 session.set_prep_choice(choice)
 prep = choice.preprocessing

@@ -3,7 +3,7 @@ loaded when stored, live; the assignment's experiments in one click."""
 
 import streamlit as st
 
-from app import cache, experiments, guards, session, trainform, training
+from app import cache, experiments, guards, session, trainform, training, work
 from handclf_core.i18n import model_name, name
 from handclf_core.models import list_models
 from handclf_core.runs.experiments import grid
@@ -46,6 +46,7 @@ ds = guards.current_dataset()
 task = session.task()
 jobs = cache.training_jobs()
 st.markdown(t("train.intro"))
+work.queue_panel()  # every job of the server, whoever started it
 known = jobs.device(timeout=0) is not None  # the training process loads TensorFlow meanwhile
 st.fragment(run_every=None if known else 1.0)(training.device_caption)(jobs, not known)
 frames = ds.hand_frames()

@@ -108,13 +108,22 @@ def _timed(jobs: TrainingJobs, ds, meter: LoadMeter, what: str, configs, store=N
     print(
         f"  {what:<34} estimate {seconds:7.1f} s  measured {measured:7.1f} s  "
         f"ratio {seconds / measured:5.2f}  (other {other:.1f}, {row['basis']})",
+        file=sys.stderr,
         flush=True,
     )
     return row
 
 
 def scenario(name: str, data: Path) -> dict:
-    """Every job of the module doc on a fresh cache, beside a busy loop when `beside`."""
+    """Every job of the module doc on a fresh cache, beside a busy loop when `beside`. In
+    a process of its own (`--scenario`): the training process starts from a forkserver that
+    keeps the environment (the cache) of the process's first start."""
+    done = subprocess.run([sys.executable, __file__, "--scenario", name, "--data", str(data)],
+                          stdout=subprocess.PIPE, text=True, check=True)  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_scenario(name: str, data: Path) -> dict:
     os.environ["HANDCLF_CACHE"] = tempfile.mkdtemp(prefix=f"handclf-bench-estimates-{name}-")
     busy = (
         subprocess.Popen([sys.executable, "-c", "while True: pass"]) if name == "beside" else None
@@ -202,7 +211,12 @@ def main() -> None:
     ap.add_argument("--out", default="docs/estimates.json")
     ap.add_argument("--scenarios", default="quiet,beside")
     ap.add_argument("--calibrate", action="store_true")
+    ap.add_argument("--scenario", help=argparse.SUPPRESS)  # one scenario, in this process
+    ap.add_argument("--data", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.scenario:
+        print(json.dumps(run_scenario(args.scenario, Path(args.data))))
+        return
     data = ensure_sample()  # the project cache's built-in sample, read in place
     if args.calibrate:
         calibrate(data)

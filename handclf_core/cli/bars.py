@@ -16,8 +16,15 @@ def progress_bar(desc: str, enabled: bool = True):
 
     def update(done: int, total: int) -> None:
         nonlocal bar
-        if bar is None:
-            bar = tqdm(total=total, desc=desc, unit="frame", file=sys.stderr, disable=not enabled)
+        if bar is None:  # a resumed build starts where it stopped: its rate from there
+            bar = tqdm(
+                total=total,
+                initial=done,
+                desc=desc,
+                unit="frame",
+                file=sys.stderr,
+                disable=not enabled,
+            )
         bar.update(done - bar.n)
 
     try:

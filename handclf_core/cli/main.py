@@ -61,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; nothing partial was kept", file=sys.stderr)
+        print(
+            "interrupted; nothing half-written is used (the frame store's decoded chunks are "
+            "kept, and the next build resumes from them)",
+            file=sys.stderr,
+        )
         return 130
     if args.json:
         print(json.dumps(result))
