@@ -112,14 +112,16 @@ def prepare(tree: Path, env) -> dict:
 
 
 def estimate_said(tree: Path, env, *options) -> dict:
-    return json.loads(cli("train", "--data", tree, *options, "--estimate", "--json", env=env).stdout)
+    said = cli("train", "--data", tree, *options, "--estimate", "--json", env=env)
+    return json.loads(said.stdout)
 
 
 def train(tree: Path, env, *options) -> dict:
     began = time.perf_counter()
     result = json.loads(cli("train", "--data", tree, *options, "--json", env=env).stdout)
-    return {"seconds": round(time.perf_counter() - began, 1), "run": result["run"],
-            "test_frames": result["test_frames"], "test_accuracy": result["test_accuracy"]}  # fmt: skip
+    seconds = round(time.perf_counter() - began, 1)
+    keep = ("run", "test_frames", "test_accuracy")
+    return {"seconds": seconds, **{k: result[k] for k in keep}}
 
 
 PAGES_SCRIPT = r"""

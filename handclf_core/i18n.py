@@ -113,11 +113,11 @@ def duration(seconds: float, lang: str = "en") -> str:
     s = max(0, int(round(seconds)))
     if s >= 3600:  # to the minute
         h, m = divmod(int(round(s / 60)), 60)
-        return translate(lang, "work.hours", h=h, m=m)
+        return translate(lang, N_("work.hours"), h=h, m=m)
     m = s // 60
     if m:
-        return translate(lang, "work.minutes", m=m, s=s % 60)
-    return translate(lang, "work.seconds", s=s)
+        return translate(lang, N_("work.minutes"), m=m, s=s % 60)
+    return translate(lang, N_("work.seconds"), s=s)
 
 
 def model_name(model: str, lang: str = "en") -> str:

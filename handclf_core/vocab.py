@@ -201,6 +201,7 @@ TERMS: tuple[type[Term], ...] = (
     Precision,
     Validation,
     Stage,
+    JobKind,
     DeviceKind,
     PictureSource,
     Doubt,

@@ -270,14 +270,25 @@ def test_preprocessing_page_builds_the_store(sample_root, sample_ds, tmp_path, m
     at.radio(key="prep_size.en").set_value(28)
     at.toggle(key="prep_gray").set_value(True)
     at.run()
-    at.button(key="prep_build").click().run()
+    assert "frames once" in " ".join(c.value for c in at.caption)  # the plan, before pressing
+    at.button(key="prep_build").click().run()  # a job of the server: the page follows it
+    _built(at, "Ready")
     assert not at.exception and not at.error
     store = open_store(sample_ds)
     assert store is not None and len(store) == len(sample_ds.hand_frames())
     assert (store.path / "variants" / "s28-gray-noflip-squash.npy").is_file()
-    assert "Ready" in at.success[0].value
-    assert not at.get("progress")  # the bar is cleared when done
+    assert not at.get("progress")  # the bar is gone when done
     assert at.run().button(key="prep_build").disabled  # nothing left to build for these choices
+
+
+def _built(at, ready: str, seconds: float = 120) -> None:
+    """Rerun the page (as its fragment does every second) until the store's job is done."""
+    deadline = time.monotonic() + seconds
+    while not any(s.value.startswith(ready) for s in at.success):
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert time.monotonic() < deadline, [p.proto.text for p in at.get("progress")]
+        time.sleep(0.5)
+        at.run()
 
 
 # --- chart builders ---
@@ -386,6 +397,7 @@ def test_preprocessing_page_in_zh_tw_with_choices_and_store(sample_root, tmp_pat
     at.radio(key="prep_balance.zh_TW").set_value("oversample")
     at.run()
     at.button(key="prep_build").click().run()
+    _built(at, "準備就緒")
     assert not at.exception and not at.error
     assert at.success[0].value.startswith("準備就緒")
     assert "`28x28 灰階，裁切`" in at.success[0].value  # said as people say it, not an id

@@ -251,7 +251,18 @@ def test_train_estimate_says_the_time_without_training(tmp_path):
     `{"seconds": …, "basis": …}`, and nothing trained; the store still to build counted."""
     root = make_tree(tmp_path / "ds", SMALL)
     cache = tmp_path / "cache"
-    args = ["train", "--data", str(root), "--subset", "--model", "cnn_basic", "--epochs", "3"]
+    args = [
+        "train",
+        "--data",
+        str(root),
+        "--subset",
+        "--model",
+        "cnn_basic",
+        "--epochs",
+        "3",
+        "--validation",
+        "none",
+    ]
     code, out, err = _cli(*args, "--estimate", "--json", cache=cache)
     assert code == 0, err
     said = json.loads(out)

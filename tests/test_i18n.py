@@ -92,10 +92,12 @@ def test_plural_forms_come_from_the_catalogue():
 
 
 def test_translate_fills_values_and_falls_back_to_english(monkeypatch):
-    assert i18n.translate("zh_TW", "store.decoding", done=1234, total=5000) == (
-        "解碼影格：1,234 / 5,000"
+    assert i18n.translate("zh_TW", "work.stage_count", stage="解碼", done=1234, total=5000) == (
+        "解碼：1,234／5,000"
     )
-    assert i18n.translate("en", "store.decoding", done=1, total=2) == "Decoding frames: 1 of 2"
+    assert i18n.translate("en", "work.stage_count", stage="decoding", done=1, total=2) == (
+        "decoding: 1 of 2"
+    )
     assert i18n.translate("en", "no.such.key") == "no.such.key"
     with pytest.raises(ValueError, match="unknown language"):
         i18n.translations("fr")

@@ -10,12 +10,12 @@ and then serves every job, so TensorFlow is imported once; after TRAINING_IDLE s
 without a job it leaves (its memory back to a machine that a class is browsing), and the
 next job starts it again. It runs at a lower priority than the web process (TRAINING_NICE).
 
-Requests to the child, each (kind, dataset, payload): (JobKind.TRAINING, ds, TrainConfig)
-trains or loads a run; (JobKind.STORE, ds, Preprocessing) builds the frame store and derives
-those inputs. Messages from the child, each a (kind, payload) pair: ("device", Device) once
-the backend is loaded; ("progress", Step | Batch | Epoch) while a job runs; then one of
-("done", (run or None, cached)), ("cancelled", None), ("failed", message) or ("crashed",
-(message, traceback)).
+Requests to the child, each (kind, dataset, payload, cache folder): (JobKind.TRAINING, ds,
+TrainConfig, cache) trains or loads a run; (JobKind.STORE, ds, Preprocessing, cache) builds
+the frame store and derives those inputs. Messages from the child, each a (kind, payload)
+pair: ("device", Device) once the backend is loaded; ("progress", Step | Batch | Epoch)
+while a job runs; then one of ("done", (run or None, cached)), ("cancelled", None),
+("failed", message) or ("crashed", (message, traceback)).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 
-from handclf_core import workers
+from handclf_core import paths, workers
 from handclf_core.errors import HandCamError
 from handclf_core.runs.device import Device, adopt
 from handclf_core.training.progress import Batch, Event, Step
@@ -104,8 +104,11 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
         waiting_since = time.monotonic()
 
 
-def _do(kind: JobKind, ds, payload, progress) -> tuple:
-    """One request of the queue: a run trained (or loaded), or a store built."""
+def _do(kind: JobKind, ds, payload, cache: str, progress) -> tuple:
+    """One request of the queue: a run trained (or loaded), or a store built, in the cache
+    folder the app uses now (this process may come from a forkserver started with another
+    environment)."""
+    os.environ["HANDCLF_CACHE"] = cache
     if kind == JobKind.STORE:
         from handclf_core.data.store import build_store
 
@@ -162,7 +165,8 @@ class Trainer:
             job._record(Step(Stage.STARTING_PROCESS))
             self.start()
         self.cancel.clear()
-        request = (job.kind, ds, job.prep if job.kind == JobKind.STORE else job.config)
+        payload = job.prep if job.kind == JobKind.STORE else job.config
+        request = (job.kind, ds, payload, str(paths.cache_dir()))
         self.requests.put(request)
         heard = False  # from the child, since this job was sent
         while True:
