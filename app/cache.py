@@ -205,9 +205,7 @@ def load_meter():
 
 
 @st.cache_data(show_spinner=False, ttl=5, max_entries=256)
-def data_seconds(_ds, identity: str, prep, other: float) -> float:
-    """`estimate.data_seconds`: the store's build left and `prep`'s inputs, quiet seconds;
-    looked at once per 5 s (it opens the store, times a few frames when one is missing)."""
+def _data_seconds(_ds, identity: str, prep, other: float, folder: str) -> float:
     from handclf_core.errors import HandCamError
     from handclf_core.training.estimate import data_seconds as seconds
 
@@ -217,13 +215,34 @@ def data_seconds(_ds, identity: str, prep, other: float) -> float:
         return 0.0
 
 
+def data_seconds(ds, prep, other: float) -> float:
+    """`estimate.data_seconds`: the store's build left and `prep`'s inputs, quiet seconds;
+    looked at once per 5 s (it opens the store, times a few frames when one is missing), by
+    dataset and cache folder."""
+    from handclf_core.paths import cache_dir
+
+    return _data_seconds(ds, ds.identity, prep, round(other, 1), str(cache_dir()))
+
+
 @st.cache_data(show_spinner=False, ttl=5, max_entries=16)
-def store_plan(_ds, identity: str):
-    """`store.plan_store`: what the store's build takes from here (None: the store is
-    complete), looked at once per 5 s."""
+def _store_plan(_ds, identity: str, folder: str):
     from handclf_core.data.store import plan_store
 
     return plan_store(_ds)
+
+
+def store_changed() -> None:
+    """The store is being built or derived: its plan and times are looked at afresh."""
+    _store_plan.clear()
+    _data_seconds.clear()
+
+
+def store_plan(ds):
+    """`store.plan_store`: what the store's build takes from here (None: the store is
+    complete), looked at once per 5 s, by dataset and cache folder."""
+    from handclf_core.paths import cache_dir
+
+    return _store_plan(ds, ds.identity, str(cache_dir()))
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)

@@ -11,18 +11,20 @@ from handclf_core.training.board import Status
 
 from . import cache, navigation, session, work
 
-MINE = "train.experiments.group"  # the group this session pressed, once ended: its outcome
+MINE = "train.experiments.group"  # the group this session pressed or followed: its outcome
 
 
 def shown():
     """The experiments to follow: the latest group, while it runs (whoever pressed it) or
-    once ended when this session pressed it; else None."""
+    once ended when this session pressed or followed it; else None."""
     group = board.latest_group()
     if group is None:
         return None
     records = [board.read(k) for k in group.jobs]
-    running = any(r is not None and r.active for r in records)
-    return group if running or st.session_state.get(MINE) == group.id else None
+    if any(r is not None and r.active for r in records):
+        st.session_state[MINE] = group.id  # followed here: its outcome is shown here too
+        return group
+    return group if st.session_state.get(MINE) == group.id else None
 
 
 def running() -> bool:
@@ -36,8 +38,12 @@ def estimates(ds, configs, earlier) -> list:
     """Each configuration's estimate from a press now (stored ones: None, they load)."""
     from handclf_core.runs.folders import saved_run
 
-    return [None if saved_run(ds.identity, cache.effective(ds, c)) else
-            work.run_estimate(ds, c, earlier) for c in configs]  # fmt: skip
+    return [
+        None
+        if saved_run(ds.identity, cache.effective(ds, c))
+        else work.run_estimate(ds, c, earlier)
+        for c in configs
+    ]
 
 
 def estimate_caption(ds, configs, earlier) -> None:
@@ -50,9 +56,15 @@ def estimate_caption(ds, configs, earlier) -> None:
     if not todo and configs:
         st.caption(t("train.experiments_all_stored", count=len(configs)))
     elif todo:
-        st.caption(work.busy_text(todo[0]) + t("train.experiments_estimate",
-                   time=work.duration(sum(e.seconds for e in todo)), todo=len(todo),
-                   stored=stored))  # fmt: skip
+        st.caption(
+            work.busy_text(todo[0])
+            + t(
+                "train.experiments_estimate",
+                time=work.duration(sum(e.seconds for e in todo)),
+                todo=len(todo),
+                stored=stored,
+            )
+        )
 
 
 def submit(ds, configs, earlier) -> None:
@@ -76,22 +88,34 @@ def panel(polling: bool) -> None:
     ended = [r for r in records if not r.active]
     current = next((r for r in records if r.status == Status.RUNNING), None)
     left = sum(work.left(r) for r in records if r.active)
-    text = t("train.experiments_progress", done=len(ended), total=len(group.jobs),
-             left=work.duration(left))  # fmt: skip
+    text = t(
+        "train.experiments_progress",
+        done=len(ended),
+        total=len(group.jobs),
+        left=work.duration(left),
+    )
     st.progress(len(ended) / max(len(group.jobs), 1), text=text)
     if current is not None:
-        st.caption(t("train.experiments_now", label=config_label(current.config, lang),
-                     progress=work.progress_text(current),
-                     elapsed=work.started_since(current)))  # fmt: skip
+        st.caption(
+            t(
+                "train.experiments_now",
+                label=config_label(current.config, lang),
+                progress=work.progress_text(current),
+                elapsed=work.started_since(current),
+            )
+        )
     for r in records:
         if r.status == Status.FAILED and r.config is not None:
             error = t("work.lost") if r.lost else r.error
-            st.error(t("train.experiments_failed", label=config_label(r.config, lang),
-                       error=error))  # fmt: skip
+            st.error(t("train.experiments_failed", label=config_label(r.config, lang), error=error))
     active = [r.id for r in records if r.active]
     if active:
-        work.cancel_asking(active, "experiments", t("train.experiments_cancel"),
-                           t("train.experiments_cancel_ask", count=len(active)))  # fmt: skip
+        work.cancel_asking(
+            active,
+            "experiments",
+            t("train.experiments_cancel"),
+            t("train.experiments_cancel_ask", count=len(active)),
+        )
     else:
         cancelled = sum(1 for r in records if r.status == Status.CANCELLED)
         if cancelled:
@@ -100,5 +124,6 @@ def panel(polling: bool) -> None:
             st.success(t("train.experiments_done", count=len(ended)))
         if polling:
             st.rerun()  # all ended: redraw the page once, stop polling
-    st.page_link(navigation.COMPARE, label=t("train.experiments_compare"),
-                 icon=":material/compare_arrows:")  # fmt: skip
+    st.page_link(
+        navigation.COMPARE, label=t("train.experiments_compare"), icon=":material/compare_arrows:"
+    )

@@ -64,8 +64,10 @@ def _headline(run: Run, iv) -> None:
     gives its interval."""
     t = session.t
     base = session.class_name(run.task, run.test.majority_baseline.name)
-    beyond = {"metric.test_accuracy": iv and iv.over_baseline,
-              "metric.balanced_accuracy": iv and iv.balanced_over_baseline}  # fmt: skip
+    beyond = {
+        "metric.test_accuracy": iv and iv.over_baseline,
+        "metric.balanced_accuracy": iv and iv.balanced_over_baseline,
+    }
     for col, f in zip(st.columns(4), headline(run), strict=True):
         if f.baseline is not None:
             delta = t("train.vs_baseline", points=(f.value - f.baseline) * 100)
@@ -80,12 +82,20 @@ def _headline(run: Run, iv) -> None:
             col.metric(t(f.label), f"{f.value:.1%}", delta, colour, help=help)
         else:  # a wide gap: the model learned its training frames by heart (over-fitting)
             delta = t("train.vs_test", points=(f.value - f.test) * 100)
-            col.metric(t(f.label), f"{f.value:.1%}", delta, "inverse",
-                       help=t("train.train_accuracy_help"))  # fmt: skip
+            col.metric(
+                t(f.label), f"{f.value:.1%}", delta, "inverse", help=t("train.train_accuracy_help")
+            )
     if iv is not None:
-        st.caption(t("train.intervals", recordings=iv.recordings,
-                     accuracy=_range(iv.test_accuracy), balanced=_range(iv.balanced_accuracy),
-                     f1=_range(iv.macro_f1), baseline=_range(iv.baseline)))  # fmt: skip
+        st.caption(
+            t(
+                "train.intervals",
+                recordings=iv.recordings,
+                accuracy=_range(iv.test_accuracy),
+                balanced=_range(iv.balanced_accuracy),
+                f1=_range(iv.macro_f1),
+                baseline=_range(iv.baseline),
+            )
+        )
 
 
 def _range(iv) -> str:
@@ -119,10 +129,10 @@ def time_estimate(ds, config, earlier) -> None:
     if e is None:
         st.caption(t("train.estimate_unknown"))
         return
-    source = (session.tn("train.estimate_runs", e.runs) if e.runs
-              else t("train.estimate_classroom"))  # fmt: skip
-    text = t("train.estimate", time=work.duration(e.seconds), rate=e.images_per_second,
-             source=source)  # fmt: skip
+    source = session.tn("train.estimate_runs", e.runs) if e.runs else t("train.estimate_classroom")
+    text = t(
+        "train.estimate", time=work.duration(e.seconds), rate=e.images_per_second, source=source
+    )
     text = work.busy_text(e) + text
     if e.seconds > LONG_RUN_SECONDS:
         from handclf_core.runs.config import TrainConfig
@@ -130,10 +140,16 @@ def time_estimate(ds, config, earlier) -> None:
 
         demo = TrainConfig(model=config.model, task=config.task, precision=config.precision)
         shorter = cache.effective(ds, quick(demo))  # this model's quick demo
-        faster = (work.run_estimate(ds, shorter, earlier)
-                  if shorter != cache.effective(ds, config) else None)  # fmt: skip
-        advice = (t("train.estimate_long", quick=work.duration(faster.seconds)) if faster
-                  else t("train.estimate_long_quick"))  # fmt: skip
+        faster = (
+            work.run_estimate(ds, shorter, earlier)
+            if shorter != cache.effective(ds, config)
+            else None
+        )
+        advice = (
+            t("train.estimate_long", quick=work.duration(faster.seconds))
+            if faster
+            else t("train.estimate_long_quick")
+        )
         st.warning(text + " " + advice, icon=":material/schedule:")
     else:
         st.caption(text)
@@ -153,8 +169,14 @@ def device_caption(jobs, polling: bool) -> None:
     from handclf_core.runs.device import preferred_precision
 
     lang = session.lang()
-    st.caption(t("train.device_caption", device=device_name(device, lang), backend=device.backend,
-                 precision=name(preferred_precision(), lang)))  # fmt: skip
+    st.caption(
+        t(
+            "train.device_caption",
+            device=device_name(device, lang),
+            backend=device.backend,
+            precision=name(preferred_precision(), lang),
+        )
+    )
     if polling:
         st.rerun()  # known now: the page draws it without polling
 
@@ -208,16 +230,26 @@ def seeds_panel(ds, configs, polling: bool) -> None:
     snaps = [s for s in found if s is not None]
     runs = [r for c in configs if (r := saved_run(ds.identity, cache.effective(ds, c)))]
     if len(runs) < len(configs):
-        st.progress(len(runs) / len(configs), text=t("train.seeds_progress", done=len(runs),
-                                                     total=len(configs)))  # fmt: skip
+        st.progress(
+            len(runs) / len(configs),
+            text=t("train.seeds_progress", done=len(runs), total=len(configs)),
+        )
         if polling and not any(s.active for s in snaps):
             st.rerun()  # none left to wait for (one failed or was cancelled): stop polling
         return
     iv = cache.intervals(runs, ds)
     accuracies = [r.test.accuracy for r in runs]
     pooled = _range(iv.test_accuracy) if iv else "—"
-    st.markdown(t("train.seeds_result", seeds=len(runs), mean=statistics.fmean(accuracies),
-                  sd=statistics.stdev(accuracies) * 100, low=min(accuracies) * 100,
-                  high=max(accuracies) * 100, interval=pooled))  # fmt: skip
+    st.markdown(
+        t(
+            "train.seeds_result",
+            seeds=len(runs),
+            mean=statistics.fmean(accuracies),
+            sd=statistics.stdev(accuracies) * 100,
+            low=min(accuracies) * 100,
+            high=max(accuracies) * 100,
+            interval=pooled,
+        )
+    )
     if polling:
         st.rerun()

@@ -41,20 +41,25 @@ def run_estimate(ds, config, earlier):
     jobs = cache.training_jobs()
     c, frames = cache.effective(ds, config), ds.hand_frames()
     other = other_load()
-    data = cache.data_seconds(ds, ds.identity, c.preprocessing(), round(other, 1))
-    return estimate(c, frames, earlier, jobs.device(timeout=0), other=other,
-                    start=not jobs.trainer_running, data=data)  # fmt: skip
+    data = cache.data_seconds(ds, c.preprocessing(), other)
+    return estimate(
+        c,
+        frames,
+        earlier,
+        jobs.device(timeout=0),
+        other=other,
+        start=not jobs.trainer_running,
+        data=data,
+    )
 
 
 def store_estimate(ds, prep):
     """How long the store's build and `prep`'s inputs take from a press now."""
-    from handclf_core.training.estimate import Estimate, cpu_share
-    from handclf_core.workers import cpu_count
+    from handclf_core.training.estimate import store_estimate as estimate
 
     other = other_load()
-    quiet = cache.data_seconds(ds, ds.identity, prep, round(other, 1))
-    share = cpu_share(other, cpu_count())
-    return Estimate(quiet / share, 0, 0.0, share, other, cpu_count(), {"data": quiet / share})
+    data = cache.data_seconds(ds, prep, other)
+    return estimate(data, other=other, start=not cache.training_jobs().trainer_running)
 
 
 def busy_text(e) -> str:
@@ -65,24 +70,33 @@ def busy_text(e) -> str:
     return session.t("work.busy", load=e.other, cores=e.cores, share=e.share) + " "
 
 
-def asked(key: str) -> bool:
-    return bool(st.session_state.get(f"work.ask.{key}"))
-
-
 def cancel_asking(ids: list[str], key: str, label: str, question: str) -> None:
     """A cancel button that asks first: its press shows `question` with "Yes, cancel" and
     "No, go on"; yes cancels every job of `ids` (on whatever server runs it)."""
     t, flag = session.t, f"work.ask.{key}"
     if not st.session_state.get(flag):
-        st.button(label, key=f"work.cancel.{key}", on_click=st.session_state.__setitem__,
-                  args=(flag, True))  # fmt: skip
+        st.button(
+            label,
+            key=f"work.cancel.{key}",
+            on_click=st.session_state.__setitem__,
+            args=(flag, True),
+        )
         return
     st.warning(question, icon=":material/help:")
     yes, no = st.columns(2)
-    yes.button(t("work.cancel_yes"), key=f"work.yes.{key}", type="primary",
-               on_click=_cancel, args=(ids, flag))  # fmt: skip
-    no.button(t("work.cancel_no"), key=f"work.no.{key}", on_click=st.session_state.__setitem__,
-              args=(flag, False))  # fmt: skip
+    yes.button(
+        t("work.cancel_yes"),
+        key=f"work.yes.{key}",
+        type="primary",
+        on_click=_cancel,
+        args=(ids, flag),
+    )
+    no.button(
+        t("work.cancel_no"),
+        key=f"work.no.{key}",
+        on_click=st.session_state.__setitem__,
+        args=(flag, False),
+    )
 
 
 def _cancel(ids: list[str], flag: str) -> None:
@@ -127,7 +141,8 @@ def progress_text(record: JobRecord) -> str:
 
 
 def sidebar_line() -> None:
-    """One line "Working: …" in the sidebar of every page while the server has work."""
+    """ "Working: …" in the sidebar of every page while the server has work, and a link to
+    the page that follows it."""
     if board.active():
         st.fragment(run_every=SIDEBAR_POLL)(_sidebar_line)()
 
@@ -143,15 +158,18 @@ def _sidebar_line() -> None:
         found = [r for k in group.jobs if (r := board.read(k)) is not None]
         rest = sum(left(r) for r in found if r.active)
         done = sum(1 for r in found if not r.active)
-        text = t("work.sidebar_experiments", done=done, total=len(group.jobs),
-                 left=duration(rest))  # fmt: skip
+        text = t("work.sidebar_experiments", done=done, total=len(group.jobs), left=duration(rest))
     else:
         text = t("work.sidebar", what=what(running), progress=progress_text(running))
     others = [r for r in active if r.id != running.id and r.id not in members]
     if others:
         text += " " + session.tn("work.sidebar_queued", len(others))
-    page = navigation.PREPROCESSING if running.kind == JobKind.STORE else navigation.TRAIN
-    st.page_link(page, label=text, icon=":material/hourglass_top:")
+    st.caption(":material/hourglass_top: " + text)  # whole, on as many lines as it takes
+    if running.kind == JobKind.STORE:
+        page, title = navigation.PREPROCESSING, t("nav.preprocessing")
+    else:
+        page, title = navigation.TRAIN, t("nav.train")
+    st.page_link(page, label=t("work.sidebar_follow", page=title), icon=":material/arrow_forward:")
 
 
 def started_since(record: JobRecord) -> str:
@@ -163,12 +181,16 @@ def store_plan_text(ds, prep) -> str:
     build kept), the disk it takes, the time from a press now."""
     from handclf_core.views.data import human_bytes
 
-    plan = cache.store_plan(ds, ds.identity)
+    plan = cache.store_plan(ds)
     e = store_estimate(ds, prep)
     if plan is None:  # the store is kept: deriving the inputs only
         return busy_text(e) + session.t("work.store_derive", time=duration(e.seconds))
-    text = session.t("work.store_plan", frames=plan.frames, size=human_bytes(plan.bytes),
-                     time=duration(e.seconds))  # fmt: skip
+    text = session.t(
+        "work.store_plan",
+        frames=plan.frames,
+        size=human_bytes(plan.bytes),
+        time=duration(e.seconds),
+    )
     if plan.decoded:
         text += " " + session.t("work.store_resume", done=plan.decoded, frames=plan.frames)
     return busy_text(e) + text
@@ -177,7 +199,7 @@ def store_plan_text(ds, prep) -> str:
 def submit_store(ds, prep) -> None:
     """Queue the store's build and `prep`'s inputs (a button's callback)."""
     cache.training_jobs().submit_store(ds, prep, store_estimate(ds, prep).seconds)
-    cache.store_plan.clear()
+    cache.store_changed()
 
 
 def store_panel(key: str, polling: bool) -> None:
@@ -224,8 +246,11 @@ def _queue_panel() -> None:
             if r.status == Status.QUEUED:
                 state = t("work.queue_queued", time=duration(r.estimate or 0.0))
             else:
-                state = t("work.queue_running", progress=progress_text(r),
-                          elapsed=started_since(r))  # fmt: skip
+                state = t("work.queue_running", progress=progress_text(r), elapsed=started_since(r))
             st.markdown(f"**{what(r)}** · {state}")
-            cancel_asking([r.id], f"queue.{r.id}", t("work.queue_cancel"),
-                          t("work.queue_cancel_ask", what=what(r)))  # fmt: skip
+            cancel_asking(
+                [r.id],
+                f"queue.{r.id}",
+                t("work.queue_cancel"),
+                t("work.queue_cancel_ask", what=what(r)),
+            )

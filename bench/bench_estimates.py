@@ -53,7 +53,7 @@ from handclf_core.load import LoadMeter  # noqa: E402
 from handclf_core.runs.config import TrainConfig  # noqa: E402
 from handclf_core.runs.experiments import grid, quick  # noqa: E402
 from handclf_core.runs.folders import list_runs  # noqa: E402
-from handclf_core.training.estimate import job_estimate, store_estimate  # noqa: E402
+from handclf_core.training.estimate import data_seconds, job_estimate, store_estimate  # noqa: E402
 from handclf_core.training.jobs import TrainingJobs  # noqa: E402
 
 GOAL = 0.30  # |estimate / measured - 1| at most this
@@ -71,7 +71,7 @@ def _timed(jobs: TrainingJobs, ds, meter: LoadMeter, what: str, configs, store=N
     start = not jobs.trainer_running
     device = jobs.device(timeout=0)
     if store is not None:
-        e = store_estimate(ds, store, other=other, start=start)
+        e = store_estimate(data_seconds(ds, store, other=other), other=other, start=start)
         estimates = [e]
     else:
         runs = list_runs(ds.identity)
@@ -118,8 +118,12 @@ def scenario(name: str, data: Path) -> dict:
     """Every job of the module doc on a fresh cache, beside a busy loop when `beside`. In
     a process of its own (`--scenario`): the training process starts from a forkserver that
     keeps the environment (the cache) of the process's first start."""
-    done = subprocess.run([sys.executable, __file__, "--scenario", name, "--data", str(data)],
-                          stdout=subprocess.PIPE, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, __file__, "--scenario", name, "--data", str(data)],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -175,11 +179,15 @@ def calibrate(data: Path) -> None:
     ds = open_dataset(data)
     traces = []
     for model, precision, size in (
-        ("cnn_basic", "float32", 32), ("cnn_basic", "mixed_bfloat16", 32),
-        ("mnist", "float32", 28), ("mnist", "mixed_bfloat16", 28),
-        ("alexnet", "float32", 128), ("alexnet", "mixed_bfloat16", 128),
-        ("alexnet", "float32", 227), ("alexnet", "mixed_bfloat16", 227),
-    ):  # fmt: skip
+        ("cnn_basic", "float32", 32),
+        ("cnn_basic", "mixed_bfloat16", 32),
+        ("mnist", "float32", 28),
+        ("mnist", "mixed_bfloat16", 28),
+        ("alexnet", "float32", 128),
+        ("alexnet", "mixed_bfloat16", 128),
+        ("alexnet", "float32", 227),
+        ("alexnet", "mixed_bfloat16", 227),
+    ):
         found = []
         for seed, epochs in ((0, 1), (1, 3)):
             config = quick(

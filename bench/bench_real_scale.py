@@ -96,8 +96,14 @@ def decoding_alone(seconds: float = 30.0) -> float:
 
 
 def cli(*args, env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "handclf_core", *map(str, args)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "handclf_core", *map(str, args)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
 
 def prepare(tree: Path, env) -> dict:
@@ -106,9 +112,12 @@ def prepare(tree: Path, env) -> dict:
     seconds = time.perf_counter() - began
     said = re.search(r"about (.+?) here now", done.stderr)
     result = json.loads(done.stdout)
-    return {"seconds": round(seconds, 1), "frames": result["frames"],
-            "frames_per_second": round(result["frames"] / seconds, 1),
-            "estimate_said": said.group(1) if said else None}  # fmt: skip
+    return {
+        "seconds": round(seconds, 1),
+        "frames": result["frames"],
+        "frames_per_second": round(result["frames"] / seconds, 1),
+        "estimate_said": said.group(1) if said else None,
+    }
 
 
 def estimate_said(tree: Path, env, *options) -> dict:
@@ -166,8 +175,13 @@ print(json.dumps(out))
 
 
 def pages(tree: Path, env) -> dict:
-    done = subprocess.run([sys.executable, "-c", PAGES_SCRIPT, str(tree)], cwd=ROOT, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", PAGES_SCRIPT, str(tree)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise SystemExit("pages failed:\n" + done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -182,9 +196,14 @@ def main() -> None:
     tree, cache = base / "handcam", base / "cache"
     env = {**os.environ, "HANDCLF_CACHE": str(cache), "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("HANDCAM_DATA", None)
-    result = {"machine": {"platform": platform.platform(), "cores": os.cpu_count(),
-                          "when": time.strftime("%Y-%m-%d %H:%M")},
-              "load_at_start": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
+    result = {
+        "machine": {
+            "platform": platform.platform(),
+            "cores": os.cpu_count(),
+            "when": time.strftime("%Y-%m-%d %H:%M"),
+        },
+        "load_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
     try:
         began = time.perf_counter()
         frames = build_tree(tree) if not tree.exists() else None
@@ -203,9 +222,12 @@ def main() -> None:
         before = estimate_said(tree, env, "--model", "alexnet")
         one = train(tree, env, "--model", "alexnet", "--epochs", 1)
         after = estimate_said(tree, env, "--model", "alexnet")
-        runs["alexnet"] = {"one_epoch": one, "recipe_estimate_before_s": before["seconds"],
-                           "recipe_estimate_from_that_epoch_s": after["seconds"],
-                           "basis": after["basis"]}  # fmt: skip
+        runs["alexnet"] = {
+            "one_epoch": one,
+            "recipe_estimate_before_s": before["seconds"],
+            "recipe_estimate_from_that_epoch_s": after["seconds"],
+            "basis": after["basis"],
+        }
         print(f"alexnet: {runs['alexnet']}", flush=True)
         result["runs"] = runs
         result["pages"] = pages(tree, env)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -699,7 +700,7 @@ def larger_sample(tmp_path_factory):
 
 
 def _work_line(page):
-    return page.locator('[data-testid="stSidebar"] a', has_text="Working:")
+    return page.locator('[data-testid="stSidebar"]').get_by_text("Working:")
 
 
 def test_long_work_goes_on_when_the_page_is_left_or_reloaded(larger_sample, browser, tmp_path):
@@ -715,16 +716,17 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(larger_sample, brow
         body = page.inner_text("body")
         assert "frames once" in body and "on disk): about" in body  # the plan, before
         page.get_by_role("button", name="Build the store and these inputs").click()
-        page.get_by_text("Running for").wait_for()  # the build's panel, from the board
-        page.get_by_role("link", name="Dataset").click()  # leave it while it decodes
+        page.get_by_text(re.compile("^Running for")).wait_for()  # the build's panel (the board)
+        page.get_by_role("link", name="Dataset", exact=True).click()  # leave it while it decodes
         _settle(page)
         _check(page, "long-work-left-preprocessing")
-        page.get_by_role("link", name="Preprocessing").click()
+        assert not page.evaluate(CUT_TEXT), page.evaluate(CUT_TEXT)
+        page.get_by_role("link", name="Preprocessing", exact=True).click()
         page.get_by_text("Ready:").wait_for(timeout=180_000)
         _settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
 
-        page.get_by_role("link", name="Train").click()
+        page.get_by_role("link", name="Train", exact=True).click()
         _settle(page)
         page.get_by_text(EXPERIMENTS[0]).click()
         page.get_by_role("button", name="Run the 11 experiments").click()
@@ -733,6 +735,8 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(larger_sample, brow
         _settle(page)
         page.get_by_text("experiments done").first.wait_for()  # their progress, still
         assert _work_line(page).count() == 1  # and the sidebar says the server works
+        assert re.search(r"experiments, \d+ of 11 done · about", _work_line(page).inner_text())
+        assert not page.evaluate(CUT_TEXT), page.evaluate(CUT_TEXT)
         assert page.get_by_role("button", name="Run the 11 experiments").is_disabled()
         _check(page, "long-work-reloaded-train")
         page.get_by_role("button", name="Cancel the experiments").click()

@@ -48,8 +48,9 @@ def _stored(seconds: float, fit: float, other: float | None, seed: int = 1, **co
     other work (None: stored before loads were measured)."""
     run = make_run("cnn_basic", created="1", seed=seed, precision="float32", **config)
     timings = Timings(seconds, fit, seconds - fit - 1.0, 300 / fit, 0.0, other)
-    return dataclasses.replace(run, config=dataclasses.replace(run.config, epochs=30),
-                               timings=timings)  # fmt: skip
+    return dataclasses.replace(
+        run, config=dataclasses.replace(run.config, epochs=30), timings=timings
+    )
 
 
 def _config(**changes) -> TrainConfig:
@@ -111,9 +112,15 @@ def test_the_classroom_rates_scale_with_pixels_and_the_parts_add_up():
     share = cpu_share(1.0, 2)
     loop = (30 * 100 + FORWARD_SHARE * 30 * 20) / (rate / 4)
     scoring = FORWARD_SHARE * (60 + 100) / (rate / 4)
-    assert e.parts == pytest.approx({"start": PROCESS_START / share, "data": 3.0 / share,
-                                     "fixed": fixed / share, "loop": loop / share,
-                                     "scoring": scoring / share})  # fmt: skip
+    assert e.parts == pytest.approx(
+        {
+            "start": PROCESS_START / share,
+            "data": 3.0 / share,
+            "fixed": fixed / share,
+            "loop": loop / share,
+            "scoring": scoring / share,
+        }
+    )
     assert e.seconds == pytest.approx(sum(e.parts.values()))
     assert e.as_json()["basis"]["source"] == "classroom"
     # AlexNet's quick demo at 128 px takes the rate measured there, not 227's scaled.

@@ -198,8 +198,12 @@ def test_a_job_whose_server_was_killed_shows_as_failed_not_running(sample_root, 
 
     from handclf_core.training import board
 
-    server = subprocess.Popen([sys.executable, "-c", _SERVER, str(sample_root)],
-                              stdout=subprocess.PIPE, text=True, env=os.environ)  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(sample_root)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ,
+    )
     try:
         key = server.stdout.readline().strip()
         _until(lambda: (r := board.read(key)) is not None and r.batch is not None, 180)

@@ -78,10 +78,11 @@ def cmd_prepare(args) -> dict:
         import os
 
         from handclf_core.load import measure_others
-        from handclf_core.training.estimate import store_estimate
+        from handclf_core.training.estimate import data_seconds, store_estimate
 
         other = measure_others(0.5, exclude=os.getpid())
-        seconds = store_estimate(ds, _preprocessing(args), other=other).seconds
+        data = data_seconds(ds, _preprocessing(args), other=other)
+        seconds = store_estimate(data, other=other).seconds
         print(prepare_plan(plan, seconds), file=sys.stderr, flush=True)
 
     try:

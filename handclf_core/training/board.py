@@ -178,8 +178,7 @@ def _checked(record: JobRecord) -> JobRecord:
     if _cancel_requested(record.id) and record.status == Status.QUEUED:
         return dataclasses.replace(record, status=Status.CANCELLED, step=Step(Stage.CANCELLED))
     if _server_gone(record.host, record.pid):
-        return dataclasses.replace(record, status=Status.FAILED, step=Step(Stage.FAILED),
-                                   lost=True)  # fmt: skip
+        return dataclasses.replace(record, status=Status.FAILED, step=Step(Stage.FAILED), lost=True)
     return record
 
 

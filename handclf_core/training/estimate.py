@@ -94,8 +94,15 @@ class Estimate:
     def plus(self, seconds: float, part: str) -> Estimate:
         """This estimate with `seconds` more of work, named `part`."""
         parts = dict(self.parts, **{part: self.parts.get(part, 0.0) + seconds})
-        return Estimate(self.seconds + seconds, self.runs, self.images_per_second, self.share,
-                        self.other, self.cores, parts)  # fmt: skip
+        return Estimate(
+            self.seconds + seconds,
+            self.runs,
+            self.images_per_second,
+            self.share,
+            self.other,
+            self.cores,
+            parts,
+        )
 
     def as_json(self) -> dict:
         return {
@@ -152,8 +159,11 @@ def _work(config: TrainConfig, frames: pd.DataFrame) -> _Work:
 
 def _run_work(run: Run) -> _Work:
     f = run.frames
-    return _Work(run.config.epochs * f.train, run.config.epochs * f.validation,
-                 f.test + run.train_frames_scored)  # fmt: skip
+    return _Work(
+        run.config.epochs * f.train,
+        run.config.epochs * f.validation,
+        f.test + run.train_frames_scored,
+    )
 
 
 def _same_device(a: Device, b: Device | None) -> bool:
@@ -181,9 +191,10 @@ def measured_rates(runs: list[Run]) -> tuple[float, float, int] | None:
     """A quiet machine's loop rate (images/s) and fixed seconds from similar `runs`, and how
     many runs they come from; None when no run's loop lasted long enough to say."""
     usable = [
-        r for r in runs
+        r
+        for r in runs
         if r.timings.fit_seconds >= MIN_LOOP_SECONDS and _run_work(r).trained >= MIN_IMAGES
-    ]  # fmt: skip
+    ]
     if not usable:
         return None
     loop_seconds = sum(_quiet(r) * r.timings.fit_seconds - TRACE_SECONDS for r in usable)
@@ -289,14 +300,13 @@ def data_seconds(ds, prep: Preprocessing, *, other: float = 0.0, cores: int | No
 
 
 def store_estimate(
-    ds, prep: Preprocessing, *, other: float = 0.0, cores: int | None = None, start: bool = False
+    data: float, *, other: float = 0.0, cores: int | None = None, start: bool = False
 ) -> Estimate:
-    """The expected duration of the Preprocessing page's job on `ds` (or `prepare`): the
-    store built from where it is, the inputs of `prep` derived, at the load counted."""
+    """The expected duration of the Preprocessing page's job (or `prepare`): `data` quiet
+    seconds of decoding and deriving (`data_seconds`), at the load counted."""
     cores = cores or cpu_count()
     share = cpu_share(other, cores)
-    quiet = {"start": PROCESS_START if start else 0.0,
-             "data": data_seconds(ds, prep, other=other, cores=cores)}  # fmt: skip
+    quiet = {"start": PROCESS_START if start else 0.0, "data": data}
     parts = {k: v / share for k, v in quiet.items() if v}
     return Estimate(sum(parts.values()), 0, 0.0, share, other, cores, parts)
 

@@ -104,13 +104,25 @@ class Job:
         """The job as the board keeps it."""
         with self._lock:
             return JobRecord(
-                id=self.key, kind=self.kind, dataset=self.dataset, config=self.config,
-                variant=self.prep.key if self.prep else "", status=self.status, step=self.step,
-                batch=self.batch, epochs=tuple(self.epochs), estimate=self.estimate,
-                submitted=self.submitted, started=self.started, finished=self.finished,
-                result=self.result.name if self.result else None, cached=self.cached,
-                error=self.error, stage_left=self.stage_left, queue=self.queue,
-            )  # fmt: skip
+                id=self.key,
+                kind=self.kind,
+                dataset=self.dataset,
+                config=self.config,
+                variant=self.prep.key if self.prep else "",
+                status=self.status,
+                step=self.step,
+                batch=self.batch,
+                epochs=tuple(self.epochs),
+                estimate=self.estimate,
+                submitted=self.submitted,
+                started=self.started,
+                finished=self.finished,
+                result=self.result.name if self.result else None,
+                cached=self.cached,
+                error=self.error,
+                stage_left=self.stage_left,
+                queue=self.queue,
+            )
 
     def publish(self, force: bool = True) -> None:
         """Write the job on the board (at most every PUBLISH_EVERY s unless `force`)."""
@@ -165,8 +177,15 @@ class Job:
 
 def _remote(record: JobRecord) -> Job:
     """Another server's active job of the same key: followed, not run here."""
-    return Job(key=record.id, kind=record.kind, dataset=record.dataset, config=record.config,
-               status=record.status, submitted=record.submitted, remote=True)  # fmt: skip
+    return Job(
+        key=record.id,
+        kind=record.kind,
+        dataset=record.dataset,
+        config=record.config,
+        status=record.status,
+        submitted=record.submitted,
+        remote=True,
+    )
 
 
 class TrainingJobs:
@@ -210,14 +229,19 @@ class TrainingJobs:
             config = effective(config.resolved(), ds.hand_frames())
             key = run_path(ds.identity, config).name
         except HandCamError as e:
-            job = Job(key=f"{config.model}-invalid", kind=JobKind.TRAINING, config=config,
-                      dataset=ds.identity)  # fmt: skip
+            job = Job(
+                key=f"{config.model}-invalid",
+                kind=JobKind.TRAINING,
+                config=config,
+                dataset=ds.identity,
+            )
             with job._lock:
                 job._finish(status=Status.FAILED, step=Step(Stage.FAILED), error=str(e))
             job._ended(publish=False)  # no key: nothing on the board
             return job
-        job = Job(key=key, kind=JobKind.TRAINING, config=config, dataset=ds.identity,
-                  estimate=estimate)  # fmt: skip
+        job = Job(
+            key=key, kind=JobKind.TRAINING, config=config, dataset=ds.identity, estimate=estimate
+        )
         return self._add(job, ds, lambda: saved_run(ds.identity, config))
 
     def submit_store(self, ds, prep: Preprocessing, estimate: float | None = None) -> Job:
@@ -225,8 +249,13 @@ class TrainingJobs:
         at once when both are kept."""
         from handclf_core.data.store import open_store
 
-        job = Job(key=store_job_id(ds.identity, prep), kind=JobKind.STORE, prep=prep,
-                  dataset=ds.identity, estimate=estimate)  # fmt: skip
+        job = Job(
+            key=store_job_id(ds.identity, prep),
+            kind=JobKind.STORE,
+            prep=prep,
+            dataset=ds.identity,
+            estimate=estimate,
+        )
 
         def kept():
             store = open_store(ds)
@@ -240,8 +269,13 @@ class TrainingJobs:
         estimates = estimates or [None] * len(configs)
         keys = [self.submit(ds, c, e).key for c, e in zip(configs, estimates, strict=True)]
         host, pid = board.server()
-        group = Group(id=f"experiments-{int(time.time())}-{secrets.token_hex(3)}",
-                      jobs=tuple(keys), submitted=time.time(), host=host, pid=pid)  # fmt: skip
+        group = Group(
+            id=f"experiments-{int(time.time())}-{secrets.token_hex(3)}",
+            jobs=tuple(keys),
+            submitted=time.time(),
+            host=host,
+            pid=pid,
+        )
         board.write_group(group)
         return group
 
@@ -259,8 +293,9 @@ class TrainingJobs:
             if done:
                 result = done if isinstance(done, Run) else None
                 with job._lock:
-                    job._finish(status=Status.DONE, step=Step(Stage.LOADED), result=result,
-                                cached=True)  # fmt: skip
+                    job._finish(
+                        status=Status.DONE, step=Step(Stage.LOADED), result=result, cached=True
+                    )
                 job._ended(publish=False)  # published below
             self._jobs.pop(job.key, None)  # re-insert: newest last
             self._jobs[job.key] = job
@@ -380,16 +415,19 @@ class TrainingJobs:
         finally:
             lock.release()
         if kind == "done":
-            outcome = {"status": Status.DONE, "step": Step(Stage.DONE), "result": payload[0],
-                       "cached": payload[1]}  # fmt: skip
+            outcome = {
+                "status": Status.DONE,
+                "step": Step(Stage.DONE),
+                "result": payload[0],
+                "cached": payload[1],
+            }
         elif kind == "cancelled":
             outcome = {"status": Status.CANCELLED, "step": Step(Stage.CANCELLED)}
         elif kind == "failed":
             outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload}
         else:  # crashed
             log.error("job %s failed:\n%s", job.key, payload[1])
-            outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED),
-                       "error": payload[0]}  # fmt: skip
+            outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload[0]}
         with job._lock:
             job._finish(**outcome)
         job._ended()
