@@ -689,26 +689,17 @@ def test_a_page_url_opened_first_on_a_fresh_server(sample_root, browser, tiny_ru
         page.close()
 
 
-@pytest.fixture(scope="module")
-def larger_sample(tmp_path_factory):
-    """A sample whose frame store takes seconds to build (640x360 pictures): time to leave
-    the page while it is built."""
-    from handclf_core.data.sample import generate_sample
-
-    root = tmp_path_factory.mktemp("larger") / "handcam"
-    return generate_sample(root, stride=40, size=(640, 360))
-
-
 def _work_line(page):
     return page.locator('[data-testid="stSidebar"]').get_by_text("Working:")
 
 
-def test_long_work_goes_on_when_the_page_is_left_or_reloaded(larger_sample, browser, tmp_path):
+def test_long_work_goes_on_when_the_page_is_left_or_reloaded(sample_root, browser, tmp_path):
     """The store's build goes on when its page is left (the sidebar says so on the next
     page, and Preprocessing finds it finished); the experiments go on through a reload,
     which shows their progress, and are cancelled from it (asked first). A server of its
-    own on an empty cache: nothing built or trained before."""
-    with _streamlit(None, cache=tmp_path / "cache", data=str(larger_sample)) as url:
+    own on an empty cache: nothing built or trained before, the training process not
+    started (the page is left while it starts and decodes)."""
+    with _streamlit(sample_root, cache=tmp_path / "cache") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page.set_default_timeout(60_000)
         page.goto(f"{url}/Preprocessing")
