@@ -13,7 +13,7 @@ import streamlit as st
 from handclf_core.data.images import enlarged, jpeg, preprocess
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
-from handclf_core.inside.embedding import TSNE_POINTS
+from handclf_core.inside.embedding import MAP_POINTS
 from handclf_core.inside.mistakes import cells, check_store, frames_at, score_run
 from handclf_core.runs.predictions import read_predictions
 from handclf_core.views.mistakes import CELL, confusion_chart, embedding_chart
@@ -203,5 +203,5 @@ def embedding(run, found, ds) -> None:
     widgets.chart(embedding_chart(shown, found, run, lang), width="stretch")
     st.caption(t("embedding.caption", frames=len(shown.positions), dimensions=shown.dimensions,
                  seconds=shown.seconds) + " " + (
-        t("embedding.pca", share=shown.explained) if method == Projection.PCA
-        else t("embedding.tsne", points=TSNE_POINTS)))  # fmt: skip
+        t("embedding.pca", share=shown.explained, points=MAP_POINTS) if method == Projection.PCA
+        else t("embedding.tsne", points=MAP_POINTS)))  # fmt: skip

@@ -9,7 +9,7 @@ sample's test split):
   training and `mistakes.score_run` use) against `model.predict` over the same batches
   (tf.data's pipeline on TensorFlow), median of `--rounds`, in frames per second;
 - the embedding map: penultimate-layer features plus PCA of every frame, and plus t-SNE of
-  at most `embedding.TSNE_POINTS`, once each (t-SNE's time barely depends on the model).
+  at most `embedding.MAP_POINTS`, once each (t-SNE's time barely depends on the model).
 """
 
 from __future__ import annotations

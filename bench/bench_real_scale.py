@@ -108,6 +108,13 @@ def cli(*args, env) -> subprocess.CompletedProcess:
     )
 
 
+def _ctrl_c_heard() -> None:
+    """A command started from a background shell job inherits SIGINT ignored: undone."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def prepare(tree: Path, env, stop_after: float) -> dict:
     """`prepare` stopped with Ctrl-C (SIGINT) after `stop_after` s, then run again to the end
     (it resumes): both times, the frames kept and the estimates it printed."""
@@ -116,7 +123,8 @@ def prepare(tree: Path, env, stop_after: float) -> dict:
     command = [sys.executable, "-m", "handclf_core", "prepare", "--data", str(tree), "--json"]
     began = time.perf_counter()
     first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+                             stderr=subprocess.PIPE, text=True,
+                             preexec_fn=_ctrl_c_heard)  # fmt: skip
     time.sleep(stop_after)
     first.send_signal(signal.SIGINT)
     _, first_err = first.communicate()
@@ -235,37 +243,48 @@ def main() -> None:
         began = time.perf_counter()
         frames = build_tree(tree) if not tree.exists() else None
         print(f"tree: {frames} frames linked in {time.perf_counter() - began:.1f} s", flush=True)
-        alone = decoding_alone()
-        print(f"decoding alone: {alone:.1f} frames/s", flush=True)
-        prep = prepare(tree, env, stop_after=args.stop_after)
-        prep["second_run_of_decoding_alone"] = round(prep["second_run_fps"] / alone, 3)
-        prep["whole_of_decoding_alone"] = round(prep["whole_fps"] / alone, 3)
-        result["prepare"] = {**prep, "decoding_alone_fps": round(alone, 1)}
-        print(f"prepare: {prep}", flush=True)
-        runs = {}
-        for model in ("cnn_basic", "mnist"):
-            said = estimate_said(tree, env, "--model", model)
-            runs[model] = {**train(tree, env, "--model", model), "estimate_s": said["seconds"]}
-            print(f"{model}: {runs[model]}", flush=True)
-        before = estimate_said(tree, env, "--model", "alexnet")
-        one = train(tree, env, "--model", "alexnet", "--epochs", 1)
-        after = estimate_said(tree, env, "--model", "alexnet")
-        runs["alexnet"] = {
-            "one_epoch": one,
-            "recipe_estimate_before_s": before["seconds"],
-            "recipe_estimate_from_that_epoch_s": after["seconds"],
-            "basis": after["basis"],
-        }
-        print(f"alexnet: {runs['alexnet']}", flush=True)
-        result["runs"] = runs
-        result["pages"] = pages(tree, env)
-        print(f"pages: {result['pages']}", flush=True)
+        steps = args.steps.split(",")
+        if "prepare" in steps:
+            alone = decoding_alone()
+            print(f"decoding alone: {alone:.1f} frames/s", flush=True)
+            prep = prepare(tree, env, stop_after=args.stop_after)
+            prep["second_run_of_decoding_alone"] = round(prep["second_run_fps"] / alone, 3)
+            prep["whole_of_decoding_alone"] = round(prep["whole_fps"] / alone, 3)
+            result["prepare"] = {**prep, "decoding_alone_fps": round(alone, 1)}
+            print(f"prepare: {prep}", flush=True)
+        if "runs" in steps:
+            result["runs"] = train_runs(tree, env)
+        if "pages" in steps:
+            result["pages"] = pages(tree, env)
+            print(f"pages: {result['pages']}", flush=True)
     finally:
         result["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"written to {args.out}")
+
+
+def train_runs(tree: Path, env) -> dict:
+    """The two small recipes on every frame, AlexNet's for one epoch (module doc)."""
+    found = {}
+    for model in ("cnn_basic", "mnist"):
+        said = estimate_said(tree, env, "--model", model)
+        found[model] = {**train(tree, env, "--model", model), "estimate_s": said["seconds"]}
+        print(f"{model}: {found[model]}", flush=True)
+    before = estimate_said(tree, env, "--model", "alexnet")
+    epoch = estimate_said(tree, env, "--model", "alexnet", "--epochs", 1)
+    one = train(tree, env, "--model", "alexnet", "--epochs", 1)
+    after = estimate_said(tree, env, "--model", "alexnet")
+    found["alexnet"] = {
+        "one_epoch": one,
+        "one_epoch_estimate_s": epoch["seconds"],
+        "recipe_estimate_before_s": before["seconds"],
+        "recipe_estimate_from_that_epoch_s": after["seconds"],
+        "basis": after["basis"],
+    }
+    print(f"alexnet: {found['alexnet']}", flush=True)
+    return found
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ import pytest
 from handclf_core.i18n import duration
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Device
-from handclf_core.runs.record import Timings
+from handclf_core.runs.record import FrameCounts, Timings
 from handclf_core.training.estimate import (
     CLASSROOM,
     FORWARD_SHARE,
     PROCESS_START,
+    STEP_SECONDS,
     TRACE_SECONDS,
     classroom_rates,
     clock,
@@ -107,25 +108,35 @@ def test_the_classroom_rates_scale_with_pixels_and_the_parts_add_up():
     frames = _frames()
     config = _config(size=64)
     rate, fixed = CLASSROOM[("cnn_basic", Precision.FLOAT32, 32)]
-    assert classroom_rates(config) == (pytest.approx(rate / 4), fixed)
+    per_image = 1 / rate - STEP_SECONDS / 128  # measured at batch 128: its steps taken off
+    assert classroom_rates(config) == (pytest.approx(per_image * 4), fixed)  # 4x the pixels
     e = estimate(config, frames, [], CPU, other=1.0, cores=2, start=True, data=3.0)
     share = cpu_share(1.0, 2)
-    loop = (30 * 100 + FORWARD_SHARE * 30 * 20) / (rate / 4)
-    scoring = FORWARD_SHARE * (60 + 100) / (rate / 4)
-    assert e.parts == pytest.approx(
-        {
-            "start": PROCESS_START / share,
-            "data": 3.0 / share,
-            "fixed": fixed / share,
-            "loop": loop / share,
-            "scoring": scoring / share,
-        }
-    )
+    loop = (30 * 100 + FORWARD_SHARE * 30 * 20) * per_image * 4 + 30 * STEP_SECONDS  # 30 steps
+    scoring = FORWARD_SHARE * (60 + 100) * per_image * 4
+    assert e.parts == pytest.approx({"start": PROCESS_START / share, "data": 3.0 / share,
+                                     "fixed": fixed / share, "loop": loop / share,
+                                     "scoring": scoring / share})  # fmt: skip
     assert e.seconds == pytest.approx(sum(e.parts.values()))
     assert e.as_json()["basis"]["source"] == "classroom"
     # AlexNet's quick demo at 128 px takes the rate measured there, not 227's scaled.
     alex = TrainConfig(model="alexnet", size=128, precision="mixed_bfloat16").resolved()
-    assert classroom_rates(alex) == CLASSROOM[("alexnet", Precision.MIXED_BFLOAT16, 128)]
+    rate, fixed = CLASSROOM[("alexnet", Precision.MIXED_BFLOAT16, 128)]
+    assert classroom_rates(alex) == (pytest.approx(1 / rate - STEP_SECONDS / 64), fixed)
+
+
+def test_small_batches_cost_their_steps():
+    """The Mnist-style CNN's recipe (batch 128) trained at 4,000 images/s where its quick
+    demo (batch 32) trained at 2,500: each step has a cost of its own. Measured in a run of
+    batch 32, the estimate of batch 128 is that much shorter."""
+    frames = _frames(train=2000, validation=200)
+    quick = dataclasses.replace(_stored(60.0, 50.0, other=0.0), frames=FrameCounts(2000, 200, 60))
+    quick = dataclasses.replace(quick, config=dataclasses.replace(quick.config, batch_size=32))
+    small = estimate(_config(batch_size=32), frames, [quick], CPU, cores=2)
+    large = estimate(_config(batch_size=128), frames, [quick], CPU, cores=2)
+    steps = 30 * (2000 // 32 + 1) - 30 * (2000 // 128 + 1)
+    assert small.parts["loop"] - large.parts["loop"] == pytest.approx(steps * STEP_SECONDS)
+    assert small.images_per_second < large.images_per_second
 
 
 def _busy_loop() -> subprocess.Popen:

@@ -174,3 +174,21 @@ def test_cli_mistakes_lists_cells_then_a_cells_frames(sample_root, sample_ds, ol
     assert "expected TRUE:PREDICTED (e.g. cookie:free)" in capsys.readouterr().err
     assert main([*base, "--cell", "cookie:biscuit"]) == 2
     assert "found 'biscuit'" in capsys.readouterr().err
+
+
+def test_the_map_draws_a_bounded_sample_of_the_test_frames(monkeypatch):
+    """AlexNet's 12,776 test frames of the real data took 155 s to map in the web process:
+    both projections draw at most MAP_POINTS frames, evenly spaced through the test split."""
+    from handclf_core.inside import embedding
+    from handclf_core.models import create_model
+    from handclf_core.runs.predictions import ScoredFrames
+
+    monkeypatch.setattr(embedding, "MAP_POINTS", 40)
+    images = np.random.default_rng(2).integers(0, 256, (100, 28, 28, 1)).astype(np.uint8)
+    rows = np.arange(100)
+    found = ScoredFrames(rows, rows % 3, np.full((100, 3), 1 / 3, np.float32))
+    model = create_model("mnist", num_classes=3)
+    for method in ("pca", "tsne"):
+        shown = embedding.embed(model, images, found, method)
+        assert len(shown.positions) == len(shown.points) == 40, method
+        assert shown.positions[0] == 0 and shown.positions[-1] == 99  # through the whole split

@@ -4,8 +4,10 @@ The penultimate layer is what the last (softmax) layer reads: cnn_basic's 1024 f
 mnist's 128, AlexNet's 4096. Each test frame becomes a point of that space; `project` draws
 it in two dimensions, by PCA (the two directions of most variance: linear, instant, the same
 every time) or t-SNE (scikit-learn's: keeps neighbours together, seconds, and only the
-neighbourhoods mean something, not the distances between groups). t-SNE runs on at most
-TSNE_POINTS frames, evenly spaced, after PCA to 50 dimensions, as scikit-learn advises.
+neighbourhoods mean something, not the distances between groups). Either draws at most
+MAP_POINTS frames, evenly spaced through the test split (t-SNE after PCA to 50 dimensions,
+as scikit-learn advises): the features are a forward pass a frame, and AlexNet's 12,776
+test frames of the real data took 155 s in the web process (bench_real_scale.py).
 
 Forward passes only, in Keras 3's backend-neutral API: it runs on every backend.
 """
@@ -21,7 +23,7 @@ from handclf_core.errors import HandCamError
 from handclf_core.training.splits import evenly
 from handclf_core.vocab import Projection
 
-TSNE_POINTS = 1500  # t-SNE's cost grows as N log N; 1500 take about 10 s on 2 cores
+MAP_POINTS = 1500  # AlexNet's features: about 18 s here; t-SNE's own (N log N): about 10 s
 PCA_FIRST = 50  # dimensions kept before t-SNE
 
 
@@ -73,13 +75,11 @@ def project(
 
 
 def embed(model, images, predictions, method: Projection | str, progress=None) -> Embedding:
-    """The test frames of `predictions` (a run's `ScoredFrames`) as points by `method`:
-    every frame for PCA, at most TSNE_POINTS, evenly spaced, for t-SNE."""
+    """The test frames of `predictions` (a run's `ScoredFrames`) as points by `method`: at
+    most MAP_POINTS, evenly spaced."""
     start = time.perf_counter()
     method = Projection(method)
-    positions = np.arange(len(predictions.rows))
-    if method == Projection.TSNE:
-        positions = evenly(positions, TSNE_POINTS)
+    positions = evenly(np.arange(len(predictions.rows)), MAP_POINTS)
     x = features(model, images, predictions.rows[positions], progress=progress)
     points, explained = project(x, method)
     return Embedding(method, positions, points, x.shape[1], explained,

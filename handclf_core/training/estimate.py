@@ -8,8 +8,9 @@ A training job's time, from the press to its stored run, is made of parts:
 - data: the frame store decoded and the run's inputs derived, when they are not kept yet
   (`data_seconds`, from the store's own plan and a decoding timed on this dataset now);
 - fixed: building the model, tracing its first steps, saving it;
-- the loop: each epoch's training images at the loop's rate, its validation frames at
-  FORWARD_SHARE of a training image each (a forward pass);
+- the loop: each epoch's training images at the loop's cost an image, its validation frames
+  at FORWARD_SHARE of a training image each (a forward pass), and each step's own cost
+  (STEP_SECONDS: a batch of 32 costs more an image than one of 128);
 - scoring: the test split and the train-accuracy frames, at FORWARD_SHARE each.
 
 The loop's rate and the fixed seconds are a quiet machine's: from the earlier runs of the
@@ -46,10 +47,11 @@ if TYPE_CHECKING:
     from handclf_core.data.store_build import BuildPlan
 
 # The classroom CPU, quiet (2 cores, AVX-512 BF16; built-in sample; bench_estimates.py
-# --calibrate, 2026-12-07): by (model, precision, input size), the training loop's images/s
-# and the fixed seconds of a run (build, first steps traced, saved). Other sizes scale the
-# rate by pixels from the nearest size measured; mixed float16 (no fast path on a CPU)
-# counts as float32.
+# --calibrate, 2026-12-07; AlexNet's recipe in mixed bfloat16 from one epoch of it on the
+# real count, bench_real_scale.py): by (model, precision, input size), the training loop's
+# images/s at CALIBRATION_BATCH and the fixed seconds of a run (built, traced, saved).
+# Other sizes scale the rate by pixels from the nearest size measured; mixed float16 (no
+# fast path on a CPU) counts as float32.
 CLASSROOM: dict[tuple[str, Precision, int], tuple[float, float]] = {
     ("cnn_basic", Precision.FLOAT32, 32): (1900.0, 2.0),
     ("cnn_basic", Precision.MIXED_BFLOAT16, 32): (1930.0, 1.4),
@@ -58,8 +60,13 @@ CLASSROOM: dict[tuple[str, Precision, int], tuple[float, float]] = {
     ("alexnet", Precision.FLOAT32, 128): (160.0, 0.7),
     ("alexnet", Precision.MIXED_BFLOAT16, 128): (366.0, 0.9),
     ("alexnet", Precision.FLOAT32, 227): (46.0, 2.0),
-    ("alexnet", Precision.MIXED_BFLOAT16, 227): (127.0, 1.9),
+    ("alexnet", Precision.MIXED_BFLOAT16, 227): (155.0, 1.9),  # the recipe, 13,672 frames
 }
+CALIBRATION_BATCH = {"cnn_basic": 128, "mnist": 32, "alexnet": 64}  # the quick demos' batches
+# A training step's own cost, whatever its images (dispatch, the optimizer's update): the
+# Mnist-style CNN's recipe (batch 128) ran at 4,000 images/s where its quick demo (batch 32)
+# ran at 2,500 (bench_real_scale.py, bench_estimates.py --calibrate).
+STEP_SECONDS = 0.008
 FORWARD_SHARE = 1 / 3  # a frame scored costs about a third of a frame trained
 TRACE_SECONDS = 1.2  # the loop's first steps traced: in fit_seconds, not at the loop's rate
 PROCESS_START = 4.0  # the training process importing the backend, quiet (3.5 s measured)
@@ -136,34 +143,37 @@ def clock(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class _Work:
-    """What a configuration makes its model do on these frames, in images."""
+    """What a configuration makes its model do on these frames, in images and steps."""
 
     trained: int  # training images through the loop (epochs x train frames)
     validated: int  # validation frames scored (each epoch)
     scored: int  # test frames and train-accuracy frames scored once
+    steps: int  # training steps (epochs x batches)
 
     @property
     def loop(self) -> float:  # in training images
         return self.trained + FORWARD_SHARE * self.validated
 
+    def loop_seconds(self, per_image: float) -> float:
+        """The loop's quiet seconds at `per_image` seconds of compute an image."""
+        return self.loop * per_image + self.steps * STEP_SECONDS
+
+
+def _work_of(epochs: int, batch: int, train: int, validation: int, scored: int) -> _Work:
+    steps = epochs * -(-train // max(batch, 1))
+    return _Work(epochs * train, epochs * validation, scored, steps)
+
 
 def _work(config: TrainConfig, frames: pd.DataFrame) -> _Work:
     parts = split_indices(frames, config)
     train = len(parts[Split.TRAIN])
-    return _Work(
-        trained=config.epochs * train,
-        validated=config.epochs * len(parts[Split.VALIDATION]),
-        scored=len(parts[Split.TEST]) + min(train, TRAIN_SCORED),
-    )
+    scored = len(parts[Split.TEST]) + min(train, TRAIN_SCORED)
+    return _work_of(config.epochs, config.batch_size, train, len(parts[Split.VALIDATION]), scored)
 
 
 def _run_work(run: Run) -> _Work:
-    f = run.frames
-    return _Work(
-        run.config.epochs * f.train,
-        run.config.epochs * f.validation,
-        f.test + run.train_frames_scored,
-    )
+    f, c = run.frames, run.config
+    return _work_of(c.epochs, c.batch_size, f.train, f.validation, f.test + run.train_frames_scored)
 
 
 def _same_device(a: Device, b: Device | None) -> bool:
@@ -188,8 +198,8 @@ def _quiet(run: Run) -> float:
 
 
 def measured_rates(runs: list[Run]) -> tuple[float, float, int] | None:
-    """A quiet machine's loop rate (images/s) and fixed seconds from similar `runs`, and how
-    many runs they come from; None when no run's loop lasted long enough to say."""
+    """A quiet machine's seconds of compute an image and fixed seconds from similar `runs`,
+    and how many runs they come from; None when no run's loop lasted long enough to say."""
     usable = [
         r
         for r in runs
@@ -197,25 +207,33 @@ def measured_rates(runs: list[Run]) -> tuple[float, float, int] | None:
     ]
     if not usable:
         return None
-    loop_seconds = sum(_quiet(r) * r.timings.fit_seconds - TRACE_SECONDS for r in usable)
-    rate = sum(_run_work(r).loop for r in usable) / max(loop_seconds, 1e-9)
+    works = [_run_work(r) for r in usable]
+    compute = sum(
+        _quiet(r) * r.timings.fit_seconds - TRACE_SECONDS - w.steps * STEP_SECONDS
+        for r, w in zip(usable, works, strict=True)
+    )
+    per_image = max(compute, 1e-9) / sum(w.loop for w in works)
     fixed = []
-    for r in usable:
-        t, w = r.timings, _run_work(r)
+    for r, w in zip(usable, works, strict=True):
+        t = r.timings
         rest = _quiet(r) * (t.seconds - (t.data_seconds or 0.0) - t.fit_seconds)
-        fixed.append(TRACE_SECONDS + max(0.0, rest - FORWARD_SHARE * w.scored / rate))
-    return rate, sum(fixed) / len(fixed), len(usable)
+        fixed.append(TRACE_SECONDS + max(0.0, rest - FORWARD_SHARE * w.scored * per_image))
+    return per_image, sum(fixed) / len(fixed), len(usable)
 
 
 def classroom_rates(config: TrainConfig) -> tuple[float, float]:
-    """The classroom CPU's quiet loop rate and fixed seconds for `config` (resolved)."""
+    """The classroom CPU's quiet seconds of compute an image and fixed seconds for `config`
+    (resolved): from the nearest size measured, its per-step cost taken off and the rest
+    scaled by pixels."""
     precision = config.precision
     if precision == Precision.MIXED_FLOAT16:  # no fast path on a CPU
         precision = Precision.FLOAT32
     sizes = [s for (m, p, s) in CLASSROOM if (m, p) == (config.model, precision)]
     size = min(sizes, key=lambda s: abs(math.log(s / config.size)))
     rate, fixed = CLASSROOM[(config.model, precision, size)]
-    return rate * (size / config.size) ** 2, fixed
+    batch = CALIBRATION_BATCH[config.model]
+    per_image = max(1 / rate - STEP_SECONDS / batch, 1e-6)
+    return per_image * (config.size / size) ** 2, fixed
 
 
 def estimate(
@@ -247,9 +265,9 @@ def estimate(
     on_cpu = device is None or device.kind == DeviceKind.CPU
     measured = measured_rates([r for r in runs if _similar(r, c, device)])
     if measured:
-        rate, fixed, used = measured
+        per_image, fixed, used = measured
     elif on_cpu:
-        (rate, fixed), used = classroom_rates(c), 0
+        (per_image, fixed), used = classroom_rates(c), 0
     else:
         return None
     cores = cores or cpu_count()
@@ -259,11 +277,12 @@ def estimate(
         "start": PROCESS_START if start else 0.0,
         "data": data,
         "fixed": fixed,
-        "loop": w.loop / rate,
-        "scoring": FORWARD_SHARE * w.scored / rate,
+        "loop": w.loop_seconds(per_image),
+        "scoring": FORWARD_SHARE * w.scored * per_image,
     }
     parts = {k: v / share for k, v in quiet.items() if v}
-    return Estimate(sum(parts.values()), used, rate * share, share, other, cores, parts)
+    rate = w.trained / max(quiet["loop"], 1e-9) * share  # training images a second, as counted
+    return Estimate(sum(parts.values()), used, rate, share, other, cores, parts)
 
 
 def derive_seconds(frames: int, prep: Preprocessing, cores: int | None = None) -> float:
