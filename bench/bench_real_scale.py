@@ -19,11 +19,11 @@ frame costs what a real one costs to read and decode. On a fresh cache it measur
    from which the estimator (the Train page's, from that stored run) extrapolates the
    whole recipe's 10 epochs; the Train page's estimate before pressing is printed too.
 3. **Pages** in a process of their own, as the web server runs them (Streamlit's AppTest,
-   no browser), 6 s apart as a reader clicks: Dataset, Compare (every figure of the two recipes' 12,776 test frames, the
-   frames behind its largest confusion cell), Compare's map of the test frames (PCA, then
-   t-SNE), Predict; a first session on cold caches, then a second one (warm). Goals: first
-   <= 3 s, warm <= 1 s a page; the map bounded (<= 30 s); the process's memory (PSS) <= 1.5
-   GB.
+   no browser), 6 s apart as a reader clicks: Dataset, Compare (every figure of the
+   recipes' 12,776 test frames, the frames behind its largest confusion cell), Compare's
+   map of the test frames (PCA, then t-SNE), Predict; a first session on cold caches, then
+   a second one (warm). Goals: first <= 3 s, warm <= 1 s a page; the map bounded (<= 30 s);
+   the process's memory (PSS) <= 1.5 GB.
 
 Prints each figure and writes them, with the machine and its load, as JSON.
 """
