@@ -1,6 +1,7 @@
 """The Train page, run headless with Streamlit's AppTest; its trainings are real and tiny."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -123,8 +124,6 @@ def test_a_long_run_is_said_before_it_is_pressed_with_the_quick_demos_own_time(s
     """Above 5 minutes the estimate is a warning that gives the quick demo's own estimate
     (AlexNet's: under 5 minutes, from the same rates), and the quick demo itself is no
     such warning."""
-    import re
-
     at = _page(sample_root)
     _set(at, "alexnet", epochs=200)
     (long_run,) = [w.value for w in at.warning if "That is long for a class" in w.value]
@@ -371,7 +370,8 @@ def test_the_experiments_survive_a_reload_and_another_tab_cancels_them(sample_ro
     assert reloaded.button(key="train.experiments.go").disabled  # not pressed twice
     bars = [p.proto.text for p in reloaded.get("progress")]
     assert any("of 2 experiments done" in b for b in bars), bars
-    assert any(b.label.startswith("Working: the experiments") for b in reloaded.get("page_link"))
+    working = [c.value for c in reloaded.caption if "Working: the experiments" in c.value]
+    assert working and re.search(r"\d of 2 done · about", working[0]), working
     reloaded.button(key="work.cancel.experiments").click().run()
     assert any("Cancel the experiments?" in w.value for w in reloaded.warning)  # asks first
     reloaded.button(key="work.yes.experiments").click().run()

@@ -247,31 +247,24 @@ def test_seeds_intervals_and_runs_compare(sample_root, tiny_run, older_run, caps
 
 
 def test_train_estimate_says_the_time_without_training(tmp_path):
-    """`train ... --estimate`: the time of exactly that run from the one estimator, JSON
-    `{"seconds": …, "basis": …}`, and nothing trained; the store still to build counted."""
+    """`train ... --estimate`: the time of exactly that run (each of its seeds) from the one
+    estimator, JSON `{"seconds": …, "basis": …}`, and nothing trained; the store still to
+    build counted. Then the same answer for people."""
+    from handclf_core.cli.text import render
+
     root = make_tree(tmp_path / "ds", SMALL)
     cache = tmp_path / "cache"
-    args = [
-        "train",
-        "--data",
-        str(root),
-        "--subset",
-        "--model",
-        "cnn_basic",
-        "--epochs",
-        "3",
-        "--validation",
-        "none",
-    ]
-    code, out, err = _cli(*args, "--estimate", "--json", cache=cache)
+    code, out, err = _cli(
+        "train", "--data", str(root), "--subset", "--model", "cnn_basic", "--epochs", "3",
+        "--validation", "none", "--seeds", "2", "--estimate", "--json", cache=cache,
+    )  # fmt: skip
     assert code == 0, err
     said = json.loads(out)
-    assert said["seconds"] > 0 and said["to_train"] == 1 and said["stored"] == 0
+    assert said["seconds"] > 0 and said["to_train"] == 2 and said["stored"] == 0
     basis = said["basis"]
     assert basis["source"] == "classroom" and basis["cores"] >= 1 and 0 < basis["cpu_share"] <= 1
     assert {"start", "data", "fixed", "loop", "scoring"} <= set(basis["parts"])  # store: to build
-    assert sum(basis["parts"].values()) == pytest.approx(said["seconds"], abs=0.5)
+    assert said["seconds"] > sum(basis["parts"].values())  # the second seed's run too
     assert not (cache / "runs").exists() or not any((cache / "runs").glob("cnn_basic-*"))
-    code, out, err = _cli(*args, "--seeds", "2", "--estimate", cache=cache)
-    assert code == 0, err
-    assert out.startswith("about ") and "to train 2 run(s)" in out and "Traceback" not in err
+    text = render("train", said)
+    assert text.startswith("about ") and "to train 2 run(s)" in text
