@@ -671,24 +671,6 @@ def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, brow
     page.close()
 
 
-def test_a_page_url_opened_first_on_a_fresh_server(sample_root, browser, tiny_run):
-    """The first visitor of a new server who opens a bookmark of a page gets the whole app
-    (sidebar, language, titles), on that page: the page folder is not Streamlit's legacy
-    `pages/`, so the entrypoint's navigation serves every URL."""
-    with _streamlit(sample_root) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-        page.set_default_timeout(60_000)
-        page.goto(f"{url}/Compare")
-        _settle(page)
-        assert "Compare" in page.inner_text("h1")
-        assert page.url.rstrip("/").endswith("/Compare")
-        sidebar = page.locator('[data-testid="stSidebar"]')
-        assert sidebar.get_by_text("Language · 語言").count() == 1  # the entrypoint's sidebar
-        assert sidebar.get_by_role("link", name="Home").count() == 1  # its page titles
-        assert page.locator('[data-testid="stException"]').count() == 0
-        page.close()
-
-
 def _work_line(page):
     return page.locator('[data-testid="stSidebar"]').get_by_text("Working:")
 
@@ -697,11 +679,23 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(sample_root, browse
     """The store's build goes on when its page is left (the sidebar says so on the next
     page, and Preprocessing finds it finished); the experiments go on through a reload,
     which shows their progress, and are cancelled from it (asked first). A server of its
-    own on an empty cache: nothing built or trained before, the training process not
-    started (the page is left while it starts and decodes)."""
+    own on an empty cache, whose first visitor opens a page's URL: nothing built or trained
+    before, the training process not started (the page is left while it starts and
+    decodes)."""
     with _streamlit(sample_root, cache=tmp_path / "cache") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
         page.set_default_timeout(60_000)
+        # The first visitor of a new server opens a bookmark of a page: the whole app
+        # (sidebar, language, titles), on that page (the page folder is not Streamlit's
+        # legacy `pages/`: the entrypoint's navigation serves every URL).
+        page.goto(f"{url}/Compare")
+        _settle(page)
+        assert "Compare" in page.inner_text("h1")
+        assert page.url.rstrip("/").endswith("/Compare")
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.get_by_text("Language · 語言").count() == 1  # the entrypoint's sidebar
+        assert sidebar.get_by_role("link", name="Home").count() == 1  # its page titles
+        assert page.locator('[data-testid="stException"]').count() == 0
         page.goto(f"{url}/Preprocessing")
         _settle(page)
         body = page.inner_text("body")
