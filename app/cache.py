@@ -207,7 +207,7 @@ def load_meter():
 @st.cache_data(show_spinner=False, ttl=5, max_entries=256)
 def _data_seconds(_ds, identity: str, prep, other: float, folder: str) -> float:
     from handclf_core.errors import HandCamError
-    from handclf_core.training.estimate import data_seconds as seconds
+    from handclf_core.training.estimate_data import data_seconds as seconds
 
     try:
         return seconds(_ds, prep, other=other)

@@ -55,7 +55,7 @@ def run_estimate(ds, config, earlier):
 
 def store_estimate(ds, prep):
     """How long the store's build and `prep`'s inputs take from a press now."""
-    from handclf_core.training.estimate import store_estimate as estimate
+    from handclf_core.training.estimate_data import store_estimate as estimate
 
     other = other_load()
     data = cache.data_seconds(ds, prep, other)

@@ -53,7 +53,11 @@ from handclf_core.load import LoadMeter  # noqa: E402
 from handclf_core.runs.config import TrainConfig  # noqa: E402
 from handclf_core.runs.experiments import grid, quick  # noqa: E402
 from handclf_core.runs.folders import list_runs  # noqa: E402
-from handclf_core.training.estimate import data_seconds, job_estimate, store_estimate  # noqa: E402
+from handclf_core.training.estimate_data import (  # noqa: E402
+    data_seconds,
+    job_estimate,
+    store_estimate,
+)
 from handclf_core.training.jobs import TrainingJobs  # noqa: E402
 
 GOAL = 0.30  # |estimate / measured - 1| at most this

@@ -78,7 +78,7 @@ def cmd_prepare(args) -> dict:
         import os
 
         from handclf_core.load import measure_others
-        from handclf_core.training.estimate import data_seconds, store_estimate
+        from handclf_core.training.estimate_data import data_seconds, store_estimate
 
         other = measure_others(0.5, exclude=os.getpid())
         data = data_seconds(ds, _preprocessing(args), other=other)
@@ -252,7 +252,7 @@ def cmd_estimate(args) -> dict:
 
     from handclf_core.load import measure_others
     from handclf_core.runs.folders import list_runs, saved_run
-    from handclf_core.training.estimate import job_estimate
+    from handclf_core.training.estimate_data import job_estimate
     from handclf_core.training.splits import effective
 
     configs = _seed_configs(_train_config(args), args.seeds)

@@ -6,7 +6,7 @@ A training job's time, from the press to its stored run, is made of parts:
 
 - start: the training process loading the backend, when it is not running yet;
 - data: the frame store decoded and the run's inputs derived, when they are not kept yet
-  (`data_seconds`, from the store's own plan and a decoding timed on this dataset now);
+  (`estimate_data.data_seconds`, from the store's plan and a decoding timed now);
 - fixed: building the model, tracing its first steps, saving it;
 - the loop: each epoch's training images at the loop's cost an image, its validation frames
   at FORWARD_SHARE of a training image each (a forward pass), and each step's own cost
@@ -31,20 +31,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from handclf_core.data.images import Preprocessing
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Device
 from handclf_core.runs.record import Run
 from handclf_core.training.splits import TRAIN_SCORED, split_indices
 from handclf_core.vocab import DeviceKind, Precision, Split
 from handclf_core.workers import cpu_count
-
-if TYPE_CHECKING:
-    from handclf_core.data.store_build import BuildPlan
 
 # The classroom CPU, quiet (2 cores, AVX-512 BF16; built-in sample; bench_estimates.py
 # --calibrate, 2026-12-07; AlexNet's recipe in mixed bfloat16 from one epoch of it on the
@@ -70,9 +65,6 @@ STEP_SECONDS = 0.008
 FORWARD_SHARE = 1 / 3  # a frame scored costs about a third of a frame trained
 TRACE_SECONDS = 1.2  # the loop's first steps traced: in fit_seconds, not at the loop's rate
 PROCESS_START = 4.0  # the training process importing the backend, quiet (3.5 s measured)
-POOL_START = 0.5  # seconds to start a pool of decoding or deriving workers, quiet
-DERIVE_SECONDS = 0.0004  # a store's frame resized into a model input, quiet, on one core
-WRITE_BYTES_PER_SECOND = 1e9  # derived inputs written (to the page cache)
 MIN_LOOP_SECONDS = 5.0  # a run whose loop was shorter measured its start-up, not its rate
 MIN_IMAGES = 1000
 BUSY = 0.8  # a share under this: the page says the machine is busy
@@ -283,67 +275,3 @@ def estimate(
     parts = {k: v / share for k, v in quiet.items() if v}
     rate = w.trained / max(quiet["loop"], 1e-9) * share  # training images a second, as counted
     return Estimate(sum(parts.values()), used, rate, share, other, cores, parts)
-
-
-def derive_seconds(frames: int, prep: Preprocessing, cores: int | None = None) -> float:
-    """Quiet seconds to derive the inputs of `prep` from a store of `frames` frames."""
-    written = frames * prep.size**2 * prep.channels / WRITE_BYTES_PER_SECOND
-    return POOL_START + frames * DERIVE_SECONDS / (cores or cpu_count()) + written
-
-
-def quiet_decode(seconds_per_frame: float, other: float, cores: int) -> float:
-    """A frame's decoding time timed now by one thread (`store.decode_seconds`) as on a quiet
-    machine: that thread had min(1, cores / (1 + other)) of a core."""
-    return seconds_per_frame * min(1.0, cores / (1.0 + max(other, 0.0)))
-
-
-def decode_work(plan: BuildPlan, seconds_per_frame: float, cores: int) -> float:
-    """Quiet seconds to decode what `plan` has left, one worker per core."""
-    return POOL_START + plan.to_decode * seconds_per_frame / cores if plan.to_decode else 0.0
-
-
-def data_seconds(ds, prep: Preprocessing, *, other: float = 0.0, cores: int | None = None) -> float:
-    """Quiet seconds for what a job on `ds` does before its model sees a frame and is not
-    done yet: the store's frames decoded (a few timed now), then the inputs of `prep`
-    derived. 0 when both are kept."""
-    from handclf_core.data.store import decode_seconds, open_store, plan_store
-
-    cores = cores or cpu_count()
-    store = open_store(ds)
-    if store is not None:
-        kept = store.variant_path(prep).is_file()
-        return 0.0 if kept else derive_seconds(len(store), prep, cores)
-    plan = plan_store(ds)
-    spf = quiet_decode(decode_seconds(ds), other, cores)
-    return decode_work(plan, spf, cores) + derive_seconds(plan.frames, prep, cores)
-
-
-def store_estimate(
-    data: float, *, other: float = 0.0, cores: int | None = None, start: bool = False
-) -> Estimate:
-    """The expected duration of the Preprocessing page's job (or `prepare`): `data` quiet
-    seconds of decoding and deriving (`data_seconds`), at the load counted."""
-    cores = cores or cpu_count()
-    share = cpu_share(other, cores)
-    quiet = {"start": PROCESS_START if start else 0.0, "data": data}
-    parts = {k: v / share for k, v in quiet.items() if v}
-    return Estimate(sum(parts.values()), 0, 0.0, share, other, cores, parts)
-
-
-def job_estimate(
-    ds,
-    config: TrainConfig,
-    runs: list[Run],
-    device: Device | None = None,
-    *,
-    other: float = 0.0,
-    start: bool = False,
-) -> Estimate | None:
-    """`estimate` for a job of the app or the command line: `config` as `train` will run
-    it on `ds` (its idle frame limit dropped), with what is left of the store to build."""
-    from handclf_core.training.splits import effective
-
-    frames = ds.hand_frames()
-    c = effective(config.resolved(), frames)
-    data = data_seconds(ds, c.preprocessing(), other=other)
-    return estimate(c, frames, runs, device, other=other, start=start, data=data)
