@@ -252,10 +252,15 @@ class TrainingJobs:
                 pass
 
     def _run(self, job: Job, ds) -> None:
+        if board.cancel_requested(job.key):  # asked by another tab or server meanwhile
+            job.cancel()
         if job.status != Status.QUEUED:  # cancelled while it waited
             return
         lock = self._machine_lock(job)
-        if lock is None:
+        if lock is None or board.cancel_requested(job.key):
+            job.cancel()
+            if lock is not None:
+                lock.release()
             return
         try:
             with job._lock:
