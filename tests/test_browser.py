@@ -24,6 +24,9 @@ from tests.test_i18n import english_left
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+# How long a wait may take before the test calls it a hang: a guard, not a benchmark (the
+# machine may be busy beside the suite, and a training process then starts in minutes).
+WAIT = 300_000  # ms
 DOCS = ROOT / "docs" / "screenshots"
 REAL_FRAME = ROOT.parent / "shared" / "handcam" / "frames" / "house_Rhand_Image723.png"
 CHROMIUM = (
@@ -72,6 +75,11 @@ def _streamlit(sample_root, cache: Path | None = None, data: str | None = None):
     env = {**os.environ, "HANDCAM_DATA": data or _data_spec(sample_root)}
     if cache is not None:
         env["HANDCLF_CACHE"] = str(cache)
+    # The server's output (and its training process's) goes to a file: a pipe nobody reads
+    # fills after 64 KB of logs, and the server then hangs on its next write.
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"streamlit-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed with the server)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -86,7 +94,7 @@ def _streamlit(sample_root, cache: Path | None = None, data: str | None = None):
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -99,12 +107,17 @@ def _streamlit(sample_root, cache: Path | None = None, data: str | None = None):
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+        log.close()
+        pytest.fail("streamlit did not start: " + log_path.read_text(errors="replace")[-2000:])
     try:
         yield url
+    except Exception:
+        print("the server's output, its end:\n" + log_path.read_text(errors="replace")[-4000:])
+        raise
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -126,11 +139,11 @@ def browser(server):
 @pytest.fixture(scope="module")
 def page(browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(WAIT)
     return page
 
 
-def _settle(page, timeout=180) -> None:
+def _settle(page, timeout=WAIT / 1000) -> None:
     """Wait until the script run has finished and stayed so for 1.5 s (the app root's
     data-test-script-state says "running" while a run goes on)."""
     app = page.locator('[data-testid="stApp"]')
@@ -378,7 +391,7 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
     desk page again at 1440x900: docs/screenshots/gallery/ (at 1920)."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(WAIT)
     lang, which = ("en", 0) if locale == "en-US" else ("zh-tw", 1)
     sidebar = page.locator('[data-testid="stSidebar"]')
     page.goto(f"{server}/")
@@ -495,7 +508,7 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     _gray_quick_demo(page, server)  # Train trains what Preprocessing chose
     page.get_by_role("button", name="Train", exact=True).first.click()
     # Training runs in the app's background worker; the page polls it every second.
-    page.get_by_text("Trained and stored").first.wait_for(timeout=300_000)
+    page.get_by_text("Trained and stored").first.wait_for(timeout=2 * WAIT)
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     _check(page, "train-result")
@@ -512,16 +525,16 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     page.get_by_text("Upload a picture").first.click()
     _settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(picture))
-    page.get_by_text("test accuracy").first.wait_for(timeout=120_000)
+    page.get_by_text("test accuracy").first.wait_for(timeout=WAIT)
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text(picture.name).count() >= 1
     _check(page, "predict-upload")
     # Where the model looks, and inside its first layers, on the same picture.
     page.get_by_text("Where each model looks").click()
-    page.get_by_text("(occlusion, ").first.wait_for(timeout=120_000)
+    page.get_by_text("(occlusion, ").first.wait_for(timeout=WAIT)
     page.get_by_text("Inside the first layers").click()
-    page.get_by_text("The first convolution's").first.wait_for(timeout=120_000)
+    page.get_by_text("The first convolution's").first.wait_for(timeout=WAIT)
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     _check(page, "predict-inside")
@@ -529,12 +542,12 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"not a picture"}]
     )
-    page.get_by_text("cannot be classified").first.wait_for(timeout=180_000)
+    page.get_by_text("cannot be classified").first.wait_for(timeout=WAIT)
     assert page.locator('[data-testid="stException"]').count() == 0
     # A picture again, then an animated GIF: the GIF is refused by name, and the previous
     # picture's answer does not stay on screen as if it were the GIF's.
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(picture))
-    page.get_by_text("test accuracy").first.wait_for(timeout=120_000)
+    page.get_by_text("test accuracy").first.wait_for(timeout=WAIT)
     _settle(page)
     from PIL import Image
 
@@ -544,7 +557,7 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "wave.gif", "mimeType": "image/gif", "buffer": gif.getvalue()}]
     )
-    page.get_by_text("expected a PNG or JPEG image").first.wait_for(timeout=120_000)
+    page.get_by_text("expected a PNG or JPEG image").first.wait_for(timeout=WAIT)
     _settle(page)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 0  # no answer left
 
@@ -571,7 +584,7 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     page.set_viewport_size({"width": 1400, "height": 1000})
     # Which classes the model keeps apart: its test frames' features, by PCA.
     page.get_by_role("button", name="Draw the map").click()
-    page.get_by_text("features each, drawn in").first.wait_for(timeout=120_000)
+    page.get_by_text("features each, drawn in").first.wait_for(timeout=WAIT)
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     heading = page.get_by_text("Which classes the model keeps apart").first
@@ -585,7 +598,7 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     second = contextlib.ExitStack()
     other_server = second.enter_context(_streamlit(sample_root))
     other = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    other.set_default_timeout(60_000)
+    other.set_default_timeout(WAIT)
     second.callback(other.close)
     _gray_quick_demo(other, other_server)
     assert other.get_by_role("button", name="Load stored run").filter(visible=True).count() == 1
@@ -641,7 +654,7 @@ def test_a_taiwanese_browser_gets_the_lesson_in_traditional_chinese(server, brow
     """The browser's language (zh-TW) picks the app's; the sidebar switches it back and
     forth without losing the other choices; Chinese text renders (a CJK font is installed)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-TW")
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(WAIT)
     page.goto(f"{server}/")
     _settle(page)
     assert "手裡拿著什麼" in page.inner_text("h1")
@@ -684,7 +697,7 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(sample_root, browse
     decodes)."""
     with _streamlit(sample_root, cache=tmp_path / "cache") as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(WAIT)
         # The first visitor of a new server opens a bookmark of a page: the whole app
         # (sidebar, language, titles), on that page (the page folder is not Streamlit's
         # legacy `pages/`: the entrypoint's navigation serves every URL).
@@ -707,7 +720,7 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(sample_root, browse
         _check(page, "long-work-left-preprocessing")
         assert not page.evaluate(CUT_TEXT), page.evaluate(CUT_TEXT)
         page.get_by_role("link", name="Preprocessing", exact=True).click()
-        page.get_by_text("Ready:").wait_for(timeout=180_000)
+        page.get_by_text("Ready:").wait_for(timeout=WAIT)
         _settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -727,7 +740,7 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(sample_root, browse
         page.get_by_role("button", name="Cancel the experiments").click()
         page.get_by_text("Cancel the experiments?").wait_for()  # asked first
         page.get_by_role("button", name="Yes, cancel").click()
-        page.get_by_text("The experiments were cancelled").wait_for(timeout=120_000)
+        page.get_by_text("The experiments were cancelled").wait_for(timeout=WAIT)
         _settle(page)
         assert page.get_by_role("button", name="Run the 11 experiments").is_enabled()
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -24,11 +24,12 @@ def test_gpu_check_runs_and_reports_every_field(sample_root, sample_ds, tmp_path
 
     build_store(sample_ds)  # the suite's store, decoded once
     out = tmp_path / "gpu_check.json"
-    env = {**os.environ, "OUT": str(tmp_path), "KERAS_BACKEND": BACKEND,
+    # No budget of a lent machine here: a busy CPU may take longer, and only a hang fails.
+    env = {**os.environ, "OUT": str(tmp_path), "KERAS_BACKEND": BACKEND, "GPU_CHECK_TIMEOUT": "0",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}  # fmt: skip
     run = subprocess.run(
         ["bash", str(ROOT / "bench" / "gpu_check.sh"), "--quick", "--data", str(sample_root)],
-        capture_output=True, text=True, env=env, timeout=600,
+        capture_output=True, text=True, env=env, timeout=1800,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())
@@ -76,5 +77,5 @@ print("ok")
 """
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, cwd=ROOT, timeout=300)  # fmt: skip
+                         env=env, cwd=ROOT, timeout=1200)  # fmt: skip
     assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stderr[-3000:]

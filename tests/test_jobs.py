@@ -25,7 +25,7 @@ def jobs():
     manager.close()
 
 
-def _until(condition, timeout=60.0):
+def _until(condition, timeout=300.0):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -62,7 +62,7 @@ def test_training_process_yields_the_cpu_to_the_pages(jobs, sample_ds, tiny_run)
 
     from handclf_core.training.trainer import TRAINING_NICE
 
-    jobs.device(timeout=120)
+    jobs.device(timeout=300)
     child = jobs._trainer.process
     assert child is not None and child.is_alive()
     here = os.getpriority(os.PRIO_PROCESS, 0)
@@ -110,7 +110,7 @@ def test_failures_are_reported_and_the_worker_goes_on(jobs, sample_ds):
 
 def test_the_device_comes_from_the_training_process(jobs):
     """The web process never imports TensorFlow to learn the device: the child says."""
-    device = jobs.device(timeout=120)
+    device = jobs.device(timeout=300)
     assert device.kind == DeviceKind.CPU and device.count >= 1 and device.backend
 
 
@@ -120,7 +120,7 @@ def test_an_idle_training_process_leaves_and_the_next_job_starts_it_again(sample
     and trains."""
     manager = TrainingJobs(trainer_idle=1.0)
     try:
-        assert manager.device(timeout=120) is not None
+        assert manager.device(timeout=300) is not None
         child = manager._trainer.process
         _until(lambda: not child.is_alive(), timeout=30)
         assert child.exitcode == 0
@@ -144,7 +144,7 @@ def test_a_second_server_sees_the_job_follows_it_and_cancels_it(jobs, sample_ds)
     job = jobs.submit(sample_ds, long, estimate=12.0)
     second = TrainingJobs()
     try:
-        _until(lambda: (r := board.read(job.key)) is not None and r.batch is not None, 120)
+        _until(lambda: (r := board.read(job.key)) is not None and r.batch is not None, 300)
         record = board.read(job.key)
         assert record.status == "running" and record.kind == "training"
         assert record.config == job.config and record.estimate == 12.0 and record.elapsed() > 0
@@ -206,7 +206,7 @@ def test_a_job_whose_server_was_killed_shows_as_failed_not_running(sample_root, 
     )
     try:
         key = server.stdout.readline().strip()
-        _until(lambda: (r := board.read(key)) is not None and r.batch is not None, 180)
+        _until(lambda: (r := board.read(key)) is not None and r.batch is not None, 300)
         assert board.read(key).status == "running" and not board.read(key).lost
     finally:
         server.send_signal(signal.SIGKILL)
