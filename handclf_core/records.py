@@ -3,8 +3,9 @@
 The project stores its records (a run's `run.json`, with its configuration, metrics and
 device) as dataclasses. `to_json` turns one into plain JSON values; `from_json` builds it
 back and refuses anything that does not match the annotations: a missing or unknown field,
-a string where a number belongs, an id no enum has. The error names the file and the field,
-so a damaged or hand-edited record is reported, never half-trusted.
+a string where a number belongs, a number that is not finite (or a whole one past 2**63), an
+id no enum has. The error names the file and the field, so a damaged or hand-edited record
+is reported, never half-trusted.
 
 Supported annotations: bool, int, float, str, None, StrEnum subclasses, nested dataclasses,
 `tuple[X, ...]`, `tuple[X, Y]`, `dict[str, X]`, `X | None`, and `typing.Any` (kept as is).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import math
 import types
 import typing
 from typing import Any, TypeVar
@@ -117,10 +119,18 @@ def _convert(tp, data, where: str, path: str):  # noqa: C901 (one branch per kin
     if tp is float:
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise _fail(where, path, "a number", data)
-        return float(data)
+        try:
+            value = float(data)  # a whole number past 1e308: OverflowError
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value):  # NaN, Infinity or 1e400 in a file: never a figure
+            raise _fail(where, path, "a finite number", data)
+        return value
     if tp is int:
         if isinstance(data, bool) or not isinstance(data, int):
             raise _fail(where, path, "a whole number", data)
+        if abs(data) >= 2**63:  # what NumPy and the file system count in
+            raise _fail(where, path, "a whole number below 2**63", data)
         return data
     if tp in (str, bool):
         if not isinstance(data, tp):

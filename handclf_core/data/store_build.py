@@ -44,6 +44,7 @@ from numpy.lib.format import write_array_header_1_0
 from handclf_core.atomic import check_free_space, disk_errors, temp_path, write_file
 from handclf_core.data import store_workers
 from handclf_core.data.images import BASE_SIZE, decode_image, to_base
+from handclf_core.data.trees import read_file
 from handclf_core.errors import HandCamError
 from handclf_core.workers import cpu_count, run_tasks
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 ROW_SHAPE = (BASE_SIZE[1], BASE_SIZE[0], 3)  # (227, 404, 3) uint8: one stored frame
 ROW_BYTES = ROW_SHAPE[0] * ROW_SHAPE[1] * ROW_SHAPE[2]
 PLAN, JOURNAL = "plan.json", "journal.txt"
+MAX_JOURNAL_BYTES = 64 * 2**20  # each under 1 MB for the real data; larger: not trusted
 _LINE = re.compile(r"(\d+) (\d+) ([0-9a-f]{64}) ([0-9a-f]{64})")
 
 
@@ -112,8 +114,8 @@ class PartialStore:
         if self._plan_found() != self.plan:
             return {}
         try:
-            text = (self.path / JOURNAL).read_bytes().decode("ascii", "replace")
-        except OSError:
+            text = read_file(self.path / JOURNAL, MAX_JOURNAL_BYTES).decode("ascii", "replace")
+        except (OSError, HandCamError):  # a pipe or a device there: no chunk trusted
             return {}
         ends, done = dict(self.ranges), {}
         for line in text.split("\n")[:-1]:  # after the last newline: a torn line, or none
@@ -190,8 +192,8 @@ class PartialStore:
 
     def _plan_found(self) -> dict | None:
         try:
-            return json.loads((self.path / PLAN).read_text())
-        except (OSError, ValueError):
+            return json.loads(read_file(self.path / PLAN, MAX_JOURNAL_BYTES))
+        except (OSError, ValueError, HandCamError):
             return None
 
     def _create(self) -> None:

@@ -40,13 +40,7 @@ def read_file(path: Path, limit: int = MAX_FRAME_BYTES) -> bytes:
     name before it is opened; a broken or looping link, or a file that cannot be read, is
     a HandCamError naming it."""
     path = Path(path)
-    try:
-        st = path.stat()  # follows links: a broken or looping one fails
-    except OSError as e:
-        raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
-    if not stat.S_ISREG(st.st_mode):
-        kind = next((name for test, name in _KINDS if test(st.st_mode)), "no regular file")
-        raise HandCamError(f"{path}: expected a regular file, found {kind}")
+    st = regular_file(path)
     if st.st_size > limit:
         raise HandCamError(f"{path}: expected at most {limit:,} bytes, found {st.st_size:,}")
     try:
@@ -57,6 +51,21 @@ def read_file(path: Path, limit: int = MAX_FRAME_BYTES) -> bytes:
     if len(data) > limit:
         raise HandCamError(f"{path}: expected at most {limit:,} bytes, found more")
     return data
+
+
+def regular_file(path: Path) -> os.stat_result:
+    """The status of `path` when it is a regular file (links followed); else a HandCamError
+    naming what it is: a device, a pipe, a socket or a folder, which a reader would wait on
+    or read without end, or a broken or looping link."""
+    path = Path(path)
+    try:
+        st = path.stat()  # follows links: a broken or looping one fails
+    except OSError as e:
+        raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "no regular file")
+        raise HandCamError(f"{path}: expected a regular file, found {kind}")
+    return st
 
 
 def is_stray(name: str) -> bool:

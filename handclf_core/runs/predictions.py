@@ -18,9 +18,8 @@ import numpy as np
 
 from handclf_core.atomic import disk_errors, file_sha256, write_file
 from handclf_core.errors import HandCamError
+from handclf_core.runs.checks import PREDICTIONS_FILE
 from handclf_core.runs.record import Run, RunFile, file_matches
-
-PREDICTIONS_FILE = "predictions.npz"
 
 
 @dataclass(frozen=True, eq=False)

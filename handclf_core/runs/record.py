@@ -23,9 +23,11 @@ from handclf_core import records
 from handclf_core.atomic import file_sha256, write_file
 from handclf_core.data.images import Preprocessing
 from handclf_core.errors import HandCamError
+from handclf_core.runs.checks import check_record
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Environment
 from handclf_core.runs.metrics import Evaluation
+from handclf_core.runs.model_file import check_model_file
 from handclf_core.vocab import CLASSES, Task, Validation
 
 SCHEMA = 4  # run.json's layout: 3 added `predictions`; 4 typed `config.validation`
@@ -33,6 +35,8 @@ READABLE = (2, 3, 4)  # layouts read back: a run of schema 2 has no per-frame te
 KEY_FORMAT = 2  # part of every run key: bumped when what a configuration trains changes, so
 # older runs are never reused; unchanged by schemas 3 and 4, which train exactly what 2 did
 MODEL_FILE, RECORD_FILE = "model.keras", "run.json"
+
+MAX_RECORD_BYTES = 8 * 2**20  # a run.json is about 70 kB; a larger one is not read whole
 
 
 @dataclass(frozen=True)
@@ -138,9 +142,23 @@ def run_name(dataset_identity: str, config: TrainConfig) -> str:
     return f"{c.model}-{c.task}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
+def _parse(meta: Path) -> dict:
+    """The JSON of a run record, read at most MAX_RECORD_BYTES (a pipe, a device, a folder
+    refused by name). NaN, Infinity and 1e400 are parsed (as floats that are not finite),
+    for the schema's check to name the field that holds one."""
+    from handclf_core.data.trees import read_file
+
+    raw = read_file(meta, MAX_RECORD_BYTES)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:  # JSONDecodeError too
+        raise HandCamError(f"{meta}: expected a run record (JSON), found: {e}") from None
+
+
 def _digest(data: dict) -> str:
     body = {k: v for k, v in data.items() if k != "digest"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
+    # NaN allowed here only to tell an edited record: the schema's check refuses it after.
+    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=True).encode()).hexdigest()
 
 
 def _upgrade(data: dict) -> dict:
@@ -149,6 +167,8 @@ def _upgrade(data: dict) -> dict:
     config = data.get("config")
     if isinstance(config, dict) and "held_out" not in config:
         text = config.get("validation")
+        if not isinstance(text, str):  # left for the schema's check to name
+            return data
         kinds = {"random": Validation.RANDOM, "": Validation.NONE}
         config["validation"] = str(kinds.get(text, Validation.RECORDING))
         config["held_out"] = None if text in kinds else text
@@ -187,10 +207,11 @@ def read_run(path: str | Path) -> Run:
     meta, model = folder / RECORD_FILE, folder / MODEL_FILE
     if not (meta.is_file() and model.is_file()):
         raise HandCamError(f"{path}: expected a stored run (model.keras and run.json), found none")
-    try:
-        data = json.loads(meta.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise HandCamError(f"{meta}: expected a run record (JSON), found: {e}") from None
+    for entry in (folder, meta, model):
+        if entry.is_symlink():  # a run is read and written where it is, never elsewhere
+            raise HandCamError(f"{entry}: expected a file of the run itself, found a link "
+                               "(delete the run's folder; training makes it again)")  # fmt: skip
+    data = _parse(meta)
     if not isinstance(data, dict) or data.get("schema") not in READABLE:
         found = data.get("schema", "none") if isinstance(data, dict) else type(data).__name__
         raise HandCamError(
@@ -199,8 +220,12 @@ def read_run(path: str | Path) -> Run:
         )
     if data.get("digest") != _digest(data):
         raise HandCamError(f"{meta}: expected the record as training wrote it, found it edited")
-    run = records.from_json(Run, _upgrade(data), str(meta))
-    expected = run_name(run.dataset.identity, run.config)
+    try:
+        run = records.from_json(Run, _upgrade(data), str(meta))
+        check_record(run, meta)
+        expected = run_name(run.dataset.identity, run.config)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:  # what the types let by
+        raise HandCamError(f"{meta}: expected a run record, found one that is not: {e}") from None
     if run.name != folder.name or expected != folder.name:
         raise HandCamError(
             f"{meta}: expected the record of run {folder.name}, found one whose configuration "
@@ -219,4 +244,5 @@ def read_run(path: str | Path) -> Run:
             f"SHA-256 {run.model_sha256[:12]}…), found another file ({model.stat().st_size:,} "
             "bytes)"
         )
+    check_model_file(model)  # what it would build, before Keras may load it
     return dataclasses.replace(run, path=folder)
