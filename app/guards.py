@@ -66,6 +66,7 @@ def quick_demos(ds, task: str) -> str:
 
 
 RUNS_POLL = 3.0  # seconds between two looks at the run cache, on Compare and Predict
+DAMAGED_SHOWN = 3  # damaged runs named one box each; the others counted in one more
 
 
 def _runs_changed(seen: tuple) -> None:
@@ -89,8 +90,11 @@ def require_runs(ds, task: str) -> list:
     the Train page and the page stops. Read once for every session until a run folder
     changes: a run trained a moment ago appears at once."""
     runs, damaged = cache.scan_runs(ds.identity, task)
-    for problem in damaged:  # one line each: a damaged run never breaks the others
+    for problem in damaged[:DAMAGED_SHOWN]:  # a damaged run never breaks the others
         st.warning(session.t("runs.damaged", problem=problem), icon=":material/warning:")
+    if len(damaged) > DAMAGED_SHOWN:  # a few boxes, then one line: the page stays readable
+        more = len(damaged) - DAMAGED_SHOWN
+        st.warning(session.tn("runs.damaged_more", more), icon=":material/warning:")
     if not runs:
         st.info(session.t("runs.none", task=task, demos=quick_demos(ds, task)))
         st.page_link(

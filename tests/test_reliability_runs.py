@@ -305,3 +305,28 @@ def test_junk_beside_the_runs_is_one_line(kept, capsys):
     code, out, err = run_cli(capsys, "runs", "list")
     assert code == 0 and kept.name in out and len(out.splitlines()) < 12, out
     assert out.count("not runs") == 1
+
+
+def test_compare_and_predict_name_a_few_damaged_runs_and_count_the_rest(kept, sample_root, capsys):
+    """Six copies of a run under names its record does not give (damaged) and 300 junk
+    folders: Compare and Predict show the good run, three boxes naming a damaged run each
+    and one box counting the rest, and no exception."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    for i in range(6):
+        shutil.copytree(kept, kept.parent / f"{kept.name[:-12]}{i:012x}")
+    for i in range(300):
+        (kept.parent / f"junk-{i:04d}").mkdir()
+    app = Path(__file__).resolve().parents[1] / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.run()
+    for page in ("app_pages/4_Compare.py", "app_pages/5_Predict.py"):
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        boxes = [w.value for w in at.warning]
+        named = [b for b in boxes if "left out: it failed its checks" in b]
+        assert len(named) == 3, boxes
+        assert sum("4 more stored runs or folders are left out too" in b for b in boxes) == 1
