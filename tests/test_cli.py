@@ -243,7 +243,9 @@ def test_seeds_intervals_and_runs_compare(sample_root, tiny_run, older_run, caps
     assert main(["runs", "compare", tiny.name]) == 2
     assert "two runs" in capsys.readouterr().err
     assert main(["train", "--model", "cnn_basic", "--seeds", "0"]) == 2
-    assert "--seeds: expected 1 or more" in capsys.readouterr().err
+    assert (
+        "error: --seeds: expected a whole number from 1 to 10, found 0" in capsys.readouterr().err
+    )
 
 
 def test_train_estimate_says_the_time_without_training(tmp_path):

@@ -10,9 +10,22 @@ from handclf_core.cli.bars import progress_bar, training_progress
 from handclf_core.errors import HandCamError
 
 
-def _dataset(args):
-    from handclf_core.data.dataset import load_dataset
+def _dataset(args, lacking: str | None = None):
+    """The dataset of `--data` (else $HANDCAM_DATA, else the built-in sample), read once per
+    command. A command that only reads stored runs gives `lacking`, what it expected: it
+    uses the sample only where it is built already, and asks for `--data` rather than
+    generate it (minutes, and a hundred megabytes in the cache)."""
+    import os
 
+    from handclf_core.data.dataset import load_dataset
+    from handclf_core.data.sample import default_sample_dir
+
+    if getattr(args, "read_dataset", None) is not None:
+        return args.read_dataset
+    given = args.data or os.environ.get("HANDCAM_DATA")
+    if lacking and not given and not default_sample_dir().is_dir():
+        raise HandCamError(f"{lacking}, found none; give --data (the dataset the runs were "
+                           "trained on)")  # fmt: skip
     with progress_bar("generating the built-in sample") as update:
         ds = load_dataset(args.data, progress=update, subset=args.subset)
     if ds.missing:
@@ -27,7 +40,38 @@ def _dataset(args):
             "HandCam labels",
             file=sys.stderr,
         )
+    args.read_dataset = ds
     return ds
+
+
+def check(args) -> None:
+    """Refuse what a command's settings get wrong before the backend loads (seconds) and
+    before any work: the training configurations of each seed, the run a command reads, and
+    the dataset (read once, then kept for the command)."""
+    if args.command in ("train", "evaluate"):
+        _seed_configs(_train_config(args), getattr(args, "seeds", 1))
+        _dataset(args)
+    elif args.command == "experiments":
+        _experiment_configs(args)
+        _dataset(args)
+    elif args.command in ("predict", "explain"):
+        from handclf_core.runs.folders import find_run
+
+        find_run(args.model, task=args.task)
+    elif args.command == "mistakes":
+        from handclf_core.inside.mistakes import check_dataset, parse_cell
+        from handclf_core.runs.folders import find_run
+
+        run = find_run(args.model, task=args.task)
+        if args.cell:
+            parse_cell(args.cell, run.classes)
+        check_dataset(run, _dataset(args, _lacking(run)))
+
+
+def _lacking(run) -> str:
+    """What a command that reads `run` expected, where neither --data nor the sample is."""
+    return (f"{run.name}: expected the dataset it was trained on ({run.dataset.description}) "
+            "with --data or $HANDCAM_DATA")  # fmt: skip
 
 
 def cmd_sample(args) -> dict:
@@ -38,7 +82,7 @@ def cmd_sample(args) -> dict:
         parse_size,
     )
 
-    size = parse_size(args.size)
+    size = parse_size(args.size) if isinstance(args.size, str) else args.size
     options = {"stride": args.stride, "size": size, "seed": args.seed}
     existed = not args.out and default_sample_dir(**options).exists()
     with progress_bar("writing sample frames") as update:
@@ -203,11 +247,21 @@ def _seed_configs(config, seeds: int) -> list:
     """`config` with `seeds` seeds in a row, from its own."""
     import dataclasses
 
-    if seeds < 1:
-        raise HandCamError(f"--seeds: expected 1 or more, found {seeds}")
+    from handclf_core.cli.parser import MAX_SEEDS
+    from handclf_core.models import get_recipe
+    from handclf_core.runs.config import MAX_SEED
+
+    if not 1 <= seeds <= MAX_SEEDS:  # before a configuration is built per seed
+        raise HandCamError(f"--seeds: expected a whole number from 1 to {MAX_SEEDS}, found {seeds}")
+    if config.seed + seeds - 1 > MAX_SEED:
+        raise HandCamError(f"--seed {config.seed} --seeds {seeds}: expected seeds up to "
+                           f"{MAX_SEED}, found {config.seed + seeds - 1}")  # fmt: skip
     configs = [dataclasses.replace(config, seed=config.seed + i) for i in range(seeds)]
     for c in configs:
-        c.resolved()  # a seed out of range is refused before the dataset is read
+        size = c.resolved().size  # a seed out of range is refused before the dataset is read
+        least = get_recipe(c.model).min_input_size
+        if size < least:  # the model's own check comes after the backend and the frames
+            raise HandCamError(f"--size: expected {least} px or more for {c.model}, found {size}")
     return configs
 
 
@@ -349,7 +403,7 @@ def cmd_mistakes(args) -> dict:
     from handclf_core.runs.folders import find_run
 
     run = find_run(args.model, task=args.task)
-    ds = _dataset(args)
+    ds = _dataset(args, _lacking(run))
     check_dataset(run, ds)  # its frames are shown from that dataset's store
     cell = parse_cell(args.cell, run.classes) if args.cell else None
     with progress_bar(f"scoring the {run.frames.test} test frames of {run.name}") as bar:
@@ -368,10 +422,9 @@ def cmd_mistakes(args) -> dict:
     return result
 
 
-def cmd_experiments(args) -> dict:
+def _experiment_configs(args) -> list:
+    """The experiments `--only` chooses, each with its configurations of `--seeds` seeds."""
     from handclf_core.runs.experiments import grid
-    from handclf_core.training.train import train
-    from handclf_core.views.runs import config_label
 
     only = None if args.only is None else {k.strip() for k in args.only.split(",")} - {""}
     if only is not None and not only:
@@ -380,9 +433,16 @@ def cmd_experiments(args) -> dict:
     chosen = [(k, c) for k, c in experiments if only is None or {k, c.model} & only]
     if not chosen:
         raise HandCamError(f"--only {args.only}: expected experiment ids or models, found none")
-    seeded = [(k, _seed_configs(c, args.seeds)) for k, c in chosen]
+    return [(k, _seed_configs(c, args.seeds)) for k, c in chosen]
+
+
+def cmd_experiments(args) -> dict:
+    from handclf_core.training.train import train
+    from handclf_core.views.runs import config_label
+
+    seeded = _experiment_configs(args)
     ds = _dataset(args)
-    frames, rows, total, done = ds.hand_frames(), [], len(chosen) * args.seeds, 0
+    frames, rows, total, done = ds.hand_frames(), [], len(seeded) * args.seeds, 0
     for key, configs in seeded:
         trained = []
         for config in configs:
@@ -446,7 +506,9 @@ def _compare(args) -> dict:
     a, b = (read_run(run_folder(n)) for n in (args.name, args.other))
     frames = stored_frames(a.dataset.identity)
     if frames is None:  # the frame store is gone: the dataset itself has the table
-        ds = _dataset(args)
+        lacking = (f"runs compare {a.name}: expected the frame store's frames.csv of "
+                   f"{a.dataset.description} (or that dataset with --data)")  # fmt: skip
+        ds = _dataset(args, lacking)
         if ds.identity != a.dataset.identity:
             raise HandCamError(f"{a.name} was trained on {a.dataset.description}: give that "
                                "dataset with --data to compare it")  # fmt: skip

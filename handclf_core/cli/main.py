@@ -2,8 +2,9 @@
 
 Every command takes `--json` and then prints exactly one JSON object on stdout; progress bars
 and messages go to stderr. A user's mistake (a wrong path, a corrupt frame) is one line on
-stderr and exit code 2; `--debug` shows the traceback instead. The backend's own start-up
-lines are silenced for the commands that load it.
+stderr and exit code 2; `--debug` shows the traceback instead. Every setting is checked
+before the backend loads (a count out of range by argparse, the rest by `commands.check`);
+the backend's own start-up lines are silenced for the commands that load it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import logging
 import sys
 
+from handclf_core.cli.commands import check
 from handclf_core.cli.parser import build_parser
 from handclf_core.errors import HandCamError
 from handclf_core.paths import writable_cache_dir
@@ -39,7 +41,10 @@ def _writes_cache(args) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # a refused option (its one line said already) or --help
+        return e.code if isinstance(e.code, int) else 0
     # The core's warnings (a stored run left out, a damaged one trained again): one line each.
     core_log = logging.getLogger("handclf_core")
     if not any(isinstance(h, _Warnings) for h in core_log.handlers):
@@ -47,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if _writes_cache(args):
             writable_cache_dir()  # a file there, or a read-only one: one line, before any work
+        check(args)  # the settings, the run read, the dataset: refused before the backend loads
         if args.command in KERAS_COMMANDS and not args.debug:
             from handclf_core.training.backend import load_backend_quietly, native_stderr_to_null
 

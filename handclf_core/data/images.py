@@ -54,6 +54,7 @@ def decode_image(data: bytes, name: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            _quiet_pillow()
             im = Image.open(io.BytesIO(data), formats=("PNG", "JPEG"))
             if im.width * im.height > MAX_PIXELS:
                 raise _fail(name, f"a {im.width}x{im.height} picture, over {MAX_PIXELS:,} pixels")
@@ -66,8 +67,16 @@ def decode_image(data: bytes, name: str) -> Image.Image:
         # Pillow reports truncated and corrupt files with any of these.
         raise _fail(name, f"a truncated or corrupt file ({e})") from None
     if im.format == "JPEG":
-        im = ImageOps.exif_transpose(im)  # phone photos store their rotation in EXIF
+        with warnings.catch_warnings():
+            _quiet_pillow()  # corrupt EXIF: what of it can be read is used
+            im = ImageOps.exif_transpose(im)  # phone photos store their rotation in EXIF
     return _to_rgb(im)
+
+
+def _quiet_pillow() -> None:
+    """Inside `warnings.catch_warnings()`: Pillow's notes on a file it still decodes
+    ("Corrupt EXIF data") reach nobody; failures still raise."""
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:
