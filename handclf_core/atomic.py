@@ -67,8 +67,9 @@ def _remove(path: Path) -> None:
 def written(final: Path, suffix: str = "", *, replace: bool = True):
     """Make `final` whole or not at all: yields a temporary path beside it for the caller to
     fill (a file, or a folder it creates); when the block ends without an error, that path
-    takes the name `final`. A file there is replaced; a folder there is moved aside first,
-    then removed (with `replace=False`, anything there is a FileExistsError instead). On an
+    takes the name `final`. A file or a link there is replaced (a link is never followed:
+    its target is left as it is); a folder there is moved aside first, then removed (with
+    `replace=False`, anything there is a FileExistsError instead). On an
     error the temporary path is removed. `suffix` ends the temporary name (".npy" for NumPy,
     which would add it)."""
     tmp = temp_path(final, suffix)
@@ -81,6 +82,8 @@ def written(final: Path, suffix: str = "", *, replace: bool = True):
             if final.is_dir() and not final.is_symlink():
                 old = temp_path(final)  # killed before it is removed: a stale temporary
                 final.rename(old)
+            elif tmp.is_dir():  # a file or a link where a folder goes (a link's target stays)
+                final.unlink()
         try:
             os.replace(tmp, final)
         except OSError as e:  # a folder published meanwhile by another process

@@ -163,7 +163,7 @@ def _param_counts(task: str) -> dict[str, int]:
     from pathlib import Path
 
     from handclf_core.atomic import write_file
-    from handclf_core.paths import cache_dir
+    from handclf_core.paths import cache_dir, cache_folder
 
     task = Task.of(task)
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
@@ -175,8 +175,8 @@ def _param_counts(task: str) -> dict[str, int]:
     except (OSError, ValueError):
         pass  # not counted yet, or damaged: count again
     counts = {name: int(create_model(name, task=task).count_params()) for name in list_models()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_file(path, json.dumps(counts))
+    write_file(cache_folder(path.parent, "the folder of model counts") / path.name,
+               json.dumps(counts))  # fmt: skip
     return counts
 
 

@@ -126,6 +126,8 @@ def generate_sample(
         raise HandCamError(f"expected a stride of at least 1, found {stride}")
     if out.exists():
         raise HandCamError(f"{out} already exists: remove it or choose another folder")
+    if out.is_relative_to(paths.cache_dir()):  # a link planted there is never written through
+        paths.cache_folder(out.parent, "the folder of samples")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # a file on the way, a read-only disk

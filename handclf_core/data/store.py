@@ -90,8 +90,8 @@ class FrameStore:
         images = self._derived(prep)
         if images is not None:
             return images
-        path.parent.mkdir(exist_ok=True)
-        with FileLock(path.parent / f".{prep.key}.lock"):  # one process derives, others wait
+        lock = paths.lock_file(path.parent / f".{prep.key}.lock", "the folder of inputs")
+        with FileLock(lock):  # one process derives, others wait
             images = self._derived(prep)  # by the process we waited for
             return images if images is not None else self._new_variant(prep, workers, progress)
 
@@ -216,12 +216,14 @@ def build_store(
     if store is not None:
         return store, True
     final = store_path(ds, cameras)
-    final.parent.mkdir(parents=True, exist_ok=True)
     partial, frames = _partial(ds, cameras)
-    with FileLock(f"{partial.path}.lock"):  # one process decodes, others wait
+    lock = paths.lock_file(Path(f"{partial.path}.lock"), "the folder of frame stores")
+    with FileLock(lock):  # one process decodes, others wait
         store = open_store(ds, cameras)
         if store is not None:  # built by the process we waited for
             return store, True
+        if partial.path.is_symlink():  # never written through: replaced by a folder
+            partial.path.unlink()
         remove_stale(final.parent)
         store_build.build(partial, final, ds, frames, cameras, workers=workers,
                           progress=progress, notice=notice)  # fmt: skip

@@ -19,12 +19,14 @@ import pandas as pd
 from handclf_core.atomic import remove_stale
 from handclf_core.errors import HandCamError
 from handclf_core.inside.predict import Ranked
-from handclf_core.runs.folders import lock_path
+from handclf_core.runs.folders import lock_path, run_folder
 from handclf_core.runs.predictions import ScoredFrames, read_predictions, write_predictions
 from handclf_core.runs.record import RECORD_FILE, SCHEMA, Run, read_run, save_run
 from handclf_core.vocab import Camera, Hand
 
 TOP = 3  # classes shown per frame
+SCORED_WHERE = ("a run is scored in its own folder of the runs folder, never through a link: "
+                "train it there, or move its folder there")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,9 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
         again: score it even when it has predictions (their file was found damaged).
         progress: called as progress(done, total) over the test frames.
 
-    Returns the run as now kept. HandCamError when `ds` is another dataset, or the run is
-    being trained or scored by another process (its lock is held).
+    Returns the run as now kept. HandCamError when `ds` is another dataset, the run is
+    being trained or scored by another process (its lock is held), or its folder is not a
+    folder of its own in the runs folder (a link there is never written through).
     """
     from filelock import FileLock, Timeout
 
@@ -76,7 +79,7 @@ def score_run(run: Run, ds, *, again: bool = False, progress=None) -> Run:
     if run.predictions is not None and not again:
         return run
     check_dataset(run, ds)
-    folder = run.model_file.parent
+    folder = run_folder(str(run.model_file.parent), fix=SCORED_WHERE)
     try:
         lock = FileLock(lock_path(folder))
         lock.acquire(timeout=0)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 import shutil
+import stat
 from pathlib import Path
 
 from handclf_core.atomic import disk_errors, remove_stale, temp_path
 from handclf_core.errors import HandCamError
 from handclf_core.models import list_models
-from handclf_core.paths import cache_dir
+from handclf_core.paths import cache_dir, lock_file
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.record import MODEL_FILE, RECORD_FILE, Run, read_run, run_name
 
@@ -56,12 +58,11 @@ def lock_path(folder: Path) -> Path:
     published as) `folder`. Runs share LOCK_SLOTS lock files by a hash of their name, so the
     files do not pile up with every configuration tried (and none is ever removed, which
     would let a third process in beside a waiting one); two runs of one slot only take
-    turns, as two trainings on one machine should anyway."""
+    turns, as two trainings on one machine should anyway. HandCamError in one line when
+    the folder of lock files or the lock is damaged (a file, a folder, a link, read-only):
+    a lock is never taken through a link (`paths.lock_file`)."""
     slot = int(hashlib.sha256(folder.name.encode()).hexdigest()[:8], 16) % LOCK_SLOTS
-    locks = folder.parent / ".locks"
-    with disk_errors("a lock file", folder.parent):
-        locks.mkdir(parents=True, exist_ok=True)
-    return locks / f"{slot:02d}.lock"
+    return lock_file(folder.parent / ".locks" / f"{slot:02d}.lock")
 
 
 def scan_runs(
@@ -161,20 +162,21 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
     return runs[0]
 
 
-def run_folder(name: str) -> Path:
+NAMES = "give the run's own name: `python -m handclf_core runs list` lists them"
+
+
+def run_folder(name: str, fix: str = NAMES) -> Path:
     """The folder of the kept run `name`: a run folder's name, or a path to it (followed to
     where it is, `..` and all). It must be a folder of its own, not a link, directly in the
-    runs folder; anything else is a HandCamError saying so."""
+    runs folder; anything else is a HandCamError saying so, and `fix`: what to do."""
     path = Path(name)
     entry = path if path.exists() or path.is_symlink() else runs_dir() / path.name
     if entry.is_symlink() or (runs_dir() / entry.resolve().name).is_symlink():
-        raise HandCamError(f"{name}: expected a run folder, found a link (give the run's own "
-                           "name: `python -m handclf_core runs list` lists them)")  # fmt: skip
+        raise HandCamError(f"{name}: expected a run folder, found a link ({fix})")
     folder = entry.resolve()
     if folder.parent != runs_dir().resolve() or not (folder / RECORD_FILE).is_file():
         raise HandCamError(
-            f"{name}: expected the name of a stored run (`python -m handclf_core runs list` "
-            "lists them), found none"
+            f"{name}: expected the name of a stored run in {runs_dir()}, found none ({fix})"
         )
     return folder
 
@@ -204,9 +206,36 @@ def delete_run(name: str) -> Path:
 
 def run_archive(run: Run, out) -> None:
     """Write `run`'s model.keras and run.json as a zip into `out` (a path or binary file):
-    what a student downloads to keep or to load elsewhere with `keras.models.load_model`."""
+    what a student downloads to keep or to load elsewhere with `keras.models.load_model`.
+    Only the run's own plain files go in: a link (to a file anywhere) or anything else in
+    their place is a HandCamError naming it, whatever checked the run before."""
+    import time
     import zipfile
 
+    folder = run.model_file.parent
+    if folder.is_symlink():
+        raise HandCamError(f"{folder}: expected a run folder, found a link ({NAMES})")
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # model.keras is a zip
         for file in (MODEL_FILE, RECORD_FILE):
-            archive.write(run.model_file.parent / file, f"{run.name}/{file}")
+            with _own_file(folder / file) as f:
+                st = os.fstat(f.fileno())
+                info = zipfile.ZipInfo(f"{run.name}/{file}", time.localtime(st.st_mtime)[:6])
+                info.file_size, info.external_attr = st.st_size, 0o644 << 16  # rw-r--r--
+                with archive.open(info, "w") as member:
+                    shutil.copyfileobj(f, member, 2**20)
+
+
+def _own_file(path: Path):
+    """`path` opened for reading when it is a plain file, not a link: opened without
+    following one, then checked, so what is read is what was checked."""
+    fix = "delete the run and train it again"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:  # ELOOP: a link
+        found = "a link" if path.is_symlink() else e.strerror
+        raise HandCamError(f"{path}: expected the run's own file, found {found} ({fix})") from None
+    f = open(fd, "rb")  # noqa: SIM115 (closed by the caller's `with`)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        f.close()
+        raise HandCamError(f"{path}: expected the run's own file, found no plain file ({fix})")
+    return f

@@ -32,7 +32,7 @@ from pathlib import Path
 from handclf_core import records
 from handclf_core.atomic import pid_alive, write_file
 from handclf_core.errors import HandCamError
-from handclf_core.paths import cache_dir
+from handclf_core.paths import cache_dir, cache_folder, lock_file
 from handclf_core.runs.config import TrainConfig
 from handclf_core.training.progress import Batch, Epoch, Step
 from handclf_core.vocab import JobKind, Stage
@@ -114,6 +114,19 @@ def folder() -> Path:
     return cache_dir() / "jobs"
 
 
+def board_folder(name: str = "") -> Path:
+    """The board's folder (or its folder `name`), made and checked before it is written:
+    HandCamError in one line when a file, a link or a read-only folder is there."""
+    what = {"": "the job board's folder", "groups": "the job board's folder of experiments",
+            "servers": "the job board's folder of servers"}  # fmt: skip
+    return cache_folder(folder() / name if name else folder(), what[name])
+
+
+def machine_lock() -> Path:
+    """The lock one job at a time on this machine holds (across servers), checked."""
+    return lock_file(folder() / ".machine.lock", "the job board's folder")
+
+
 def server() -> tuple[str, int]:
     """Who writes: this host and process."""
     return socket.gethostname(), os.getpid()
@@ -129,7 +142,7 @@ def write(record: JobRecord) -> None:
     """Publish `record` whole (its server's own, with a fresh heartbeat)."""
     host, pid = server()
     data = records.to_json(dataclasses.replace(record, host=host, pid=pid))
-    folder().mkdir(parents=True, exist_ok=True)
+    board_folder()
     write_file(_path(record.id, ".json"), json.dumps(data))
 
 
@@ -155,9 +168,11 @@ def _read(path: Path) -> JobRecord | None:
 def beat() -> None:
     """This server is alive and has work (its worker calls this every HEARTBEAT seconds)."""
     host, pid = server()
-    beats = folder() / "servers"
-    beats.mkdir(parents=True, exist_ok=True)
-    (beats / f"{host}-{pid}").touch()
+    beat = board_folder("servers") / f"{host}-{pid}"
+    if beat.is_file() and not beat.is_symlink():
+        os.utime(beat, follow_symlinks=False)
+    else:  # made, or what is there (a link, never followed; a folder) replaced
+        write_file(beat, "")
 
 
 def _server_gone(host: str, pid: int) -> bool:
@@ -206,13 +221,13 @@ def active() -> list[JobRecord]:
 
 def cancel(job_id: str) -> None:
     """Ask the server that runs `job_id` to cancel it (any process may ask)."""
-    folder().mkdir(parents=True, exist_ok=True)
-    _path(job_id, ".cancel").touch()
+    board_folder()
+    write_file(_path(job_id, ".cancel"), "")  # a link or a folder there: replaced
 
 
 def _cancel_requested(job_id: str) -> bool:
     try:
-        return _path(job_id, ".cancel").exists()
+        return _path(job_id, ".cancel").is_file()  # a folder there is no request
     except HandCamError:
         return False
 
@@ -224,7 +239,9 @@ def cancel_requested(job_id: str) -> bool:
 
 def clear_cancel(job_id: str) -> None:
     """Forget a request to cancel `job_id`: a new job of that id starts afresh."""
-    _path(job_id, ".cancel").unlink(missing_ok=True)
+    path = _path(job_id, ".cancel")
+    if path.is_symlink() or path.is_file():  # a folder there is no request: left as it is
+        path.unlink(missing_ok=True)
 
 
 def forget_old() -> None:
@@ -238,8 +255,8 @@ def forget_old() -> None:
 def write_group(group: Group) -> None:
     """Publish the experiments pressed together (the last GROUPS_KEPT are kept)."""
     data = records.to_json(group)
-    (folder() / "groups").mkdir(parents=True, exist_ok=True)
-    write_file(folder() / "groups" / f"{_path(group.id, '').name}.json", json.dumps(data))
+    groups = board_folder("groups")
+    write_file(groups / f"{_path(group.id, '').name}.json", json.dumps(data))
     older = sorted((folder() / "groups").glob("*.json"), key=lambda p: p.stat().st_mtime)
     for path in older[:-GROUPS_KEPT]:
         path.unlink(missing_ok=True)

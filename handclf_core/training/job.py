@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from handclf_core.data.images import Preprocessing
+from handclf_core.errors import HandCamError
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.record import Run
 from handclf_core.training import board
@@ -107,7 +108,8 @@ class Job:
         self._published[0] = now
         try:
             board.write(self.record())
-        except OSError as e:  # a full or read-only cache: the job goes on, unseen elsewhere
+        except (OSError, HandCamError) as e:  # a full, read-only or damaged board: the
+            # job goes on, unseen elsewhere (a damaged one fails it at the machine's lock)
             log.warning("job %s not written on the board: %s", self.key, e)
 
     def _finish(self, **changes) -> None:  # caller holds the lock, then calls _ended

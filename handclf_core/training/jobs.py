@@ -132,7 +132,10 @@ class TrainingJobs:
             host=host,
             pid=pid,
         )
-        board.write_group(group)
+        try:
+            board.write_group(group)
+        except (OSError, HandCamError) as e:  # the jobs run all the same, unseen as a group
+            log.warning("the experiments' group not written on the board: %s", e)
         return group
 
     def _add(self, job: Job, ds, kept) -> Job:
@@ -167,7 +170,11 @@ class TrainingJobs:
         job = self.get(key)
         if job is not None and job.active:
             job.cancel()
-        board.cancel(key)
+        try:
+            board.cancel(key)
+        except (OSError, HandCamError):  # damaged: only another server's job needs the board
+            if job is None:
+                raise
 
     def _ensure_worker(self) -> None:  # caller holds self._lock
         if self._worker is None or not self._worker.is_alive():
@@ -215,7 +222,7 @@ class TrainingJobs:
         self._ticked = now
         try:
             board.beat()
-        except OSError:
+        except (OSError, HandCamError):  # a damaged board: said by the job's own lock
             pass
         for job in self.jobs():
             if job.active and board.cancel_requested(job.key) and not job._cancel.is_set():
@@ -223,9 +230,14 @@ class TrainingJobs:
 
     def _machine_lock(self, job: Job) -> FileLock | None:
         """The board's lock, one job at a time on this machine (across servers); None when
-        the job was cancelled while it waited."""
-        board.folder().mkdir(parents=True, exist_ok=True)
-        lock = FileLock(board.folder() / ".machine.lock")
+        the job was cancelled while it waited, or failed: a damaged board, said in one line."""
+        try:
+            lock = FileLock(board.machine_lock())
+        except HandCamError as e:
+            with job._lock:
+                job._finish(status=Status.FAILED, step=Step(Stage.FAILED), error=str(e))
+            job._ended()
+            return None
         while True:
             try:
                 lock.acquire(timeout=0.5)

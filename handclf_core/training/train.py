@@ -10,6 +10,7 @@ another asking for it waits and loads it (a file lock).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ from handclf_core.training.loop import ProgressCallback, class_weights, fit
 from handclf_core.training.progress import Progress, Step
 from handclf_core.training.splits import TRAIN_SCORED, effective, evenly, split_indices
 from handclf_core.vocab import CLASSES, Balance, DeviceKind, Split, Stage
+
+log = logging.getLogger(__name__)
 
 
 def _train(
@@ -180,7 +183,10 @@ def train(
     configure_device()  # first: a None precision resolves to what this device is fast at
     config = effective(config.resolved(), ds.hand_frames())  # an idle limit: the same run
     final = run_path(ds.identity, config)
-    if not retrain and (stored := saved_run(ds.identity, config)):
+    if final.is_symlink():  # not a run: trained, and published in the link's place
+        log.warning("%s is a link, not a run folder: the run is trained and replaces the "
+                    "link (never followed: what it leads to is left as it is)", final)  # fmt: skip
+    elif not retrain and (stored := saved_run(ds.identity, config)):
         return stored, True
     lock = FileLock(lock_path(final))
     try:
@@ -190,7 +196,7 @@ def train(
             f"{final.name} is being trained by another process; try again when it is done"
         ) from None
     try:
-        if not retrain and final.exists():  # trained meanwhile by the process we waited for?
+        if not retrain and final.is_dir() and not final.is_symlink():  # trained meanwhile?
             try:
                 return read_run(final), True
             except HandCamError:
