@@ -222,21 +222,21 @@ def read_run(path: str | Path) -> Run:
         raise HandCamError(f"{meta}: expected the record as training wrote it, found it edited")
     try:
         run = records.from_json(Run, _upgrade(data), str(meta))
-        check_record(run, meta)
         expected = run_name(run.dataset.identity, run.config)
     except (TypeError, ValueError, KeyError, AttributeError) as e:  # what the types let by
         raise HandCamError(f"{meta}: expected a run record, found one that is not: {e}") from None
-    if run.name != folder.name or expected != folder.name:
-        raise HandCamError(
-            f"{meta}: expected the record of run {folder.name}, found one whose configuration "
-            f"names {expected}"
-        )
     c, prep = run.config, run.preprocessing
     if run.classes != CLASSES[c.task] or run.input_shape != (prep.size, prep.size, prep.channels):
         raise HandCamError(
             f"{meta}: expected the {len(CLASSES[c.task])} classes of {c.task} and inputs of "
             f"{(prep.size, prep.size, prep.channels)}, found {len(run.classes)} classes and "
             f"{run.input_shape}"
+        )
+    check_record(run, meta)  # the figures in their ranges, the names inside the run
+    if run.name != folder.name or expected != folder.name:
+        raise HandCamError(
+            f"{meta}: expected the record of run {folder.name}, found one whose configuration "
+            f"names {expected}"
         )
     if not file_matches(model, run.model_bytes, run.model_sha256):
         raise HandCamError(
