@@ -2,10 +2,11 @@
 runs, the built-in sample), $HANDCLF_CACHE when set, else cache/ at the project's root; and
 the cache's own folders and lock files, made and checked before anything is written there.
 
-The cache folder itself may be a link (it is resolved once); inside it everything is the
-project's own (the runs, the lock files, the stores, the job board), and a link there is
-never written through: it could lead out of the cache. It is refused, or replaced where a
-new whole file or folder takes its name."""
+The cache folder itself may be a link (it is resolved once), and so may its stores/ (the
+frame stores' gigabytes on another disk); below them everything is the project's own (the
+runs, the lock files, a store, the job board), and a link there is never written through:
+it could lead out of the cache. It is refused, or replaced where a new whole file or folder
+takes its name."""
 
 from __future__ import annotations
 
@@ -47,14 +48,13 @@ def writable_cache_dir() -> Path:
                            f"found a read-only one ({fix})")  # fmt: skip
     for name, what in FURNITURE.items():  # a file, a link, read-only: said before any work
         entry = folder / name
-        if os.path.lexists(entry) and not (name == "stores" and entry.is_symlink()):
+        if os.path.lexists(entry):
             cache_folder(entry, what)
     return folder
 
 
 # The cache's own folders a hand may damage, checked with the cache; each is checked again
-# where it is written. A link in place of stores/ is refused only where a store is written
-# (reading the stores it leads to writes nothing).
+# where it is written.
 FURNITURE = {
     "runs": "the folder of stored runs",
     "runs/.locks": "the folder of lock files",
@@ -77,12 +77,15 @@ def _chain(path: Path) -> list[Path]:
     return [cache_dir().joinpath(*parts[:i]) for i in range(1, len(parts) + 1)]
 
 
+FOLLOWED = "stores"  # a link there is a user's choice of disk, like the cache folder itself
+
+
 def _found(path: Path) -> str | None:
     """What is at `path` instead of a folder; None for a folder (or nothing)."""
-    if path.is_symlink():
+    if path.is_symlink() and path != cache_dir() / FOLLOWED:
         return "a link (never written through: it could lead out of the cache)"
     if os.path.lexists(path) and not path.is_dir():
-        return "a file"
+        return "a link to no folder" if path.is_symlink() else "a file"
     return None
 
 
