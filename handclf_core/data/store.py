@@ -36,6 +36,7 @@ from handclf_core.data import store_build, store_workers
 from handclf_core.data.images import BASE_SIZE, Preprocessing
 from handclf_core.data.layout import CAMERAS, HAND_CAMERAS
 from handclf_core.data.store_build import BuildPlan, PartialStore
+from handclf_core.data.trees import read_file, regular_file
 from handclf_core.errors import HandCamError
 from handclf_core.vocab import Camera
 from handclf_core.workers import cpu_count, run_tasks
@@ -52,6 +53,7 @@ FORMAT_VERSION = 1  # bump when the store's contents change meaning; old stores 
 # Frames per decoding task, each kept whole once done: ~0.7 s of work at 1920x1080, so quick
 # to cancel, a short tail, and little lost to a kill; 4.4 MB to sync and hash.
 _DECODE_CHUNK = 16
+MAX_TABLE_BYTES = 64 * 2**20  # frames.csv of the real data's 41,652 hand frames: about 4 MB
 _DERIVE_CHUNK = 256  # base frames per variant task: ~0.1 s of work
 
 
@@ -61,9 +63,11 @@ class FrameStore:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.meta = json.loads((self.path / "meta.json").read_text())
-        self.frames: pd.DataFrame = pd.read_csv(self.path / "frames.csv", keep_default_na=False)
-        self.base: np.ndarray = np.load(self.path / "base.npy", mmap_mode="r")  # (N, 227, 404, 3)
+        self.meta = json.loads(read_file(self.path / "meta.json", MAX_TABLE_BYTES))
+        self.frames: pd.DataFrame = read_table(self.path / "frames.csv")
+        base = self.path / "base.npy"
+        regular_file(base)  # not a pipe or a device, which np.load would wait on or read
+        self.base: np.ndarray = np.load(base, mmap_mode="r")  # (N, 227, 404, 3)
         if len(self.frames) != len(self.base) or self.base.shape[1:] != (*BASE_SIZE[::-1], 3):
             raise HandCamError(f"{self.path}: frames.csv and base.npy disagree; delete the folder")
 
@@ -98,8 +102,9 @@ class FrameStore:
     def _derived(self, prep: Preprocessing) -> np.ndarray | None:
         """The variant of `prep` when it is complete; None when absent or cut short."""
         try:
+            regular_file(self.variant_path(prep))  # a pipe there would be waited on
             images = np.load(self.variant_path(prep), mmap_mode="r")
-        except (OSError, ValueError):
+        except (OSError, ValueError, HandCamError):
             return None
         return images if images.shape == (len(self), prep.size, prep.size, prep.channels) else None
 
@@ -150,9 +155,17 @@ def stored_frames(identity: str, cameras: Sequence[str] = HAND_CAMERAS) -> pd.Da
     if not (path / "meta.json").is_file():  # written last: the store is complete
         return None
     try:
-        return pd.read_csv(path / "frames.csv", keep_default_na=False)
-    except (OSError, ValueError):
+        return read_table(path / "frames.csv")
+    except (OSError, ValueError, HandCamError):
         return None
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A store's frames.csv, read through the bounded reader: a pipe, a device or a file of
+    more than MAX_TABLE_BYTES is a HandCamError naming it, never a read without end."""
+    import io
+
+    return pd.read_csv(io.BytesIO(read_file(path, MAX_TABLE_BYTES)), keep_default_na=False)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -23,6 +24,7 @@ from handclf_core.models import list_models
 from handclf_core.paths import cache_dir, lock_file
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.record import MODEL_FILE, RECORD_FILE, Run, read_run, run_name
+from handclf_core.vocab import Task
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,10 @@ def saved_run(dataset_identity: str, config: TrainConfig) -> Run | None:
         return None
 
 
+# What `run_name` names a run folder: <model>-<task>-<12 hex digits>.
+RUN_NAME = re.compile(
+    rf"^({'|'.join(map(re.escape, list_models()))})-({'|'.join(Task)})-[0-9a-f]{{12}}$"
+)
 LOCK_SLOTS = 64  # lock files of a runs folder, at most: one per slot, not per configuration
 
 
@@ -72,14 +78,18 @@ def scan_runs(
     dataset and task; and one line per run folder that fails them, saying why. What a
     killed scoring left in a run folder (a temporary predictions file) goes on the way."""
     root = runs_dir()
-    runs, damaged = [], []
+    runs, damaged, strays = [], [], []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if folder.name.startswith(".") or not folder.is_dir():
+        if folder.name.startswith("."):
             continue  # a temporary folder of a run in progress, the locks
-        try:
-            remove_stale(folder)
-        except OSError:  # a read-only cache: listed all the same
-            pass
+        if not RUN_NAME.match(folder.name):  # not named as a run: not read, said once
+            strays.append(folder.name)
+            continue
+        if folder.is_dir() and not folder.is_symlink():
+            try:
+                remove_stale(folder)
+            except OSError:  # a read-only cache: listed all the same
+                pass
         try:
             run = read_run(folder)
         except HandCamError as e:
@@ -90,6 +100,12 @@ def scan_runs(
         if task and run.task != task:
             continue
         runs.append(run)
+    if strays:
+        shown = ", ".join(strays[:3]) + (", …" if len(strays) > 3 else "")
+        damaged.append(
+            f"{root}: {len(strays):,} {'entry is' if len(strays) == 1 else 'entries are'} not "
+            f"runs ({shown}); a run folder is named <model>-<task>-<key>: move the others out"
+        )
     return sorted(runs, key=lambda r: r.created, reverse=True), damaged
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from handclf_core import records
 from handclf_core.atomic import pid_alive, write_file
+from handclf_core.data.trees import read_file
 from handclf_core.errors import HandCamError
 from handclf_core.paths import cache_dir, cache_folder, lock_file
 from handclf_core.runs.config import TrainConfig
@@ -157,7 +158,7 @@ def _read(path: Path) -> JobRecord | None:
         version = (st.st_mtime_ns, st.st_size, st.st_ino)
         known = _read_before.get(path)
         if known is None or known[0] != version:
-            data = json.loads(path.read_bytes())
+            data = json.loads(read_file(path, MAX_RECORD_BYTES))  # no pipe, no device
             known = version, records.from_json(JobRecord, data, str(path))
             _read_before[path] = known
         return _checked(known[1])
@@ -269,7 +270,8 @@ def latest_group() -> Group | None:
     for path in groups.glob("*.json") if groups.is_dir() else ():
         try:
             if path.stat().st_size <= MAX_RECORD_BYTES:
-                found.append(records.from_json(Group, json.loads(path.read_bytes()), str(path)))
+                data = json.loads(read_file(path, MAX_RECORD_BYTES))
+                found.append(records.from_json(Group, data, str(path)))
         except (OSError, ValueError, HandCamError):
             continue
     return max(found, key=lambda g: g.submitted, default=None)
