@@ -178,10 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
         if data:
+            # The commands that only read runs never generate the sample (cli.commands).
+            fallback = "the built-in sample"
+            if name in ("runs", "mistakes"):
+                fallback += " once generated"
             p.add_argument(
                 "--data",
                 help="dataset folder (frames/ + labels/, or frames.zip + labels.zip), or "
-                "'frames.zip,labels.zip'; default $HANDCAM_DATA, else the built-in sample",
+                f"'frames.zip,labels.zip'; default $HANDCAM_DATA, else {fallback}",
             )
             p.add_argument(
                 "--subset",
