@@ -106,7 +106,7 @@ def panel(polling: bool) -> None:
         )
     for r in records:
         if r.status == Status.FAILED and r.config is not None:
-            error = t("work.lost") if r.lost else r.error
+            error = t("work.lost") if r.lost else work.error_text(r.error)
             st.error(t("train.experiments_failed", label=config_label(r.config, lang), error=error))
     active = [r.id for r in records if r.active]
     if active:

@@ -200,7 +200,7 @@ def job_panel(key: str, polling: bool, ds=None) -> None:
         if run is not None:
             result(run, s.cached, ds)
     elif s.status == Status.FAILED:
-        st.error(t("work.lost") if s.lost else t("train.failed", error=s.error))
+        st.error(t("work.lost") if s.lost else t("train.failed", error=work.error_text(s.error)))
     else:
         st.warning(t("train.cancelled"))
     if s.active:

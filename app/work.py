@@ -172,6 +172,25 @@ def _sidebar_line() -> None:
     st.page_link(page, label=t("work.sidebar_follow", page=title), icon=":material/arrow_forward:")
 
 
+def error_text(error: str | None) -> str:
+    """A failed job's error as the reader is told it: the training process's stop (killed,
+    out of memory) in their language, any other error in the core's words."""
+    from handclf_core.training.progress import describe
+    from handclf_core.training.trainer import stop_reason
+
+    t, stop = session.t, stop_reason(error)
+    if stop is None:
+        return error or ""
+    signal, code, step = stop
+    if signal is not None:
+        how = t("work.stopped_signal", signal=signal)
+    elif code is not None:
+        how = t("work.stopped_code", code=code)
+    else:
+        how = t("work.stopped_starter")
+    return t("work.process_stopped", how=how, doing=describe(step, session.lang()))
+
+
 def started_since(record: JobRecord) -> str:
     return duration(record.elapsed(time.time()))
 
@@ -221,7 +240,7 @@ def store_panel(key: str, polling: bool) -> None:
     elif r.status == Status.DONE:
         st.success(t("work.store_done", elapsed=started_since(r)))
     elif r.status == Status.FAILED:
-        st.error(t("work.lost") if r.lost else t("store.failed", error=r.error))
+        st.error(t("work.lost") if r.lost else t("store.failed", error=error_text(r.error)))
     else:
         st.warning(t("work.store_cancelled"))
     if r.active:

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Job", "Status", "TrainingJobs", "store_job_id"]
 
+# Seconds before device() starts the training process again when it stopped before saying
+# its device (killed while it started); one that cannot start is not restarted every poll.
+PROBE_AGAIN = 5.0
+
 
 class TrainingJobs:
     """This server's queue. One per process; jobs run one at a time, in a child process
@@ -56,7 +60,8 @@ class TrainingJobs:
         self._queue: queue.Queue[tuple[Job | None, object]] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._trainer = Trainer() if trainer_idle is None else Trainer(trainer_idle)
-        self._probed = False  # device() asked the worker to start the training process
+        self._probed: float | None = None  # when device() last asked the worker to start
+        # the training process (time.monotonic()); None: never
         self._ticked = 0.0
         self.id = secrets.token_hex(6)  # this queue's records on the board
         atexit.register(self.close)  # stop the child, or the interpreter waits for it at exit
@@ -184,10 +189,16 @@ class TrainingJobs:
     def device(self, timeout: float | None = None) -> Device | None:
         """What training runs on, as the training process found it; None if it has not said
         within `timeout` seconds. The first call starts that process (it loads TensorFlow,
-        so the web process never has to) through the worker, which owns its events."""
+        so the web process never has to) through the worker, which owns its events. When
+        that process stopped before it said (killed while it started), a call PROBE_AGAIN
+        seconds later starts it again."""
         with self._lock:
-            if not self._probed:
-                self._probed = True
+            t, now = self._trainer, time.monotonic()
+            stopped = t.device is None and t.known.is_set() and not self.trainer_running
+            if self._probed is None or (stopped and now - self._probed >= PROBE_AGAIN):
+                self._probed = now
+                if stopped:
+                    t.known.clear()  # set again by the worker once the new process says
                 self._queue.put((None, None))  # the worker starts the child before any job
                 self._ensure_worker()
         self._trainer.known.wait(timeout)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 import time
 import traceback
@@ -29,8 +30,8 @@ import traceback
 from handclf_core import paths, workers
 from handclf_core.errors import HandCamError
 from handclf_core.runs.device import Device, adopt
-from handclf_core.training.progress import Batch, Event, Step
-from handclf_core.vocab import JobKind, Stage
+from handclf_core.training.progress import Batch, Event, Step, describe
+from handclf_core.vocab import JobKind, Split, Stage
 
 # The training process's niceness (os.nice): below the web process's, so that the pages a
 # class opens while a model trains keep up, and the training takes what they leave (a page is
@@ -68,7 +69,9 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
 
     def progress(event: Event) -> None:
         nonlocal last
-        if cancel.is_set() or os.getppid() != parent:  # cancelled, or the app is gone
+        if os.getppid() != parent:  # the app, or its forkserver, is gone: nobody follows
+            raise TrainingCancelled("orphaned")  # (the app reads the job as stopped)
+        if cancel.is_set():
             raise TrainingCancelled("cancelled")
         stage = event.stage if isinstance(event, Step) else type(event)
         going = (isinstance(event, Batch) and event.batch < event.batches) or (
@@ -94,6 +97,8 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
         try:
             run, cached = _do(*request, progress=progress)
         except TrainingCancelled:
+            if os.getppid() != parent:
+                return  # not a cancel: the app, if alive, says the process stopped
             events.put(("cancelled", None))
         except HandCamError as e:
             events.put(("failed", str(e)))
@@ -138,12 +143,26 @@ class Trainer:
         if self.process is None or not self.process.is_alive():
             # A forkserver child (see `workers`): a fork of this process could deadlock.
             ctx = workers.context([__name__])
+            self._let_go()
+            # Fresh queues: a killed child may have left a lock of the old ones taken.
             self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
+            self.requests._ignore_epipe = True  # see _let_go
             args = (self.requests, self.events, self.cancel, self.idle)
             # Not a daemon: training decodes frames in a process pool of its own.
             self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
             with workers.main_script_hidden():
                 self.process.start()
+
+    def _let_go(self) -> None:
+        """Leave the requests queue of a child that is gone. A request (it holds the
+        dataset: more than a pipe holds) may be half-written by its feeder thread, blocked
+        in a write nobody reads, which the interpreter would wait for at exit: the reading
+        end closed, the write fails and the thread ends (quietly: `_ignore_epipe`)."""
+        old = getattr(self, "requests", None)
+        if old is not None:
+            old.cancel_join_thread()
+            old._reader.close()
+            old.close()
 
     def wait_device(self) -> None:
         """Start the child if need be and read its events until it says what it trains on."""
@@ -161,7 +180,8 @@ class Trainer:
     def run(self, job, ds, tick=lambda: None) -> tuple[str, object]:
         """Do `job` in the child; its progress goes into `job`, and `tick()` is called a few
         times a second meanwhile. Returns (outcome, payload)."""
-        if self.process is None or not self.process.is_alive():
+        fresh = self.process is None or not self.process.is_alive()  # started for this job
+        if fresh:
             job._record(Step(Stage.STARTING_PROCESS))
             self.start()
         self.cancel.clear()
@@ -178,12 +198,16 @@ class Trainer:
             except queue.Empty:
                 if not self.process.is_alive():
                     code = self.process.exitcode
-                    if code == 0 and not heard:  # it left idle as the job came: start anew
+                    # It left idle as the job came, or it had died (killed) before: not a
+                    # word of this job yet, so nothing of it was done. Once more, anew.
+                    if not heard and (code == 0 or not fresh):
+                        fresh = True
                         job._record(Step(Stage.STARTING_PROCESS))
                         self.start()
                         self.requests.put(request)
                         continue
-                    return "crashed", (f"the training process died (exit code {code})", "")
+                    message = stopped(code, job.step)
+                    return "crashed", (message, f"{message} (job {job.key})")
                 continue
             heard = True
             if kind == "device":
@@ -202,3 +226,44 @@ class Trainer:
             self.process.join(10)
             if self.process.is_alive():
                 self.process.terminate()
+
+
+# A job's error when the training process ended in the middle of it (killed, out of memory):
+# the core's words, which `stop_reason` reads back for a page to say them in its language.
+_STOPPED = re.compile(
+    r"the training process stopped \((?:killed, signal (?P<signal>\d+)|exit code "
+    r"(?P<code>-?\d+)|(?P<starter>its starter process was killed))\) while (?P<doing>.+); "
+    r"start the job again"
+)
+STARTER_GONE = 255  # a forkserver child's exit code when the forkserver itself is gone
+
+
+def stopped(code: int | None, step: Step) -> str:
+    """The error of a job whose training process ended (`code`: its exit code, negative for
+    a signal) while the job was at `step`: nothing of it is trusted, it can be started again
+    (a run is published whole or not at all; a store build goes on from its kept chunks)."""
+    if code is not None and code < 0:
+        how = f"killed, signal {-code}"
+    elif code == STARTER_GONE:  # multiprocessing's code when it could not read the real one
+        how = "its starter process was killed"
+    else:
+        how = f"exit code {code}"
+    doing = describe(Step(step.stage, split=step.split))
+    return f"the training process stopped ({how}) while {doing}; start the job again"
+
+
+def stop_reason(error: str | None) -> tuple[int | None, int | None, Step] | None:
+    """(signal, exit code, step) of an error written by `stopped` (signal and code None:
+    its starter process was killed); None for any other error."""
+    m = _STOPPED.fullmatch(error or "")
+    if m is None:
+        return None
+    steps = {}
+    for stage in Stage:
+        for split in (None, *Split):
+            steps.setdefault(describe(Step(stage, split=split)), Step(stage, split=split))
+    step = steps.get(m["doing"])
+    if step is None:
+        return None
+    signal, code = m["signal"], m["code"]
+    return (int(signal) if signal else None, int(code) if code else None, step)
