@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from handclf_core.data.images import Preprocessing
@@ -163,3 +164,42 @@ def remote(record: JobRecord) -> Job:
         submitted=record.submitted,
         remote=True,
     )
+
+
+def outcome(kind: str, payload) -> dict:
+    """The fields a job ends with, from the training process's last word about it
+    (`trainer`: done, cancelled, failed or crashed) and its payload."""
+    if kind == "done":
+        return {
+            "status": Status.DONE,
+            "step": Step(Stage.DONE),
+            "result": payload[0],
+            "cached": payload[1],
+        }
+    if kind == "cancelled":
+        return {"status": Status.CANCELLED, "step": Step(Stage.CANCELLED)}
+    error = payload if kind == "failed" else payload[0]  # crashed: (message, traceback)
+    return {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": error}
+
+
+def machine_lock(job: Job, tick: Callable[[], None]):
+    """The board's lock, one job at a time on this machine (across servers), `tick()`
+    called while it waits; None when the job was cancelled while it waited, or failed: a
+    damaged board, said in one line."""
+    from filelock import FileLock, Timeout
+
+    try:
+        lock = FileLock(board.machine_lock())
+    except HandCamError as e:
+        with job._lock:
+            job._finish(status=Status.FAILED, step=Step(Stage.FAILED), error=str(e))
+        job._ended()
+        return None
+    while True:
+        try:
+            lock.acquire(timeout=0.5)
+            return lock
+        except Timeout:
+            tick()
+            if job._cancel.is_set():
+                return None

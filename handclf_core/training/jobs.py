@@ -23,8 +23,6 @@ import threading
 import time
 import traceback
 
-from filelock import FileLock, Timeout
-
 from handclf_core.data.images import Preprocessing
 from handclf_core.errors import HandCamError
 from handclf_core.runs.config import TrainConfig
@@ -33,7 +31,7 @@ from handclf_core.runs.folders import run_path, saved_run
 from handclf_core.runs.record import Run
 from handclf_core.training import board
 from handclf_core.training.board import Group, Status, store_job_id
-from handclf_core.training.job import Job, remote
+from handclf_core.training.job import Job, machine_lock, outcome, remote
 from handclf_core.training.progress import Step
 from handclf_core.training.splits import effective
 from handclf_core.training.trainer import Trainer
@@ -239,25 +237,6 @@ class TrainingJobs:
             if job.active and board.cancel_requested(job.key) and not job._cancel.is_set():
                 job.cancel()
 
-    def _machine_lock(self, job: Job) -> FileLock | None:
-        """The board's lock, one job at a time on this machine (across servers); None when
-        the job was cancelled while it waited, or failed: a damaged board, said in one line."""
-        try:
-            lock = FileLock(board.machine_lock())
-        except HandCamError as e:
-            with job._lock:
-                job._finish(status=Status.FAILED, step=Step(Stage.FAILED), error=str(e))
-            job._ended()
-            return None
-        while True:
-            try:
-                lock.acquire(timeout=0.5)
-                return lock
-            except Timeout:
-                self._tick()
-                if job._cancel.is_set():
-                    return None
-
     def _work(self) -> None:
         while True:
             job, ds = self._queue.get()
@@ -279,7 +258,7 @@ class TrainingJobs:
             job.cancel()
         if job.status != Status.QUEUED:  # cancelled while it waited
             return
-        lock = self._machine_lock(job)
+        lock = machine_lock(job, self._tick)
         if lock is None or board.cancel_requested(job.key):
             job.cancel()
             if lock is not None:
@@ -298,20 +277,8 @@ class TrainingJobs:
                 kind, payload = "crashed", (f"{type(e).__name__}: {e}", traceback.format_exc())
         finally:
             lock.release()
-        if kind == "done":
-            outcome = {
-                "status": Status.DONE,
-                "step": Step(Stage.DONE),
-                "result": payload[0],
-                "cached": payload[1],
-            }
-        elif kind == "cancelled":
-            outcome = {"status": Status.CANCELLED, "step": Step(Stage.CANCELLED)}
-        elif kind == "failed":
-            outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload}
-        else:  # crashed
+        if kind == "crashed":
             log.error("job %s failed:\n%s", job.key, payload[1])
-            outcome = {"status": Status.FAILED, "step": Step(Stage.FAILED), "error": payload[0]}
         with job._lock:
-            job._finish(**outcome)
+            job._finish(**outcome(kind, payload))
         job._ended()
