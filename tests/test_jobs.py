@@ -2,9 +2,11 @@
 
 import dataclasses
 import time
+from pathlib import Path
 
 import pytest
 
+from handclf_core.load import _tree
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.folders import run_path
 from handclf_core.training.jobs import TrainingJobs
@@ -208,9 +210,23 @@ def test_a_job_whose_server_was_killed_shows_as_failed_not_running(sample_root, 
         key = server.stdout.readline().strip()
         _until(lambda: (r := board.read(key)) is not None and r.batch is not None, 300)
         assert board.read(key).status == "running" and not board.read(key).lost
+        below = set(_tree(server.pid)) - {server.pid}  # its forkserver, training process
+        assert below
     finally:
         server.send_signal(signal.SIGKILL)
         server.wait()
     record = board.read(key)
     assert record.status == "failed" and record.lost and not record.active
     assert key not in {r.id for r in board.active()}
+    # Nothing of the killed server lives on: its training process stops at its next batch
+    # (it held the forkserver up, which then goes too), never trains on for nobody.
+    _until(lambda: not any(_running(pid) for pid in below), 300)
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is no zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return False
+    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] != b"Z"

@@ -28,6 +28,7 @@ import time
 import traceback
 
 from handclf_core import paths, workers
+from handclf_core.atomic import pid_alive
 from handclf_core.errors import HandCamError
 from handclf_core.runs.device import Device, adopt
 from handclf_core.training.progress import Batch, Event, Step, describe
@@ -50,9 +51,10 @@ EVENTS_PER_SECOND = 10  # the child sends at most this many batch or step events
 # once a second)
 
 
-def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
+def _serve(requests, events, cancel, idle: float = TRAINING_IDLE, app: int | None = None) -> None:
     """The training process: train each (dataset, config) received, reporting to `events`;
-    it ends after `idle` seconds without a job (0: never)."""
+    it ends after `idle` seconds without a job (0: never), and as soon as the app (process
+    `app`) is gone."""
     if TRAINING_NICE > 0:
         os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
     for name in os.environ.pop(WEB_ONLY_ENV, "").split():
@@ -63,13 +65,23 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
     load_backend_quietly()  # the server's log keeps our lines, not TensorFlow's start-up ones
     from handclf_core.training.loop import TrainingCancelled
 
-    parent = os.getppid()  # the app, or the forkserver that dies with it
+    parent = os.getppid()  # the app, or the forkserver started by the app
+
+    def orphaned() -> bool:
+        # A killed app leaves its forkserver alive: this process holds the forkserver's
+        # "alive" pipe (multiprocessing passes it on), so the forkserver never sees it close
+        # and this process's parent never changes. The app's own pid tells.
+        if os.getppid() == parent and (app is None or pid_alive(app)):
+            return False
+        events.cancel_join_thread()  # nobody reads: leave without flushing to the pipe
+        return True
+
     last = (0.0, None)  # when the last event of which stage was sent
     events.put(("device", configure_device()))  # TensorFlow is loaded: say what trains
 
     def progress(event: Event) -> None:
         nonlocal last
-        if os.getppid() != parent:  # the app, or its forkserver, is gone: nobody follows
+        if orphaned():  # the app, or its forkserver, is gone: nobody follows
             raise TrainingCancelled("orphaned")  # (the app reads the job as stopped)
         if cancel.is_set():
             raise TrainingCancelled("cancelled")
@@ -87,7 +99,7 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
         try:
             request = requests.get(timeout=min(5.0, idle) if idle > 0 else 5.0)
         except queue.Empty:
-            if os.getppid() != parent:
+            if orphaned():
                 return
             if idle > 0 and time.monotonic() - waiting_since >= idle:
                 return  # nothing to train: TensorFlow's memory back to the machine
@@ -97,7 +109,7 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE) -> None:
         try:
             run, cached = _do(*request, progress=progress)
         except TrainingCancelled:
-            if os.getppid() != parent:
+            if orphaned():
                 return  # not a cancel: the app, if alive, says the process stopped
             events.put(("cancelled", None))
         except HandCamError as e:
@@ -147,7 +159,7 @@ class Trainer:
             # Fresh queues: a killed child may have left a lock of the old ones taken.
             self.requests, self.events, self.cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
             self.requests._ignore_epipe = True  # see _let_go
-            args = (self.requests, self.events, self.cancel, self.idle)
+            args = (self.requests, self.events, self.cancel, self.idle, os.getpid())
             # Not a daemon: training decodes frames in a process pool of its own.
             self.process = ctx.Process(target=_serve, args=args, name="handclf-training")
             with workers.main_script_hidden():
