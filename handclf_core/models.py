@@ -175,8 +175,9 @@ def _param_counts(task: str) -> dict[str, int]:
     except (OSError, ValueError):
         pass  # not counted yet, or damaged: count again
     counts = {name: int(create_model(name, task=task).count_params()) for name in list_models()}
-    write_file(cache_folder(path.parent, "the folder of model counts") / path.name,
-               json.dumps(counts))  # fmt: skip
+    write_file(
+        cache_folder(path.parent, "the folder of model counts") / path.name, json.dumps(counts)
+    )
     return counts
 
 

@@ -35,8 +35,9 @@ def writable_cache_dir() -> Path:
     fix = "set HANDCLF_CACHE to a folder you can write, or unset it"
     named = os.environ.get("HANDCLF_CACHE") or ""
     if os.path.expanduser(named).startswith("~"):  # ~name of no user: not a folder to make
-        raise HandCamError(f"HANDCLF_CACHE={named}: expected a folder, found the home of an "
-                           f"unknown user ({fix})")  # fmt: skip
+        raise HandCamError(
+            f"HANDCLF_CACHE={named}: expected a folder, found the home of an unknown user ({fix})"
+        )
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -100,23 +101,30 @@ def cache_folder(path: Path, what: str, fix: str = KEPT) -> Path:
     for entry in chain:
         if found := _found(entry):
             fix = LINK if entry.is_symlink() else fix
-            raise HandCamError(f"{entry}: expected {_what(entry, path, what)}, found {found} "
-                               f"({fix})")  # fmt: skip
+            raise HandCamError(
+                f"{entry}: expected {_what(entry, path, what)}, found {found} ({fix})"
+            )
     made_in = next((e.parent for e in chain if not os.path.lexists(e)), path)
     if os.path.lexists(made_in) and not os.access(made_in, os.W_OK | os.X_OK):
-        raise HandCamError(f"{made_in}: expected {_what(made_in, path, what)} this process "
-                           "can write in, found a read-only folder (make it writable)")  # fmt: skip
+        raise HandCamError(
+            f"{made_in}: expected {_what(made_in, path, what)} this process "
+            "can write in, found a read-only folder (make it writable)"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # made meanwhile, a file above the cache, a read-only disk
         if found := _found(path):
             fix = LINK if path.is_symlink() else fix
             raise HandCamError(f"{path}: expected {what}, found {found} ({fix})") from None
-        raise HandCamError(f"{path}: expected {what}, but it cannot be made: {e.strerror} "
-                           "(set HANDCLF_CACHE to a folder you can write)") from None  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected {what}, but it cannot be made: {e.strerror} "
+            "(set HANDCLF_CACHE to a folder you can write)"
+        ) from None
     if not os.access(path, os.W_OK | os.X_OK):
-        raise HandCamError(f"{path}: expected {what} this process can write in, found a "
-                           "read-only folder (make it writable)")  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected {what} this process can write in, found a "
+            "read-only folder (make it writable)"
+        )
     return path
 
 
@@ -145,10 +153,16 @@ def lock_file(path: Path, folder: str = "the folder of lock files") -> Path:
     except FileNotFoundError:
         return path
     if not stat.S_ISREG(mode):
-        found = ("a link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
-                 else "a special file")  # fmt: skip
+        found = (
+            "a link"
+            if stat.S_ISLNK(mode)
+            else "a folder"
+            if stat.S_ISDIR(mode)
+            else "a special file"
+        )
         raise HandCamError(f"{path}: expected a lock file, found {found} ({KEPT})")
     if not os.access(path, os.R_OK | os.W_OK):
-        raise HandCamError(f"{path}: expected a lock file this process can write, found a "
-                           f"read-only one ({KEPT})")  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected a lock file this process can write, found a read-only one ({KEPT})"
+        )
     return path

@@ -24,8 +24,9 @@ def _dataset(args, lacking: str | None = None):
         return args.read_dataset
     given = args.data or os.environ.get("HANDCAM_DATA")
     if lacking and not given and not default_sample_dir().is_dir():
-        raise HandCamError(f"{lacking}, found none; give --data (the dataset the runs were "
-                           "trained on)")  # fmt: skip
+        raise HandCamError(
+            f"{lacking}, found none; give --data (the dataset the runs were trained on)"
+        )
     with progress_bar("generating the built-in sample") as update:
         ds = load_dataset(args.data, progress=update, subset=args.subset)
     if ds.missing:
@@ -70,8 +71,10 @@ def check(args) -> None:
 
 def _lacking(run) -> str:
     """What a command that reads `run` expected, where neither --data nor the sample is."""
-    return (f"{run.name}: expected the dataset it was trained on ({run.dataset.description}) "
-            "with --data or $HANDCAM_DATA")  # fmt: skip
+    return (
+        f"{run.name}: expected the dataset it was trained on ({run.dataset.description}) "
+        "with --data or $HANDCAM_DATA"
+    )
 
 
 def cmd_sample(args) -> dict:
@@ -254,8 +257,10 @@ def _seed_configs(config, seeds: int) -> list:
     if not 1 <= seeds <= MAX_SEEDS:  # before a configuration is built per seed
         raise HandCamError(f"--seeds: expected a whole number from 1 to {MAX_SEEDS}, found {seeds}")
     if config.seed + seeds - 1 > MAX_SEED:
-        raise HandCamError(f"--seed {config.seed} --seeds {seeds}: expected seeds up to "
-                           f"{MAX_SEED}, found {config.seed + seeds - 1}")  # fmt: skip
+        raise HandCamError(
+            f"--seed {config.seed} --seeds {seeds}: expected seeds up to "
+            f"{MAX_SEED}, found {config.seed + seeds - 1}"
+        )
     configs = [dataclasses.replace(config, seed=config.seed + i) for i in range(seeds)]
     for c in configs:
         size = c.resolved().size  # a seed out of range is refused before the dataset is read
@@ -506,8 +511,10 @@ def _compare(args) -> dict:
     a, b = (read_run(run_folder(n)) for n in (args.name, args.other))
     frames = stored_frames(a.dataset.identity)
     if frames is None:  # the frame store is gone: the dataset itself has the table
-        lacking = (f"runs compare {a.name}: expected the frame store's frames.csv of "
-                   f"{a.dataset.description} (or that dataset with --data)")  # fmt: skip
+        lacking = (
+            f"runs compare {a.name}: expected the frame store's frames.csv of "
+            f"{a.dataset.description} (or that dataset with --data)"
+        )
         ds = _dataset(args, lacking)
         if ds.identity != a.dataset.identity:
             raise HandCamError(f"{a.name} was trained on {a.dataset.description}: give that "

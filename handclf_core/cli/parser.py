@@ -126,15 +126,19 @@ def _train_options(p) -> None:
                    "epochs where the recipe would take minutes")  # fmt: skip
     p.add_argument("--epochs", type=whole(1, MAX_EPOCHS), help="default: the model's recipe")
     p.add_argument("--batch-size", type=whole(1, MAX_BATCH), help="default: the model's recipe")
-    p.add_argument("--lr", type=real(0, MAX_LR, open_lo=True),
-                   help="learning rate; default: the recipe's")  # fmt: skip
+    p.add_argument(
+        "--lr", type=real(0, MAX_LR, open_lo=True), help="learning rate; default: the recipe's"
+    )
     p.add_argument(
         "--momentum",
         type=real(0, 1, open_hi=True),
         help="SGD momentum (alexnet); default: the recipe's 0.9",
     )
-    p.add_argument("--size", type=whole(MIN_INPUT, MAX_INPUT),
-                   help="input side in pixels; default: the recipe's")  # fmt: skip
+    p.add_argument(
+        "--size",
+        type=whole(MIN_INPUT, MAX_INPUT),
+        help="input side in pixels; default: the recipe's",
+    )
     colour = p.add_mutually_exclusive_group()
     colour.add_argument("--gray", dest="gray", action="store_const", const=True,
                         help="one grayscale channel (the mnist recipe's)")  # fmt: skip
@@ -143,8 +147,13 @@ def _train_options(p) -> None:
     p.add_argument("--flip", action=argparse.BooleanOptionalAction,
                    help="mirror right-hand frames (default: the recipe's: alexnet's)")  # fmt: skip
     p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
-    p.add_argument("--balance", choices=ids(Balance), default=Balance.NONE,
-                   type=term(Balance), help="class balancing")  # fmt: skip
+    p.add_argument(
+        "--balance",
+        choices=ids(Balance),
+        default=Balance.NONE,
+        type=term(Balance),
+        help="class balancing",
+    )
     p.add_argument("--no-shuffle", action="store_true", help="keep frame order")
     p.add_argument("--validation", default="recording",
                    help="frames held out to validate on: 'recording' (lab/4, default), "
@@ -153,8 +162,9 @@ def _train_options(p) -> None:
     p.add_argument("--precision", choices=ids(Precision), type=term(Precision),
                    help="number format; default: mixed bfloat16 on a CPU with bfloat16 "
                    "instructions, mixed float16 on a GPU, float32 elsewhere")  # fmt: skip
-    p.add_argument("--limit", type=whole(1, MAX_LIMIT),
-                   help="at most N frames per split (quick demos)")  # fmt: skip
+    p.add_argument(
+        "--limit", type=whole(1, MAX_LIMIT), help="at most N frames per split (quick demos)"
+    )
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0, help="random seed (default 0)")
 
 
@@ -207,12 +217,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0, help="random seed of the pictures")
 
     p = command("stats", cmd_stats, "frame and class counts, imbalance, majority baseline")
-    p.add_argument("--task", choices=ids(Task), type=term(Task), default=Task.OBJ,
-                   help="label set (default obj)")  # fmt: skip
+    p.add_argument(
+        "--task",
+        choices=ids(Task),
+        type=term(Task),
+        default=Task.OBJ,
+        help="label set (default obj)",
+    )
 
     p = command("prepare", cmd_prepare, "decode frames once into the frame store")
-    p.add_argument("--size", type=whole(MIN_INPUT, MAX_INPUT), default=32,
-                   help="model input side (32, 28, 227)")  # fmt: skip
+    p.add_argument(
+        "--size",
+        type=whole(MIN_INPUT, MAX_INPUT),
+        default=32,
+        help="model input side (32, 28, 227)",
+    )
     p.add_argument("--gray", action="store_true", help="grayscale (one channel)")
     p.add_argument("--flip", action="store_true", help="mirror right-hand frames")
     p.add_argument("--crop", action="store_true", help="centre-crop instead of squashing")
@@ -221,8 +240,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = command("models", cmd_models, "the registered models and their recipes", data=False)
-    p.add_argument("--task", choices=ids(Task), type=term(Task), default=Task.OBJ,
-                   help="label set (default obj)")  # fmt: skip
+    p.add_argument(
+        "--task",
+        choices=ids(Task),
+        type=term(Task),
+        default=Task.OBJ,
+        help="label set (default obj)",
+    )
 
     for name, func, help in (
         ("train", cmd_train, "train a model, or load it when this configuration is stored"),
@@ -230,8 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = command(name, func, help)
         p.add_argument("--model", required=True, choices=list_models())
-        p.add_argument("--task", choices=ids(Task), type=term(Task), default=Task.OBJ,
-                   help="label set (default obj)")  # fmt: skip
+        p.add_argument(
+            "--task",
+            choices=ids(Task),
+            type=term(Task),
+            default=Task.OBJ,
+            help="label set (default obj)",
+        )
         _train_options(p)
         if name == "train":
             p.add_argument("--retrain", action="store_true", help="train even when stored")
@@ -248,8 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="quick",
         help="quick: each model's class demo; full: each recipe (default quick)",
     )
-    p.add_argument("--task", choices=ids(Task), type=term(Task), default=Task.OBJ,
-                   help="label set (default obj)")  # fmt: skip
+    p.add_argument(
+        "--task",
+        choices=ids(Task),
+        type=term(Task),
+        default=Task.OBJ,
+        help="label set (default obj)",
+    )
     p.add_argument("--only", help="comma-separated experiment ids or models (default: all)")
     p.add_argument(
         "--precision",
@@ -266,8 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("other", nargs="?", help="compare: the run it is compared with")
     p.add_argument("--metric", choices=list(METRICS), default="test_accuracy",
                    help="compare: the figure compared (default test_accuracy)")  # fmt: skip
-    p.add_argument("--task", choices=ids(Task), type=term(Task),
-                   help="list: only runs of this label set")  # fmt: skip
+    p.add_argument(
+        "--task", choices=ids(Task), type=term(Task), help="list: only runs of this label set"
+    )
     p.add_argument("--yes", action="store_true", help="delete without asking")
 
     p = command("predict", cmd_predict, "classify one image with a stored run", data=False)
@@ -281,8 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         "else left)",
     )
     p.add_argument("--top", type=whole(1, MAX_TOP), default=5, help="how many classes to show")
-    p.add_argument("--task", choices=ids(Task), type=term(Task),
-                   help="with a model name: its task")  # fmt: skip
+    p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
 
     p = command("explain", cmd_explain, "where a stored run looks in one image (occlusion)",
                 data=False)  # fmt: skip
@@ -291,15 +325,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hand", choices=ids(Hand), type=term(Hand),
                    help="the wrist camera that took it (default: from the file name)")  # fmt: skip
     p.add_argument("--out", help="write the picture with the heat map over it here (.png)")
-    p.add_argument("--task", choices=ids(Task), type=term(Task),
-                   help="with a model name: its task")  # fmt: skip
+    p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
 
     p = command("mistakes", cmd_mistakes,
                 "a stored run's confusion cells, and the test frames behind one")  # fmt: skip
     p.add_argument("--model", required=True, help="a model name (its newest run) or a run path")
     p.add_argument("--cell", help="TRUE:PREDICTED, e.g. cookie:free: list the frames of that cell")
-    p.add_argument("--limit", type=whole(1, MAX_SHOWN), default=12,
-                   help="cells or frames shown (default 12)")  # fmt: skip
-    p.add_argument("--task", choices=ids(Task), type=term(Task),
-                   help="with a model name: its task")  # fmt: skip
+    p.add_argument(
+        "--limit", type=whole(1, MAX_SHOWN), default=12, help="cells or frames shown (default 12)"
+    )
+    p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
     return parser

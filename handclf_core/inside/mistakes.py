@@ -25,8 +25,10 @@ from handclf_core.runs.record import RECORD_FILE, SCHEMA, Run, read_run, save_ru
 from handclf_core.vocab import Camera, Hand
 
 TOP = 3  # classes shown per frame
-SCORED_WHERE = ("a run is scored in its own folder of the runs folder, never through a link: "
-                "train it there, or move its folder there")  # fmt: skip
+SCORED_WHERE = (
+    "a run is scored in its own folder of the runs folder, never through a link: "
+    "train it there, or move its folder there"
+)
 
 
 @dataclass(frozen=True)

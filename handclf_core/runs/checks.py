@@ -71,7 +71,7 @@ def check_record(run: Run, meta: Path) -> None:
         "test.per_class.support": min((c.support for c in test.per_class), default=0),
         "test.confusion_matrix": min(
             (min(row, default=0) for row in test.confusion_matrix), default=0
-        ),  # fmt: skip
+        ),
     }
     for key, value in counts.items():
         if value < 0:

@@ -50,12 +50,15 @@ def _check(path: Path, size: int, mtime_ns: int, inode: int) -> None:
             odd = sorted(set(infos) - set(MEMBERS))
             if odd or "config.json" not in infos:
                 found = f"a member {odd[0]!r}" if odd else "no config.json"
-                raise HandCamError(f"{path}: expected a Keras model file of the three models, "
-                                   f"found {found}")  # fmt: skip
+                raise HandCamError(
+                    f"{path}: expected a Keras model file of the three models, found {found}"
+                )
             for name, info in infos.items():
                 if info.file_size > MEMBERS[name]:
-                    raise HandCamError(f"{path}: {name}: expected at most {MEMBERS[name]:,} "
-                                       f"bytes, found {info.file_size:,}")  # fmt: skip
+                    raise HandCamError(
+                        f"{path}: {name}: expected at most {MEMBERS[name]:,} "
+                        f"bytes, found {info.file_size:,}"
+                    )
             with archive.open("config.json") as f:
                 raw = f.read(MEMBERS["config.json"] + 1)
     except (OSError, zipfile.BadZipFile, RuntimeError, ValueError) as e:  # RuntimeError: enc.

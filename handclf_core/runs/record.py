@@ -209,8 +209,10 @@ def read_run(path: str | Path) -> Run:
         raise HandCamError(f"{path}: expected a stored run (model.keras and run.json), found none")
     for entry in (folder, meta, model):
         if entry.is_symlink():  # a run is read and written where it is, never elsewhere
-            raise HandCamError(f"{entry}: expected a file of the run itself, found a link "
-                               "(delete the run's folder; training makes it again)")  # fmt: skip
+            raise HandCamError(
+                f"{entry}: expected a file of the run itself, found a link "
+                "(delete the run's folder; training makes it again)"
+            )
     data = _parse(meta)
     if not isinstance(data, dict) or data.get("schema") not in READABLE:
         found = data.get("schema", "none") if isinstance(data, dict) else type(data).__name__

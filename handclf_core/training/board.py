@@ -118,8 +118,11 @@ def folder() -> Path:
 def board_folder(name: str = "") -> Path:
     """The board's folder (or its folder `name`), made and checked before it is written:
     HandCamError in one line when a file, a link or a read-only folder is there."""
-    what = {"": "the job board's folder", "groups": "the job board's folder of experiments",
-            "servers": "the job board's folder of servers"}  # fmt: skip
+    what = {
+        "": "the job board's folder",
+        "groups": "the job board's folder of experiments",
+        "servers": "the job board's folder of servers",
+    }
     return cache_folder(folder() / name if name else folder(), what[name])
 
 

@@ -184,8 +184,11 @@ def train(
     config = effective(config.resolved(), ds.hand_frames())  # an idle limit: the same run
     final = run_path(ds.identity, config)
     if final.is_symlink():  # not a run: trained, and published in the link's place
-        log.warning("%s is a link, not a run folder: the run is trained and replaces the "
-                    "link (never followed: what it leads to is left as it is)", final)  # fmt: skip
+        log.warning(
+            "%s is a link, not a run folder: the run is trained and replaces the "
+            "link (never followed: what it leads to is left as it is)",
+            final,
+        )
     elif not retrain and (stored := saved_run(ds.identity, config)):
         return stored, True
     lock = FileLock(lock_path(final))
