@@ -59,6 +59,10 @@ def check(args) -> None:
         from handclf_core.runs.folders import find_run
 
         find_run(args.model, task=args.task)
+    elif args.command == "report":
+        from handclf_core.cli import report
+
+        report.check(args)
     elif args.command == "mistakes":
         from handclf_core.inside.mistakes import check_dataset, parse_cell
         from handclf_core.runs.folders import find_run

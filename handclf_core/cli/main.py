@@ -31,7 +31,7 @@ class _Warnings(logging.Handler):
 
 def _writes_cache(args) -> bool:
     """Whether the command writes in the cache folder (frame stores, runs, the sample)."""
-    if args.command in ("predict", "explain"):
+    if args.command in ("predict", "explain", "report"):
         return False
     if args.command == "runs":
         return args.action == "delete"

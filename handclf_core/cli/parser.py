@@ -20,6 +20,7 @@ from handclf_core.cli.commands import (
     cmd_stats,
     cmd_train,
 )
+from handclf_core.cli.report import cmd_report
 from handclf_core.data.images import MAX_INPUT, MIN_INPUT
 from handclf_core.models import list_models
 from handclf_core.runs.config import MAX_SEED
@@ -335,4 +336,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=whole(1, MAX_SHOWN), default=12, help="cells or frames shown (default 12)"
     )
     p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
+
+    p = command("report", cmd_report, "write the lab report of stored runs (HTML or Markdown)")
+    p.add_argument(
+        "--runs",
+        nargs="+",
+        required=True,
+        metavar="NAME",
+        help="the runs reported (names from `runs list`, or run folders); the "
+        "runs of one setting, equal but for the seed, are pooled",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="the file written: REPORT.html, or REPORT.md with REPORT_files/ beside it",
+    )
+    p.add_argument("--format", choices=["html", "md"], help="default: from --out's ending")
+    p.add_argument(
+        "--lang", choices=["en", "zh-TW"], default="en", help="the report's language (default en)"
+    )
     return parser

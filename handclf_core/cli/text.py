@@ -333,7 +333,19 @@ def _train(r: dict) -> str:
     return _estimate(r) if "basis" in r else _run(r)
 
 
+def _report(r: dict) -> str:
+    lines = [
+        f"wrote the lab report ({r['format']}, {r['lang']}): " + ", ".join(r["written"]),
+        f"{r['settings']} settings of {len(r['runs'])} runs; {r['findings']} findings, "
+        f"{r['not_shown']} claims not shown at this size (within the noise)",
+    ]
+    if r["sample"]:
+        lines.append("the runs were trained on the built-in sample: the report says so first")
+    return "\n".join(lines)
+
+
 RENDER: dict[str, Callable[[dict], str]] = {
+    "report": _report,
     "mistakes": _mistakes,
     "explain": _explain,
     "experiments": _experiments,

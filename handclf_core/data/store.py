@@ -188,7 +188,13 @@ def store_status(ds: HandCamDataset, prep: Preprocessing) -> StoreStatus | None:
 
 def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> FrameStore | None:
     """The complete store of these cameras of `ds`, or None when there is none yet."""
-    path = store_path(ds, cameras)
+    return stored_store(ds.identity, cameras)
+
+
+def stored_store(identity: str, cameras: Sequence[str] = HAND_CAMERAS) -> FrameStore | None:
+    """The complete store of the dataset `identity`, opened without the dataset (a run's
+    record names it); None when there is none, or it cannot be read."""
+    path = _store_folder(identity, cameras)
     if not (path / "meta.json").is_file():  # written last, before the rename: complete
         return None
     try:
@@ -196,7 +202,7 @@ def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Fra
     except (OSError, ValueError, HandCamError):  # damaged by hand: build_store replaces it
         return None
     meta = store.meta
-    ok = meta.get("format_version") == FORMAT_VERSION and meta.get("identity") == ds.identity
+    ok = meta.get("format_version") == FORMAT_VERSION and meta.get("identity") == identity
     return store if ok else None
 
 
