@@ -257,7 +257,7 @@ def effective(ds, config):
     return _effective(ds, ds.identity, config)
 
 
-def _run_key(runs) -> tuple:
+def run_key(runs) -> tuple:
     return tuple((r.name, r.predictions.sha256 if r.predictions else None) for r in runs)
 
 
@@ -277,7 +277,7 @@ def intervals(runs, ds):
     once per server for every session (keyed by the runs' names and predictions' digests);
     None for runs without kept test predictions."""
     runs = list(runs)
-    return _intervals(runs, ds, ds.identity, _run_key(runs))
+    return _intervals(runs, ds, ds.identity, run_key(runs))
 
 
 @st.cache_data(show_spinner=False, max_entries=1024)
@@ -290,7 +290,7 @@ def _difference(_a, _b, _ds, identity: str, key_a: tuple, key_b: tuple, metric: 
 def difference(a, b, ds, metric: str):
     """a minus b (each a setting's runs) on `metric`, paired; once per server."""
     a, b = list(a), list(b)
-    return _difference(a, b, ds, ds.identity, _run_key(a), _run_key(b), metric)
+    return _difference(a, b, ds, ds.identity, run_key(a), run_key(b), metric)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import cache, confidence, guards, mistakes, runpicker, session, widgets
+from app import cache, confidence, guards, mistakes, report, runpicker, session, widgets
 from handclf_core.views import evaluation
 from handclf_core.views.confidence import setting_labels
 from handclf_core.views.runs import DETAIL_COLUMNS, frequencies_only, runs_table
@@ -40,6 +40,7 @@ st.download_button(
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )
+report.buttons(runs, ds)
 
 st.markdown(t("compare.accuracy_heading"))
 report = widgets.report_toggle(task)

@@ -34,7 +34,7 @@ ul.finding li::marker { content: "✔ "; color: #2e7d32; }
 ul.not_shown li::marker { content: "≈ "; color: #757575; }
 table { border-collapse: collapse; width: 100%; font-size: 0.8em; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 3px 5px; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 th { background: #f2f2f2; }
 figure { margin: 12px 0; }
 figure svg { max-width: 100%; height: auto; }
@@ -69,6 +69,11 @@ def svg(spec: dict, prefix: str) -> str:
     return re.sub(r'(id="|url\(#|href="#)', rf"\g<1>{prefix}-", drawn)
 
 
+def _unbroken(value) -> str:
+    """A cell's text, "(42.3–65.5)" kept on one line (as Compare's table keeps it)."""
+    return str(value).replace("–", "\u2060–\u2060")
+
+
 def _html_block(block: Block, n: int) -> str:
     if isinstance(block, Paragraph):
         kind = ' class="warning"' if block.kind == "warning" else ""
@@ -79,7 +84,7 @@ def _html_block(block: Block, n: int) -> str:
     if isinstance(block, Table):
         head = "".join(f"<th>{inline(str(c))}</th>" for c in block.frame.columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td>{inline(str(v))}</td>" for v in row) + "</tr>"
+            "<tr>" + "".join(f"<td>{inline(_unbroken(v))}</td>" for v in row) + "</tr>"
             for row in block.frame.itertuples(index=False)
         )
         caption = f'<p class="caption">{inline(block.caption)}</p>' if block.caption else ""

@@ -34,7 +34,17 @@ from handclf_core.vocab import Split
 DEFAULT_SAMPLE = (DEFAULT_STRIDE, f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", 0)
 SAMPLE_FOLDER = "handcam-sample"  # where the reproduction draws a sample of other settings
 WIDTH = 640  # px of a chart's plot: an A4 page's text width at 96 dpi, less the axis
-RARE = 10  # the rarest classes summed in the imbalance sentence
+RARE = 10
+# Compare's settings table without what the report shows elsewhere (settings, the gap)
+RESULT_COLUMNS = (
+    "run",
+    "seeds",
+    "test_accuracy",
+    "seed_spread",
+    "majority_baseline",
+    "balanced_accuracy",
+    "macro_f1",
+)  # the rarest classes summed in the imbalance sentence
 
 
 @dataclass(frozen=True)
@@ -125,20 +135,15 @@ def _data(f: Facts, head: tuple) -> Section:
     names = [i18n.class_name(f.lang, run.task, c) for c in run.classes]
     shares = pd.DataFrame({"name": names, "share": [c / total for c in counts]})
     shares = shares[shares.share > 0].sort_values("share", ascending=False)
-    chart = (
-        alt.Chart(shares)
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "share:Q",
-                title=t("lab.chart.share"),
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(type="log"),
-            ),
-            y=alt.Y("name:N", sort=None, title=None, axis=alt.Axis(labelLimit=0)),
-        )
-        .properties(width=WIDTH, height=alt.Step(16))
+    shares["label"] = [f"{x:.1%}" for x in shares.share]
+    base = alt.Chart(shares).encode(
+        y=alt.Y("name:N", sort=None, title=None, axis=alt.Axis(labelLimit=0))
     )
+    x = alt.X("share:Q", title=t("lab.chart.share"), axis=alt.Axis(format="%"))
+    chart = alt.layer(
+        base.mark_bar().encode(x=x),
+        base.mark_text(align="left", dx=3).encode(x=x, text="label:N"),
+    ).properties(width=WIDTH, height=alt.Step(16))
     iv = f.found[0].intervals
     return Section(
         t("lab.data_title"),
@@ -185,16 +190,20 @@ def _models(f: Facts) -> Section:
     rows = []
     for s in f.found:
         c = s.run.config
+        training = t(
+            "lab.training",
+            epochs=c.epochs,
+            batch=c.batch_size,
+            optimizer=_optimizer(s.run, t),
+            rate=f"{c.learning_rate:g}",
+        )
         rows.append(
             {
                 header("run", lang): labels[id(s)],
                 header("preprocessing", lang): preprocessing_summary(s.run.preprocessing, lang),
+                t("lab.col.training"): training,
                 header("balance", lang): i18n.name(c.balance, lang),
                 header("validation", lang): validation_name(c, lang),
-                header("epochs", lang): str(c.epochs),
-                t("lab.col.batch"): str(c.batch_size),
-                t("lab.col.optimizer"): _optimizer(s.run, t),
-                t("lab.col.learning_rate"): f"{c.learning_rate:g}",
                 t("lab.col.limit"): f"{c.limit:,}" if c.limit else t("lab.all_frames"),
                 header("precision", lang): i18n.name(c.precision, lang),
                 header("seeds", lang): ", ".join(map(str, s.seeds)),
@@ -210,8 +219,8 @@ def _results(f: Facts) -> Section:
     recordings = max(s.intervals.recordings for s in f.found)
     blocks = [
         Table(
-            views.settings_table(f.found, f.lang),
-            f"{t('compare.intervals_caption', recordings=recordings)} {t('compare.gap_help')}",
+            views.settings_table(f.found, f.lang)[[header(c, f.lang) for c in RESULT_COLUMNS]],
+            t("compare.intervals_caption", recordings=recordings),
         ),
         Chart(
             "accuracy",

@@ -69,3 +69,17 @@ def write_report(doc: Document, out: Path, fmt: str) -> list[Path]:
             for name, data in files.items():
                 (pictures / name).write_bytes(data)
     return [out, folder]
+
+
+def markdown_zip(doc: Document, name: str = "lab-report") -> bytes:
+    """The Markdown report and its pictures as one zip: `name`.md and `name`_files/."""
+    import io
+    import zipfile
+
+    text, files = to_markdown(doc, f"{name}_files")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(f"{name}.md", text)
+        for file, data in files.items():
+            z.writestr(f"{name}_files/{file}", data)
+    return out.getvalue()
