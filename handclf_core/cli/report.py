@@ -16,8 +16,8 @@ def check(args) -> None:
     from handclf_core.labreport.write import check_out, report_format
 
     out = Path(args.out).expanduser()
-    args.format = report_format(out, args.format)
     check_out(out)
+    args.format = report_format(out, args.format)
     check_runs(_runs(args))
 
 

@@ -450,7 +450,7 @@ def _reproduce(f: Facts) -> Section:
         {
             header("run", lang): labels[id(s)],
             header("seed", lang): str(r.config.seed),
-            header("run_name", lang): r.name,
+            header("run_name", lang): f"`{r.name}`",
             header("created", lang): r.created,
         }
         for s in f.found

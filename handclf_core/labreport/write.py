@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from handclf_core.atomic import disk_errors, written
+from handclf_core.atomic import written
 from handclf_core.errors import HandCamError
 from handclf_core.labreport.document import Document
 from handclf_core.labreport.render import to_html, to_markdown
@@ -51,24 +51,29 @@ def pictures_folder(out: Path) -> Path:
 
 
 def write_report(doc: Document, out: Path, fmt: str) -> list[Path]:
-    """Write `doc` at `out` as `fmt`; the paths written."""
+    """Write `doc` at `out` as `fmt`, whole or not at all; the paths written."""
     out = Path(out)
     check_out(out)
-    nothing = lambda: "nothing was written"  # noqa: E731
-    if fmt == "html":
-        page = to_html(doc)
-        with disk_errors("the lab report", out, nothing), written(out) as tmp:
-            tmp.write_text(page, encoding="utf-8")
-        return [out]
-    folder = pictures_folder(out)
-    text, files = to_markdown(doc, folder.name)
-    with disk_errors("the lab report", out, nothing), written(out) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-        with written(folder) as pictures:  # renamed first: the text never links to nothing
-            pictures.mkdir()
-            for name, data in files.items():
-                (pictures / name).write_bytes(data)
-    return [out, folder]
+    try:
+        if fmt == "html":
+            page = to_html(doc)
+            with written(out) as tmp:
+                tmp.write_text(page, encoding="utf-8")
+            return [out]
+        folder = pictures_folder(out)
+        text, files = to_markdown(doc, folder.name)
+        with written(out) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+            with written(folder) as pictures:  # renamed first: the text never links to nothing
+                pictures.mkdir()
+                for name, data in files.items():
+                    (pictures / name).write_bytes(data)
+        return [out, folder]
+    except OSError as e:  # a full disk, a read-only or vanishing folder: said, nothing left
+        raise HandCamError(
+            f"--out {out}: expected to write the lab report there, but {e.strerror or e}; "
+            "nothing was written"
+        ) from None
 
 
 def markdown_zip(doc: Document, name: str = "lab-report") -> bytes:
