@@ -323,7 +323,13 @@ OUTSIDE = """() => {
     const main = document.querySelector('main'), right = main.getBoundingClientRect().right + 1;
     return [...main.querySelectorAll('table, figure, svg, pre, img, p, li')]
         .filter(e => e.getBoundingClientRect().right > right)
-        .map(e => e.tagName + ': ' + (e.innerText || '').slice(0, 40)); }"""
+        .map(e => e.tagName + ': ' + (e.innerText || '').slice(0, 40))
+        .concat([...main.querySelectorAll('figure svg')].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
+            return [...svg.querySelectorAll('text')].filter(t => {
+                const r = t.getBoundingClientRect();
+                return r.width && (r.left < box.left - 1 || r.right > box.right + 1); })
+                .map(t => 'cut by its chart: ' + t.textContent.slice(0, 40)); })); }"""
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_TW"])

@@ -80,8 +80,16 @@ def every_section(f: Facts, sample: bool) -> tuple[Section, ...]:
     )
 
 
-def sized(chart: alt.TopLevelMixin) -> dict:
-    """A chart's Vega-Lite spec at the report's width (a page has no container to fill)."""
+# The font a chart's words are measured and drawn in, by language: vl-convert measures CJK
+# text in its fallback font narrower than a browser draws it, and names wrapped to the
+# measure were cut at the chart's left edge; Noto CJK (Debian's fonts-noto-cjk) has both
+# scripts, for both. English keeps Vega's default.
+FONTS = {"zh_TW": "Noto Sans CJK TC"}
+
+
+def sized(chart: alt.TopLevelMixin, lang: str = "en") -> dict:
+    """A chart's Vega-Lite spec at the report's width (a page has no container to fill), in
+    the language's font."""
 
     def fix(node):
         if isinstance(node, dict):
@@ -90,7 +98,10 @@ def sized(chart: alt.TopLevelMixin) -> dict:
             }
         return [fix(v) for v in node] if isinstance(node, list) else node
 
-    return fix(chart.to_dict())
+    spec = fix(chart.to_dict())
+    if lang in FONTS:
+        spec.setdefault("config", {})["font"] = FONTS[lang]
+    return spec
 
 
 _SAMPLE = re.compile(r"stride=(\d+) size=(\d+x\d+) seed=(\d+)")
@@ -171,7 +182,7 @@ def _data(f: Facts, head: tuple) -> Section:
                     balanced=run.test.baseline_scores().balanced_accuracy,
                 )
             ),
-            Chart("classes", sized(chart), t("lab.classes_caption")),
+            Chart("classes", sized(chart, f.lang), t("lab.classes_caption")),
         ),
     )
 
@@ -224,7 +235,7 @@ def _results(f: Facts) -> Section:
         ),
         Chart(
             "accuracy",
-            sized(evaluation.accuracy_chart(f.found, lang=f.lang)),
+            sized(evaluation.accuracy_chart(f.found, lang=f.lang), f.lang),
             t("lab.accuracy_caption", majority=_majority(f)),
         ),
     ]
@@ -320,7 +331,7 @@ def _gap(f: Facts) -> Section:
         (
             Paragraph(text),
             Table(pd.DataFrame(rows), t("compare.gap_help")),
-            Chart("splits", sized(chart), t("lab.splits_caption")),
+            Chart("splits", sized(chart, f.lang), t("lab.splits_caption")),
         ),
     )
 
@@ -347,11 +358,13 @@ def _best(f: Facts) -> Section:
                 balanced=f"{run.test.balanced_accuracy:.1%}",
             )
         ),
-        Chart("recall", sized(evaluation.recall_heatmap([run], lang)), t("lab.recall_caption")),
-        Chart("confusion", sized(confusion_chart(run, lang)), t("compare.confusion_caption")),
+        Chart(
+            "recall", sized(evaluation.recall_heatmap([run], lang), lang), t("lab.recall_caption")
+        ),
+        Chart("confusion", sized(confusion_chart(run, lang), lang), t("compare.confusion_caption")),
         *pictures.most_confused(run, f.store, lang),
         Paragraph(t("lab.pr_text")),
-        Chart("precision-recall", sized(evaluation.pr_chart(run, lang)), ""),
+        Chart("precision-recall", sized(evaluation.pr_chart(run, lang), lang), ""),
     ]
     return Section(t("lab.best_title"), tuple(blocks))
 
