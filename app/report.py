@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from handclf_core.errors import HandCamError
+from handclf_core.views.runs import run_labels
 
 from . import cache, session
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _problem(_runs, key: tuple) -> str | None:
-    """Why the runs cannot be reported together (a catalogue key), once per set of runs."""
-    from handclf_core.labreport.build import check_runs
+def _reportable(_runs, key: tuple) -> tuple[list[str], list[str]]:
+    """The names of the runs a report can compare, and of the others; once per set of runs."""
+    from handclf_core.labreport.build import reportable
 
-    try:
-        check_runs(_runs)
-    except HandCamError:
-        if any(r.predictions is None for r in _runs):
-            return "lab.app.unscored"
-        return "lab.app.other_frames"
-    return None
+    kept, left = reportable(_runs)
+    return [r.name for r in kept], [r.name for r in left]
 
 
 def _maker(runs, ds, lang: str, fmt: str):
@@ -42,29 +37,37 @@ def _maker(runs, ds, lang: str, fmt: str):
 
 
 def buttons(runs, ds) -> None:
-    """The two download buttons of the lab report of `runs`, or why there are none."""
+    """The two download buttons of the lab report of `runs` (those on the same test frames),
+    and which runs it leaves out."""
     t, lang = session.t, session.lang()
-    problem = _problem(list(runs), cache.run_key(runs))
-    if problem:
-        st.info(t(problem), icon=":material/description:")
+    kept, left = _reportable(list(runs), cache.run_key(runs))
+    if not kept:
+        st.info(t("lab.app.unscored"), icon=":material/description:")
         return
-    left, right = st.columns(2)
-    left.download_button(
+    chosen = [r for r in runs if r.name in kept]
+    left_col, right_col = st.columns(2)
+    left_col.download_button(
         t("lab.app.html"),
-        _maker(runs, ds, lang, "html"),
+        _maker(chosen, ds, lang, "html"),
         file_name="lab-report.html",
         mime="text/html",
         icon=":material/description:",
         key="compare.lab.html",
         on_click="ignore",
     )
-    right.download_button(
+    right_col.download_button(
         t("lab.app.markdown"),
-        _maker(runs, ds, lang, "md"),
+        _maker(chosen, ds, lang, "md"),
         file_name="lab-report.zip",
         mime="application/zip",
         icon=":material/folder_zip:",
         key="compare.lab.md",
         on_click="ignore",
     )
-    st.caption(t("lab.app.caption"))
+    caption = t("lab.app.caption")
+    if left:
+        labels = dict(zip((r.name for r in runs), run_labels(list(runs), lang), strict=True))
+        caption += " " + t(
+            "lab.app.left_out", runs=t("lab.list_separator").join(labels[n] for n in left)
+        )
+    st.caption(caption)

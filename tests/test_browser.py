@@ -190,6 +190,15 @@ def test_every_page(server, page):
             body = page.inner_text("body")
             assert "test recordings (whole recordings resampled" in body
             assert "Is the difference real?" in body and "times wider" in body
+            # The lab report of the runs shown, downloaded as a student would.
+            button = page.locator('[data-testid="stDownloadButton"]').filter(
+                has_text="Download the lab report (HTML)"
+            )
+            with page.expect_download() as got:
+                button.locator("button").click()
+            report = Path(got.value.path()).read_text(encoding="utf-8")
+            assert report.startswith("<!doctype html>"), report[:80]
+            assert "Lab report: what is the hand holding?" in report and "<svg" in report
         _check(page, name)
 
 

@@ -138,7 +138,8 @@ ALLOWED = {
     *"""HandCam AlexNet MNIST CIFAR Keras TensorFlow JAX Streamlit ECCV Chan RGB PNG JPEG
     CPU GPU NVIDIA AMD EPYC Adam Adadelta SGD ReLU softmax img zip frames labels
     Lhand Rhand head Language English cnn conv dense uint float json keras npy cache runs
-    sklearn scikit learn F1 AP PR Vega Altair kB MB GB TB bfloat AVX BF lr PCA SNE""".split(),
+    sklearn scikit learn F1 AP PR Vega Altair kB MB GB TB bfloat AVX BF lr PCA SNE HTML
+    Markdown PDF""".split(),
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
 SKIP_FIELDS = {

@@ -11,6 +11,7 @@ is refused with its reason before a word is written.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from handclf_core import i18n
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.labreport import claims as claims_
 from handclf_core.labreport import sections
 from handclf_core.labreport.document import Document
@@ -75,6 +77,26 @@ def check_runs(runs: Sequence[Run]) -> None:
             )
 
 
+def reportable(runs: Sequence[Run]) -> tuple[list[Run], list[Run]]:
+    """The runs a report can compare (the largest group scored on the same test frames, with
+    kept predictions that can be read), and the others, for a page that shows runs of
+    several frame limits."""
+    groups: dict[tuple, list[Run]] = {}
+    left: list[Run] = []
+    for run in runs:
+        try:
+            found = read_predictions(run)
+        except HandCamError:
+            found = None
+        if found is None:
+            left.append(run)
+            continue
+        key = (run.dataset.identity, run.task, hashlib.sha256(found.rows.tobytes()).hexdigest())
+        groups.setdefault(key, []).append(run)
+    kept = max(groups.values(), key=len, default=[])
+    return kept, [r for r in runs if r not in kept]
+
+
 def build_report(
     runs: Sequence[Run],
     frames: pd.DataFrame,
@@ -99,10 +121,12 @@ def build_report(
     facts = sections.Facts(runs, found, claims, lang, store)
     t = i18n.translator(lang)
     sample = any(r.dataset.sample for r in runs)
+    settings = i18n.translate_count(lang, N_("lab.settings"), len(found))
+    counted = i18n.translate_count(lang, N_("lab.runs"), len(runs))
     subtitle = t(
         "lab.subtitle",
-        settings=i18n.translate_count(lang, "lab.settings", len(found)),
-        runs=i18n.translate_count(lang, "lab.runs", len(runs)),
+        settings=settings,
+        runs=counted,
         task=runs[0].task,
         date=(today or datetime.date.today()).isoformat(),
     )

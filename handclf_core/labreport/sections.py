@@ -15,6 +15,7 @@ import pandas as pd
 from handclf_core import i18n
 from handclf_core.data.sample import DEFAULT_SIZE, DEFAULT_STRIDE
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.labreport import pictures
 from handclf_core.labreport.claims import Claim, options_changed
 from handclf_core.labreport.document import Bullets, Chart, Code, Paragraph, Section, Table
@@ -128,7 +129,7 @@ def dataset_name(run: Run, lang: str) -> str:
     found = sample_settings(run)
     if found:
         stride, size, seed = found
-        return i18n.translate(lang, "lab.sample_name", stride=stride, size=size, seed=seed)
+        return i18n.translate(lang, N_("lab.sample_name"), stride=stride, size=size, seed=seed)
     return f"`{Path(run.dataset.description).name}`"
 
 
@@ -263,8 +264,8 @@ def sentence(claim: Claim, f: Facts, labels: dict[int, str]) -> str:
         return views.verdict_text(d, a, labels[id(claim.b)], f.lang)
     iv, metric = d.difference, f.t(views.METRIC_NAMES[d.metric])
     metric = metric[:1].lower() + metric[1:] if f.lang == "en" else metric
-    key = {"a": "lab.baseline.ahead", "b": "lab.baseline.behind"}.get(
-        d.verdict, "lab.baseline.neither"
+    key = {"a": N_("lab.baseline.ahead"), "b": N_("lab.baseline.behind")}.get(
+        d.verdict, N_("lab.baseline.neither")
     )
     return f.t(
         key,
