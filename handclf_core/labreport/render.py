@@ -144,7 +144,7 @@ def _md_block(block: Block, folder: str, files: dict[str, bytes]) -> str:
         return "\n".join(lines) + (f"\n\n*{block.caption}*" if block.caption else "")
     if isinstance(block, Chart):
         name = f"{len(files) + 1:02d}-{block.name}.png"
-        files[name] = vl_convert.vegalite_to_png(json.dumps(block.spec), scale=2)
+        files[name] = _few_colours(vl_convert.vegalite_to_png(json.dumps(block.spec), scale=2))
         alt_text = block.caption.replace("[", "(").replace("]", ")") or block.name
         text = f"![{alt_text}]({folder}/{name})"
         return text + (f"\n\n*{block.caption}*" if block.caption else "")
@@ -158,6 +158,19 @@ def _md_block(block: Block, folder: str, files: dict[str, bytes]) -> str:
     if isinstance(block, Code):
         return "```bash\n" + "\n".join(block.lines) + "\n```"
     raise TypeError(f"not a block of a report: {block!r}")
+
+
+def _few_colours(png: bytes) -> bytes:
+    """A chart's PNG in 256 colours: a fourth of the bytes, the text as sharp."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as drawn:
+        few = drawn.convert("RGB").quantize(256, Image.Quantize.FASTOCTREE, dither=0)
+    out = io.BytesIO()
+    few.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def to_markdown(doc: Document, folder: str) -> tuple[str, dict[str, bytes]]:

@@ -30,7 +30,7 @@ from handclf_core.views.runs import (
     validation_accuracy,
     validation_name,
 )
-from handclf_core.vocab import Split
+from handclf_core.vocab import Split, Validation
 
 DEFAULT_SAMPLE = (DEFAULT_STRIDE, f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", 0)
 SAMPLE_FOLDER = "handcam-sample"  # where the reproduction draws a sample of other settings
@@ -139,7 +139,9 @@ def _majority(f: Facts) -> str:
 
 
 def _data(f: Facts, head: tuple) -> Section:
-    run, t = f.runs[0], f.t
+    # The frames of a run validating on a held-out recording, where one does (a random
+    # validation split takes its frames out of the training split's)
+    run, t = min(f.runs, key=lambda r: r.config.validation != Validation.RECORDING), f.t
     counts = [sum(row) for row in run.test.confusion_matrix]  # test frames per class
     total = sum(counts)
     present = sorted((c for c in counts if c), reverse=False)
