@@ -277,6 +277,7 @@ def test_bad_input_is_refused_with_its_reason_and_writes_nothing(
 ):
     from handclf_core.labreport.build import build_report
     from handclf_core.runs.config import TrainConfig
+    from handclf_core.runs.folders import delete_run
     from handclf_core.training.train import train
 
     out = tmp_path / "r.html"
@@ -311,9 +312,12 @@ def test_bad_input_is_refused_with_its_reason_and_writes_nothing(
     )
     npz = damaged.path / "predictions.npz"
     npz.write_bytes(npz.read_bytes()[:100])
-    code, _, err = _cli(
-        capsys, "report", "--runs", report_runs[0].name, damaged.name, "--out", str(out)
-    )
+    try:
+        code, _, err = _cli(
+            capsys, "report", "--runs", report_runs[0].name, damaged.name, "--out", str(out)
+        )
+    finally:  # the other tests' pages list the session's runs: none left damaged
+        delete_run(damaged.name)
     assert code == 2 and "predictions.npz" in err, err
     _nothing_written(tmp_path, "r")
 

@@ -4,36 +4,26 @@ from the views Compare draws them with; every word from the catalogues (`lab.*`)
 
 from __future__ import annotations
 
-import re
-import statistics
 from dataclasses import dataclass
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
 
 from handclf_core import i18n
-from handclf_core.data.sample import DEFAULT_SIZE, DEFAULT_STRIDE
-from handclf_core.errors import HandCamError
 from handclf_core.i18n import N_
-from handclf_core.labreport import pictures
-from handclf_core.labreport.claims import Claim, options_changed
-from handclf_core.labreport.document import Bullets, Chart, Code, Paragraph, Section, Table
+from handclf_core.labreport import lessons, reproduce
+from handclf_core.labreport.claims import Claim
+from handclf_core.labreport.document import Bullets, Chart, Paragraph, Section, Table
 from handclf_core.runs.record import Run
-from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views import confidence as views
 from handclf_core.views import evaluation
-from handclf_core.views.mistakes import confusion_chart
 from handclf_core.views.runs import (
     header,
     preprocessing_summary,
-    validation_accuracy,
     validation_name,
 )
-from handclf_core.vocab import Split, Validation
+from handclf_core.vocab import Validation
 
-DEFAULT_SAMPLE = (DEFAULT_STRIDE, f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", 0)
-SAMPLE_FOLDER = "handcam-sample"  # where the reproduction draws a sample of other settings
 WIDTH = 640  # px of a chart's plot: an A4 page's text width at 96 dpi, less the axis
 RARE = 10
 # Compare's settings table without what the report shows elsewhere (settings, the gap)
@@ -74,10 +64,10 @@ def every_section(f: Facts, sample: bool) -> tuple[Section, ...]:
         _results(f),
         findings,
         not_shown,
-        _gap(f),
-        _best(f),
-        _imbalance(f),
-        _reproduce(f),
+        lessons.gap(f),
+        lessons.best(f),
+        lessons.imbalance(f),
+        reproduce.section(f),
     )
 
 
@@ -105,35 +95,7 @@ def sized(chart: alt.TopLevelMixin, lang: str = "en") -> dict:
     return spec
 
 
-_SAMPLE = re.compile(r"stride=(\d+) size=(\d+x\d+) seed=(\d+)")
-
-
-def sample_settings(run: Run) -> tuple[int, str, int] | None:
-    """(stride, "WxH", seed) of the built-in sample a run trained on, from its SAMPLE.txt;
-    None for the real data, or a sample no longer where it was."""
-    from handclf_core.data.trees import read_file
-
-    if not run.dataset.sample:
-        return None
-    try:
-        text = read_file(Path(run.dataset.description) / "SAMPLE.txt", 4096).decode()
-    except (HandCamError, UnicodeDecodeError):
-        return None
-    m = _SAMPLE.search(text)
-    return (int(m[1]), m[2], int(m[3])) if m else None
-
-
-def dataset_name(run: Run, lang: str) -> str:
-    """The dataset as a report names it: the sample by its settings, never a path of the
-    machine that wrote the report; the real data by its folder's name."""
-    found = sample_settings(run)
-    if found:
-        stride, size, seed = found
-        return i18n.translate(lang, N_("lab.sample_name"), stride=stride, size=size, seed=seed)
-    return f"`{Path(run.dataset.description).name}`"
-
-
-def _majority(f: Facts) -> str:
+def majority(f: Facts) -> str:
     base = f.runs[0].test.majority_baseline
     return i18n.class_name(f.lang, f.runs[0].task, base.name)
 
@@ -172,13 +134,13 @@ def _data(f: Facts, head: tuple) -> Section:
                     validation=run.frames.validation,
                     test=run.frames.test,
                     recordings=iv.recordings,
-                    dataset=dataset_name(run, f.lang),
+                    dataset=reproduce.dataset_name(run, f.lang),
                 )
             ),
             Paragraph(
                 t(
                     "lab.imbalance_text",
-                    majority=_majority(f),
+                    majority=majority(f),
                     share=run.test.majority_baseline.accuracy,
                     rare=len(rare),
                     rare_share=sum(rare) / total,
@@ -239,14 +201,14 @@ def _results(f: Facts) -> Section:
         Chart(
             "accuracy",
             sized(evaluation.accuracy_chart(f.found, lang=f.lang), f.lang),
-            t("lab.accuracy_caption", majority=_majority(f)),
+            t("lab.accuracy_caption", majority=majority(f)),
         ),
     ]
     for s in f.found:
         if s.intervals.frequencies_only:
             blocks.append(
                 Paragraph(
-                    t("lab.flag_baseline", setting=labels[id(s)], majority=_majority(f)), "warning"
+                    t("lab.flag_baseline", setting=labels[id(s)], majority=majority(f)), "warning"
                 )
             )
     single = [labels[id(s)] for s in f.found if len(s.runs) == 1]
@@ -272,7 +234,7 @@ def sentence(claim: Claim, f: Facts, labels: dict[int, str]) -> str:
     return f.t(
         key,
         setting=a,
-        majority=_majority(f),
+        majority=majority(f),
         metric=metric,
         points=abs(iv.value) * 100,
         value=iv.value * 100,
@@ -282,202 +244,38 @@ def sentence(claim: Claim, f: Facts, labels: dict[int, str]) -> str:
     )
 
 
+# The kinds of claims in the order a report lists them, each under its heading
+KINDS = {
+    "baseline": N_("lab.kind.baseline"),
+    "idea": N_("lab.kind.idea"),
+    "models": N_("lab.kind.models"),
+}
+
+
+def _grouped(f: Facts, claims: list[Claim], kind: str) -> list:
+    """The claims' sentences under the heading of each kind they are of."""
+    labels, out = f.labels(), []
+    for k, heading in KINDS.items():
+        said = [sentence(c, f, labels) for c in claims if c.kind == k]
+        if said:
+            out += [Paragraph(f.t(heading, majority=majority(f))), Bullets(tuple(said), kind)]
+    return out
+
+
 def _claims(f: Facts) -> tuple[Section, Section]:
-    t, labels = f.t, f.labels()
-    held = [sentence(c, f, labels) for c in f.claims if c.holds]
-    rest = [sentence(c, f, labels) for c in f.claims if not c.holds]
+    t = f.t
+    held = [c for c in f.claims if c.holds]
+    rest = [c for c in f.claims if not c.holds]
     recordings = max(s.intervals.recordings for s in f.found)
     findings = (
         Paragraph(t("lab.findings_text")),
-        Bullets(tuple(held), "finding") if held else Paragraph(t("lab.no_findings")),
+        *(_grouped(f, held, "finding") if held else [Paragraph(t("lab.no_findings"))]),
     )
     not_shown = (
         Paragraph(t("lab.not_shown_text", recordings=recordings)),
-        Bullets(tuple(rest), "not_shown") if rest else Paragraph(t("lab.all_shown")),
+        *(_grouped(f, rest, "not_shown") if rest else [Paragraph(t("lab.all_shown"))]),
     )
     return (
         Section(t("lab.findings_title"), findings),
         Section(t("lab.not_shown_title"), not_shown),
-    )
-
-
-def _gap(f: Facts) -> Section:
-    t, lang, labels = f.t, f.lang, f.labels()
-    rows = []
-    for s in f.found:
-        train = statistics.fmean(r.train_accuracy for r in s.runs)
-        val = [v for v in map(validation_accuracy, s.runs) if v is not None]
-        test = s.mean("test_accuracy")
-        rows.append(
-            {
-                header("run", lang): labels[id(s)],
-                header("train_accuracy", lang): f"{train:.1%}",
-                header("validation", lang): validation_name(s.run.config, lang),
-                header("validation_accuracy", lang): f"{statistics.fmean(val):.1%}" if val else "—",
-                header("test_accuracy", lang): f"{test:.1%}",
-                header("gap", lang): f"{(train - test) * 100:+.1f}",
-            }
-        )
-    train92 = next(r for r in REPORT_ROWS if r.split == Split.TRAIN)
-    test54 = next(r for r in REPORT_ROWS if r.model == "alexnet" and r.split == Split.TEST)
-    text = t(
-        "lab.gap_text",
-        train=train92.accuracy,
-        test=test54.accuracy,
-        gap=(train92.accuracy - test54.accuracy) * 100,
-        baseline=test54.baseline,
-        lead=(test54.accuracy - test54.baseline) * 100,
-    )
-    chart = evaluation.splits_chart(f.runs, lang)
-    return Section(
-        t("lab.gap_title"),
-        (
-            Paragraph(text),
-            Table(pd.DataFrame(rows), t("compare.gap_help")),
-            Chart("splits", sized(chart, f.lang), t("lab.splits_caption")),
-        ),
-    )
-
-
-def best_setting(found: list[views.Setting]) -> views.Setting:
-    """The setting with the highest mean test accuracy, among those that beat the baseline
-    where any does."""
-    beating = [s for s in found if not s.intervals.frequencies_only] or found
-    return max(beating, key=lambda s: s.mean("test_accuracy"))
-
-
-def _best(f: Facts) -> Section:
-    t, lang = f.t, f.lang
-    best = best_setting(f.found)
-    run, name = best.run, f.labels()[id(best)]
-    if len(best.runs) > 1:
-        name = t("lab.with_seed", setting=name, seed=run.config.seed)
-    blocks = [
-        Paragraph(
-            t(
-                "lab.best_text",
-                setting=name,
-                accuracy=f"{run.test.accuracy:.1%}",
-                balanced=f"{run.test.balanced_accuracy:.1%}",
-            )
-        ),
-        Chart(
-            "recall", sized(evaluation.recall_heatmap([run], lang), lang), t("lab.recall_caption")
-        ),
-        Chart("confusion", sized(confusion_chart(run, lang), lang), t("compare.confusion_caption")),
-        *pictures.most_confused(run, f.store, lang),
-        Paragraph(t("lab.pr_text")),
-        Chart("precision-recall", sized(evaluation.pr_chart(run, lang), lang), ""),
-    ]
-    return Section(t("lab.best_title"), tuple(blocks))
-
-
-def _imbalance(f: Facts) -> Section:
-    t, labels = f.t, f.labels()
-    about = [
-        c
-        for c in f.claims
-        if c.kind == "idea" and options_changed(c.a.run.config, c.b.run.config) == {"balance"}
-    ]
-    if not about:
-        return Section(t("lab.imbalance_title"), (Paragraph(t("lab.imbalance_none")),))
-    said = tuple(sentence(c, f, labels) for c in about)
-    return Section(t("lab.imbalance_title"), (Paragraph(t("lab.imbalance_answer")), Bullets(said)))
-
-
-def command(run: Run) -> str:
-    """The command line that trains `run` again, every setting spelt out."""
-    from handclf_core.models import get_recipe
-
-    c = run.config
-    words = [
-        "python -m handclf_core train",
-        f"--model {c.model}",
-        f"--task {c.task}",
-        f"--epochs {c.epochs}",
-        f"--batch-size {c.batch_size}",
-        f"--lr {c.learning_rate!r}",
-        f"--size {c.size}",
-        "--gray" if c.gray else "--rgb",
-        "--flip" if c.flip_right else "--no-flip",
-    ]
-    if get_recipe(c.model).optimizer == "sgd":
-        words.append(f"--momentum {c.momentum!r}")
-    words += ["--crop"] if c.crop else []
-    words += [f"--balance {c.balance}"] + ([] if c.shuffle else ["--no-shuffle"])
-    words.append(f"--validation {c.held_out or c.validation}")
-    words += [f"--precision {c.precision}"] + ([f"--limit {c.limit}"] if c.limit else [])
-    words += [f"--seed {c.seed}", "--retrain"]
-    if not run.dataset.sample:
-        words.append(f"--data {run.dataset.description}")
-    elif sample_settings(run) not in (None, DEFAULT_SAMPLE):
-        words.append(f"--data {SAMPLE_FOLDER}")
-    return " ".join(words)
-
-
-def _sample_command(runs: list[Run]) -> list[str]:
-    """The command that draws the sample the runs trained on, where it is not the default."""
-    found = sample_settings(runs[0])
-    if found in (None, DEFAULT_SAMPLE):
-        return []
-    stride, size, seed = found
-    return [
-        f"python -m handclf_core sample --stride {stride} --size {size} --seed {seed} "
-        f"--out {SAMPLE_FOLDER}"
-    ]
-
-
-def _reproduce(f: Facts) -> Section:
-    t, lang, run = f.t, f.lang, f.runs[0]
-    from handclf_core.views.runs import device_name
-
-    envs = {
-        (e.keras, e.tensorflow, e.python, e.platform, e.device.backend)
-        for e in (r.environment for r in f.runs)
-    }
-    facts = [
-        t("lab.repro.dataset", dataset=dataset_name(run, lang), identity=run.dataset.identity),
-        *(
-            t(
-                "lab.repro.software",
-                keras=k,
-                tensorflow=tf or "—",
-                python=py,
-                platform=pl,
-                backend=b,
-            )
-            for k, tf, py, pl, b in sorted(envs, key=str)
-        ),
-        t(
-            "lab.repro.devices",
-            devices=t("lab.list_separator").join(
-                sorted({device_name(r.environment.device, lang) for r in f.runs})
-            ),
-        ),
-        t(
-            "lab.repro.precisions",
-            precisions=t("lab.list_separator").join(
-                sorted({i18n.name(r.config.precision, lang) for r in f.runs})
-            ),
-        ),
-    ]
-    labels = f.labels()
-    rows = [
-        {
-            header("run", lang): labels[id(s)],
-            header("seed", lang): str(r.config.seed),
-            header("run_name", lang): f"`{r.name}`",
-            header("created", lang): r.created,
-        }
-        for s in f.found
-        for r in s.runs
-    ]
-    return Section(
-        t("lab.reproduce_title"),
-        (
-            Bullets(tuple(facts)),
-            Table(pd.DataFrame(rows)),
-            Paragraph(t("lab.repro_text")),
-            Code((*_sample_command(f.runs), *(command(r) for s in f.found for r in s.runs))),
-        ),
     )
