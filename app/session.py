@@ -40,6 +40,13 @@ def t(key: str, **values) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def explain(error: Exception) -> str:
+    """A user's error as the reader reads it: its catalogue explanation in their language
+    when it names one (`HandCamError.key`), else its own line."""
+    key = getattr(error, "key", None)
+    return t(key, **error.fields) if key else str(error)
+
+
 def tn(key: str, count: int, **values) -> str:
     """The form of plural catalogue `key` for `count` ("1 run", "3 runs") in the chosen
     language, `count` and `values` filled in."""
