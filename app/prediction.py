@@ -1,8 +1,11 @@
-"""The Predict page's parts: a frame of the dataset picked by filters; the answer of one
-run (what the model saw, the top classes as bars beside the majority class's share, doubts
-about the picture in one sentence each, the details); inside the first layers."""
+"""The Predict page's parts: a frame of the dataset picked by filters; the heat-map switch;
+the doubts about the picture, once for every model; the answer of one run (which run and
+why, what the model saw, the top classes as bars beside the majority class's share, its own
+doubt, the details); inside the first layers."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -10,17 +13,30 @@ import streamlit as st
 
 from handclf_core.data.images import enlarged
 from handclf_core.data.layout import HAND_CAMERAS, SPLITS
-from handclf_core.i18n import model_name, name
-from handclf_core.inside.doubts import doubts
+from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_, model_name, name
+from handclf_core.inside.doubts import doubts, unlike, usual_looks
 from handclf_core.inside.predict import model_input
+from handclf_core.runs.folders import default_per_model
 from handclf_core.views.prediction import top_chart
 from handclf_core.views.runs import config_label, frequencies_only, preprocessing_summary
-from handclf_core.vocab import CLASSES, Camera, Split
+from handclf_core.vocab import CLASSES, Camera, Doubt, PictureSource, Split
 
 from . import cache, session, widgets
 
 SEEN = 160  # px: the model's input enlarged, each pixel a visible square
 ANY = "any"  # a filter left open
+# The switch's value is kept in plain session state, and the switch is drawn from it: a
+# widget left undrawn while no picture is there (a source switched to the camera or an
+# upload) keeps its value on the server, while the browser draws it anew, off.
+HEAT_KEY, HEAT_SWITCH_KEY = "predict.heat.on", "predict.heat"
+PICTURE_DOUBTS = (Doubt.SMALL, Doubt.ASPECT)  # of the picture: said once, not per model
+UNLIKE = {  # each measure of `inside.doubts.unlike`, in a sentence
+    "contrast": N_("predict.unlike.contrast"),
+    "detail": N_("predict.unlike.detail"),
+    "colours": N_("predict.unlike.colours"),
+    "colour": N_("predict.unlike.colour"),
+}
 
 
 def frame_ui(ds, task: str) -> pd.Series:
@@ -57,6 +73,67 @@ def frame_ui(ds, task: str) -> pd.Series:
     return frames.iloc[0]
 
 
+def _heat_switched() -> None:
+    st.session_state[HEAT_KEY] = st.session_state[HEAT_SWITCH_KEY]
+
+
+def heat_ui() -> bool:
+    """Whether the heat maps are drawn: the switch, which always shows what is drawn."""
+    t = session.translator()
+    return st.toggle(
+        t("predict.heat"),
+        value=st.session_state.get(HEAT_KEY, False),
+        key=HEAT_SWITCH_KEY,
+        on_change=_heat_switched,
+        help=t("predict.heat_help"),
+    )
+
+
+def picture_doubts(picture, runs, ds) -> None:
+    """What makes every model's answer about this picture mean little, in one box: a look
+    unlike every training frame's, a size under some models' input, a shape far from 16:9."""
+    t, lang = session.translator(), session.lang()
+    width, height = picture.size
+    try:
+        with st.spinner(t("predict.measuring")):
+            usual = usual_looks(ds.identity, ds)
+    except (HandCamError, OSError):  # a frame that cannot be read: no measure to doubt by
+        usual = None
+    said = []
+    odd = unlike(picture, usual)
+    if odd is not None:
+        said.append(t(UNLIKE[odd.measure], value=odd.value, low=odd.low, high=odd.high))
+    small = [r for r in runs if Doubt.SMALL in doubts(picture, r, PictureSource.FRAME)]
+    if small:
+        inputs = [(model_name(r.model, lang), r.preprocessing.size) for r in small]
+        models = t("predict.separator").join(
+            t("predict.input_of", model=m, size=size) for m, size in dict.fromkeys(inputs)
+        )
+        said.append(t("predict.small", width=width, height=height, models=models))
+    if runs and Doubt.ASPECT in doubts(picture, runs[0], PictureSource.FRAME):
+        said.append(name(Doubt.ASPECT, lang, width=width, height=height))
+    if said:
+        st.warning("\n\n".join(said), icon=":material/help:")
+
+
+def _is_recipe(config) -> bool:
+    # As `runs.folders.default_per_model` reads it: the recipe, whatever its seed and precision.
+    recipe = dataclasses.replace(config.recipe(), seed=config.seed, precision=config.precision)
+    return config == recipe
+
+
+def why_this_run(run, stored) -> None:
+    """Why a model's column shows this run when the reader chose none: a run of another
+    seed than the recipe's, or no run of its recipe at all (its best stored run instead)."""
+    if run.name not in {r.name for r in default_per_model(stored)}:
+        return  # a run the reader chose: its name above says which
+    t, c = session.translator(), run.config
+    if not _is_recipe(c):
+        st.caption(t("predict.not_recipe", accuracy=run.test.accuracy))
+    elif c.seed != c.recipe().seed:
+        st.caption(t("predict.other_seed", seed=c.seed, recipe_seed=c.recipe().seed))
+
+
 def heat(run, result, picture, hand) -> None:
     """Where the model looks for its top class: the occlusion map over the picture."""
     from handclf_core.inside.explain import on_frame
@@ -69,12 +146,14 @@ def heat(run, result, picture, hand) -> None:
              caption=t("predict.heat_caption", name=shown, ms=h.seconds * 1000))  # fmt: skip
 
 
-def header(run) -> None:
-    """A run's name above its answer: drawn in a row of its own, so that a name that wraps
-    to two lines in one column does not push that column's chart below the others."""
+def header(run, stored) -> None:
+    """A run's name above its answer, and why it is this run: drawn in a row of its own, so
+    that a name that wraps to two lines in one column does not push that column's chart
+    below the others."""
     lang = session.lang()
     st.subheader(model_name(run.model, lang))
     st.caption(config_label(run.config, lang))
+    why_this_run(run, stored)
 
 
 def answer(
@@ -86,11 +165,10 @@ def answer(
     if looks:
         heat(run, result, picture, hand)
     widgets.chart(top_chart(result, run, lang, truth), width="stretch")
-    width, height = picture.size
     sure, floor = result.top[0].probability, cache.confidence_floor(run)
     for doubt in doubts(picture, run, source, sure, floor):
-        st.warning(name(doubt, lang, width=width, height=height, size=run.preprocessing.size,
-                        confidence=sure, floor=floor), icon=":material/help:")  # fmt: skip
+        if doubt not in PICTURE_DOUBTS:  # those are said once above (`picture_doubts`)
+            st.warning(name(doubt, lang, confidence=sure, floor=floor), icon=":material/help:")
     st.caption(t("predict.caption", ms=result.milliseconds, accuracy=run.test.accuracy))
     if frequencies_only(run, cache.intervals([run], ds) if ds is not None else None):
         st.caption(t("runs.frequencies_only"))

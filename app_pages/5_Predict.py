@@ -58,22 +58,23 @@ hand = hand_ui(default_hand)
 try:
     picture = cache.picture(data, file_name)  # the picture is on screen before the answers
 except HandCamError as e:
-    st.error(t("predict.failed", error=e))
+    st.error(t("predict.failed", error=session.explain(e)))
     st.stop()
 
 st.image(picture, caption=file_name, width=480)
 if truth:
     st.markdown(t("predict.true_label", name=session.class_name(task, truth)))
-looks = st.toggle(t("predict.heat"), key="predict.heat", help=t("predict.heat_help"))
+looks = prediction.heat_ui()
+prediction.picture_doubts(picture, runs, ds)
 for col, run in zip(st.columns(len(runs)), runs, strict=True):
     with col:
-        prediction.header(run)
+        prediction.header(run, stored)
 try:
     waiting = t("predict.classifying") if cache.keras_loaded() else t("predict.loading_keras")
     with st.spinner(waiting):
         results = cache.predictions(picture, runs, hand)
 except HandCamError as e:
-    st.error(t("predict.failed", error=e))
+    st.error(t("predict.failed", error=session.explain(e)))
     st.stop()
 for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
     with col:

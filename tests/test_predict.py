@@ -307,3 +307,108 @@ def test_the_confidence_floor_is_what_all_but_5_percent_of_test_frames_reach(tin
     found = read_predictions(tiny_run[0])
     tops = found.probabilities.max(axis=1)
     assert np.mean(tops < confidence_floor(found.probabilities)) <= 0.05
+
+
+# --- A picture unlike every training frame (inside.doubts.unlike) ---
+
+
+@pytest.fixture(scope="module")
+def usual(sample_ds, tiny_run):
+    from handclf_core.inside.doubts import usual_looks
+
+    return usual_looks(sample_ds.identity, sample_ds)  # tiny_run built the frame store
+
+
+def _ramp(side: int) -> Image.Image:
+    x = np.linspace(0, 255, side, dtype=np.float32)
+    planes = [np.broadcast_to(x[None, :], (side, side)), np.broadcast_to(x[:, None], (side, side))]
+    return Image.fromarray(np.stack([*planes, np.full((side, side), 128.0)], -1).astype(np.uint8))
+
+
+def test_a_picture_unlike_every_training_frame_is_doubted(usual):
+    from PIL import ImageDraw
+
+    from handclf_core.inside.doubts import unlike
+
+    rng = np.random.default_rng(0)
+    squares = (np.indices((9, 16)).sum(axis=0) % 2 * 255).astype(np.uint8)  # of 20 px
+    text = Image.new("RGB", (640, 480), "white")
+    for i in range(12):
+        ImageDraw.Draw(text).text((20, 15 + 38 * i), "The quick brown fox jumps", "black")
+    foreign = {
+        "flat green camera frame": Image.new("RGB", (640, 480), (40, 170, 60)),
+        "flat grey": Image.new("RGB", (320, 180), (128, 128, 128)),
+        "flat beige, the sample's walls": Image.new("RGB", (320, 180), (235, 225, 195)),
+        "noise": Image.fromarray(rng.integers(0, 256, (180, 320, 3), np.uint8)),
+        "text": text,
+        "checkerboard": Image.fromarray(np.kron(squares, np.ones((20, 20), np.uint8))),
+        "a 4000x4000 gradient": _ramp(4000),
+    }
+    found = {name: unlike(im, usual) for name, im in foreign.items()}
+    assert all(found.values()), [name for name, why in found.items() if why is None]
+    why = found["flat green camera frame"]
+    assert why.measure == "contrast" and why.value < 1 < why.low < why.high
+    assert found["noise"].measure == "detail" and found["noise"].value > found["noise"].high
+    assert unlike(foreign["noise"], None) is None  # no measure of the training frames
+
+
+@need_real_frames
+def test_a_real_photo_is_unlike_the_samples_drawings(usual):
+    from handclf_core.data.images import decode_image
+    from handclf_core.inside.doubts import unlike
+
+    for path in sorted(REAL_FRAMES.glob("*.png")):
+        assert unlike(decode_image(path.read_bytes(), path.name), usual) is not None, path.name
+
+
+def test_the_datasets_own_frames_are_rarely_doubted(sample_ds, usual):
+    """The rule's ranges hold the training frames but 1% at each end, widened: test frames
+    (other recordings) fall outside them well under 10% of the time."""
+    from handclf_core.data.images import decode_image
+    from handclf_core.inside.doubts import unlike
+
+    hands = sample_ds.hand_frames()
+    for split in ("train", "test"):
+        files = hands.file[hands.split == split].to_numpy()[::4]
+        doubted = [unlike(decode_image(sample_ds.read_bytes(f), f), usual) for f in files]
+        assert np.mean([d is not None for d in doubted]) < 0.05, split
+
+
+def test_the_training_frames_look_is_measured_once_and_kept(sample_ds, usual, monkeypatch):
+    from handclf_core.inside import doubts
+
+    # Without the frame store, decoded from the dataset (fewer frames): near the same ranges.
+    monkeypatch.setattr("handclf_core.data.store.stored_store", lambda identity: None)
+    decoded = doubts.measure_looks(sample_ds.identity, sample_ds)
+    assert doubts.measure_looks(sample_ds.identity) is None  # neither store nor dataset
+    assert decoded.frames == doubts.LOOK_FRAMES // 5 < usual.frames
+    for m in ("contrast", "detail", "colour"):
+        span = usual.high[m] - usual.low[m]
+        assert abs(decoded.low[m] - usual.low[m]) < 0.25 * span, m
+        assert abs(decoded.high[m] - usual.high[m]) < 0.25 * span, m
+    # Kept in the cache: a new process reads it back, measuring nothing.
+    doubts._KNOWN.clear()
+    monkeypatch.setattr(doubts, "measure_looks", lambda *a: pytest.fail("measured again"))
+    assert doubts.usual_looks(sample_ds.identity) == usual
+
+
+# --- Keras is called with its inputs as declared: no warning in the server's log ---
+
+
+def test_predicting_and_looking_inside_warn_of_nothing(tiny_run, flip_run):
+    import warnings
+
+    from handclf_core.inside.explain import feature_maps, first_filters, occlusion
+    from handclf_core.inside.predict import load_model, model_input
+
+    picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (90, 160, 3), np.uint8))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for run in (tiny_run[0], flip_run):
+            result = predict(picture, run, hand="right")
+            model, x = load_model(run), model_input(picture, run, "right")
+            occlusion(model, x, run.classes.index(result.top[0].name))
+            first_filters(model)
+            assert len(feature_maps(model, x)) == 2
+    said = [str(w.message) for w in caught if "structure" in str(w.message)]
+    assert not said, said

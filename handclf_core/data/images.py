@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.vocab import Hand
 
 # The store's resolution (W, H): 16:9 like the camera at height 227, so that both a squashed
@@ -31,8 +32,135 @@ MAX_PIXELS = 8000 * 8000
 MIN_INPUT, MAX_INPUT = 8, BASE_SIZE[0]
 
 
-def _fail(name: str, found: str) -> HandCamError:
-    return HandCamError(f"{name}: expected a PNG or JPEG image, found {found}")
+# The first bytes of pictures that are no PNG or JPEG, and their formats' names: an error
+# then says what the file is and what to do ("GIF pictures are not read"), never its bytes.
+_SIGNATURES = {
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"\x00\x00\x01\x00": "ICO",
+    b"8BPS": "PSD",
+    b"\x00\x00\x00\x0cjP  ": "JPEG 2000",
+    b"\xffO\xffQ": "JPEG 2000",
+    b"\xff\x0a": "JPEG XL",
+    b"\x00\x00\x00\x0cJXL ": "JPEG XL",
+}
+# An ISO media file ("....ftyp<brand>"): phones' HEIC photos, AVIF.
+_BRANDS = dict.fromkeys([b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1"], "HEIC")
+_BRANDS |= {b"avif": "AVIF", b"avis": "AVIF"}
+_PNG, _JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+
+
+def _other_format(data: bytes) -> str | None:
+    """The name of the picture format `data` is in when it is neither PNG nor JPEG, as far
+    as its first bytes tell; None for what is no picture known here."""
+    for start, name in _SIGNATURES.items():
+        if data.startswith(start):
+            return name
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    if data[4:8] == b"ftyp" and data[8:12] in _BRANDS:
+        return _BRANDS[data[8:12]]
+    head = data[:1024].lstrip().lower()
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "SVG"
+    return None
+
+
+def _claimed_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) a PNG's or JPEG's header claims, read before any decoding (Pillow
+    refuses a claim over its own limit before it says the size); None when unreadable."""
+    if data.startswith(_PNG) and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if not data.startswith(_JPEG):
+        return None
+    at = 2
+    while at + 9 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # a fill byte
+            at += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length: SOI, TEM, RSTn
+            at += 2
+            continue
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE):
+            height = int.from_bytes(data[at + 5 : at + 7], "big")  # start of frame
+            return int.from_bytes(data[at + 7 : at + 9], "big"), height
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
+
+
+def _refused(name: str, data: bytes) -> HandCamError | None:
+    """Why `data` is refused before Pillow sees it: empty, another format, no picture, a
+    picture of no pixels or of too many; None when it may be decoded."""
+    expected = f"{name}: expected a PNG or JPEG image"
+    if not data:
+        return HandCamError(
+            f"{expected}, found an empty file", key=N_("error.image.empty"), name=name
+        )
+    if not data.startswith((_PNG, _JPEG)):
+        found = _other_format(data)
+        if found:
+            return HandCamError(
+                f"{name}: {found} pictures are not read (expected a PNG or JPEG image): save "
+                "it as PNG or JPEG",
+                key=N_("error.image.format"),
+                name=name,
+                format=found,
+            )
+        return HandCamError(
+            f"{expected}, found something else: {len(data):,} bytes that are no picture",
+            key=N_("error.image.not_picture"),
+            name=name,
+            size=len(data),
+        )
+    size = _claimed_size(data)
+    if size and 0 in size:
+        width, height = size
+        return HandCamError(
+            f"{expected}, found a {width}x{height} picture, which has no pixels",
+            key=N_("error.image.no_pixels"),
+            name=name,
+            width=width,
+            height=height,
+        )
+    if size and size[0] * size[1] > MAX_PIXELS:
+        return _too_large(name, size)
+    return None
+
+
+def _too_large(name: str, size: tuple[int, int] | None) -> HandCamError:
+    if size is None:
+        return HandCamError(
+            f"{name}: expected a PNG or JPEG image, found a picture of over {MAX_PIXELS:,} "
+            "pixels: make it smaller",
+            key=N_("error.image.too_large_unsized"),
+            name=name,
+            limit=MAX_PIXELS,
+        )
+    width, height = size
+    return HandCamError(
+        f"{name}: expected a PNG or JPEG image, found a {width}x{height} picture, over the "
+        f"{MAX_PIXELS:,} pixels read: make it smaller",
+        key=N_("error.image.too_large"),
+        name=name,
+        width=width,
+        height=height,
+        limit=MAX_PIXELS,
+    )
+
+
+def _corrupt(name: str, data: bytes) -> HandCamError:
+    found = "PNG" if data.startswith(_PNG) else "JPEG"
+    return HandCamError(
+        f"{name}: expected a PNG or JPEG image, found a truncated or corrupt {found} file: "
+        "save or copy it again",
+        key=N_("error.image.corrupt"),
+        name=name,
+        format=found,
+    )
 
 
 def decode_image(data: bytes, name: str) -> Image.Image:
@@ -44,10 +172,13 @@ def decode_image(data: bytes, name: str) -> Image.Image:
 
     Any mode is accepted: alpha is composited onto white, 16-bit grey is scaled to 8 bits
     (65535 -> 255, not clipped), palettes and grey are expanded. Raises HandCamError naming
-    the file for empty, non-image, truncated or corrupt data and for oversized pictures.
+    the file, in a plain sentence with its catalogue key (`errors.HandCamError`), for empty
+    files, other formats (GIF, WebP, HEIC, ...), what is no picture, truncated or corrupt
+    data, pictures of no pixels and pictures over MAX_PIXELS.
     """
-    if not data:
-        raise _fail(name, "an empty file")
+    refused = _refused(name, data)
+    if refused:
+        raise refused
     # A truncated PNG must fail here, not become a half-grey training frame: this flag is
     # global in Pillow, so make sure nothing turned it on.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -57,15 +188,13 @@ def decode_image(data: bytes, name: str) -> Image.Image:
             _quiet_pillow()
             im = Image.open(io.BytesIO(data), formats=("PNG", "JPEG"))
             if im.width * im.height > MAX_PIXELS:
-                raise _fail(name, f"a {im.width}x{im.height} picture, over {MAX_PIXELS:,} pixels")
+                raise _too_large(name, im.size)
             im.load()  # decode now: Image.open only reads the header
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise _fail(name, f"an oversized picture ({e})") from None
-    except UnidentifiedImageError:
-        raise _fail(name, f"{len(data)} bytes of something else (starting {data[:8]!r})") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large(name, _claimed_size(data)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         # Pillow reports truncated and corrupt files with any of these.
-        raise _fail(name, f"a truncated or corrupt file ({e})") from None
+        raise _corrupt(name, data) from None
     if im.format == "JPEG":
         with warnings.catch_warnings():
             _quiet_pillow()  # corrupt EXIF: what of it can be read is used

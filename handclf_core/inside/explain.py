@@ -103,7 +103,9 @@ def feature_maps(model, x: np.ndarray, convs: int = 2) -> list[np.ndarray]:
 
     layers = _convs(model)[:convs]
     probe = keras.Model(model.inputs, [layer.output for layer in layers])
-    out = probe(x[None].astype("float32"), training=False)
+    # Its inputs are declared as a list (`model.inputs`): fed as one, or Keras warns that
+    # "the structure of `inputs` doesn't match" on every picture, into the server's log.
+    out = probe([x[None].astype("float32")], training=False)
     out = out if isinstance(out, list | tuple) else [out]
     return [np.asarray(o, dtype=np.float32)[0] for o in out]
 
