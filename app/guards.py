@@ -18,7 +18,7 @@ def current_dataset():
     try:
         writable_cache_dir()  # frame stores, runs and the sample are written there
     except HandCamError as e:
-        st.error(t("data.cache_unwritable", error=e))
+        st.error(t("data.cache_unwritable", error=session.explain(e)))
         st.stop()
     bar = st.empty()
     try:
@@ -30,7 +30,7 @@ def current_dataset():
                 ensure_sample(progress=lambda d, n: progress.progress(d / n, text=f"{d}/{n}"))
         ds = cache.dataset(spec, session.subset())
     except HandCamError as e:
-        st.error(t("data.unreadable", error=e))
+        st.error(t("data.unreadable", error=session.explain(e)))
         st.info(t("data.unreadable_next"))
         st.stop()
     finally:
@@ -91,7 +91,9 @@ def require_runs(ds, task: str) -> list:
     changes: a run trained a moment ago appears at once."""
     runs, damaged = cache.scan_runs(ds.identity, task)
     for problem in damaged[:DAMAGED_SHOWN]:  # a damaged run never breaks the others
-        st.warning(session.t("runs.damaged", problem=problem), icon=":material/warning:")
+        st.warning(
+            session.t("runs.damaged", problem=session.explain(problem)), icon=":material/warning:"
+        )
     if len(damaged) > DAMAGED_SHOWN:  # a few boxes, then one line: the page stays readable
         more = len(damaged) - DAMAGED_SHOWN
         st.warning(session.tn("runs.damaged_more", more), icon=":material/warning:")

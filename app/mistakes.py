@@ -39,7 +39,7 @@ def predictions(run, ds):
     try:
         found = read_predictions(run)
     except HandCamError as e:
-        st.error(t("mistakes.damaged", error=e), icon=":material/error:")
+        st.error(t("mistakes.damaged", error=session.explain(e)), icon=":material/error:")
         found, again = None, True
     else:
         again = False
@@ -56,7 +56,7 @@ def predictions(run, ds):
                   progress=lambda d, n: bar.progress(d / n, text=t("mistakes.scoring", done=d,
                                                                    total=n)))  # fmt: skip
     except HandCamError as e:
-        st.error(t("mistakes.score_failed", error=e))
+        st.error(t("mistakes.score_failed", error=session.explain(e)))
         return None
     finally:
         bar.empty()
@@ -137,7 +137,7 @@ def browse(run, found, ds, chosen_key: str) -> None:
     try:
         check_store(found, store.frames, run.task)
     except HandCamError as e:
-        st.error(str(e))
+        st.error(t("mistakes.other_store", error=session.explain(e)))
         return
     pages = max(1, math.ceil(len(positions) / PER_PAGE))
     page = 1
@@ -197,7 +197,7 @@ def embedding(run, found, ds) -> None:
         try:
             shown = cache.embedding(run, images, found, run.name, run.model_sha256, str(method))
         except HandCamError as e:
-            st.error(str(e))
+            st.error(session.explain(e))
             return
     _LAST_SECONDS[(run.name, method)] = shown.seconds
     widgets.chart(embedding_chart(shown, found, run, lang), width="stretch")

@@ -68,8 +68,8 @@ def _delete(name: str, label: str) -> None:
     st.session_state.pop(CONFIRM_KEY, None)
     try:
         delete_run(name)
-    except (HandCamError, OSError) as e:
-        st.session_state["runs.deleted"] = ("error", str(e))
+    except (HandCamError, OSError) as e:  # explained when shown: in the language shown then
+        st.session_state["runs.deleted"] = ("error", e)
     else:
         st.session_state["runs.deleted"] = ("ok", label)
 
@@ -85,7 +85,7 @@ def manage(runs: list[Run]) -> None:
     if done and done[0] == "ok":
         st.success(t("runs.deleted", label=done[1]))
     elif done:
-        st.error(t("runs.delete_failed", error=done[1]))
+        st.error(t("runs.delete_failed", error=session.explain(done[1])))
     labels = dict(zip((r.name for r in runs), run_labels(runs, session.lang()), strict=True))
     by_name = {r.name: r for r in runs}
     a, b, c = st.columns([3, 1, 1], vertical_alignment="bottom")

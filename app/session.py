@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import re
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -40,11 +43,85 @@ def t(key: str, **values) -> str:
     return i18n.translate(lang(), key, **values)
 
 
-def explain(error: Exception) -> str:
+def explain(error: Exception | str) -> str:
     """A user's error as the reader reads it: its catalogue explanation in their language
-    when it names one (`HandCamError.key`), else its own line."""
+    when it names one (`HandCamError.key`), else `unexplained`."""
     key = getattr(error, "key", None)
-    return t(key, **error.fields) if key else str(error)
+    return t(key, **error.fields) if key else unexplained(error)
+
+
+def unexplained(error: Exception | str) -> str:
+    """An error without a catalogue key, as the reader reads it: a system's refusal
+    (OSError) by its kind; a line the core wrote (a job's error, read back from the job
+    board) in the words of the catalogue explanation whose English it is; else the line
+    itself in English, and in another language a translated line that still names the
+    file it is about (a Python message is never shown to a reader of another language)."""
+    if isinstance(error, OSError):
+        key = _OS_KEYS.get(error.errno, i18n.N_("error.os.other"))
+        return t(key, path=error.filename or "", code=error.errno or 0)
+    line = str(error)
+    found = recognised(line)
+    if found is not None:
+        return t(found[0], **found[1])
+    if lang() == i18n.DEFAULT_LANGUAGE:
+        return line
+    head, colon, _ = line.partition(": ")
+    if colon and _PATH.fullmatch(head):
+        return t("error.unexplained_file", path=head)
+    return t("error.unexplained")
+
+
+# What a core error's line starts with when it names a file: "PATH: expected ...". A path
+# from the root or home (spaces and all), or a word with a slash or a file suffix in it
+# ("notes.png", "frames.zip:train/house/1/Lhand/Image1.png"); not "input size".
+_PATH = re.compile(r"(?:[/~\\]|[A-Za-z]:[/\\]).*|\S*(?:[/\\]|\.\w{1,5}\b)\S*")
+
+
+_OS_KEYS = {
+    errno.ENOENT: i18n.N_("error.os.missing"),
+    errno.EACCES: i18n.N_("error.os.denied"),
+    errno.EPERM: i18n.N_("error.os.denied"),
+}
+
+
+def recognised(line: str) -> tuple[str, dict] | None:
+    """(key, fields) of the catalogue explanation whose English text is `line` exactly,
+    fields read back from it; None for a line no explanation writes. A job of the server
+    fails in the training process, and its error comes back as that line alone."""
+    for pattern, key, numbers in _explanations():
+        m = pattern.fullmatch(line)
+        if m:
+            fields = m.groupdict()
+            try:  # "{limit:,}" was written "67,108,864"
+                fields |= {name: int(fields[name].replace(",", "")) for name in numbers}
+            except ValueError:
+                continue  # not this explanation's number: another one's words
+            return key, fields
+    return None
+
+
+@functools.cache
+def _explanations() -> list[tuple[re.Pattern, str, tuple[str, ...]]]:
+    """Every English error explanation (keys "error.*") as a pattern of its fields, the
+    longest text first (the most specific wins)."""
+    found = []
+    for key, text in i18n.read_catalogue(i18n.DEFAULT_LANGUAGE).items():
+        if not key.startswith("error.") or not isinstance(text, str):
+            continue
+        pattern, names, numbers, at = "", set(), [], 0
+        for m in re.finditer(r"\{(\w+)(:[^{}]*)?\}", text):
+            pattern += re.escape(text[at : m.start()])
+            name = m.group(1)
+            pattern += f"(?P={name})" if name in names else f"(?P<{name}>.+?)"
+            names.add(name)
+            if m.group(2):
+                numbers.append(name)
+            at = m.end()
+        pattern += re.escape(text[at:])
+        literal = len(re.sub(r"\{[^{}]*\}", "", text))
+        found.append((literal, re.compile(pattern, re.S), key, tuple(numbers)))
+    found.sort(key=lambda f: -f[0])
+    return [f[1:] for f in found]
 
 
 def tn(key: str, count: int, **values) -> str:

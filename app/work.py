@@ -173,14 +173,15 @@ def _sidebar_line() -> None:
 
 
 def error_text(error: str | None) -> str:
-    """A failed job's error as the reader is told it: the training process's stop (killed,
-    out of memory) in their language, any other error in the core's words."""
+    """A failed job's error as the reader is told it, in their language: the training
+    process's stop (killed, out of memory), or the core's error (a line read back from the
+    job board: `session.explain` finds its catalogue explanation)."""
     from handclf_core.training.progress import describe
     from handclf_core.training.trainer import stop_reason
 
     t, stop = session.t, stop_reason(error)
     if stop is None:
-        return error or ""
+        return session.explain(error) if error else ""
     signal, code, step = stop
     if signal is not None:
         how = t("work.stopped_signal", signal=signal)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from handclf_core.i18n import N_
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -36,17 +38,28 @@ def writable_cache_dir() -> Path:
     named = os.environ.get("HANDCLF_CACHE") or ""
     if os.path.expanduser(named).startswith("~"):  # ~name of no user: not a folder to make
         raise HandCamError(
-            f"HANDCLF_CACHE={named}: expected a folder, found the home of an unknown user ({fix})"
+            f"HANDCLF_CACHE={named}: expected a folder, found the home of an unknown user ({fix})",
+            key=N_("error.cache.unknown_home"),
+            name=named,
         )
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        found = "a file" if e.errno in (errno.EEXIST, errno.ENOTDIR) else e.strerror
-        raise HandCamError(f"{folder}: expected the cache folder, found {found} ({fix})") from None
+        file = e.errno in (errno.EEXIST, errno.ENOTDIR)
+        found = "a file" if file else e.strerror
+        raise HandCamError(
+            f"{folder}: expected the cache folder, found {found} ({fix})",
+            key=N_("error.cache.is_file") if file else N_("error.cache.cannot_make"),
+            path=str(folder),
+        ) from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise HandCamError(f"{folder}: expected a cache folder this process can write in, "
-                           f"found a read-only one ({fix})")  # fmt: skip
+        raise HandCamError(
+            f"{folder}: expected a cache folder this process can write in, "
+            f"found a read-only one ({fix})",
+            key=N_("error.cache.read_only"),
+            path=str(folder),
+        )
     for name, what in FURNITURE.items():  # a file, a link, read-only: said before any work
         entry = folder / name
         if os.path.lexists(entry):
@@ -90,6 +103,13 @@ def _found(path: Path) -> str | None:
     return None
 
 
+def _found_key(path: Path) -> str:
+    """The catalogue key of what `_found` says is at `path`, for the app."""
+    if path.is_symlink() and path != cache_dir() / FOLLOWED:
+        return N_("error.cache.link")
+    return N_("error.cache.dangling_link") if path.is_symlink() else N_("error.cache.file")
+
+
 def cache_folder(path: Path, what: str, fix: str = KEPT) -> Path:
     """`path`, a folder of the cache, made if need be (with the folders above it) and
     checked before anything is written in it: HandCamError in one line, "PATH: expected
@@ -102,28 +122,40 @@ def cache_folder(path: Path, what: str, fix: str = KEPT) -> Path:
         if found := _found(entry):
             fix = LINK if entry.is_symlink() else fix
             raise HandCamError(
-                f"{entry}: expected {_what(entry, path, what)}, found {found} ({fix})"
+                f"{entry}: expected {_what(entry, path, what)}, found {found} ({fix})",
+                key=_found_key(entry),
+                path=str(entry),
             )
     made_in = next((e.parent for e in chain if not os.path.lexists(e)), path)
     if os.path.lexists(made_in) and not os.access(made_in, os.W_OK | os.X_OK):
         raise HandCamError(
             f"{made_in}: expected {_what(made_in, path, what)} this process "
-            "can write in, found a read-only folder (make it writable)"
+            "can write in, found a read-only folder (make it writable)",
+            key=N_("error.cache.folder_read_only"),
+            path=str(made_in),
         )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # made meanwhile, a file above the cache, a read-only disk
         if found := _found(path):
             fix = LINK if path.is_symlink() else fix
-            raise HandCamError(f"{path}: expected {what}, found {found} ({fix})") from None
+            raise HandCamError(
+                f"{path}: expected {what}, found {found} ({fix})",
+                key=_found_key(path),
+                path=str(path),
+            ) from None
         raise HandCamError(
             f"{path}: expected {what}, but it cannot be made: {e.strerror} "
-            "(set HANDCLF_CACHE to a folder you can write)"
+            "(set HANDCLF_CACHE to a folder you can write)",
+            key=N_("error.cache.cannot_make"),
+            path=str(path),
         ) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise HandCamError(
             f"{path}: expected {what} this process can write in, found a "
-            "read-only folder (make it writable)"
+            "read-only folder (make it writable)",
+            key=N_("error.cache.folder_read_only"),
+            path=str(path),
         )
     return path
 
@@ -153,16 +185,20 @@ def lock_file(path: Path, folder: str = "the folder of lock files") -> Path:
     except FileNotFoundError:
         return path
     if not stat.S_ISREG(mode):
-        found = (
-            "a link"
+        found, key = (
+            ("a link", N_("error.cache.lock_link"))
             if stat.S_ISLNK(mode)
-            else "a folder"
+            else ("a folder", N_("error.cache.lock_folder"))
             if stat.S_ISDIR(mode)
-            else "a special file"
+            else ("a special file", N_("error.cache.lock_special"))
         )
-        raise HandCamError(f"{path}: expected a lock file, found {found} ({KEPT})")
+        raise HandCamError(
+            f"{path}: expected a lock file, found {found} ({KEPT})", key=key, path=str(path)
+        )
     if not os.access(path, os.R_OK | os.W_OK):
         raise HandCamError(
-            f"{path}: expected a lock file this process can write, found a read-only one ({KEPT})"
+            f"{path}: expected a lock file this process can write, found a read-only one ({KEPT})",
+            key=N_("error.cache.lock_read_only"),
+            path=str(path),
         )
     return path

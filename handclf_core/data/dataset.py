@@ -34,6 +34,7 @@ from handclf_core.data.layout import (
 )
 from handclf_core.data.trees import MAX_LABEL_BYTES, FolderTree, ZipTree, is_stray, open_tree
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.vocab import CLASSES, TASKS, Split
 
 # A frame's path inside the frames tree, after any leading folders (a zip may hold
@@ -73,19 +74,33 @@ def _locate(spec: str | os.PathLike) -> tuple[Path, Path, str]:
     if "," in text:
         parts = [Path(p.strip()).expanduser() for p in text.split(",")]
         if len(parts) != 2:
-            raise HandCamError(f"--data {text!r}: expected two archives 'frames.zip,labels.zip'")
+            raise HandCamError(
+                f"--data {text!r}: expected two archives 'frames.zip,labels.zip'",
+                key=N_("error.data.two_archives"),
+                spec=text,
+            )
         for p in parts:
             if not p.is_file():
-                raise HandCamError(f"{p}: expected a zip archive, found no such file")
+                raise HandCamError(
+                    f"{p}: expected a zip archive, found no such file",
+                    key=N_("error.data.no_archive"),
+                    path=str(p),
+                )
         frames, labels = sorted(parts, key=lambda p: "labels" in p.name.lower())
         return frames, labels, text
     root = Path(text).expanduser()
     if not root.exists():
-        raise HandCamError(f"{root}: no such file or folder; expected a HandCam dataset folder")
+        raise HandCamError(
+            f"{root}: no such file or folder; expected a HandCam dataset folder",
+            key=N_("error.data.no_such_path"),
+            path=str(root),
+        )
     if not root.is_dir():
         raise HandCamError(
             f"{root}: expected a folder holding frames/ and labels/ (or frames.zip and "
-            "labels.zip), or two archives given as 'frames.zip,labels.zip'; found a file"
+            "labels.zip), or two archives given as 'frames.zip,labels.zip'; found a file",
+            key=N_("error.data.not_a_folder"),
+            path=str(root),
         )
     found = {}
     for kind in ("frames", "labels"):
@@ -98,7 +113,10 @@ def _locate(spec: str | os.PathLike) -> tuple[Path, Path, str]:
         shown = ", ".join(entries[:12]) + (", ..." if len(entries) > 12 else "") or "nothing"
         raise HandCamError(
             f"{root}: expected a HandCam dataset: frames/ and labels/ folders, or frames.zip "
-            f"and labels.zip; found {shown}"
+            f"and labels.zip; found {shown}",
+            key=N_("error.data.wrong_layout") if entries else N_("error.data.empty_folder"),
+            path=str(root),
+            found=shown,
         )
     return found["frames"], found["labels"], str(root)
 
@@ -109,16 +127,35 @@ def _load_label(tree, name: str, task: str) -> np.ndarray:
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as e:  # a truncated or pickled file; NumPy raises several types
-        raise HandCamError(f"{where}: expected a NumPy .npy label array, found: {e}") from None
+        raise HandCamError(
+            f"{where}: expected a NumPy .npy label array, found: {e}",
+            key=N_("error.data.label_not_npy"),
+            path=where,
+        ) from None
     n = len(CLASSES[task])
     if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iuf":
         kind = arr.dtype if isinstance(arr, np.ndarray) else type(arr).__name__
-        raise HandCamError(f"{where}: expected an array of numeric class ids, found dtype {kind}")
+        raise HandCamError(
+            f"{where}: expected an array of numeric class ids, found dtype {kind}",
+            key=N_("error.data.label_not_numbers"),
+            path=where,
+            dtype=str(kind),
+        )
     if arr.ndim != 1 or not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-        raise HandCamError(f"{where}: expected a 1-D array of integer class ids, found {arr!r:.80}")
+        raise HandCamError(
+            f"{where}: expected a 1-D array of integer class ids, found {arr!r:.80}",
+            key=N_("error.data.label_not_ids"),
+            path=where,
+        )
     if arr.size and (arr.min() < 0 or arr.max() >= n):
         raise HandCamError(
-            f"{where}: expected {task} class ids 0..{n - 1}, found {arr.min():g}..{arr.max():g}"
+            f"{where}: expected {task} class ids 0..{n - 1}, found {arr.min():g}..{arr.max():g}",
+            key=N_("error.data.label_out_of_range"),
+            path=where,
+            task=str(task),
+            last=n - 1,
+            low=f"{arr.min():g}",
+            high=f"{arr.max():g}",
         )
     return arr.astype(np.int16)
 
@@ -149,7 +186,9 @@ def _refuse_orphans(label_files: dict, labels: str) -> None:
     if orphans:
         raise HandCamError(
             f"{orphans[0]}: expected a label file of a HandCam recording, found one of no "
-            f"recording (the layout has {numbers}); remove it or read a subset"
+            f"recording (the layout has {numbers}); remove it or read a subset",
+            key=N_("error.data.orphan_label"),
+            path=orphans[0],
         )
 
 
@@ -180,7 +219,9 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
     if not label_files:
         raise HandCamError(
             f"{labels_tree.description}: expected label files <scene>/<task>_<side><N>.npy "
-            "(e.g. house/obj_left1.npy), found none"
+            "(e.g. house/obj_left1.npy), found none",
+            key=N_("error.data.no_labels"),
+            path=labels_tree.description,
         )
 
     folders: dict[tuple[str, str, int, str], list[tuple[int, str]]] = {}
@@ -191,20 +232,29 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
         if not m:
             raise HandCamError(
                 f"{frames_tree.description}: unexpected file {name!r}; expected frames at "
-                "<split>/<scene>/<recording>/<Lhand|Rhand|head>/Image<number>.png"
+                "<split>/<scene>/<recording>/<Lhand|Rhand|head>/Image<number>.png",
+                key=N_("error.data.unexpected_file"),
+                path=frames_tree.description,
+                name=name,
             )
         split, scene, rec, camera, base = m.groups()
         num = _FRAME_NAME.fullmatch(base)
         if not num:
             raise HandCamError(
-                f"{frames_tree.description}: frame {name!r} is not named Image<number>.png"
+                f"{frames_tree.description}: frame {name!r} is not named Image<number>.png",
+                key=N_("error.data.frame_name"),
+                path=frames_tree.description,
+                name=name,
             )
         folders.setdefault((split, scene, int(rec), camera), []).append((int(num.group(1)), name))
     no_split = [s for s in SPLITS if not any(k[0] == s for k in folders)]
     if no_split:
         raise HandCamError(
             f"{frames_tree.description}: expected frames of both splits (train/ and test/), "
-            f"found no frames for {' and '.join(no_split)}"
+            f"found no frames for {' and '.join(no_split)}",
+            key=N_("error.data.no_split"),
+            path=frames_tree.description,
+            splits=" and ".join(no_split),
         )
     missing = _missing(folders)
     if not subset:
@@ -217,7 +267,11 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
                 f"{frames_tree.description}: expected every recording of the HandCam layout "
                 f"with both hands' frames, found {len(missing)} hand-camera folders missing: "
                 f"{shown}. To read only what is there, open it as a subset (--subset, or "
-                "the sidebar's subset switch)"
+                "the sidebar's subset switch)",
+                key=N_("error.data.missing_folders"),
+                path=frames_tree.description,
+                count=len(missing),
+                examples=", ".join(missing[:3]),
             )
 
     rows, fingerprint_labels = [], []
@@ -235,13 +289,22 @@ def open_dataset(spec: str | os.PathLike, *, subset: bool = False) -> HandCamDat
                 expected = f"{scene}/{task}_{label_side(camera)}{n}.npy"
                 raise HandCamError(
                     f"{folder} ({len(numbered)} frames) has no label file: expected "
-                    f"{labels_tree.description}:{expected}"
+                    f"{labels_tree.description}:{expected}",
+                    key=N_("error.data.no_label_file"),
+                    path=folder,
+                    frames=len(numbered),
+                    expected=f"{labels_tree.description}:{expected}",
                 )
             arr = _load_label(labels_tree, label_files[lkey], task)
             if len(arr) != len(numbered):
                 raise HandCamError(
                     f"{folder} has {len(numbered)} frames but its label file "
-                    f"{labels_tree.description}:{label_files[lkey]} has {len(arr)} labels"
+                    f"{labels_tree.description}:{label_files[lkey]} has {len(arr)} labels",
+                    key=N_("error.data.label_count"),
+                    path=folder,
+                    frames=len(numbered),
+                    labels=len(arr),
+                    file=f"{labels_tree.description}:{label_files[lkey]}",
                 )
             labels[task] = arr
             fingerprint_labels.append(hashlib.sha1(arr.tobytes()).hexdigest())

@@ -38,6 +38,7 @@ from handclf_core.data.layout import CAMERAS, HAND_CAMERAS
 from handclf_core.data.store_build import BuildPlan, PartialStore
 from handclf_core.data.trees import read_file, regular_file
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.vocab import Camera
 from handclf_core.workers import cpu_count, run_tasks
 
@@ -69,7 +70,11 @@ class FrameStore:
         regular_file(base)  # not a pipe or a device, which np.load would wait on or read
         self.base: np.ndarray = np.load(base, mmap_mode="r")  # (N, 227, 404, 3)
         if len(self.frames) != len(self.base) or self.base.shape[1:] != (*BASE_SIZE[::-1], 3):
-            raise HandCamError(f"{self.path}: frames.csv and base.npy disagree; delete the folder")
+            raise HandCamError(
+                f"{self.path}: frames.csv and base.npy disagree; delete the folder",
+                key=N_("error.store.disagree"),
+                path=str(self.path),
+            )
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -132,7 +137,11 @@ class FrameStore:
 def _check_cameras(cameras: Sequence[str]) -> tuple[str, ...]:
     bad = [c for c in cameras if c not in CAMERAS]
     if bad or not cameras:
-        raise HandCamError(f"cameras: expected some of {', '.join(CAMERAS)}, found {cameras!r}")
+        raise HandCamError(
+            f"cameras: expected some of {', '.join(CAMERAS)}, found {cameras!r}",
+            key=N_("error.store.cameras"),
+            expected=", ".join(CAMERAS),
+        )
     return tuple(c for c in CAMERAS if c in cameras)  # one name per set, whatever the order
 
 

@@ -9,6 +9,7 @@ frames opens its own handle.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -17,6 +18,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 
 # Files that operating systems and people leave beside data; never part of the dataset.
 _STRAY_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
@@ -28,9 +30,33 @@ MAX_FRAME_BYTES = 64 * 2**20
 MAX_LABEL_BYTES = 8 * 2**20
 
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a pipe (FIFO)"),
-          (stat.S_ISSOCK, "a socket"))  # fmt: skip
+_KINDS = (
+    (stat.S_ISDIR, "a folder", N_("error.file.is_folder")),
+    (stat.S_ISCHR, "a character device", N_("error.file.is_device")),
+    (stat.S_ISBLK, "a block device", N_("error.file.is_device")),
+    (stat.S_ISFIFO, "a pipe (FIFO)", N_("error.file.is_pipe")),
+    (stat.S_ISSOCK, "a socket", N_("error.file.is_socket")),
+)
+
+# What the system said when a file or folder could not be read, as the app explains it (the
+# command line prints the system's own words): the catalogue key of each errno a user meets.
+_UNREADABLE = {
+    errno.ENOENT: N_("error.file.missing"),
+    errno.EACCES: N_("error.file.denied"),
+    errno.EPERM: N_("error.file.denied"),
+    errno.ELOOP: N_("error.file.link_loop"),
+    errno.ENOTDIR: N_("error.file.missing"),
+}
+
+
+def unreadable(path, error: OSError, what: str = "a readable file") -> HandCamError:
+    """The HandCamError of `path` that the system refused to read (`error`): "PATH: expected
+    `what`, found: <the system's words>" for the command line; for the app, the catalogue key
+    of that refusal (no such file, permission denied, a looping link, or unreadable)."""
+    key = _UNREADABLE.get(error.errno, N_("error.file.unreadable"))
+    return HandCamError(
+        f"{path}: expected {what}, found: {error.strerror}", key=key, path=str(path)
+    )
 
 
 def read_file(path: Path, limit: int = MAX_FRAME_BYTES) -> bytes:
@@ -42,15 +68,31 @@ def read_file(path: Path, limit: int = MAX_FRAME_BYTES) -> bytes:
     path = Path(path)
     st = regular_file(path)
     if st.st_size > limit:
-        raise HandCamError(f"{path}: expected at most {limit:,} bytes, found {st.st_size:,}")
+        raise HandCamError(
+            f"{path}: expected at most {limit:,} bytes, found {st.st_size:,}",
+            key=N_("error.file.too_large"),
+            path=str(path),
+            limit=limit,
+            size=st.st_size,
+        )
     try:
         with path.open("rb") as f:
             data = f.read(limit + 1)
     except OSError as e:
-        raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
+        raise unreadable(path, e) from None
     if len(data) > limit:
-        raise HandCamError(f"{path}: expected at most {limit:,} bytes, found more")
+        raise _more(path, limit)
     return data
+
+
+def _more(where, limit: int) -> HandCamError:
+    """A file or member that held more than `limit` bytes as it was read."""
+    return HandCamError(
+        f"{where}: expected at most {limit:,} bytes, found more",
+        key=N_("error.file.more"),
+        path=str(where),
+        limit=limit,
+    )
 
 
 def regular_file(path: Path) -> os.stat_result:
@@ -61,10 +103,15 @@ def regular_file(path: Path) -> os.stat_result:
     try:
         st = path.stat()  # follows links: a broken or looping one fails
     except OSError as e:
-        raise HandCamError(f"{path}: expected a readable file, found: {e.strerror}") from None
+        raise unreadable(path, e) from None
     if not stat.S_ISREG(st.st_mode):
-        kind = next((name for test, name in _KINDS if test(st.st_mode)), "no regular file")
-        raise HandCamError(f"{path}: expected a regular file, found {kind}")
+        kind, key = next(
+            ((name, key) for test, name, key in _KINDS if test(st.st_mode)),
+            ("no regular file", N_("error.file.not_regular")),
+        )
+        raise HandCamError(
+            f"{path}: expected a regular file, found {kind}", key=key, path=str(path)
+        )
     return st
 
 
@@ -87,22 +134,23 @@ class FolderTree:
         self.description = str(self.root)
 
     def names(self) -> list[str]:
-        def unreadable(error: OSError) -> None:  # os.walk would skip the folder silently
-            raise HandCamError(
-                f"{error.filename}: expected a readable folder, found: {error.strerror}"
-            )
+        def refused(error: OSError) -> None:  # os.walk would skip the folder silently
+            raise unreadable(error.filename, error, "a readable folder")
 
         found = []
         # Linked folders are followed (frames may live on another disk), but a link that
         # loops back to a folder above it is an error naming it, not a silent gap.
-        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable,
-                                                    followlinks=True):  # fmt: skip
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=refused, followlinks=True):
             here = Path(dirpath).resolve()
             for name in dirnames:
                 link = Path(dirpath) / name
                 if link.is_symlink() and self._loops(link, here):
-                    raise HandCamError(f"{link}: expected a folder of the dataset, found a "
-                                       "link that loops back to a folder above it")  # fmt: skip
+                    raise HandCamError(
+                        f"{link}: expected a folder of the dataset, found a "
+                        "link that loops back to a folder above it",
+                        key=N_("error.folder.link_loop"),
+                        path=str(link),
+                    )
             dirnames.sort()
             rel = Path(dirpath).relative_to(self.root).as_posix()
             prefix = "" if rel == "." else rel + "/"
@@ -121,9 +169,7 @@ class FolderTree:
         try:
             return (self.root / name).stat()  # follows links: a broken or looping one fails
         except OSError as e:
-            raise HandCamError(
-                f"{self.root / name}: expected a readable file, found: {e.strerror}"
-            ) from None
+            raise unreadable(self.root / name, e) from None
 
     def read(self, name: str, limit: int = MAX_FRAME_BYTES) -> bytes:
         return read_file(self.root / name, limit)
@@ -153,7 +199,12 @@ class ZipTree:
             try:
                 self._zip = zipfile.ZipFile(self.path)
             except (zipfile.BadZipFile, OSError) as e:
-                raise HandCamError(f"{self.path}: expected a zip archive, found: {e}") from None
+                key = N_("error.zip.not_zip")
+                if isinstance(e, OSError):  # not a zip's fault: the system refused the file
+                    key = _UNREADABLE.get(e.errno, N_("error.file.unreadable"))
+                raise HandCamError(
+                    f"{self.path}: expected a zip archive, found: {e}", key=key, path=str(self.path)
+                ) from None
         return self._zip
 
     def names(self) -> list[str]:
@@ -163,7 +214,10 @@ class ZipTree:
             if n.startswith("/") or re.match(r"^[A-Za-z]:", n) or ".." in n.split("/"):
                 raise HandCamError(
                     f"{self.path}: member {n!r} has an absolute path or '..'; "
-                    "expected paths inside the archive only. The archive was rejected."
+                    "expected paths inside the archive only. The archive was rejected.",
+                    key=N_("error.zip.unsafe_member"),
+                    path=str(self.path),
+                    member=n,
                 )
         return names
 
@@ -177,26 +231,44 @@ class ZipTree:
             if info.file_size > limit:
                 raise HandCamError(
                     f"{where}: expected at most {limit:,} bytes, found a member declaring "
-                    f"{info.file_size:,}"
+                    f"{info.file_size:,}",
+                    key=N_("error.zip.member_too_large"),
+                    path=where,
+                    limit=limit,
+                    size=info.file_size,
                 )
             with self._open().open(info) as member:
                 data = member.read(limit + 1)
         except HandCamError:
             raise
         except KeyError:
-            raise HandCamError(f"{where}: expected a member of the archive, found none") from None
+            raise HandCamError(
+                f"{where}: expected a member of the archive, found none",
+                key=N_("error.zip.no_member"),
+                path=where,
+            ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
-            raise HandCamError(f"{where}: expected an intact zip member, found: {e}") from None
+            raise HandCamError(
+                f"{where}: expected an intact zip member, found: {e}",
+                key=N_("error.zip.damaged_member"),
+                path=where,
+            ) from None
         except NotImplementedError as e:  # e.g. deflate64, which zipfile cannot inflate
             raise HandCamError(
-                f"{where}: expected a stored or deflated member, found: {e}"
+                f"{where}: expected a stored or deflated member, found: {e}",
+                key=N_("error.zip.unsupported_member"),
+                path=where,
             ) from None
         except (
             RuntimeError
         ) as e:  # (after its subclass above) zipfile's "password required" for an encrypted member
-            raise HandCamError(f"{where}: expected an unencrypted member, found: {e}") from None
+            raise HandCamError(
+                f"{where}: expected an unencrypted member, found: {e}",
+                key=N_("error.zip.encrypted_member"),
+                path=where,
+            ) from None
         if len(data) > limit:
-            raise HandCamError(f"{where}: expected at most {limit:,} bytes, found more")
+            raise _more(where, limit)
         return data
 
     def fingerprint(self, names: list[str]) -> list[str]:

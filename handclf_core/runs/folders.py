@@ -20,6 +20,7 @@ from pathlib import Path
 
 from handclf_core.atomic import disk_errors, remove_stale, temp_path
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.models import list_models
 from handclf_core.paths import cache_dir, lock_file
 from handclf_core.runs.config import TrainConfig
@@ -71,12 +72,28 @@ def lock_path(folder: Path) -> Path:
     return lock_file(folder.parent / ".locks" / f"{slot:02d}.lock")
 
 
+class Problem(str):
+    """One line of `scan_runs` saying why a run folder is left out: the error's English line
+    (what `runs list` prints, as text or JSON), carrying the error's catalogue key and
+    fields, so the app explains it in the reader's language (`app.session.explain`)."""
+
+    def __new__(cls, line: str, key: str | None = None, fields: dict | None = None):
+        problem = super().__new__(cls, line)
+        problem.key, problem.fields = key, dict(fields or {})
+        return problem
+
+    @classmethod
+    def of(cls, error: HandCamError) -> Problem:
+        return cls(str(error), error.key, error.fields)
+
+
 def scan_runs(
     dataset_identity: str | None = None, task: str | None = None
-) -> tuple[list[Run], list[str]]:
+) -> tuple[list[Run], list[Problem]]:
     """The stored runs that pass every check of `read_run`, newest first, optionally of one
-    dataset and task; and one line per run folder that fails them, saying why. What a
-    killed scoring left in a run folder (a temporary predictions file) goes on the way."""
+    dataset and task; and one line per run folder that fails them, saying why (a `Problem`:
+    a string, with the error's key for the app). What a killed scoring left in a run folder
+    (a temporary predictions file) goes on the way."""
     root = runs_dir()
     runs, damaged, strays = [], [], []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
@@ -93,7 +110,7 @@ def scan_runs(
         try:
             run = read_run(folder)
         except HandCamError as e:
-            damaged.append(str(e))
+            damaged.append(Problem.of(e))
             continue
         if dataset_identity and run.dataset.identity != dataset_identity:
             continue
@@ -102,10 +119,12 @@ def scan_runs(
         runs.append(run)
     if strays:
         shown = ", ".join(strays[:3]) + (", …" if len(strays) > 3 else "")
-        damaged.append(
+        line = (
             f"{root}: {len(strays):,} {'entry is' if len(strays) == 1 else 'entries are'} not "
             f"runs ({shown}); a run folder is named <model>-<task>-<key>: move the others out"
         )
+        fields = {"path": str(root), "count": len(strays), "names": shown}
+        damaged.append(Problem(line, N_("error.runs.strays"), fields))
     return sorted(runs, key=lambda r: r.created, reverse=True), damaged
 
 
@@ -166,14 +185,19 @@ def find_run(model: str, task: str | None = None, dataset_identity: str | None =
     if model not in list_models():
         raise HandCamError(
             f"unknown model {model!r}; expected one of {', '.join(list_models())}, or the "
-            "folder of a stored run"
+            "folder of a stored run",
+            key=N_("error.runs.unknown_model"),
+            model=model,
+            models=", ".join(list_models()),
         )
     runs = [r for r in list_runs(dataset_identity, task) if r.model == model]
     if not runs:
         raise HandCamError(
             f"no stored run of model {model!r}"
             + (f" for task {task}" if task else "")
-            + "; train it first (python -m handclf_core train --model NAME)"
+            + "; train it first (python -m handclf_core train --model NAME)",
+            key=N_("error.runs.none_of_model"),
+            model=model,
         )
     return runs[0]
 
@@ -188,11 +212,18 @@ def run_folder(name: str, fix: str = NAMES) -> Path:
     path = Path(name)
     entry = path if path.exists() or path.is_symlink() else runs_dir() / path.name
     if entry.is_symlink() or (runs_dir() / entry.resolve().name).is_symlink():
-        raise HandCamError(f"{name}: expected a run folder, found a link ({fix})")
+        raise HandCamError(
+            f"{name}: expected a run folder, found a link ({fix})",
+            key=N_("error.runs.folder_link"),
+            path=str(name),
+        )
     folder = entry.resolve()
     if folder.parent != runs_dir().resolve() or not (folder / RECORD_FILE).is_file():
         raise HandCamError(
-            f"{name}: expected the name of a stored run in {runs_dir()}, found none ({fix})"
+            f"{name}: expected the name of a stored run in {runs_dir()}, found none ({fix})",
+            key=N_("error.runs.no_such_run"),
+            name=str(name),
+            path=str(runs_dir()),
         )
     return folder
 
@@ -208,8 +239,11 @@ def delete_run(name: str) -> Path:
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        raise HandCamError(f"{folder.name} is being trained or scored; delete it when it is "
-                           "done") from None  # fmt: skip
+        raise HandCamError(
+            f"{folder.name} is being trained or scored; delete it when it is done",
+            key=N_("error.runs.busy"),
+            name=folder.name,
+        ) from None
     try:
         gone = temp_path(folder)  # a killed delete leaves a temporary folder: `remove_stale`'s
         with disk_errors(f"the deletion of {folder.name}", folder.parent):
@@ -230,7 +264,11 @@ def run_archive(run: Run, out) -> None:
 
     folder = run.model_file.parent
     if folder.is_symlink():
-        raise HandCamError(f"{folder}: expected a run folder, found a link ({NAMES})")
+        raise HandCamError(
+            f"{folder}: expected a run folder, found a link ({NAMES})",
+            key=N_("error.runs.folder_link"),
+            path=str(folder),
+        )
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # model.keras is a zip
         for file in (MODEL_FILE, RECORD_FILE):
             with _own_file(folder / file) as f:
@@ -248,10 +286,19 @@ def _own_file(path: Path):
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as e:  # ELOOP: a link
-        found = "a link" if path.is_symlink() else e.strerror
-        raise HandCamError(f"{path}: expected the run's own file, found {found} ({fix})") from None
+        link = path.is_symlink()
+        raise HandCamError(
+            f"{path}: expected the run's own file, found {'a link' if link else e.strerror} "
+            f"({fix})",
+            key=N_("error.run.link") if link else N_("error.file.unreadable"),
+            path=str(path),
+        ) from None
     f = open(fd, "rb")  # noqa: SIM115 (closed by the caller's `with`)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         f.close()
-        raise HandCamError(f"{path}: expected the run's own file, found no plain file ({fix})")
+        raise HandCamError(
+            f"{path}: expected the run's own file, found no plain file ({fix})",
+            key=N_("error.file.not_regular"),
+            path=str(path),
+        )
     return f

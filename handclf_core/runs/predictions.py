@@ -18,6 +18,7 @@ import numpy as np
 
 from handclf_core.atomic import disk_errors, file_sha256, write_file
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.runs.checks import PREDICTIONS_FILE
 from handclf_core.runs.record import Run, RunFile, file_matches
 
@@ -72,18 +73,36 @@ def read_predictions(run: Run) -> ScoredFrames | None:
     path = run.model_file.parent / run.predictions.name
     expected = f"the test predictions written for run {run.name}"
     if path.is_dir() or not path.is_file():
-        found = "a folder" if path.is_dir() else "no file"
-        raise HandCamError(f"{path}: expected {expected}, found {found} (score the run again)")
+        folder = path.is_dir()
+        raise HandCamError(
+            f"{path}: expected {expected}, found {'a folder' if folder else 'no file'} (score "
+            "the run again)",
+            key=N_("error.predictions.folder") if folder else N_("error.predictions.missing"),
+            path=str(path),
+            run=run.name,
+        )
     if not file_matches(path, run.predictions.bytes, run.predictions.sha256):
-        raise HandCamError(f"{path}: expected {expected}, found another file (score it again)")
+        raise HandCamError(
+            f"{path}: expected {expected}, found another file (score it again)",
+            key=N_("error.predictions.changed"),
+            path=str(path),
+            run=run.name,
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             rows, true, probs = (data[k] for k in ("rows", "true", "probabilities"))
     except KeyError as e:
-        raise HandCamError(f"{path}: expected the members rows, true and probabilities, "
-                           f"found none named {e}") from None  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected the members rows, true and probabilities, found none named {e}",
+            key=N_("error.predictions.members"),
+            path=str(path),
+        ) from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:  # object arrays: ValueError
-        raise HandCamError(f"{path}: expected NumPy arrays of numbers, found: {e}") from None
+        raise HandCamError(
+            f"{path}: expected NumPy arrays of numbers, found: {e}",
+            key=N_("error.predictions.not_arrays"),
+            path=str(path),
+        ) from None
     _check(path, rows, true, probs, run.frames.test, len(run.classes))
     return ScoredFrames(rows, true, probs)
 
@@ -94,17 +113,37 @@ def _check(path: Path, rows, true, probs, n: int, c: int) -> None:
     if rows.shape != (n,) or true.shape != (n,) or probs.shape != (n, c):
         raise HandCamError(
             f"{path}: expected {n} test frames of {c} classes, found arrays of "
-            f"{rows.shape}, {true.shape}, {probs.shape}"
+            f"{rows.shape}, {true.shape}, {probs.shape}",
+            key=N_("error.predictions.shape"),
+            path=str(path),
+            frames=n,
+            classes=c,
         )
     if rows.dtype.kind not in "iu" or true.dtype.kind not in "iu" or probs.dtype.kind != "f":
-        raise HandCamError(f"{path}: expected whole rows and class ids and float probabilities, "
-                           f"found {rows.dtype}, {true.dtype}, {probs.dtype}")  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected whole rows and class ids and float probabilities, "
+            f"found {rows.dtype}, {true.dtype}, {probs.dtype}",
+            key=N_("error.predictions.types"),
+            path=str(path),
+        )
     if n and (rows.min() < 0 or np.any(np.diff(rows) <= 0)):
-        raise HandCamError(f"{path}: expected frame-store rows in ascending order, found "
-                           f"{rows[:5].tolist()}...")  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected frame-store rows in ascending order, found {rows[:5].tolist()}...",
+            key=N_("error.predictions.rows"),
+            path=str(path),
+        )
     if n and (true.min() < 0 or true.max() >= c):
-        raise HandCamError(f"{path}: expected class ids 0..{c - 1}, found "
-                           f"{true.min()}..{true.max()}")  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected class ids 0..{c - 1}, found {true.min()}..{true.max()}",
+            key=N_("error.predictions.class_ids"),
+            path=str(path),
+            last=c - 1,
+            low=int(true.min()),
+            high=int(true.max()),
+        )
     if not np.all(np.isfinite(probs)) or n and (probs.min() < 0 or probs.max() > 1 + 1e-3):
-        raise HandCamError(f"{path}: expected probabilities in 0..1, found NaN, infinity or "
-                           "values out of range")  # fmt: skip
+        raise HandCamError(
+            f"{path}: expected probabilities in 0..1, found NaN, infinity or values out of range",
+            key=N_("error.predictions.probabilities"),
+            path=str(path),
+        )

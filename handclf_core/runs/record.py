@@ -23,6 +23,7 @@ from handclf_core import records
 from handclf_core.atomic import file_sha256, write_file
 from handclf_core.data.images import Preprocessing
 from handclf_core.errors import HandCamError
+from handclf_core.i18n import N_
 from handclf_core.runs.checks import check_record
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.device import Environment
@@ -117,7 +118,11 @@ class Run:
     @property
     def model_file(self) -> Path:
         if self.path is None:
-            raise HandCamError(f"run {self.name} has not been stored")
+            raise HandCamError(
+                f"run {self.name} has not been stored",
+                key=N_("error.run.not_stored"),
+                name=self.name,
+            )
         return self.path / MODEL_FILE
 
 
@@ -152,7 +157,11 @@ def _parse(meta: Path) -> dict:
     try:
         return json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:  # JSONDecodeError too
-        raise HandCamError(f"{meta}: expected a run record (JSON), found: {e}") from None
+        raise HandCamError(
+            f"{meta}: expected a run record (JSON), found: {e}",
+            key=N_("error.run.not_json"),
+            path=str(meta),
+        ) from None
 
 
 def _digest(data: dict) -> str:
@@ -196,6 +205,15 @@ def file_matches(path: Path, size: int, sha256: str) -> bool:
     return st.st_size == size and _sha256(path, st.st_size, st.st_mtime_ns, st.st_ino) == sha256
 
 
+def _field_error(error: HandCamError, meta: Path) -> HandCamError:
+    """An error of the record's schema or figures ("META: FIELD: expected ..., found ..."),
+    with its explanation for the app: the same English line, naming the field."""
+    if error.key:
+        return error
+    field = str(error).removeprefix(f"{meta}: ").split(": ", 1)[0]
+    return HandCamError(str(error), key=N_("error.run.bad_field"), path=str(meta), field=field)
+
+
 def read_run(path: str | Path) -> Run:
     """The stored run at `path` (a run folder, or its model.keras), checked in full: its
     record against the schema and its digest (edited by hand?), its folder name against
@@ -206,45 +224,87 @@ def read_run(path: str | Path) -> Run:
     folder = path.parent if path.suffix == ".keras" else path
     meta, model = folder / RECORD_FILE, folder / MODEL_FILE
     if not (meta.is_file() and model.is_file()):
-        raise HandCamError(f"{path}: expected a stored run (model.keras and run.json), found none")
+        raise HandCamError(
+            f"{path}: expected a stored run (model.keras and run.json), found none",
+            key=N_("error.run.missing"),
+            path=str(path),
+        )
     for entry in (folder, meta, model):
         if entry.is_symlink():  # a run is read and written where it is, never elsewhere
             raise HandCamError(
                 f"{entry}: expected a file of the run itself, found a link "
-                "(delete the run's folder; training makes it again)"
+                "(delete the run's folder; training makes it again)",
+                key=N_("error.run.link"),
+                path=str(entry),
             )
     data = _parse(meta)
     if not isinstance(data, dict) or data.get("schema") not in READABLE:
         found = data.get("schema", "none") if isinstance(data, dict) else type(data).__name__
         raise HandCamError(
             f"{meta}: expected a run record of schema {READABLE[0]} to {SCHEMA}, found {found} "
-            "(a run of another version of the project is not used: delete its folder)"
+            "(a run of another version of the project is not used: delete its folder)",
+            key=N_("error.run.schema"),
+            path=str(meta),
+            low=READABLE[0],
+            high=SCHEMA,
+            found=str(found),
         )
     if data.get("digest") != _digest(data):
-        raise HandCamError(f"{meta}: expected the record as training wrote it, found it edited")
+        raise HandCamError(
+            f"{meta}: expected the record as training wrote it, found it edited",
+            key=N_("error.run.edited"),
+            path=str(meta),
+        )
     try:
         run = records.from_json(Run, _upgrade(data), str(meta))
         expected = run_name(run.dataset.identity, run.config)
+    except HandCamError as e:  # a field of the wrong type, or missing
+        raise _field_error(e, meta) from None
     except (TypeError, ValueError, KeyError, AttributeError) as e:  # what the types let by
-        raise HandCamError(f"{meta}: expected a run record, found one that is not: {e}") from None
+        raise HandCamError(
+            f"{meta}: expected a run record, found one that is not: {e}",
+            key=N_("error.run.not_record"),
+            path=str(meta),
+        ) from None
     c, prep = run.config, run.preprocessing
     if run.classes != CLASSES[c.task] or run.input_shape != (prep.size, prep.size, prep.channels):
         raise HandCamError(
             f"{meta}: expected the {len(CLASSES[c.task])} classes of {c.task} and inputs of "
             f"{(prep.size, prep.size, prep.channels)}, found {len(run.classes)} classes and "
-            f"{run.input_shape}"
+            f"{run.input_shape}",
+            key=N_("error.run.classes"),
+            path=str(meta),
+            classes=len(CLASSES[c.task]),
+            task=str(c.task),
+            shape="x".join(map(str, (prep.size, prep.size, prep.channels))),
         )
-    check_record(run, meta)  # the figures in their ranges, the names inside the run
+    try:
+        check_record(run, meta)  # the figures in their ranges, the names inside the run
+    except HandCamError as e:
+        raise _field_error(e, meta) from None
     if run.name != folder.name or expected != folder.name:
         raise HandCamError(
             f"{meta}: expected the record of run {folder.name}, found one whose configuration "
-            f"names {expected}"
+            f"names {expected}",
+            key=N_("error.run.other_name"),
+            path=str(meta),
+            name=folder.name,
+            found=expected,
         )
     if not file_matches(model, run.model_bytes, run.model_sha256):
         raise HandCamError(
             f"{model}: expected the model trained for this run ({run.model_bytes:,} bytes, "
             f"SHA-256 {run.model_sha256[:12]}…), found another file ({model.stat().st_size:,} "
-            "bytes)"
+            "bytes)",
+            key=N_("error.run.model_changed"),
+            path=str(model),
+            size=run.model_bytes,
+            found=model.stat().st_size,
         )
-    check_model_file(model)  # what it would build, before Keras may load it
+    try:
+        check_model_file(model)  # what it would build, before Keras may load it
+    except HandCamError as e:
+        if e.key:
+            raise
+        raise HandCamError(str(e), key=N_("error.run.model_refused"), path=str(model)) from None
     return dataclasses.replace(run, path=folder)
