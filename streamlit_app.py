@@ -7,6 +7,8 @@ import streamlit as st
 from app import cache, guards, session, widgets, work
 from app.navigation import navigation
 from app.session import t
+from handclf_core.i18n import model_name
+from handclf_core.models import list_models
 from handclf_core.vocab import CLASSES, Task
 
 
@@ -17,7 +19,9 @@ def home() -> None:
     stats = cache.dataset_stats(ds, ds.identity, task)
     st.markdown(t("home.intro", classes=len(CLASSES[Task.OBJ])))
     widgets.dataset_figures(stats, task)
-    st.markdown(t("home.lesson"))
+    # The models by the names every other page gives them, not their code names.
+    names = {m: model_name(m, session.lang()) for m in list_models()}
+    st.markdown(t("home.lesson", **names))
 
 
 cache.inference_without_onednn()  # before anything here imports TensorFlow

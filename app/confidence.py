@@ -1,5 +1,6 @@
 """Compare's figures with their uncertainty: the settings table with intervals, older runs
-scored on request, and "Is the difference real?" (the lesson, and two settings compared)."""
+scored on request, and "Is the difference real?" (the lesson, in plain words with its
+method one click away, and two settings compared)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from handclf_core.errors import HandCamError
 from handclf_core.i18n import N_
 from handclf_core.inside.mistakes import score_run
 from handclf_core.runs.report import REPORT_ROWS
+from handclf_core.runs.uncertainty import DRAWS, widening
 from handclf_core.views import confidence as views
+from handclf_core.views.runs import run_labels
 from handclf_core.vocab import Split
 
 from . import cache, session, widgets
@@ -66,33 +69,82 @@ def table(found: list[views.Setting]) -> None:
     st.caption(f"{brackets} {gap}".strip())
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _by_recording(_run, _ds, identity: str, name: str, sha256: str | None):
+    """A run's test frames per recording (`views.by_recording`), once per run for every
+    session; None without kept predictions. (Here, beside the one lesson that reads it.)"""
+    from handclf_core.runs.confidence import test_recordings
+    from handclf_core.runs.predictions import read_predictions
+
+    try:
+        found = read_predictions(_run)
+        if found is None:
+            return None
+        recordings = test_recordings(_run, found, _ds.hand_frames())
+    except HandCamError:
+        return None
+    return views.by_recording(found.true, found.predicted, recordings)
+
+
+def _example(shown: list[views.Setting]) -> views.Setting:
+    """The lesson's run: a setting of one seed if there is one (its figure is the table's),
+    else the first setting's first seed."""
+    return next((s for s in shown if len(s.runs) == 1), shown[0])
+
+
 def lesson(found: list[views.Setting], ds) -> None:
-    """The three sources of noise, shown on the class's own runs."""
-    t = session.t
+    """ "Is the difference real?" for a 16-year-old: one run's test recordings as dots and
+    where its figure could have landed with other recordings, the seed's share, the
+    report's 4 points re-read; the method (bootstrap, widening, standard deviation) one
+    click away."""
+    t, lang = session.t, session.lang()
     shown = [s for s in found if s.intervals]
     if not shown:
         return
-    labels = views.setting_labels(found, session.lang())
-    first, labels = shown[0], dict(zip(map(id, found), labels, strict=True))
-    # One run, one seed: its recording-level interval holds the test split's noise alone.
-    iv = cache.intervals([first.run], ds) or first.intervals
-    st.markdown(t("compare.noise_section", recordings=iv.recordings, frames=iv.frames))
-    rec, frame = iv.test_accuracy, iv.frame_level
-    run = views.setting_labels([views.Setting((first.run,), iv)], session.lang())[0]
-    if len(first.runs) > 1:
-        run = f"{run} · {session.t('compare.col.seed')} {first.run.config.seed}"
-    st.markdown(t("compare.noise_example", run=run, value=rec.value,
-                  frames=iv.frames, recordings=iv.recordings, flow=frame.low * 100,
-                  fhigh=frame.high * 100, low=rec.low * 100, high=rec.high * 100,
-                  ratio=(rec.high - rec.low) / max(frame.high - frame.low, 1e-9)))  # fmt: skip
+    every = [r for s in found for r in s.runs]
+    names = dict(zip((r.name for r in every), run_labels(every, lang), strict=True))  # chips'
+    labels = dict(zip(map(id, found), views.setting_labels(found, lang), strict=True))
+    example = _example(shown)
+    run = example.run
+    # One run, one seed: its interval holds the test split's noise alone.
+    iv = cache.intervals([run], ds) or example.intervals
+    rec = iv.test_accuracy
+    st.markdown(t("compare.noise_section", recordings=iv.recordings))
+    sha = run.predictions.sha256 if run.predictions else None
+    per = _by_recording(run, ds, ds.identity, run.name, sha)
+    if per is not None and len(per):
+        widgets.chart(views.recordings_chart(per, rec, lang), width="stretch")
+        worst, best = per["accuracy"].min(), per["accuracy"].max()
+    else:
+        worst = best = rec.value
+    text = t(
+        "compare.noise_example",
+        run=names[run.name],
+        value=rec.value,
+        worst=worst,
+        best=best,
+        recordings=iv.recordings,
+        low=rec.low * 100,
+        high=rec.high * 100,
+    )
+    if len(example.runs) > 1:
+        text += " " + t("compare.noise_example_seed", seeds=len(example.runs))
+    st.markdown(text)
     several = [s for s in found if len(s.runs) > 1]
     if several:
         s = several[0]
         sd, lo, hi = s.spread("test_accuracy")
-        st.markdown(t("compare.noise_seeds", run=labels[id(s)], seeds=len(s.runs),
-                      low=lo * 100, high=hi * 100, sd=sd * 100))  # fmt: skip
+        st.markdown(
+            t(
+                "compare.noise_seeds",
+                run=labels[id(s)],
+                seeds=len(s.runs),
+                low=lo * 100,
+                high=hi * 100,
+            )
+        )
     else:
-        st.markdown(t("compare.noise_one_seed"))
+        st.markdown(t("compare.noise_one_seed", option=t("train.seeds")))
     half = statistics.median((s.intervals.over_baseline.high - s.intervals.over_baseline.low) / 2
                              for s in shown) * 100  # fmt: skip
     report = next(r for r in REPORT_ROWS if r.model == "alexnet" and r.split == Split.TEST)
@@ -100,14 +152,47 @@ def lesson(found: list[views.Setting], ds) -> None:
     reading = t("compare.noise_report_within") if lead <= half else t("compare.noise_report_beyond")
     st.markdown(t("compare.noise_report", accuracy=report.accuracy, baseline=report.baseline,
                   lead=lead, recordings=iv.recordings, half=half, reading=reading))  # fmt: skip
+    st.markdown(t("compare.noise_rule"))
+    with st.expander(t("compare.noise_details"), icon=":material/calculate:"):
+        st.markdown(
+            t(
+                "compare.noise_method",
+                recordings=iv.recordings,
+                frames=iv.frames,
+                draws=DRAWS,
+                widening=widening(iv.recordings),
+            )
+        )
+        frame = iv.frame_level
+        st.markdown(
+            t(
+                "compare.noise_frames",
+                run=names[run.name],
+                frames=iv.frames,
+                recordings=iv.recordings,
+                flow=frame.low * 100,
+                fhigh=frame.high * 100,
+                low=rec.low * 100,
+                high=rec.high * 100,
+                ratio=(rec.high - rec.low) / max(frame.high - frame.low, 1e-9),
+            )
+        )
+        st.markdown(t("compare.noise_seeds_method"))
+        if several:
+            s = several[0]
+            sd, lo, hi = s.spread("test_accuracy")
+            st.markdown(
+                t("compare.noise_seeds_sd", run=labels[id(s)], seeds=len(s.runs), sd=sd * 100)
+            )
+        st.markdown(t("compare.noise_paired"))
 
 
 METRICS = ("test_accuracy", "balanced_accuracy")  # the ones compared in pairs on the page
 
 
 def differences(found: list[views.Setting], ds) -> None:
-    """Two settings compared on the same test frames, in words; and every setting against
-    the second one (the reference), as a chart."""
+    """Two settings compared on the same test frames: in words, and as a chart of that one
+    difference with its interval. A setting against itself is refused, in a sentence."""
     t, lang, named = session.t, session.lang(), session.translator()  # bound to the language
     st.markdown(t("compare.difference_heading"))
     shown = [s for s in found if s.intervals]
@@ -131,22 +216,14 @@ def differences(found: list[views.Setting], ds) -> None:
         metric = session.localized(st.radio, t("compare.pick_metric"), list(METRICS),
                                    key="compare.diff.metric",
                                    format_func=lambda m: named(views.METRIC_NAMES[m]))  # fmt: skip
-
-    def paired(name: str):
-        try:
-            return cache.difference(by_name[name].runs, by_name[b].runs, ds, metric)
-        except HandCamError:  # scored on other test frames (fewer, with --limit)
-            return None
-
-    d = paired(a)
-    if d is None:
+    if a == b:  # a setting against itself: nothing to tell apart, so nothing to compute
+        st.info(t("compare.difference_same", a=labels[a]), icon=":material/info:")
+        return
+    try:
+        d = cache.difference(by_name[a].runs, by_name[b].runs, ds, metric)
+    except HandCamError:  # scored on other test frames (fewer, with --limit)
         st.info(t("compare.difference_other_frames", a=labels[a], b=labels[b]))
-    else:
-        st.markdown(views.verdict_text(d, labels[a], labels[b], lang))
-    others = [(n, paired(n)) for n in names if n != b]
-    others = [(n, found_d) for n, found_d in others if found_d is not None]
-    if others:
-        chart = views.difference_chart([labels[n] for n, _ in others], [f for _, f in others],
-                                       labels[b], lang)  # fmt: skip
-        widgets.chart(chart, width="stretch")
-        st.caption(t("compare.difference_caption"))
+        return
+    st.markdown(views.verdict_text(d, labels[a], labels[b], lang))
+    widgets.chart(views.difference_chart([labels[a]], [d], labels[b], lang), width="stretch")
+    st.caption(t("compare.difference_caption", a=labels[a], b=labels[b]))

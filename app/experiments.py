@@ -67,6 +67,15 @@ def estimate_caption(ds, configs, earlier) -> None:
         )
 
 
+def go_label(settings: int, seeds: int) -> str:
+    """The button's words, counted as the picker lists the experiments: "Run the 11
+    experiments"; with seeds, "Run 11 settings × 3 seeds = 33 runs"."""
+    if seeds == 1:
+        return session.tn("train.experiments_go", settings)
+    runs = settings * seeds
+    return session.tn("train.experiments_go_seeds", settings, seeds=seeds, runs=runs)
+
+
 def submit(ds, configs, earlier) -> None:
     """Queue every configuration (stored ones finish at once) as one group on the board."""
     found = estimates(ds, configs, earlier)
@@ -77,6 +86,7 @@ def submit(ds, configs, earlier) -> None:
 def panel(polling: bool) -> None:
     """The experiments followed: how many are done, which one runs, the time left (the
     running one's, and the estimates of those queued), and a cancel that asks first."""
+    from handclf_core.runs.confidence import setting
     from handclf_core.views.runs import config_label
 
     t, lang, group = session.t, session.lang(), shown()
@@ -88,12 +98,25 @@ def panel(polling: bool) -> None:
     ended = [r for r in records if not r.active]
     current = next((r for r in records if r.status == Status.RUNNING), None)
     left = sum(work.left(r) for r in records if r.active)
-    text = t(
-        "train.experiments_progress",
-        done=len(ended),
-        total=len(group.jobs),
-        left=work.duration(left),
-    )
+    # Counted as the button counted them: experiments, or settings × seeds = runs.
+    settings = len({setting(r.config) for r in records if r.config is not None}) or 1
+    seeds = -(-len(group.jobs) // settings)
+    counts = {"settings": settings, "seeds": seeds}
+    if seeds == 1:
+        text = t(
+            "train.experiments_progress",
+            done=len(ended),
+            total=len(group.jobs),
+            left=work.duration(left),
+        )
+    else:
+        text = t(
+            "train.experiments_progress_seeds",
+            done=len(ended),
+            total=len(group.jobs),
+            left=work.duration(left),
+            **counts,
+        )
     st.progress(len(ended) / max(len(group.jobs), 1), text=text)
     if current is not None:
         st.caption(
@@ -121,7 +144,10 @@ def panel(polling: bool) -> None:
         if cancelled:
             st.warning(t("train.experiments_cancelled", count=cancelled))
         else:
-            st.success(t("train.experiments_done", count=len(ended)))
+            if seeds == 1:
+                st.success(t("train.experiments_done", count=len(ended)))
+            else:
+                st.success(t("train.experiments_done_seeds", count=len(ended), **counts))
         if polling:
             st.rerun()  # all ended: redraw the page once, stop polling
     st.page_link(

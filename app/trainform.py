@@ -15,6 +15,7 @@ from handclf_core.models import get_recipe, list_models
 from handclf_core.runs import experiments
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.experiments import QUICK_WHY, why_values
+from handclf_core.training.splits import effective
 from handclf_core.views.runs import config_label, preprocessing_summary, recipe_summary
 from handclf_core.vocab import Balance, Precision, Validation
 
@@ -82,9 +83,11 @@ def quick_toggle() -> bool:
                      help=t("train.quick_help"), **KEEP)  # fmt: skip
 
 
-def settings(model: str, task: str) -> TrainConfig:
+def settings(model: str, task: str, frames) -> TrainConfig:
     """`model`'s settings as widgets (from its recipe, or what the user or the Preprocessing
-    page set), the resolved configuration they make, and a line saying how it differs."""
+    page set), and the configuration they make on these `frames` (the dataset's hand
+    frames): resolved, without a frame limit that limits nothing (`effective`), so that it
+    is the run Compare will show, under the same name (`summary`)."""
     t, lang = session.translator(), session.lang()
     r, k = get_recipe(model), lambda field: _key(model, field)
     _seed(model)
@@ -129,9 +132,15 @@ def settings(model: str, task: str) -> TrainConfig:
     tip = t("train.reset_help", model=model_name(model, lang))
     c[4].button(t("train.reset"), key=k("reset"), on_click=reset, args=(model,), help=tip,
                 icon=":material/restart_alt:")  # fmt: skip
-    st.markdown(t("train.this_run", label=config_label(config, lang)))
+    return effective(config, frames)
+
+
+def summary(config: TrainConfig) -> None:
+    """The run a configuration makes, named as every page names it, and its recipe in a
+    line."""
+    lang = session.lang()
+    st.markdown(session.t("train.this_run", label=config_label(config, lang)))
     st.caption(recipe_summary(config, lang))
-    return config
 
 
 # The Preprocessing page's sizes: each model's recipe's (32: cnn_basic, 28: mnist, ...).
@@ -174,9 +183,13 @@ def unapplied() -> None:
     if choice is None or choice == session.PrepChoice() or (applied and applied[1] == choice):
         return
     t, lang = session.translator(), session.lang()
-    st.warning(t("train.prep_not_applied", settings=preprocessing_summary(choice.preprocessing,
-                                                                          lang),
-                 balance=name(choice.balance, lang)), icon=":material/tune:")  # fmt: skip
+    text = t(
+        "train.prep_not_applied",
+        settings=preprocessing_summary(choice.preprocessing, lang),
+        balance=name(choice.balance, lang),
+        apply=t("preprocessing.apply"),  # the button's own word there
+    )
+    st.warning(text, icon=":material/tune:")
     st.page_link(navigation.PREPROCESSING, label=t("train.go_apply"), icon=":material/tune:")
 
 

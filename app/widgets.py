@@ -86,8 +86,13 @@ def _scale_steps(spec: dict, scale: float) -> None:
 
 # Formats of the runs table's columns, by column id (keyed by their shown headers).
 _PERCENT = ("test_accuracy", "majority_baseline", "balanced_accuracy", "macro_f1",
-            "train_accuracy", "validation_accuracy", "gap")  # fmt: skip
-_NUMBER = {"training_time": "{:.1f}", "images_per_second": "{:.0f}", "test_frames": "{:,}"}
+            "train_accuracy", "validation_accuracy")  # fmt: skip
+_NUMBER = {
+    "training_time": "{:.1f}",
+    "images_per_second": "{:.0f}",
+    "test_frames": "{:,}",
+    "gap": "{:+.1f}",  # in points already ("+10.5"), as Compare's table shows it
+}
 
 
 def runs_table(runs, columns) -> None:

@@ -82,7 +82,7 @@ for row in range(0, len(shown), 6):
               recording=f.recording, frame=f.frame)
         )  # fmt: skip
 
-st.markdown(t("dataset.balancing"))
+st.markdown(t("dataset.balancing", option=t("train.balance")))  # the Train page's own word
 left, right = st.columns(2)
 left.page_link(
     navigation.PREPROCESSING, label=t("dataset.go_preprocessing"), icon=":material/tune:"

@@ -22,7 +22,7 @@ def experiments_ui(ds, task, frames, earlier) -> None:
     busy = experiments.running()
     followed = experiments.shown() is not None
     with st.expander(t("train.experiments"), icon=":material/science:", expanded=followed):
-        st.markdown(t("train.experiments_intro"))
+        st.markdown(t("train.experiments_intro", **{m: model_name(m, lang) for m in list_models()}))
         size = session.localized(st.radio, t("train.experiments_size"), list(ExperimentSize),
                                  key="train.experiments.size", horizontal=True,
                                  format_func=lambda s: name(ExperimentSize(s), lang))  # fmt: skip
@@ -34,7 +34,7 @@ def experiments_ui(ds, task, frames, earlier) -> None:
         seeds = trainform.seeds_choice("train.experiments.seeds")
         chosen = [c for k in picked for c in trainform.with_seeds(configs[k], seeds)]
         experiments.estimate_caption(ds, chosen, earlier)
-        st.button(t("train.experiments_go", count=len(chosen)), key="train.experiments.go",
+        st.button(experiments.go_label(len(picked), seeds), key="train.experiments.go",
                   type="primary", on_click=experiments.submit, args=(ds, chosen, earlier),
                   disabled=busy or not chosen)  # fmt: skip
         if followed:
@@ -57,7 +57,10 @@ trainform.quick_toggle()
 tabs = st.tabs([model_name(m, lang) for m in list_models()])
 for tab, model in zip(tabs, list_models(), strict=True):
     with tab:
-        config = effective(trainform.settings(model, task), frames)  # idle limit: the recipe
+        # The run's name and, once pressed, its live progress, above its settings: below the
+        # button they were out of the first screen at 1920x1080.
+        top = st.container()
+        config = trainform.settings(model, task, frames)  # an idle limit dropped: the recipe
         training.time_estimate(ds, config, earlier)
         # A click submits in a callback, which runs before the script: the job shows at once.
         seeded = trainform.with_seeds(config, trainform.seeds_choice(f"train.{model}.seeds"))
@@ -71,10 +74,12 @@ for tab, model in zip(tabs, list_models(), strict=True):
             args=(ds, seeded, earlier),
             disabled=job is not None and job.active,
         )
-        if job is not None:
-            st.fragment(run_every=1.0 if job.active else None)(training.job_panel)(
-                job.id, job.active, ds
-            )
-        if len(seeded) > 1 and job is not None:
-            busy = job.active
-            st.fragment(run_every=1.0 if busy else None)(training.seeds_panel)(ds, seeded, busy)
+        with top:
+            trainform.summary(config)
+            if job is not None:
+                st.fragment(run_every=1.0 if job.active else None)(training.job_panel)(
+                    job.id, job.active, ds
+                )
+            if len(seeded) > 1 and job is not None:
+                busy = job.active
+                st.fragment(run_every=1.0 if busy else None)(training.seeds_panel)(ds, seeded, busy)

@@ -17,14 +17,19 @@ guards.watch_runs()  # before the runs are read: one stored meanwhile is not mis
 cache.preload_keras()  # this page runs models here: Keras loads meanwhile
 stored = guards.require_runs(ds, task)
 intro = st.container()  # above the run picker, though it counts the runs picked
-runs = runpicker.compare_runs(stored)
+# The picker folded: 33 runs' chips filled the first screen, above every figure.
+with st.expander(t("compare.choose_runs"), icon=":material/checklist:"):
+    runs = runpicker.compare_runs(stored)
 if not runs:
     st.info(t("runs.choose_one"))
     st.stop()
 
-intro.markdown(t("compare.intro", runs=session.tn("compare.runs", len(runs)), task=task))
-confidence.score_older(runs, ds)
 found = confidence.settings(runs, ds)  # runs equal but for the seed, with their intervals
+shown = session.tn("compare.runs", len(runs))
+intro.markdown(
+    t("compare.intro", runs=shown, settings=session.tn("compare.settings", len(found)), task=task)
+)
+confidence.score_older(runs, ds)  # scored: the page is drawn again, with their intervals
 weak = [label for label, s in zip(setting_labels(found, lang), found, strict=True)
         if frequencies_only(s.run, s.intervals)]  # fmt: skip
 if weak:
@@ -51,7 +56,7 @@ confidence.lesson(found, ds)
 confidence.differences(found, ds)
 
 st.markdown(t("compare.splits_section"))
-widgets.chart(evaluation.splits_chart(runs, lang), width="stretch")
+widgets.chart(evaluation.splits_chart(found, lang), width="stretch")  # a row a setting
 st.markdown(t("compare.splits_reading"))
 
 st.markdown(t("compare.report_section"))
@@ -60,7 +65,7 @@ if ds.is_sample:
 widgets.report_table()
 
 st.markdown(t("compare.recall_section"))
-widgets.chart(evaluation.recall_heatmap(runs, lang), width="stretch")
+widgets.chart(evaluation.recall_heatmap(found, lang), width="stretch")
 st.caption(t("compare.recall_caption"))
 
 st.markdown(t("compare.detail_section"))

@@ -68,11 +68,13 @@ def test_compare_page_shows_every_run_and_the_report(sample_root, stored):
     )
     assert any("92%" in m.value and "training" in m.value for m in at.markdown)
     assert any("built-in sample" in w.value for w in at.warning)
-    # accuracy, train/validation/test, recall, confusion, PR curves; and the differences
-    # when two settings were scored on the same test frames (these two were not: limits)
+    # accuracy, train/validation/test, recall, confusion, PR curves; the noise lesson's
+    # recordings; and the difference of the two settings chosen when they were scored on
+    # the same test frames (these two were not: limits)
     paired = _charts(at)
-    assert paired == 5 + any("is ahead of" in m.value or "within the noise" in m.value
-                             for m in at.markdown)  # fmt: skip
+    lesson = any("If we had filmed" in m.value for m in at.markdown)
+    verdict = any("is ahead of" in m.value or "within the noise" in m.value for m in at.markdown)
+    assert paired == 5 + lesson + verdict
     assert at.get("download_button")
     # Another model's confusion matrix and curves; the report's bars switched off.
     _by_label(at.selectbox, "Model").set_value(stored[1].name).run()
@@ -101,7 +103,7 @@ def test_compare_gives_intervals_seeds_and_a_paired_verdict(sample_root, sample_
         f"{mean:.1%} ({pooled.low * 100:.1f}–{pooled.high * 100:.1f})"
     )
     assert row[header("seed_spread")].startswith("sd ")
-    caption = "test recordings (whole recordings resampled, and the seeds too)"
+    caption = "the range it could have come out in with other test recordings (and other seeds)"
     assert any(caption in c.value for c in at.caption)
     spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
     marks = [(layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"],
@@ -112,11 +114,11 @@ def test_compare_gives_intervals_seeds_and_a_paired_verdict(sample_root, sample_
     texts = [m.value for m in at.markdown]
     assert any("Is the difference real?" in x for x in texts)
     assert any("times wider" in x for x in texts)  # frame-level against recording-level
-    assert any("over 2 seeds ranges" in x for x in texts)
+    assert any("right over its 2 seeds" in x for x in texts)
     verdicts = [x for x in texts if "within the noise of 10 test recordings" in x
                 or " is ahead of " in x]  # fmt: skip
     assert len(verdicts) == 1  # the two best settings, in words
-    assert _charts(at) >= 6  # and every setting against the reference
+    assert _charts(at) >= 7  # and the recordings, and the difference of those two
 
 
 def test_predict_page_top5_of_each_model(sample_root, sample_ds, stored):

@@ -78,7 +78,12 @@ def _uncertainty_charts(runs, lang: str) -> dict:
     import dataclasses
 
     from handclf_core.runs.uncertainty import Scored, compare, intervals
-    from handclf_core.views.confidence import difference_chart, group
+    from handclf_core.views.confidence import (
+        by_recording,
+        difference_chart,
+        group,
+        recordings_chart,
+    )
 
     rng = np.random.default_rng(1)
     true, rec = rng.integers(0, 24, 400), np.repeat(np.arange(10), 40)
@@ -88,11 +93,17 @@ def _uncertainty_charts(runs, lang: str) -> dict:
                                 config=dataclasses.replace(runs[0].config, seed=1))  # fmt: skip
     found = group([*runs, seed1], lambda g: intervals(a))
     names = ["CNN_basic · gray", "Mnist-style CNN · RGB"]
+    per = by_recording(a.true, a.predicted[0], [f"lab/{r}" for r in a.recordings])
     return {
         "accuracy_chart_seeds": evaluation.accuracy_chart(found, report=True, lang=lang),
         "difference_chart": difference_chart(
             names, [compare(a, b), compare(b, b)], "AlexNet", lang
         ),  # fmt: skip
+        "difference_chart_one": difference_chart(names[:1], [compare(a, b)], names[1], lang),
+        # Compare's rows of settings: a setting of two seeds is one row, its seeds as dots.
+        "splits_chart_settings": evaluation.splits_chart(found, lang),
+        "recall_heatmap_settings": evaluation.recall_heatmap(found, lang),
+        "recordings_chart": recordings_chart(per, intervals(a).test_accuracy, lang),
     }
 
 
@@ -384,3 +395,33 @@ def test_a_run_s_bars_are_as_tall_as_its_name():
     assert labels.most_lines(df["name"]) >= 2, set(df["name"])
     height = chart.to_dict()["height"]["step"] * df["split"].nunique()
     assert height >= labels.LINE * labels.most_lines(df["name"]) + 6
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_TW"])
+def test_a_setting_s_rows_are_as_tall_as_its_name_and_hold_its_seeds(lang):
+    """Three seeds of one setting with a long name: one row of the split chart (its three
+    bars holding the name's lines, a dot per seed on each) and one of the recall heat map,
+    named as the settings table names it."""
+    from handclf_core.views.confidence import group, setting_labels
+
+    run = _run24(1)
+    long = dataclasses.replace(run.config, validation=Validation.RANDOM, batch_size=7)
+    seeds = [
+        dataclasses.replace(_run24(s), name=f"r{s}", config=dataclasses.replace(long, seed=s))
+        for s in (1, 2, 3)
+    ]
+    seeds = [
+        dataclasses.replace(r, history={"val_accuracy": (0.5 + r.config.seed / 10,)}) for r in seeds
+    ]
+    found = group([*seeds, _run24(4, "mnist")], lambda g: None)
+    names = setting_labels(found, lang)
+    assert len(found) == 2 and labels.most_lines(names[:1]) >= 2
+    chart = evaluation.splits_chart(found, lang)
+    bars, dots = chart.data, chart.layer[1].data
+    assert list(dict.fromkeys(bars["name"])) == names
+    assert len(bars) == 3 + 2  # train, validation, test; the mnist run has no validation
+    assert len(dots) == 3 * 3 and set(dots["name"]) == {names[0]}  # a dot a seed and split
+    assert chart.to_dict()["height"]["step"] * 3 >= labels.LINE * labels.most_lines(names) + 6
+    heat = evaluation.recall_heatmap(found, lang).data
+    assert list(dict.fromkeys(heat["run"])) == names
+    assert heat["seeds"].str.len().gt(0).sum() == (heat["run"] == names[0]).sum()

@@ -80,7 +80,8 @@ def test_runs_table_columns_and_values(runs):
     assert alex["majority_baseline"] == test.majority_baseline.accuracy
     assert alex["balanced_accuracy"] == test.balanced_accuracy
     assert alex["macro_f1"] == test.macro_f1
-    assert alex["gap"] == pytest.approx(0.99 - test.accuracy)
+    # The gap in points, as the page shows it ("+20.7"), not a fraction (0.207).
+    assert alex["gap"] == round((0.99 - test.accuracy) * 100, 1)
     assert alex["preprocessing"] == "227x227 RGB, right mirrored, cropped"
     assert table.iloc[0]["preprocessing"] == "28x28 gray, squashed"
     assert table.iloc[0]["model"] == "Mnist-style CNN"
@@ -291,3 +292,67 @@ def test_seeds_of_a_setting_are_one_row_and_one_bar_with_their_interval_and_dots
         [ahead.difference.value * 100, 0]
     )
     chart.to_dict()
+
+
+def _seeds_of(run, seeds=(0, 1, 2)):
+    """`run` again under other seeds: one setting, other figures (each seed its own draw)."""
+    out = []
+    for s in seeds:
+        other = make_run(run.model, created=f"s{s}", seed=40 + s)
+        config = dataclasses.replace(run.config, seed=s)
+        history = {"val_accuracy": (0.3 + s / 10,)}
+        out.append(
+            dataclasses.replace(other, config=config, train_accuracy=0.8 + s / 20, history=history)
+        )
+    return out
+
+
+def test_a_setting_of_seeds_is_one_row_of_the_split_chart_and_the_heat_map(runs):
+    """The seeds of one setting (equal but for the seed) are one row, as in the table: the
+    split chart's bars their mean with a dot per seed, the heat map's cells their mean
+    recall with the lowest and highest; a run alone stays one row; plain runs (no
+    Settings) stay a row each."""
+    from handclf_core.views.confidence import group, setting_labels
+
+    seeds = _seeds_of(runs[0])
+    found = group([*seeds, runs[1]], lambda g: None)
+    names = setting_labels(found)
+    assert names == ["Mnist-style CNN · 3 epochs", "AlexNet · cropped · 3 epochs"]
+    chart = evaluation.splits_chart(found)
+    bars = chart.data
+    assert list(dict.fromkeys(bars["name"])) == names
+    mine = bars[bars["name"] == names[0]].set_index("split_id")
+    assert mine.loc["train", "accuracy"] == pytest.approx(np.mean([0.8, 0.85, 0.9]))
+    assert mine.loc["validation", "accuracy"] == pytest.approx(0.4)
+    assert mine.loc["test", "accuracy"] == pytest.approx(np.mean([r.test.accuracy for r in seeds]))
+    assert mine.loc["train", "seeds"] == "80.0–90.0%"
+    dots = chart.layer[1].data
+    assert len(dots) == 9 and set(dots["name"]) == {names[0]}  # 3 seeds x 3 splits
+    assert sorted(dots[dots["split"] == "test"]["seed"]) == sorted(r.test.accuracy for r in seeds)
+    assert len(bars[bars["name"] == names[1]]) == 2  # alone, no validation: two bars, no dots
+    chart.to_dict()
+    heat = evaluation.recall_heatmap(found).data
+    assert list(dict.fromkeys(heat["run"])) == names and len(heat) == 2 * 3
+    free = heat[(heat["run"] == names[0]) & (heat["class_name"] == "free")].iloc[0]
+    recalls = [next(c.recall for c in r.test.per_class if c.name == "free") for r in seeds]
+    assert free["recall"] == pytest.approx(np.mean(recalls))
+    assert free["seeds"] == f"{min(recalls) * 100:.1f}–{max(recalls):.1%}"
+    # Plain runs, as the lab report passes them: a row each, as before.
+    assert evaluation.recall_heatmap(seeds).data["run"].nunique() == 3
+
+
+def test_a_run_s_test_recordings_are_counted_each():
+    from handclf_core.views.confidence import by_recording, recordings_chart
+
+    true = np.array([0, 0, 1, 1, 1, 2])
+    predicted = np.array([0, 1, 1, 1, 1, 0])
+    per = by_recording(true, predicted, ["lab/1", "lab/1", "house/2", "house/2", "house/2", "x/3"])
+    assert per.to_dict("records") == [
+        {"recording": "x/3", "frames": 1, "right": 0, "accuracy": 0.0},
+        {"recording": "lab/1", "frames": 2, "right": 1, "accuracy": 0.5},
+        {"recording": "house/2", "frames": 3, "right": 3, "accuracy": 1.0},
+    ]
+    from handclf_core.runs.uncertainty import Interval
+
+    spec = recordings_chart(per, Interval(0.67, 0.3, 0.9)).to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "rule", "point"]

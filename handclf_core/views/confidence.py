@@ -1,6 +1,7 @@
 """Figures with their uncertainty, as Compare (and the notebook) show them: settings (runs equal but
 for the seed) with their 95% intervals, the accuracy chart's error bars and seed dots, the
-chart of differences against a reference, and each verdict in words.
+noise lesson's picture (a run's test recordings, and where its figure could have landed),
+the chart of a difference between two settings, and each verdict in words.
 
 Pure pandas and Altair over `runs.Run` records and `runs.uncertainty` results; texts in
 `lang`. The intervals come from the caller (`runs.confidence`, cached by the app), so a
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from handclf_core import i18n
@@ -75,6 +77,12 @@ class Setting:
 def group(runs: Sequence[Run], intervals_of: Callable[[list[Run]], Intervals | None]):
     """The runs as Settings (`runs.confidence.settings`), each with `intervals_of(its runs)`."""
     return [Setting(tuple(g), intervals_of(g)) for g in settings(runs)]
+
+
+def as_settings(items: Sequence[Setting | Run]) -> list[Setting]:
+    """What a chart draws a row for: Settings as they are, a plain run a setting of its own
+    (no intervals). Compare passes its Settings, so a setting of three seeds is one row."""
+    return [s if isinstance(s, Setting) else Setting((s,), None) for s in items]
 
 
 def setting_labels(found: Sequence[Setting], lang: str = "en") -> list[str]:
@@ -153,6 +161,69 @@ def accuracy_frame(found: Sequence[Setting], lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def by_recording(true, predicted, recordings) -> pd.DataFrame:
+    """A run's test frames per recording: "recording", "frames", "right" and "accuracy"
+    (the share right), worst first. true, predicted: (N,) class ids; recordings: (N,) each
+    frame's recording ("lab/4")."""
+    right = np.asarray(predicted) == np.asarray(true)
+    df = pd.DataFrame({"recording": np.asarray(recordings).astype(str), "right": right})
+    out = df.groupby("recording")["right"].agg(frames="size", right="sum").reset_index()
+    out["accuracy"] = out["right"] / out["frames"]
+    return out.sort_values(["accuracy", "recording"], ignore_index=True)
+
+
+def recordings_chart(per: pd.DataFrame, figure: Interval, lang: str = "en") -> alt.LayerChart:
+    """The noise lesson's picture: a dot per test recording (`by_recording`) at the share of
+    its frames the run got right, a black line at the whole test split's figure, and a grey
+    band where that figure could have come out with other recordings (its 95% interval)."""
+    t = i18n.translator(lang)
+    names = list(per["recording"])
+    share = t("compare.chart.share_right")
+    x = alt.X(
+        "accuracy:Q", title=share, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1])
+    )
+    band_text = f"{figure.low * 100:.0f}–{figure.high:.0%}"
+    band = (
+        alt.Chart(pd.DataFrame({"low": [figure.low], "high": [figure.high], "range": [band_text]}))
+        .mark_rect(color="#bdbdbd", opacity=0.6)
+        .encode(
+            x=alt.X("low:Q", title=share),
+            x2="high:Q",
+            tooltip=[alt.Tooltip("range:N", title=t("compare.chart.could_have_been"))],
+        )
+    )
+    whole = (
+        alt.Chart(pd.DataFrame({"accuracy": [figure.value]}))
+        .mark_rule(color="black", strokeWidth=3)
+        .encode(
+            x=alt.X("accuracy:Q", title=share),
+            tooltip=[alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.whole"))],
+        )
+    )
+    dots = (
+        alt.Chart(per)
+        .mark_point(shape="circle", filled=True, size=110, color="#4c78a8", opacity=1)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "recording:N",
+                sort=names,
+                title=t("compare.chart.recording"),
+                axis=labels.axis(names),
+            ),
+            tooltip=[
+                alt.Tooltip("recording:N", title=t("compare.chart.recording")),
+                alt.Tooltip("accuracy:Q", format=".1%", title=share),
+                alt.Tooltip("frames:Q", title=t("compare.chart.test_frames")),
+            ],
+        )
+    )
+    # Its title a part a line, as a key to the marks: whole, one line outgrew a 1440-px page
+    # in a projector's type.
+    title = alt.TitleParams(t("compare.chart.recordings_title").split(" · "))
+    return alt.layer(band, whole, dots).properties(height=labels.step(names, 22), title=title)
+
+
 # The differences chart's colours by verdict: ahead, behind, within the noise.
 VERDICTS = {
     "a": ("#2e7d32", N_("compare.verdict.ahead")),
@@ -164,8 +235,9 @@ VERDICTS = {
 def difference_chart(
     names: Sequence[str], found: Sequence[Difference], reference: str, lang: str = "en"
 ) -> alt.LayerChart:
-    """Each setting minus the reference on one metric, with its paired 95% interval: a
-    point and a bar across it, a line at 0; coloured by what the interval says."""
+    """Each of `names` minus the reference on one metric, with its paired 95% interval: a
+    point and a bar across it, a line at 0; coloured by what the interval says. Compare
+    draws the one pair chosen (a row, "A", titled "... minus B")."""
     t = i18n.translator(lang)
     metric = t(METRIC_NAMES[found[0].metric]) if found else ""
     df = pd.DataFrame([

@@ -7,7 +7,8 @@ the raw ids stay beside them in columns ending in "_id" or "_name".
 
 from __future__ import annotations
 
-import dataclasses
+import statistics
+from collections.abc import Sequence
 
 import altair as alt
 import pandas as pd
@@ -17,8 +18,8 @@ from handclf_core.i18n import N_
 from handclf_core.runs.record import Run
 from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views import labels
-from handclf_core.views.confidence import Setting, accuracy_frame
-from handclf_core.views.runs import run_labels, validation_accuracy
+from handclf_core.views.confidence import Setting, accuracy_frame, as_settings, setting_labels
+from handclf_core.views.runs import validation_accuracy
 from handclf_core.vocab import Split, Task
 
 # The accuracy chart's bars by source id: colour, and the catalogue key of the legend.
@@ -45,8 +46,7 @@ def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.Layer
     the source's id.
     """
     t = i18n.translator(lang)
-    found = [r if isinstance(r, Setting) else Setting((r,), None) for r in runs]
-    df = accuracy_frame(found, lang)
+    df = accuracy_frame(as_settings(runs), lang)
     if report:
         df = pd.concat([df, pd.DataFrame([
             {
@@ -124,31 +124,69 @@ SPLITS = {
 }
 
 
-def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
-    """Train, validation and test accuracy side by side per run: with a random 20% of the
-    frames held out, validation sits near train and far above test (neighbouring frames are
-    near-identical), while a held-out recording validates as the test split will score.
-    Runs without validation show two bars. "split_id" keeps each bar's split id."""
+def _spread(values: list[float]) -> str:
+    """ "52.1–58.4%" over a setting's seeds; "" for one seed."""
+    return f"{min(values) * 100:.1f}–{max(values):.1%}" if len(values) > 1 else ""
+
+
+def splits_chart(runs: Sequence[Setting | Run], lang: str = "en") -> alt.LayerChart:
+    """Train, validation and test accuracy side by side per setting (`views.confidence.
+    Setting`, its seeds pooled; a plain run is a setting of its own): with a random 20% of
+    the frames held out, validation sits near train and far above test (neighbouring frames
+    are near-identical), while a held-out recording validates as the test split will score.
+    Each bar is the mean over the setting's seeds, with a dot per seed when it has several;
+    a setting without validation shows two bars. "split_id" keeps each bar's split id."""
     t = i18n.translator(lang)
-    rows = []
-    for label, run in zip(run_labels(runs, lang), runs, strict=True):
-        values = {"train": run.train_accuracy, "validation": validation_accuracy(run),
-                  "test": run.test.accuracy}  # fmt: skip
-        held = i18n.name(run.config.validation, lang)
-        for split, value in values.items():
-            if value is not None:
-                rows.append({"name": label, "split_id": split, "split": t(SPLITS[split][1]),
-                             "accuracy": value, "validation": held})  # fmt: skip
+    found = as_settings(runs)
+    rows, dots = [], []
+    for label, s in zip(setting_labels(found, lang), found, strict=True):
+        values = {
+            "train": [r.train_accuracy for r in s.runs],
+            "validation": [v for r in s.runs if (v := validation_accuracy(r)) is not None],
+            "test": [r.test.accuracy for r in s.runs],
+        }
+        held = i18n.name(s.run.config.validation, lang)
+        for split, seeds in values.items():
+            if not seeds:
+                continue
+            shown = t(SPLITS[split][1])
+            rows.append(
+                {
+                    "name": label,
+                    "split_id": split,
+                    "split": shown,
+                    "accuracy": statistics.fmean(seeds),
+                    "validation": held,
+                    "seeds": _spread(seeds),
+                }
+            )
+            if len(seeds) > 1:
+                dots += [{"name": label, "split": shown, "seed": v} for v in seeds]
     df = pd.DataFrame(rows)
     order = [t(key) for _, key in SPLITS.values()]
-    return (
-        alt.Chart(df)
+    run_title = t("compare.chart.run")
+    y = alt.Y(
+        "name:N",
+        title=run_title,
+        sort=list(dict.fromkeys(df["name"])),
+        axis=labels.axis(df["name"]),
+    )
+    offset = alt.YOffset("split:N", sort=order, scale=alt.Scale(domain=order))
+    mean = t("compare.chart.mean_accuracy") if dots else t("compare.chart.accuracy")
+    tooltip = [
+        alt.Tooltip("name:N", title=run_title),
+        alt.Tooltip("split:N", title=t("compare.chart.split")),
+        alt.Tooltip("accuracy:Q", format=".1%", title=mean),
+        alt.Tooltip("validation:N", title=t("compare.chart.validation")),
+    ]
+    if dots:
+        tooltip.append(alt.Tooltip("seeds:N", title=t("compare.chart.seeds_range")))
+    bars = (
+        alt.Chart()  # the layer's data: `chart.data` holds the bars' rows
         .mark_bar()
         .encode(
-            y=alt.Y(
-                "name:N", title=t("compare.chart.run"), sort=None, axis=labels.axis(df["name"])
-            ),  # fmt: skip
-            yOffset=alt.YOffset("split:N", sort=order),
+            y=y,
+            yOffset=offset,
             x=_accuracy_x(t),
             color=alt.Color(
                 "split:N",
@@ -157,51 +195,82 @@ def splits_chart(runs: list[Run], lang: str = "en") -> alt.Chart:
                 scale=alt.Scale(domain=order, range=[c for c, _ in SPLITS.values()]),
                 legend=labels.legend(order, orient="bottom"),
             ),
-            tooltip=[
-                alt.Tooltip("name:N", title=t("compare.chart.run")),
-                alt.Tooltip("split:N", title=t("compare.chart.split")),
-                alt.Tooltip("accuracy:Q", format=".1%", title=t("compare.chart.accuracy")),
-                alt.Tooltip("validation:N", title=t("compare.chart.validation")),
-            ],
-        )  # fmt: skip
-        # A run's bars (two or three: the splits there are) as tall as its name's lines.
-        .properties(
-            height=labels.step(df["name"], 12, bars=df["split"].nunique()),
-            title=t("compare.chart.splits_title"),
-        )  # fmt: skip
+            tooltip=tooltip,
+        )
+    )
+    layers = [bars]
+    if dots:  # a setting of several seeds: where each seed's figure fell
+        seeds = pd.DataFrame(dots)
+        layers.append(
+            alt.Chart(seeds)
+            .mark_point(shape="circle", filled=True, color="black", size=40, opacity=0.8)
+            .encode(
+                y=y,
+                yOffset=offset,
+                x=alt.X("seed:Q", title=t("compare.chart.accuracy")),
+                tooltip=[
+                    alt.Tooltip("name:N", title=run_title),
+                    alt.Tooltip("split:N", title=t("compare.chart.split")),
+                    alt.Tooltip("seed:Q", format=".1%", title=t("compare.chart.seed_accuracy")),
+                ],
+            )
+        )
+    # A setting's bars (two or three: the splits there are) as tall as its name's lines.
+    return alt.layer(*layers, data=df).properties(
+        height=labels.step(df["name"], 12, bars=df["split"].nunique()),
+        title=t("compare.chart.splits_title"),
     )
 
 
-def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
-    """Per-class recall (rows: runs, columns: classes in id order): which classes each model
-    finds at all. Classes with no test frames are left out (they have no recall). Runs and
-    classes are named in `lang`; "class_name" keeps the id name. A row a run, so that 11 or
-    29 runs make the chart taller, not its columns too narrow for their names."""
+def recall_heatmap(runs: Sequence[Setting | Run], lang: str = "en") -> alt.LayerChart:
+    """Per-class recall (rows: settings, as `splits_chart`; columns: classes in id order):
+    which classes each model finds at all. A setting of several seeds is one row, each
+    cell the mean of its seeds' recalls, their lowest and highest in the tooltip. Classes
+    with no test frames are left out (they have no recall). Settings and classes are named
+    in `lang`; "class_name" keeps the id name. A row a setting, so that 11 settings (or 29)
+    make the chart taller, not its columns too narrow for their names."""
     t = i18n.translator(lang)
+    found = as_settings(runs)
     rows = []
-    for label, run in zip(run_labels(runs, lang), runs, strict=True):
-        for c in run.test.per_class:
+    for label, s in zip(setting_labels(found, lang), found, strict=True):
+        per_seed = [{c.name: c for c in r.test.per_class if c.support} for r in s.runs]
+        for c in s.run.test.per_class:
             if c.support:
-                shown = i18n.class_name(lang, run.task, c.name)
-                rows.append({"run": label, **dataclasses.asdict(c), "class_name": c.name,
-                             "class": shown})  # fmt: skip
+                seeds = [p[c.name] for p in per_seed if c.name in p]
+                recalls = [x.recall for x in seeds]
+                rows.append(
+                    {
+                        "run": label,
+                        "class_id": c.class_id,
+                        "class_name": c.name,
+                        "class": i18n.class_name(lang, s.run.task, c.name),
+                        "recall": statistics.fmean(recalls),
+                        "precision": statistics.fmean(x.precision for x in seeds),
+                        "support": c.support,
+                        "seeds": _spread(recalls),
+                    }
+                )
     df = pd.DataFrame(rows)
     order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
     names = list(dict.fromkeys(df["run"]))
+    several = any(len(s.runs) > 1 for s in found)
     base = alt.Chart(df).encode(
-        # Every class's and every run's name, in full: a dropped or shortened name makes
+        # Every class's and every setting's name, in full: a dropped or shortened name makes
         # two rows or columns read as one.
         x=alt.X("class:N", sort=order, title=t("compare.chart.true_class"),
                 axis=labels.axis(order, title_above=False, width=1000, labelAngle=-45)),
         y=alt.Y("run:N", sort=None, title=t("compare.chart.run"), axis=labels.axis(names)),
     )  # fmt: skip
+    recall = t("compare.chart.mean_recall") if several else t("compare.chart.recall")
     tooltip = [
         alt.Tooltip("run:N", title=t("compare.chart.run")),
         alt.Tooltip("class:N", title=t("compare.chart.class")),
-        alt.Tooltip("recall:Q", format=".1%", title=t("compare.chart.recall")),
+        alt.Tooltip("recall:Q", format=".1%", title=recall),
         alt.Tooltip("precision:Q", format=".1%", title=t("compare.chart.precision")),
         alt.Tooltip("support:Q", title=t("compare.chart.test_frames")),
     ]
+    if several:
+        tooltip.append(alt.Tooltip("seeds:N", title=t("compare.chart.seeds_range")))
     cells = base.mark_rect().encode(
         color=alt.Color(
             "recall:Q",
@@ -224,13 +293,12 @@ def recall_heatmap(runs: list[Run], lang: str = "en") -> alt.LayerChart:
             color=alt.condition("datum.recall > 0.5", alt.value("white"), alt.value("black")),
         )
     )
-    # As wide as the page, whatever the number of classes and runs.
+    title = t("compare.chart.recall_title_seeds") if several else t("compare.chart.recall_title")
+    # As wide as the page, whatever the number of classes and settings.
     return (
         alt.layer(cells, text)
         .add_params(labels.TEXT_SIZE)
-        .properties(
-            height=labels.step(names, 24), width="container", title=t("compare.chart.recall_title")
-        )  # fmt: skip
+        .properties(height=labels.step(names, 24), width="container", title=title)
     )
 
 

@@ -74,7 +74,8 @@ def validation_name(config: TrainConfig, lang: str = "en") -> str:
 
 def changes(config: TrainConfig, lang: str = "en") -> list[str]:
     """What a resolved configuration changes from its model's recipe, in `lang`: ["gray",
-    "class weights", "4 epochs"]; empty for the recipe itself."""
+    "class weights", "4 epochs"]; empty for the recipe itself. The seed is no change: runs
+    of one setting differ by it (`config_label` names it)."""
     t, c, r = i18n.translator(lang), config, config.recipe()
 
     def tn(key: str, count: int) -> str:
@@ -106,17 +107,21 @@ def changes(config: TrainConfig, lang: str = "en") -> list[str]:
         out.append(tn("change.epochs", c.epochs))
     if c.limit:
         out.append(t("change.limit", limit=c.limit))
-    if c.seed != r.seed:
-        out.append(t("change.seed", seed=c.seed))
     if c.precision != preferred_precision():
         out.append(name(c.precision, lang))
     return out
 
 
 def config_label(config: TrainConfig, lang: str = "en") -> str:
-    """ "CNN_basic · gray", "AlexNet · plain SGD · 4 epochs", "Mnist-style CNN · recipe"."""
+    """A run's one name, on every page, in the CSV and the CLI: its setting (the model and
+    what it changes from the recipe: "CNN_basic · gray", "Mnist-style CNN · recipe"), then
+    its seed unless it is the recipe's 0 ("CNN_basic · recipe · seed 1"). A setting, its
+    seeds pooled, is named as its seed 0 is. Name the configuration a run stores (after
+    `training.splits.effective`): a frame limit that limits nothing is no part of it."""
     t = i18n.translator(lang)
     parts = [model_name(config.model, lang), *(changes(config, lang) or [t("change.recipe")])]
+    if config.seed:  # a recipe's seed is 0
+        parts.append(t("change.seed", seed=config.seed))
     return t("change.separator").join(parts)
 
 
@@ -208,7 +213,8 @@ def runs_table(
 ) -> pd.DataFrame:
     """One row per run: test metrics beside the baseline, over-fitting gap, cost, settings;
     `columns` (ids of RUN_COLUMNS, all by default) under their headers in `lang`. Fractions
-    stay fractions (0.529, not 52.9): the page formats them as percentages. `intervals`
+    stay fractions (0.529, not 52.9): the page formats them as percentages; the gap is in
+    points (+10.5), as the page shows it. `intervals`
     (run name -> `uncertainty.Intervals`) fills the columns of their 95% ends, empty for a
     run without."""
     rows = []
@@ -232,7 +238,7 @@ def runs_table(
                 "macro_f1": test.macro_f1,
                 "train_accuracy": run.train_accuracy,
                 "validation_accuracy": validation_accuracy(run),
-                "gap": run.train_accuracy - test.accuracy,
+                "gap": round((run.train_accuracy - test.accuracy) * 100, 1),  # points
                 "params": run.params,
                 "training_time": run.timings.seconds,
                 "images_per_second": run.timings.images_per_second,
