@@ -45,8 +45,9 @@ def buttons(runs, ds) -> None:
         st.info(t("lab.app.unscored"), icon=":material/description:")
         return
     chosen = [r for r in runs if r.name in kept]
-    left_col, right_col = st.columns(2)
-    left_col.download_button(
+    # One under the other, each as wide as the page: side by side, a projector's type cut
+    # the second label at 1440 px.
+    st.download_button(
         t("lab.app.html"),
         _maker(chosen, ds, lang, "html"),
         file_name="lab-report.html",
@@ -54,8 +55,9 @@ def buttons(runs, ds) -> None:
         icon=":material/description:",
         key="compare.lab.html",
         on_click="ignore",
+        width="stretch",
     )
-    right_col.download_button(
+    st.download_button(
         t("lab.app.markdown"),
         _maker(chosen, ds, lang, "md"),
         file_name="lab-report.zip",
@@ -63,6 +65,7 @@ def buttons(runs, ds) -> None:
         icon=":material/folder_zip:",
         key="compare.lab.md",
         on_click="ignore",
+        width="stretch",
     )
     caption = t("lab.app.caption")
     if left:

@@ -226,9 +226,8 @@ def test_seeds_intervals_and_runs_compare(sample_root, tiny_run, older_run, caps
     listed = {r["name"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
     assert code == 0 and listed[tiny.name]["intervals"]["test_accuracy"][0] <= tiny.test.accuracy
     other = setting["runs"][1]
-    assert main(["runs", "compare", tiny.name, tiny.name, "--json"]) == 0
-    same = json.loads(capsys.readouterr().out)
-    assert (same["difference"], same["interval"], same["verdict"]) == (0.0, [0.0, 0.0], "neither")
+    assert main(["runs", "compare", tiny.name, tiny.name, "--json"]) == 2  # itself: refused
+    assert "the same run twice: choose another one" in capsys.readouterr().err
     assert main(["runs", "compare", tiny.name, other, "--metric", "balanced_accuracy",
                  "--json"]) == 0  # fmt: skip
     d = json.loads(capsys.readouterr().out)

@@ -46,7 +46,7 @@ def gap(f: sections.Facts) -> Section:
         baseline=test54.baseline,
         lead=(test54.accuracy - test54.baseline) * 100,
     )
-    chart = evaluation.splits_chart(f.runs, lang)
+    chart = evaluation.splits_chart(f.found, lang)
     return Section(
         t("lab.gap_title"),
         (
