@@ -4,7 +4,7 @@ below. Every text comes from the catalogues (handclf_core/locales) through `sess
 
 import streamlit as st
 
-from app import cache, guards, session, widgets, work
+from app import cache, classroom, guards, session, widgets, work
 from app.navigation import navigation
 from app.session import t
 from handclf_core.i18n import model_name
@@ -14,6 +14,7 @@ from handclf_core.vocab import CLASSES, Task
 
 def home() -> None:
     st.title(t("home.title"))
+    classroom.join_ui(t)  # presentation mode: the address the class's phones open
     ds = guards.current_dataset()
     task = session.task()
     stats = cache.dataset_stats(ds, ds.identity, task)
@@ -30,6 +31,7 @@ st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", 
 session.sidebar()
 session.style()
 cache.training_jobs().device(timeout=0)  # the training process loads TensorFlow from now on
+classroom.phones()  # pictures fit a phone; a phone's Predict starts from its camera
 page = navigation(home, t)  # first: the sidebar's line links to its pages
 with st.sidebar:
     work.sidebar_line()  # the server's long work, wherever the reader is

@@ -174,6 +174,14 @@ def _check(page, name: str, full_page: bool = True, palette: bool = False) -> No
         shutil.copy(shot, DOCS / f"{name}.png")
 
 
+def _unfold(page, title: str) -> None:
+    """Open the expander `title` unless it is open already."""
+    details = page.locator("details").filter(has_text=title).first
+    if details.get_attribute("open") is None:
+        details.locator("summary").first.click()
+        _settle(page)
+
+
 def test_every_page(server, page):
     for name, path, text in [
         ("home", "", "what is the hand holding"),
@@ -188,8 +196,8 @@ def test_every_page(server, page):
         assert text.lower() in page.inner_text("h1").lower(), name
         if name == "compare":  # every figure with its interval, the lesson on the noise
             body = page.inner_text("body")
-            assert "test recordings (whole recordings resampled" in body
-            assert "Is the difference real?" in body and "times wider" in body
+            assert "its 95% interval over the" in body and "test recordings" in body
+            assert "Is the difference real?" in body and "If we had filmed" in body
             # The lab report of the runs shown, downloaded as a student would.
             button = page.locator('[data-testid="stDownloadButton"]').filter(
                 has_text="Download the lab report (HTML)"
@@ -614,7 +622,9 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     assert other.get_by_role("button", name="Train", exact=True).filter(visible=True).count() == 0
     other.get_by_role("link", name="Compare", exact=True).click()
     _settle(other)
+    _unfold(other, "Choose the runs shown")  # the run picker
     runs_shown = other.locator('[data-testid="stMultiSelect"]').first
+    runs_shown.wait_for()
     assert gray in runs_shown.inner_text()
     assert other.locator('[data-testid="stException"]').count() == 0
     # The gray run deleted on Compare, after a confirmation: gone from the table.
@@ -627,6 +637,7 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     page.get_by_text(f"Deleted {gray}").first.wait_for()
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
+    _unfold(page, "Choose the runs shown")
     shown = page.locator('[data-testid="stMultiSelect"]').first.inner_text()  # Runs shown
     assert gray not in shown and "CNN_basic" in shown, shown
     # ...and from the other browser's page, within seconds, without a reload.

@@ -513,11 +513,6 @@ def _compare(args) -> dict:
     if not (args.name and args.other):
         raise HandCamError("runs compare: expected the names of two runs (see `runs list`)")
     a, b = (read_run(run_folder(n)) for n in (args.name, args.other))
-    if a.name == b.name:
-        raise HandCamError(
-            f"runs compare {a.name} {b.name}: expected two different runs, found "
-            "the same run twice: choose another one to compare it with"
-        )
     frames = stored_frames(a.dataset.identity)
     if frames is None:  # the frame store is gone: the dataset itself has the table
         lacking = (
@@ -531,6 +526,11 @@ def _compare(args) -> dict:
         frames = ds.hand_frames()
     from handclf_core.views.runs import config_label
 
+    if a.name == b.name:
+        raise HandCamError(
+            f"runs compare {a.name} {b.name}: expected two different runs, found "
+            "the same run twice: choose another one to compare it with"
+        )
     d = compare_runs(a, b, frames, args.metric)
     return {"a": a.name, "b": b.name, "a_label": config_label(a.config),
             "b_label": config_label(b.config), **d.as_json()}  # fmt: skip

@@ -1,0 +1,196 @@
+"""The class's phones: the certificate `./scripts/app --https` makes (once, for this machine's
+addresses), the address and QR code Home shows in presentation mode, and Predict on a phone
+over HTTPS in a real browser (Chromium at 390x844 as a phone, its fake camera), answering a
+picture taken with the camera, nothing wider than the screen."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import classroom
+from tests.test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    LAUNCH_ARGS,
+    WAIT,
+    WIDER_THAN_THE_PAGE,
+    _data_spec,
+    _free_port,
+    _settle,
+)
+from tests.test_i18n import english_left, page_texts
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="no openssl command")
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+# Anything of the page, not only the main column's blocks, past the screen's right edge, or
+# the page itself scrolling sideways: "what: its right edge / the screen's width".
+PAST_THE_SCREEN = """() => {
+    const width = document.documentElement.clientWidth;
+    const out = [];
+    if (document.documentElement.scrollWidth > width + 1)
+        out.push("the page scrolls sideways: " + document.documentElement.scrollWidth);
+    for (const e of document.querySelectorAll('[data-testid="stMain"] *')) {
+        const r = e.getBoundingClientRect();
+        if (r.width && r.height && r.right > width + 1 && !e.closest('[aria-hidden="true"]'))
+            out.push((e.dataset.testid || e.tagName) + ": " + Math.round(r.right) + " / " + width);
+    }
+    return out.slice(0, 10); }"""
+
+
+def _https_options(cache: Path, port: int) -> list[str]:
+    """The options scripts/app gives `streamlit run` with --https, made as it makes them."""
+    env = {**os.environ, "HANDCLF_CACHE": str(cache)}
+    out = subprocess.run(
+        [sys.executable, "-m", "app.classroom", "https", f"--server.port={port}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert f":{port} on your phone" in out.stderr and "https://" in out.stderr, out.stderr
+    return out.stdout.split()
+
+
+@needs_openssl
+def test_certificate_made_once_for_this_machine(tmp_path):
+    cert, key = classroom.certificate(tmp_path)
+    text = subprocess.run(
+        ["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", str(cert)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for address in ["127.0.0.1", *classroom.ipv4_addresses()]:
+        assert f"IP Address:{address}" in text, text
+    assert "DNS:localhost" in text
+    assert key.stat().st_mode & 0o077 == 0  # the key is the owner's alone
+    made = cert.stat().st_mtime_ns
+    assert classroom.certificate(tmp_path) == (cert, key)
+    assert cert.stat().st_mtime_ns == made  # reused while it covers the addresses
+    (tmp_path / "names.json").write_text(json.dumps(["IP:127.0.0.1"]))  # an older machine's
+    classroom.certificate(tmp_path)
+    assert cert.stat().st_mtime_ns != made
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_TW"])
+def test_home_in_presentation_shows_the_address_and_its_qr_code(sample_root, lang):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at.session_state["data_spec"] = str(sample_root)
+    at.session_state["lang"] = lang
+    at.session_state["present"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    url = f"http://{classroom.lan_address()}:8501"  # no certificate: http, and why not
+    shown = " ".join(page_texts(at))
+    assert url in shown and "`./scripts/app --https`" in shown, shown[:400]
+    assert [i.caption for e in at.get("image") for i in e.proto.imgs] == [url]  # its QR code
+    if lang == "zh_TW":
+        assert not english_left(page_texts(at)), english_left(page_texts(at))
+    at.session_state["present"] = False
+    at.run()
+    assert url not in " ".join(page_texts(at))
+
+
+@contextmanager
+def _https_streamlit(sample_root, cache: Path):
+    """tests/test_browser.py's `_streamlit`, served over HTTPS as `./scripts/app --https`
+    serves it: its URL once healthy, checked against the certificate."""
+    port = _free_port()
+    options = _https_options(cache, port)
+    cert = next(o.split("=", 1)[1] for o in options if o.startswith("--server.sslCertFile="))
+    env = {**os.environ, "HANDCAM_DATA": _data_spec(sample_root)}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"streamlit-https-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed with the server)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", *options,
+         "--server.headless=true", f"--server.port={port}",
+         "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"https://127.0.0.1:{port}"
+    trust = ssl.create_default_context(cafile=cert)  # the certificate covers 127.0.0.1
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=trust)
+            break
+        except ssl.SSLCertVerificationError:
+            raise
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        log.close()
+        pytest.fail("streamlit did not start: " + log_path.read_text(errors="replace")[-2000:])
+    try:
+        yield url
+    except Exception:
+        print("the server's output, its end:\n" + log_path.read_text(errors="replace")[-4000:])
+        raise
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@needs_openssl
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (apt-get install chromium)")
+def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    args = [*LAUNCH_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    with (
+        _https_streamlit(sample_root, tmp_path / "cache") as url,
+        sync_playwright() as p,
+        contextlib.closing(p.chromium.launch(executable_path=CHROMIUM, args=args)) as browser,
+    ):
+        phone = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+            user_agent=PHONE_AGENT, ignore_https_errors=True, permissions=["camera"],
+            locale="en-US",
+        )  # fmt: skip
+        page = phone.new_page()
+        page.set_default_timeout(WAIT)
+        page.goto(f"{url}/Predict")
+        _settle(page)
+        assert page.evaluate("location.protocol") == "https:"
+        # The camera is the phone's first choice: its widget is there without a click.
+        camera = page.locator('[data-testid="stCameraInput"]')
+        camera.wait_for()
+        button = camera.get_by_role("button", name="Take Photo")
+        button.wait_for()
+        deadline = time.time() + 30
+        while not button.is_enabled():  # the fake camera's stream starting
+            assert time.time() < deadline, "the camera did not start"
+            page.wait_for_timeout(200)
+        page.wait_for_timeout(500)
+        button.click()
+        page.get_by_text("test accuracy").first.wait_for(timeout=WAIT)
+        _settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # Each model's answer: its top-5 chart and its line "12 ms · test accuracy 9.4%".
+        answers = page.get_by_text(re.compile(r"\d ms · test accuracy")).count()
+        assert answers == page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
+        page.wait_for_timeout(1000)  # charts drawn at the column's width
+        # The screen a student sees at the first model's answer (the page scrolls inside).
+        page.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
+        shot = ARTIFACTS / "phone" / "predict-camera.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot))
+        assert not (wide := page.evaluate(WIDER_THAN_THE_PAGE)), wide
+        assert not (past := page.evaluate(PAST_THE_SCREEN)), past
+        phone.close()
