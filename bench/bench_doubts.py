@@ -261,7 +261,7 @@ def main() -> None:
             "python": platform.python_version(),
         },
         "load": {"load_average_at_start": loadavg, "other_work_cores_mean": others},
-        "dataset": {"identity": ds.identity, "description": ds.description},
+        "dataset": {"identity": ds.identity, "description": Path(ds.description).name},
         "rule": {
             "measures": list(rule.MEASURES),
             "frames_measured": usual.frames,
