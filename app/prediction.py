@@ -147,9 +147,8 @@ def heat(run, result, picture, hand) -> None:
 
 
 def header(run, stored) -> None:
-    """A run's name above its answer, and why it is this run: drawn in a row of its own, so
-    that a name that wraps to two lines in one column does not push that column's chart
-    below the others."""
+    """A run's name above its answer, and why it is this run: drawn in the answer's column
+    before the answer is computed (in a narrow room the columns wrap, each with its name)."""
     lang = session.lang()
     st.subheader(model_name(run.model, lang))
     st.caption(config_label(run.config, lang))

@@ -231,14 +231,33 @@ html { font-size: 21px; }
 
 # Always: a metric's or a widget's label wraps rather than ending in "…" or being clipped (a
 # long zh-TW label in a row of five figures was cut: 「永遠回答「空手 free」的…」; a toggle's
-# label lost its last letters on a projector); a multiselect shows every chip it holds (past
+# label lost its last letters on a projector), and so does a button's or a page link's in a
+# narrow column; a multiselect shows every chip it holds (past
 # about five rows Streamlit's box scrolled: the runs shown on Compare, after the grid).
-BASE_CSS = """<style>
+BASE_CSS = (
+    """<style>
 [data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div,
-[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"]
+[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] [data-testid="stMarkdownContainer"],
+[data-testid="stPageLink"] a *, [data-testid="stButton"] button *,
+[data-testid="stDownloadButton"] button *
 { white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }
 [data-testid="stMultiSelect"] div { max-height: none !important; }
+"""
+    + """
+/* Narrow rooms (a projector's 1280 px beside the open sidebar): a row of columns wraps
+   rather than squeezing each column under what its content needs. Streamlit's rows already
+   wrap (flex-wrap) but let a column shrink to nothing; a minimum width in rem grows with
+   presentation mode's type, so the layout gives way, never the words. A column of select
+   boxes needs room for its choice, one of a chart for its bars and names. */
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]
+{ min-width: min(100%, 9rem) !important; }
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stSelectbox"],
+  [data-testid="stNumberInput"], [data-testid="stTextInput"], [data-testid="stButton"])
+{ min-width: min(100%, 13rem) !important; }
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stVegaLiteChart"])
+{ min-width: min(100%, 18rem) !important; }
 </style>"""
+)
 
 
 def style() -> None:

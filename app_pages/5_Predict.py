@@ -66,7 +66,10 @@ if truth:
     st.markdown(t("predict.true_label", name=session.class_name(task, truth)))
 looks = prediction.heat_ui()
 prediction.picture_doubts(picture, runs, ds)
-for col, run in zip(st.columns(len(runs)), runs, strict=True):
+# A column per model, its name above its answer in the same column: in a narrow room the
+# columns wrap (session.style), and each answer goes with its name.
+columns = st.columns(len(runs))
+for col, run in zip(columns, runs, strict=True):
     with col:
         prediction.header(run, stored)
 try:
@@ -76,7 +79,7 @@ try:
 except HandCamError as e:
     st.error(t("predict.failed", error=session.explain(e)))
     st.stop()
-for col, run, result in zip(st.columns(len(runs)), runs, results, strict=True):
+for col, run, result in zip(columns, runs, results, strict=True):
     with col:
         prediction.answer(run, result, picture, hand, source, truth, looks, ds)
 
