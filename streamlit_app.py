@@ -31,7 +31,7 @@ st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", 
 session.sidebar()
 session.style()
 cache.training_jobs().device(timeout=0)  # the training process loads TensorFlow from now on
-classroom.phones()  # pictures fit a phone; a phone's Predict starts from its camera
+classroom.phones()  # a phone's Predict starts from its camera
 page = navigation(home, t)  # first: the sidebar's line links to its pages
 with st.sidebar:
     work.sidebar_line()  # the server's long work, wherever the reader is

@@ -193,24 +193,14 @@ def is_phone() -> bool:
 
 # On a narrow screen a picture of a fixed width (Predict's, 480 px) shrinks to its column
 # rather than making the page scroll sideways; on a desk nothing changes.
-PHONE_CSS = """<style>
-@media (max-width: 640px) {
-[data-testid="stImage"], [data-testid="stImageContainer"], [data-testid="stImageCaption"]
-{ max-width: 100% !important; }
-[data-testid="stImageContainer"] img { max-width: 100% !important; height: auto !important; }
-}
-</style>"""
-
-
 def phones() -> None:
-    """For a phone: pictures that fit a narrow screen, and Predict's picture from the camera
-    unless the reader chose another source (the default set before Predict first draws its
-    choice). Drawn by the entrypoint on every run."""
+    """For a phone: Predict's picture from the camera unless the reader chose another source
+    (the default set before Predict first draws its choice; pictures fitting a narrow screen
+    are in the app's style, `session.BASE_CSS`). Called by the entrypoint on every run."""
     import streamlit as st
 
     from handclf_core.vocab import PictureSource
 
-    st.html(PHONE_CSS)
     if is_phone():
         st.session_state.setdefault(PREDICT_SOURCE_KEY, PictureSource.CAMERA)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from handclf_core.i18n import N_
 from handclf_core.views.runs import run_labels
 
 from . import cache, session
@@ -36,6 +37,13 @@ def _maker(runs, ds, lang: str, fmt: str):
     return make
 
 
+# The report's downloads: (format, button label, file name, MIME type, icon)
+DOWNLOADS = (
+    ("html", N_("lab.app.html"), "lab-report.html", "text/html", ":material/description:"),
+    ("md", N_("lab.app.markdown"), "lab-report.zip", "application/zip", ":material/folder_zip:"),
+)
+
+
 def buttons(runs, ds) -> None:
     """The two download buttons of the lab report of `runs` (those on the same test frames),
     and which runs it leaves out."""
@@ -47,26 +55,17 @@ def buttons(runs, ds) -> None:
     chosen = [r for r in runs if r.name in kept]
     # One under the other, each as wide as the page: side by side, a projector's type cut
     # the second label at 1440 px.
-    st.download_button(
-        t("lab.app.html"),
-        _maker(chosen, ds, lang, "html"),
-        file_name="lab-report.html",
-        mime="text/html",
-        icon=":material/description:",
-        key="compare.lab.html",
-        on_click="ignore",
-        width="stretch",
-    )
-    st.download_button(
-        t("lab.app.markdown"),
-        _maker(chosen, ds, lang, "md"),
-        file_name="lab-report.zip",
-        mime="application/zip",
-        icon=":material/folder_zip:",
-        key="compare.lab.md",
-        on_click="ignore",
-        width="stretch",
-    )
+    for fmt, label, file_name, mime, icon in DOWNLOADS:
+        st.download_button(
+            t(label),
+            _maker(chosen, ds, lang, fmt),
+            file_name=file_name,
+            mime=mime,
+            icon=icon,
+            key=f"compare.lab.{fmt}",
+            on_click="ignore",
+            width="stretch",
+        )
     caption = t("lab.app.caption")
     if left:
         labels = dict(zip((r.name for r in runs), run_labels(list(runs), lang), strict=True))

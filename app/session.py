@@ -256,6 +256,12 @@ BASE_CSS = (
 { min-width: min(100%, 13rem) !important; }
 [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stVegaLiteChart"])
 { min-width: min(100%, 18rem) !important; }
+/* A phone's screen: pictures shrink to their column (Predict's is 480 px wide). */
+@media (max-width: 640px) {
+[data-testid="stImage"], [data-testid="stImageContainer"], [data-testid="stImageCaption"]
+{ max-width: 100% !important; }
+[data-testid="stImageContainer"] img { max-width: 100% !important; height: auto !important; }
+}
 </style>"""
 )
 

@@ -110,6 +110,18 @@ def _found_key(path: Path) -> str:
     return N_("error.cache.dangling_link") if path.is_symlink() else N_("error.cache.file")
 
 
+def _found_error(entry: Path, expected: str, found: str, fix: str):
+    """ "ENTRY: expected `expected`, found `found` (what to do)": a link says to remove it."""
+    from handclf_core.errors import HandCamError
+
+    fix = LINK if entry.is_symlink() else fix
+    return HandCamError(
+        f"{entry}: expected {expected}, found {found} ({fix})",
+        key=_found_key(entry),
+        path=str(entry),
+    )
+
+
 def cache_folder(path: Path, what: str, fix: str = KEPT) -> Path:
     """`path`, a folder of the cache, made if need be (with the folders above it) and
     checked before anything is written in it: HandCamError in one line, "PATH: expected
@@ -120,12 +132,7 @@ def cache_folder(path: Path, what: str, fix: str = KEPT) -> Path:
     chain = _chain(path)
     for entry in chain:
         if found := _found(entry):
-            fix = LINK if entry.is_symlink() else fix
-            raise HandCamError(
-                f"{entry}: expected {_what(entry, path, what)}, found {found} ({fix})",
-                key=_found_key(entry),
-                path=str(entry),
-            )
+            raise _found_error(entry, _what(entry, path, what), found, fix)
     made_in = next((e.parent for e in chain if not os.path.lexists(e)), path)
     if os.path.lexists(made_in) and not os.access(made_in, os.W_OK | os.X_OK):
         raise HandCamError(
@@ -138,12 +145,7 @@ def cache_folder(path: Path, what: str, fix: str = KEPT) -> Path:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # made meanwhile, a file above the cache, a read-only disk
         if found := _found(path):
-            fix = LINK if path.is_symlink() else fix
-            raise HandCamError(
-                f"{path}: expected {what}, found {found} ({fix})",
-                key=_found_key(path),
-                path=str(path),
-            ) from None
+            raise _found_error(path, what, found, fix) from None
         raise HandCamError(
             f"{path}: expected {what}, but it cannot be made: {e.strerror} "
             "(set HANDCLF_CACHE to a folder you can write)",

@@ -68,10 +68,22 @@ def _data_spec(sample_root) -> str:
 
 
 @contextmanager
-def _streamlit(sample_root, cache: Path | None = None, data: str | None = None):
-    """`streamlit run` of the app on the sample (or `data`), on a free port, with the
-    session's cache (or `cache`): its URL once healthy."""
-    port = _free_port()
+def _streamlit(
+    sample_root,
+    cache: Path | None = None,
+    data: str | None = None,
+    *,
+    port: int | None = None,
+    options: tuple[str, ...] = (),
+    cafile: str | None = None,
+):
+    """`streamlit run` of the app on the sample (or `data`), on a free port (or `port`), with
+    the session's cache (or `cache`) and `streamlit run`'s `options` last: its URL once
+    healthy. With `cafile` (the certificate of options' sslCertFile) over HTTPS, checked
+    against it."""
+    import ssl
+
+    port = port or _free_port()
     env = {**os.environ, "HANDCAM_DATA": data or _data_spec(sample_root)}
     if cache is not None:
         env["HANDCLF_CACHE"] = str(cache)
@@ -91,18 +103,22 @@ def _streamlit(sample_root, cache: Path | None = None, data: str | None = None):
             f"--server.port={port}",
             "--server.address=127.0.0.1",
             "--browser.gatherUsageStats=false",
+            *options,
         ],
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if cafile else 'http'}://127.0.0.1:{port}"
+    trust = ssl.create_default_context(cafile=cafile) if cafile else None
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=trust)
             break
+        except ssl.SSLCertVerificationError:  # the certificate does not cover 127.0.0.1
+            raise
         except OSError:
             time.sleep(0.5)
     else:

@@ -5,7 +5,6 @@ tests on synthetic runs, and the pages run headless with AppTest over tiny store
 import dataclasses
 import json
 import re
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -19,11 +18,9 @@ from handclf_core.training.splits import effective
 from handclf_core.views.confidence import Setting, setting_labels, settings_table
 from handclf_core.views.runs import config_label, header, run_labels, runs_table
 from tests.conftest import TINY
-from tests.test_i18n import english_left, page_texts
+from tests.test_i18n import english_left, open_page, page_texts
 from tests.test_views_runs import make_run
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "streamlit_app.py")
 HOME, DATASET = None, "app_pages/1_Dataset.py"
 TRAIN, COMPARE = "app_pages/3_Train.py", "app_pages/4_Compare.py"
 # Words of the method, for the expander only: the page itself says what they mean plainly.
@@ -32,16 +29,7 @@ JARGON_ZH = ("重新抽樣", "有放回", "放寬", "標準差", "自助法")
 
 
 def _open(sample_root, page: str | None, lang: str = "en", **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["data_spec"] = str(sample_root)
-    at.session_state["lang"] = lang
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(sample_root, page, lang, **state)
 
 
 def _seeded(config: TrainConfig, seed: int) -> TrainConfig:

@@ -21,7 +21,8 @@ from handclf_core.data.dataset import open_dataset
 from handclf_core.errors import HandCamError
 from handclf_core.runs.predictions import PREDICTIONS_FILE, read_predictions
 from handclf_core.runs.record import _digest, read_run
-from tests.test_i18n import APP, english_left, page_texts
+from tests import test_reliability_inputs
+from tests.test_i18n import english_left, open_page, page_texts
 from tests.treeutil import SMALL, make_tree, zip_folder
 
 
@@ -172,18 +173,7 @@ def test_a_file_where_a_folder_of_the_cache_goes(monkeypatch, tmp_path):
 # --- stored runs: the damaged runs' boxes on Compare and Predict ------------------------
 
 
-@pytest.fixture
-def kept(tmp_path, monkeypatch, tiny_run):
-    """A cache of its own holding a copy of the tiny run; its run folder."""
-    from handclf_core.paths import cache_dir
-
-    source, cache = cache_dir(), tmp_path / "cache"
-    (cache / "runs").mkdir(parents=True)
-    folder = cache / "runs" / tiny_run[0].path.name
-    shutil.copytree(tiny_run[0].path, folder)
-    (cache / "stores").symlink_to(source / "stores")  # decoded already
-    monkeypatch.setenv("HANDCLF_CACHE", str(cache))
-    return folder
+kept = test_reliability_inputs.kept  # the fixture: a cache of its own with the tiny run
 
 
 def _record(folder, change) -> None:
@@ -380,18 +370,7 @@ def test_every_exact_explanation_reads_its_own_line_back(monkeypatch, tmp_path, 
 
 
 def _zh_page(data, page=None, **state):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["data_spec"] = str(data)
-    at.session_state["lang"] = "zh_TW"
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(data, page, "zh_TW", **state)
 
 
 @pytest.mark.parametrize("page", [None, "app_pages/1_Dataset.py"], ids=["home", "dataset"])

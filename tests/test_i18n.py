@@ -222,15 +222,23 @@ def english_left(texts: list[str]) -> list[str]:
     return left
 
 
-def zh_page(sample_root, page: str | None) -> AppTest:
+def open_page(data, page: str | None = None, lang: str = "en", **state) -> AppTest:
+    """The app on the dataset `data` in `lang`, with `state` in its session, switched to
+    `page` (None: Home), with no exception shown."""
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["data_spec"] = str(sample_root)
-    at.session_state["lang"] = "zh_TW"
+    at.session_state["data_spec"] = str(data)
+    at.session_state["lang"] = lang
+    for key, value in state.items():
+        at.session_state[key] = value
     at.run()
     if page:
         at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def zh_page(sample_root, page: str | None) -> AppTest:
+    return open_page(sample_root, page, "zh_TW")
 
 
 def test_home_in_zh_tw_has_no_english(sample_root):

@@ -10,11 +10,9 @@ import json
 import os
 import re
 import shutil
-import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,9 +26,9 @@ from tests.test_browser import (
     LAUNCH_ARGS,
     WAIT,
     WIDER_THAN_THE_PAGE,
-    _data_spec,
     _free_port,
     _settle,
+    _streamlit,
 )
 from tests.test_i18n import english_left, page_texts
 
@@ -111,40 +109,8 @@ def _https_streamlit(sample_root, cache: Path):
     port = _free_port()
     options = _https_options(cache, port)
     cert = next(o.split("=", 1)[1] for o in options if o.startswith("--server.sslCertFile="))
-    env = {**os.environ, "HANDCAM_DATA": _data_spec(sample_root)}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log_path = ARTIFACTS / f"streamlit-https-{port}.log"
-    log = open(log_path, "wb")  # noqa: SIM115 (closed with the server)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", *options,
-         "--server.headless=true", f"--server.port={port}",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"https://127.0.0.1:{port}"
-    trust = ssl.create_default_context(cafile=cert)  # the certificate covers 127.0.0.1
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=trust)
-            break
-        except ssl.SSLCertVerificationError:
-            raise
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        log.close()
-        pytest.fail("streamlit did not start: " + log_path.read_text(errors="replace")[-2000:])
-    try:
+    with _streamlit(sample_root, port=port, options=tuple(options), cafile=cert) as url:
         yield url
-    except Exception:
-        print("the server's output, its end:\n" + log_path.read_text(errors="replace")[-4000:])
-        raise
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 @needs_openssl

@@ -169,6 +169,10 @@ def _train_options(p) -> None:
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0, help="random seed (default 0)")
 
 
+def _task_option(p, help: str = "label set (default obj)", default=Task.OBJ) -> None:
+    p.add_argument("--task", choices=ids(Task), type=term(Task), default=default, help=help)
+
+
 def _seeds_option(p) -> None:
     p.add_argument("--seeds", type=whole(1, MAX_SEEDS), default=1,
                    help="train each setting with N seeds (--seed, --seed+1, ...), each its "
@@ -218,13 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=whole(0, MAX_SEED), default=0, help="random seed of the pictures")
 
     p = command("stats", cmd_stats, "frame and class counts, imbalance, majority baseline")
-    p.add_argument(
-        "--task",
-        choices=ids(Task),
-        type=term(Task),
-        default=Task.OBJ,
-        help="label set (default obj)",
-    )
+    _task_option(p)
 
     p = command("prepare", cmd_prepare, "decode frames once into the frame store")
     p.add_argument(
@@ -241,13 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = command("models", cmd_models, "the registered models and their recipes", data=False)
-    p.add_argument(
-        "--task",
-        choices=ids(Task),
-        type=term(Task),
-        default=Task.OBJ,
-        help="label set (default obj)",
-    )
+    _task_option(p)
 
     for name, func, help in (
         ("train", cmd_train, "train a model, or load it when this configuration is stored"),
@@ -255,13 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = command(name, func, help)
         p.add_argument("--model", required=True, choices=list_models())
-        p.add_argument(
-            "--task",
-            choices=ids(Task),
-            type=term(Task),
-            default=Task.OBJ,
-            help="label set (default obj)",
-        )
+        _task_option(p)
         _train_options(p)
         if name == "train":
             p.add_argument("--retrain", action="store_true", help="train even when stored")
@@ -278,13 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="quick",
         help="quick: each model's class demo; full: each recipe (default quick)",
     )
-    p.add_argument(
-        "--task",
-        choices=ids(Task),
-        type=term(Task),
-        default=Task.OBJ,
-        help="label set (default obj)",
-    )
+    _task_option(p)
     p.add_argument("--only", help="comma-separated experiment ids or models (default: all)")
     p.add_argument(
         "--precision",
@@ -301,9 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("other", nargs="?", help="compare: the run it is compared with")
     p.add_argument("--metric", choices=list(METRICS), default="test_accuracy",
                    help="compare: the figure compared (default test_accuracy)")  # fmt: skip
-    p.add_argument(
-        "--task", choices=ids(Task), type=term(Task), help="list: only runs of this label set"
-    )
+    _task_option(p, "list: only runs of this label set", default=None)
     p.add_argument("--yes", action="store_true", help="delete without asking")
 
     p = command("predict", cmd_predict, "classify one image with a stored run", data=False)
@@ -317,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         "else left)",
     )
     p.add_argument("--top", type=whole(1, MAX_TOP), default=5, help="how many classes to show")
-    p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
+    _task_option(p, "with a model name: its task", default=None)
 
     p = command("explain", cmd_explain, "where a stored run looks in one image (occlusion)",
                 data=False)  # fmt: skip
@@ -326,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hand", choices=ids(Hand), type=term(Hand),
                    help="the wrist camera that took it (default: from the file name)")  # fmt: skip
     p.add_argument("--out", help="write the picture with the heat map over it here (.png)")
-    p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
+    _task_option(p, "with a model name: its task", default=None)
 
     p = command("mistakes", cmd_mistakes,
                 "a stored run's confusion cells, and the test frames behind one")  # fmt: skip
@@ -335,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--limit", type=whole(1, MAX_SHOWN), default=12, help="cells or frames shown (default 12)"
     )
-    p.add_argument("--task", choices=ids(Task), type=term(Task), help="with a model name: its task")
+    _task_option(p, "with a model name: its task", default=None)
 
     p = command("report", cmd_report, "write the lab report of stored runs (HTML or Markdown)")
     p.add_argument(

@@ -162,10 +162,13 @@ class TrainingJobs:
             self._jobs.pop(job.key, None)  # re-insert: newest last
             self._jobs[job.key] = job
             self._forget_old()
+            # On the board before the worker may take it: published after, this queued
+            # record could land over the worker's own end of the job (seen: a job failing
+            # at once read back as queued, without its error).
+            job.publish()
             if job.active:
                 self._queue.put((job, ds))
                 self._ensure_worker()
-        job.publish()
         return job
 
     def cancel(self, key: str) -> None:
