@@ -256,8 +256,30 @@ BASE_CSS = (
 { min-width: min(100%, 13rem) !important; }
 [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stVegaLiteChart"])
 { min-width: min(100%, 18rem) !important; }
+/* A headline figure ("501.8 MB" in 2.25rem type) and a heat map of class names beside its
+   cells (st.container(key="wide-…")) need wider columns. */
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([data-testid="stMetric"])
+{ min-width: min(100%, 11rem) !important; }
+[data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([class*="st-key-wide-"])
+{ min-width: min(100%, 26rem) !important; }
+/* A multiselect's chip holds its whole name, on lines (BaseWeb cut it at its width). */
+[data-testid="stMultiSelect"] [data-baseweb="tag"]
+{ height: auto !important; max-width: 100% !important; }
+[data-testid="stMultiSelect"] [data-baseweb="tag"] span
+{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  max-width: none !important; }
+/* Narrow rooms give the page's width to its content, not to margins. */
+@media (max-width: 1440px) {
+[data-testid="stMainBlockContainer"]
+{ padding-left: 2rem !important; padding-right: 2rem !important; }
+}
+@media (max-height: 900px) {
+[data-testid="stMainBlockContainer"] { padding-top: 3rem !important; }
+}
 /* A phone's screen: pictures shrink to their column (Predict's is 480 px wide). */
 @media (max-width: 640px) {
+[data-testid="stMainBlockContainer"]
+{ padding-left: 1rem !important; padding-right: 1rem !important; }
 [data-testid="stImage"], [data-testid="stImageContainer"], [data-testid="stImageCaption"]
 { max-width: 100% !important; }
 [data-testid="stImageContainer"] img { max-width: 100% !important; height: auto !important; }

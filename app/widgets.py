@@ -8,6 +8,7 @@ import functools
 
 import streamlit as st
 
+from handclf_core.views import labels
 from handclf_core.views.labels import TEXT_SIZE
 
 from . import session
@@ -48,7 +49,9 @@ def chart(figure, **options):
     # validated by the tests (tests/test_views_charts.py), in both languages; drawn for a
     # reader, it is converted unvalidated and the sizes go into its spec's config. (Set
     # on the object itself: Altair keeps other attributes as the chart's properties.)
-    room = functools.partial(_sized_spec, figure, sizes, size["text"], size["label"] / BASE)
+    room = functools.partial(
+        _sized_spec, figure, sizes, size["text"], size["label"] / BASE, size["heading"]
+    )
     object.__setattr__(figure, "to_dict", room)
     return st.altair_chart(figure, **options)
 
@@ -56,10 +59,13 @@ def chart(figure, **options):
 BASE = SIZES[False]["label"]  # the type size the views' row heights (steps) are made for
 
 
-def _sized_spec(figure, sizes: dict, text: int, scale: float, *args, **kwargs) -> dict:
+def _sized_spec(
+    figure, sizes: dict, text: int, scale: float, heading: int, *args, **kwargs
+) -> dict:
     """The chart's Vega-Lite spec, unvalidated, with `sizes` over its own config, its rows
     and columns of fixed step `scale` times as high and wide (a row of names holds their
-    lines in the larger type), and its `text_size` parameter (`views.labels.fits`) `text`."""
+    lines in the larger type), its `text_size` parameter (`views.labels.fits`) `text`, and
+    its title on as many lines as its width needs in type of `heading` px."""
     spec = type(figure).to_dict(figure, *args, **{**kwargs, "validate": False})
     config = spec.setdefault("config", {})
     for part, values in sizes.items():
@@ -69,7 +75,20 @@ def _sized_spec(figure, sizes: dict, text: int, scale: float, *args, **kwargs) -
     for param in spec.get("params", []):
         if param.get("name") == TEXT_SIZE.name:
             param["value"] = text
+    _wrap_title(spec, heading)
     return spec
+
+
+def _wrap_title(spec: dict, px: int) -> None:
+    """The title of a single or layered chart (one with a `width` signal: not a facet or a
+    concatenation, whose titles the views keep short) broken onto lines for its width."""
+    title = spec.get("title")
+    if not title or any(k in spec for k in ("facet", "hconcat", "vconcat", "concat", "repeat")):
+        return
+    params = dict(title) if isinstance(title, dict) else {"text": title}
+    if isinstance(params.get("text"), (str, list)):
+        params["text"] = {"expr": labels.title_expr(params["text"], px)}
+        spec["title"] = params
 
 
 def _scale_steps(spec: dict, scale: float) -> None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import cache, guards, navigation, session, widgets
+from handclf_core.data.layout import SPLITS
 from handclf_core.i18n import name
 from handclf_core.views import data as charts
 from handclf_core.vocab import Scene, Split
@@ -55,7 +56,9 @@ log, by_hand = distribution_ui()
 widgets.chart(charts.class_distribution(stats, log=log, by_hand=by_hand, lang=lang))
 
 st.markdown(t("dataset.scenes"))
-widgets.chart(charts.scene_heatmap(stats, lang=lang))
+for column, split in zip(st.columns(len(SPLITS)), SPLITS, strict=True):
+    with column, st.container(key=f"wide-scenes-{split}"):  # wraps in a narrow room
+        widgets.chart(charts.scene_heatmap(stats, split, lang=lang))
 
 st.markdown(t("dataset.recording"))
 shown_recording = session.localized(

@@ -1,10 +1,11 @@
-"""The layout faults of every page in narrow rooms: presentation mode (the sidebar open) at
-1280x800 and 1024x768, and a 1366x768 desk, in both languages, with ten tiny runs stored,
-as tests/test_browser.py checks them at 1920 and 1440 (its `_layout_faults`, and on a
-projector its smallest type). Prints one line per page, room and language.
+"""The layout faults of every page in every room (tests/layout.py's ROOMS: desks, projectors
+in presentation mode with the sidebar open, a phone), in both languages, with ten tiny
+runs stored, as tests/test_browser.py checks them. Prints one line per page, room and
+language; with --shots, a screenshot of each.
 
-    .venv/bin/python bench/probe_rooms.py [--pages compare,predict] [--sizes 1280,1024,1366]
-        [--langs en,zh-tw] [--keep DIR]   (--keep: reuse a cache of trained runs in DIR)
+    .venv/bin/python bench/probe_rooms.py [--pages compare,predict]
+        [--rooms projector-1024,phone] [--langs en,zh-tw] [--keep DIR] [--shots DIR]
+    (--keep: reuse a cache of trained runs in DIR)
 """
 
 from __future__ import annotations
@@ -17,12 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-ROOMS = {  # width: (height, presentation mode)
-    1280: (800, True),
-    1024: (768, True),
-    1366: (768, False),
-}
 
 
 def _train_runs(sample_root: Path) -> None:
@@ -55,7 +50,7 @@ def _train_runs(sample_root: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", default="")
-    parser.add_argument("--sizes", default="1280,1024,1366")
+    parser.add_argument("--rooms", default="", help="the rooms' names, all by default")
     parser.add_argument("--langs", default="en,zh-tw")
     parser.add_argument("--keep", default="")
     parser.add_argument("--shots", default="", help="a folder for a screenshot of each")
@@ -76,69 +71,34 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import (
-        CHROMIUM,
-        DETAILS,
-        EXPERIMENTS,
-        GALLERY,
-        LAUNCH_ARGS,
-        SMALLEST_TYPE,
-        WAIT,
-        _layout_faults,
-        _settle,
-        _streamlit,
-    )
+    from tests.layout import GALLERY, ROOMS, by_kind, open_room, room_faults, visit
+    from tests.test_browser import CHROMIUM, LAUNCH_ARGS, _streamlit
 
     pages = [p for p in GALLERY if not args.pages or p in args.pages.split(",")]
-    sizes = [int(s) for s in args.sizes.split(",")]
+    rooms = [r for r in ROOMS if not args.rooms or r.name in args.rooms.split(",")]
     langs = args.langs.split(",")
     total = 0
     with _streamlit(sample_root) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         for lang in langs:
-            locale, which = ("en-US", 0) if lang == "en" else ("zh-TW", 1)
-            switch = ("Presentation mode", "簡報模式")[which]
-            for width in sizes:
-                height, present = ROOMS[width]
-                room = f"{width}x{height} {'projector' if present else 'desk'}"
-                context = browser.new_context(
-                    viewport={"width": width, "height": height}, locale=locale
-                )
-                page = context.new_page()
-                page.set_default_timeout(WAIT)
-                sidebar = page.locator('[data-testid="stSidebar"]')
-                page.goto(f"{url}/")
-                _settle(page)
-                if present:
-                    sidebar.get_by_text(switch).click()
-                    _settle(page)
+            locale = "en-US" if lang == "en" else "zh-TW"
+            for _kind, group in by_kind(rooms):
+                page = open_room(browser, url, group[0], locale)
                 for name in pages:
-                    sidebar.get_by_role("link", name=GALLERY[name][which]).click()
-                    _settle(page)
-                    if name == "train":
-                        page.get_by_text(EXPERIMENTS[which]).first.click()
-                        page.locator('[data-testid="stMultiSelect"]').first.wait_for()
-                        _settle(page)
-                    if name == "compare":
-                        page.get_by_text(DETAILS[which], exact=True).first.click()
-                        page.locator('[data-testid="stTable"]').nth(1).wait_for()
-                        _settle(page)
-                    faults = _layout_faults(page)
-                    if present:
-                        px, text = page.evaluate(SMALLEST_TYPE)
-                        if px < 16:
-                            faults["small type"] = [f"{px} px: {text}"]
-                    total += sum(len(v) for v in faults.values())
-                    print(
-                        f"{name:14} {lang:6} {room:22} "
-                        + ("clean" if not faults else repr(faults)),
-                        flush=True,
-                    )
-                    if args.shots:
-                        shot = Path(args.shots) / f"{name}-{lang}-{width}.png"
-                        shot.parent.mkdir(parents=True, exist_ok=True)
-                        page.screenshot(path=str(shot), full_page=True)
-                context.close()
+                    visit(page, url, name, group[0])
+                    for room in group:
+                        faults = room_faults(page, room)
+                        total += sum(len(v) for v in faults.values())
+                        print(
+                            f"{name:14} {lang:6} {room.name:16} "
+                            + ("clean" if not faults else repr(faults)),
+                            flush=True,
+                        )
+                        if args.shots:
+                            shot = Path(args.shots) / f"{name}-{lang}-{room.name}.png"
+                            shot.parent.mkdir(parents=True, exist_ok=True)
+                            page.screenshot(path=str(shot), full_page=True)
+                page.context.close()
         browser.close()
     print(f"{total} faults in all")
 

@@ -18,9 +18,10 @@ from streamlit.testing.v1 import AppTest
 from handclf_core.data.images import Preprocessing
 from handclf_core.data.stats import dataset_stats
 from handclf_core.data.store import open_store
+from handclf_core.i18n import name
 from handclf_core.views import data as charts
 from handclf_core.views import preprocessing
-from handclf_core.vocab import CLASSES
+from handclf_core.vocab import CLASSES, Split
 
 from .treeutil import SHARED, make_tree
 
@@ -69,9 +70,11 @@ def test_dataset_page_headline_charts_gallery(sample_root, sample_ds):
     assert metrics["Classes"] == "24"
     assert metrics["Imbalance (train)"] == f"{train['imbalance_ratio']:,.0f} : 1"
     assert metrics["Always 'free' scores"] == f"{stats['majority_baseline']['test_accuracy']:.1%}"
-    distribution, scenes, timeline = _specs(at)
+    distribution, train_scenes, test_scenes, timeline = _specs(at)
     assert distribution["encoding"]["x"]["scale"]["type"] == "linear"
-    assert scenes["encoding"]["column"]["field"] == "split"
+    for split, scenes in ((Split.TRAIN, train_scenes), (Split.TEST, test_scenes)):
+        assert scenes["encoding"]["color"]["field"] == "share"  # titled by its split
+        assert f'["{name(split)}"]' in scenes["title"]["text"]["expr"]
     assert timeline["encoding"]["x2"]["field"] == "end"
     assert len(at.get("image")) == 12  # classes 0-11, one frame each (or a "no frame" note)
     assert "Would balancing the classes help?" in " ".join(m.value for m in at.markdown)
@@ -86,13 +89,13 @@ def test_dataset_page_widgets(sample_root, sample_ds):
     at.radio(key="ds_page").set_value(12)
     at.run()
     assert not at.exception
-    distribution, _, timeline = _specs(at)
+    distribution, _, _, timeline = _specs(at)
     assert distribution["encoding"]["x"]["scale"]["type"] == "log"
     assert distribution["encoding"]["column"]["field"] == "hand"
     hands = sample_ds.hand_frames()
     recording = hands[(hands.split == "test") & (hands.scene == "lab") & (hands.recording == 2)]
     expected = charts.label_segments(recording, "obj", list(CLASSES["obj"]))
-    pd.testing.assert_frame_equal(_chart_data(at, 2)[expected.columns], expected)
+    pd.testing.assert_frame_equal(_chart_data(at, 3)[expected.columns], expected)
     captions = " ".join(c.value for c in at.caption)
     assert "12 · switch" in captions and "0 · free" not in captions
     shown = len(at.get("image"))
@@ -330,14 +333,13 @@ def test_scene_heatmap(stats):
     assert df.frames.sum() == sum(stats["splits"][s]["frames"] for s in ("train", "test"))
     shares = df.groupby(["split", "scene"]).share.sum()
     assert np.allclose(shares, 1.0)
-    spec = charts.scene_heatmap(stats).to_dict()
-    assert spec["mark"]["type"] == "rect"
-    assert spec["encoding"]["color"]["field"] == "share"
-    assert {spec["encoding"][c]["field"] for c in ("x", "y", "column")} == {
-        "scene",
-        "class",
-        "split",
-    }
+    for split in ("train", "test"):  # one chart a split: side by side, or one above the other
+        spec = charts.scene_heatmap(stats, split).to_dict()
+        assert spec["mark"]["type"] == "rect" and spec["width"] == "container"
+        assert spec["encoding"]["color"]["field"] == "share"
+        assert {spec["encoding"][c]["field"] for c in ("x", "y")} == {"scene", "class"}
+        (rows,) = spec["datasets"].values()
+        assert {r["split_id"] for r in rows} == {split}
 
 
 def test_label_segments_and_timeline():

@@ -20,13 +20,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.layout import (
+    CUT_TEXT,
+    EXPERIMENTS,
+    GALLERY,
+    ROOMS,
+    SHOWN_WORDS,
+    TABLES_SCROLLED,
+    TEXT_OVER_TEXT,
+    WAIT,
+    WIDER_THAN_THE_PAGE,
+    _settle,
+    by_kind,
+    open_room,
+    room_faults,
+    visit,
+)
 from tests.test_i18n import english_left
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-# How long a wait may take before the test calls it a hang: a guard, not a benchmark (the
-# machine may be busy beside the suite, and a training process then starts in minutes).
-WAIT = 300_000  # ms
 DOCS = ROOT / "docs" / "screenshots"
 REAL_FRAME = ROOT.parent / "shared" / "handcam" / "frames" / "house_Rhand_Image723.png"
 CHROMIUM = (
@@ -159,26 +172,13 @@ def page(browser):
     return page
 
 
-def _settle(page, timeout=WAIT / 1000) -> None:
-    """Wait until the script run has finished and stayed so for 1.5 s (the app root's
-    data-test-script-state says "running" while a run goes on)."""
-    app = page.locator('[data-testid="stApp"]')
-    app.wait_for()
-    quiet_since, deadline = time.time(), time.time() + timeout
-    while time.time() - quiet_since < 1.5:
-        assert time.time() < deadline, "the page kept running"
-        if app.get_attribute("data-test-script-state") in ("initial", "running"):
-            quiet_since = time.time()
-        page.wait_for_timeout(200)
-
-
 def _check(page, name: str, full_page: bool = True, palette: bool = False) -> None:
     """No exception shown; a screenshot (copied to docs/ with UPDATE_SCREENSHOTS=1), in 256
     colours with `palette` (a whole page: a fourth of the bytes, the text as sharp)."""
     assert page.locator('[data-testid="stException"]').count() == 0, f"{name}: exception shown"
     shot = ARTIFACTS / f"{name}.png"
     shot.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(shot), full_page=full_page)
+    page.screenshot(path=str(shot), full_page=full_page, scale="css")
     if palette:
         from PIL import Image
 
@@ -226,179 +226,6 @@ def test_every_page(server, page):
         _check(page, name)
 
 
-EXPERIMENTS = ("The assignment's experiments, in one click", "一鍵執行作業的所有實驗")
-DETAILS = ("Details", "詳細資訊")  # Compare's expander of the runs' details
-GALLERY = {  # page: its title in the sidebar, in English and in Chinese
-    "home": ("Home", "首頁"),
-    "dataset": ("Dataset", "資料集"),
-    "preprocessing": ("Preprocessing", "前處理"),
-    "train": ("Train", "訓練"),
-    "compare": ("Compare", "比較"),
-    "predict": ("Predict", "預測"),
-}
-
-
-# Charts and blocks of the page wider than its main column (a chart of 29 runs once was):
-# each as "what: its width / the column's".
-WIDER_THAN_THE_PAGE = """() => {
-    const main = document.querySelector('[data-testid="stMainBlockContainer"]');
-    const limit = main.getBoundingClientRect().right + 2;
-    return [...main.querySelectorAll('[data-testid="stVegaLiteChart"], [data-testid="stImage"], '
-        + '[data-testid="stHorizontalBlock"], [data-testid="stMetric"]')]
-        .filter(e => e.getBoundingClientRect().right > limit)
-        .map(e => e.dataset.testid + ": " + Math.round(e.getBoundingClientRect().right)
-             + " / " + Math.round(limit)); }"""
-# The checks below walk the words of the main column and the sidebar: `texts(selector)`,
-# each non-empty text node with the part (root) it is in. Prepended to a check's body.
-TEXTS = """const texts = (selector = '[data-testid="stMain"], [data-testid="stSidebar"]') => {
-        const found = [];
-        for (const root of document.querySelectorAll(selector)) {
-            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-            for (let n = walker.nextNode(); n; n = walker.nextNode())
-                if (n.textContent.trim()) found.push([n, root]);
-        }
-        return found; };"""
-# Words cut by their box, in the main column or the sidebar: a text wider or taller than the
-# nearest box around it that hides what overflows (a closed select box's choice, a chip, a
-# label, the chips of a multiselect past its height),
-# or ending in an ellipsis (a chart's label shortened to its limit, "thermos-b…"). Text
-# inputs and tables draw their own cells.
-CUT_TEXT = (
-    """() => {"""
-    + TEXTS
-    + """
-    const out = [];
-    for (const [n, root] of texts()) {
-        const el = n.parentElement;
-        if (el.closest('input, textarea, script, style, [data-testid="stDataFrame"]'))
-            continue;
-        const range = document.createRange();
-        range.selectNodeContents(n);
-        const text = range.getBoundingClientRect();
-        if (!text.width) continue;  // not shown (a closed expander, a hidden tab)
-        let cut = (getComputedStyle(el).textOverflow === 'ellipsis'
-            && el.scrollWidth > el.clientWidth + 1)  // by its box's CSS, or by Vega:
-            || (el.closest('svg') && n.textContent.trim().endsWith('…'));
-        for (let box = el; box && box !== root && !cut; box = box.parentElement) {
-            if (getComputedStyle(box).overflowX === 'visible') continue;
-            const edge = box.getBoundingClientRect();
-            cut = text.right > edge.right + 1 || text.left < edge.left - 1;
-            break;
-        }
-        // Scrolled out of sight in any box that hides what overflows below or above (the
-        // chips of a full multiselect), by over a fourth of the line (a line box may be
-        // a little shorter than the font's own height).
-        const spare = text.height / 4;
-        for (let box = el; box && box !== root && !cut; box = box.parentElement) {
-            if (getComputedStyle(box).overflowY === 'visible') continue;
-            const edge = box.getBoundingClientRect();
-            cut = text.bottom > edge.bottom + spare || text.top < edge.top - spare;
-        }
-        if (cut) out.push(n.textContent.trim().slice(0, 60));
-    }
-    for (const box of document.querySelectorAll('[data-testid="stMain"] [data-testid='
-            + '"stSelectbox"], [data-testid="stSidebar"] [data-testid="stSelectbox"]')) {
-        const shown = box.querySelector('input');  // the choice, drawn in its input
-        const value = shown && (shown.value || shown.getAttribute('aria-label') || '');
-        if (shown && shown.scrollWidth > shown.clientWidth + 1) out.push(value.slice(0, 60));
-    }
-    return out; }"""
-)
-
-
-# Texts of a chart drawn over each other: a rotated axis title over run names, a heat map's
-# figures in cells too narrow for them, labels of rows too close. Each text's box (its own
-# angle, turned as drawn, a fifth of its line height spared at top and bottom) against every
-# other's, by separating axes; texts Vega hides (opacity 0) left out.
-TEXT_OVER_TEXT = """() => {
-    const out = [];
-    const corners = t => {
-        const b = t.getBBox(), m = t.getScreenCTM(), dy = b.height * 0.2, dx = 1;
-        return [[b.x + dx, b.y + dy], [b.x + b.width - dx, b.y + dy],
-                [b.x + b.width - dx, b.y + b.height - dy], [b.x + dx, b.y + b.height - dy]]
-            .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]); };
-    const apart = (p, q) => [p, q].some(poly => poly.some(([x1, y1], i) => {
-        const [x2, y2] = poly[(i + 1) % 4], nx = y2 - y1, ny = x1 - x2;
-        const a = p.map(([x, y]) => x * nx + y * ny), b = q.map(([x, y]) => x * nx + y * ny);
-        return Math.max(...a) <= Math.min(...b) || Math.max(...b) <= Math.min(...a); }));
-    for (const svg of document.querySelectorAll('[data-testid="stVegaLiteChart"] svg')) {
-        const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()
-            && !t.closest('[opacity="0"]') && t.getBBox().width > 0);
-        const boxes = texts.map(corners), rects = texts.map(t => t.getBoundingClientRect());
-        const near = (a, b) => a.left < b.right && b.left < a.right
-            && a.top < b.bottom && b.top < a.bottom;  // first the cheap test, upright boxes
-        for (let i = 0; i < texts.length; i++)
-            for (let j = i + 1; j < texts.length; j++)
-                if (near(rects[i], rects[j]) && !apart(boxes[i], boxes[j]))
-                    out.push(texts[i].textContent.slice(0, 40) + " × "
-                             + texts[j].textContent.slice(0, 40));
-    }
-    return out.slice(0, 12); }"""
-# Tables that scroll sideways or hide rows in their box: a runs table is read whole.
-TABLES_SCROLLED = """() => [...document.querySelectorAll(
-        '[data-testid="stMain"] [data-testid="stDataFrame"], '
-        + '[data-testid="stMain"] [data-testid="stTable"]')]
-    .filter(table => table.getBoundingClientRect().width > 0)
-    .flatMap(table => [table, ...table.querySelectorAll('*')].filter(e => {
-        const s = getComputedStyle(e);
-        return (s.overflowX !== 'visible' && e.scrollWidth > e.clientWidth + 1)
-            || (s.overflowY !== 'visible' && e.scrollHeight > e.clientHeight + 1); })
-        .slice(0, 1).map(e => table.innerText.slice(0, 40) + ": " + e.scrollWidth + "x"
-            + e.scrollHeight + " in " + e.clientWidth + "x" + e.clientHeight))"""
-
-
-# The smallest type of the main column (HTML and charts' SVG), in px, with its text: on a
-# projector no word smaller than a desk's body text (a grid's canvas kept 14 px there).
-SMALLEST_TYPE = (
-    """() => {"""
-    + TEXTS
-    + """
-    let least = [Infinity, ''];
-    for (const [n] of texts('[data-testid="stMain"]')) {
-        const el = n.parentElement;
-        if (!el.getBoundingClientRect().width) continue;
-        const px = parseFloat(getComputedStyle(el).fontSize);
-        if (px < least[0]) least = [px, n.textContent.trim().slice(0, 40)];
-    }
-    return least; }"""
-)
-
-
-# Every word the reader sees in the main column and the sidebar: texts (SVG's included),
-# choices shown in inputs; not icons' ligature names, code, or a run's folder name (an id).
-SHOWN_WORDS = (
-    """() => {"""
-    + TEXTS
-    + """
-    const out = [];
-    for (const [n] of texts()) {
-        const el = n.parentElement, text = n.textContent.trim();
-        if (!el.getBoundingClientRect().width
-            || el.closest('[aria-hidden="true"], code, style, script')
-            || /^[a-z_]+-[a-z]+-[0-9a-f]{12}$/.test(text)) continue;
-        out.push(text);
-    }
-    for (const input of document.querySelectorAll('[data-testid="stMain"] input, '
-            + '[data-testid="stSidebar"] input')) {
-        if (input.type !== 'checkbox' && input.value) out.push(input.value);
-    }
-    return out; }"""
-)
-
-
-def _layout_faults(page) -> dict:
-    """What the room would see wrong on the page as laid out now, by check; empty if
-    nothing. Polled for a few seconds: charts and tables redraw after a resize."""
-    checks = {"cut": CUT_TEXT, "wider than the page": WIDER_THAN_THE_PAGE,
-              "text over text": TEXT_OVER_TEXT, "table scrolls": TABLES_SCROLLED}  # fmt: skip
-    deadline = time.time() + 6
-    while True:
-        faults = {k: found for k, js in checks.items() if (found := page.evaluate(js))}
-        if not faults or time.time() > deadline:
-            return faults
-        page.wait_for_timeout(500)
-
-
 @pytest.fixture(scope="module")
 def class_runs(sample_ds, tiny_run, flip_run):
     """A class's Compare after its experiments: the CNN_basic settings of the grid and
@@ -417,36 +244,31 @@ def class_runs(sample_ds, tiny_run, flip_run):
     return [train(sample_ds, dataclasses.replace(tiny, **c))[0] for c in changes]
 
 
-@pytest.mark.parametrize("locale, switch", [("en-US", "Presentation mode"), ("zh-TW", "簡報模式")])
-def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, class_runs):
-    """Every page at 1920x1080, in normal and in presentation mode (the sidebar's switch,
-    which stays on from page to page), in both languages, with ten runs stored, and each
-    desk page again at 1440x900: docs/screenshots/gallery/ (at 1920)."""
-    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale=locale)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    lang, which = ("en", 0) if locale == "en-US" else ("zh-tw", 1)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    page.goto(f"{server}/")
-    _settle(page)
-    for mode in ("desk", "projector"):
-        if mode == "projector":
-            sidebar.get_by_text(switch).click()
-            _settle(page)
-        for name, titles in GALLERY.items():  # through the sidebar, as a teacher clicks
-            sidebar.get_by_role("link", name=titles[which]).click()
-            _settle(page)
-            if name == "train":  # open the experiments' picker, all 11 chosen
-                page.get_by_text(EXPERIMENTS[which]).first.click()
-                page.locator('[data-testid="stMultiSelect"]').first.wait_for()
-                _settle(page)
-            if name == "compare":  # open the runs' details: a table of 13 columns
-                page.get_by_text(DETAILS[which], exact=True).first.click()
-                page.locator('[data-testid="stTable"]').nth(1).wait_for()
-                _settle(page)
-                page.locator('[data-testid="stMain"]').evaluate("e => e.scrollTo(0, 0)")
+# The gallery's screenshots: at 1920 (named by kind, as the README's table has them), and
+# a row for each of three smaller rooms.
+SHOTS = {"desk-1920": "desk", "projector-1920": "projector", "projector-1024": "projector-1024",
+         "desk-1366": "desk-1366", "phone": "phone"}  # fmt: skip
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-TW"])
+def test_every_page_in_every_room(server, browser, locale, class_runs):
+    """Every page in every room of tests/layout.py's ROOMS — desks at 1920x1080, 1440x900,
+    1366x768 and 1366x768 zoomed to 150%, projectors (presentation mode, the sidebar open)
+    at 1920x1080, 1280x800 and 1024x768, a phone at 390x844 — in both languages, with ten
+    runs stored: no word cut or drawn over another, nothing wider than the page, no table
+    scrolling, no type under 16 px on a projector. A page is opened once per kind of room
+    (its session's presentation mode, a phone's emulation) and resized from room to room:
+    its layout depends on the width, not on how it was reached. docs/screenshots/gallery/."""
+    lang = "en" if locale == "en-US" else "zh-tw"
+    page = None
+    for kind, group in by_kind(ROOMS):
+        if page is not None:
+            page.context.close()
+        page = open_room(browser, server, group[0], locale)
+        for name in GALLERY:
+            visit(page, server, name, group[0])
             size = page.evaluate("getComputedStyle(document.documentElement).fontSize")
-            assert (size == "21px") == (mode == "projector"), (name, mode, size)
+            assert (size == "21px") == (kind == "projector"), (name, kind, size)
             # A headline figure stays larger than its own label, on a projector too.
             sizes = page.evaluate("""() => {
                 const px = s => s && parseFloat(getComputedStyle(s).fontSize);
@@ -455,35 +277,23 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
                 const l = document.querySelector('[data-testid="stMetricLabel"] p')
                     || document.querySelector('[data-testid="stMetricLabel"]');
                 return v && l ? [px(v), px(l)] : null; }""")
-            assert sizes is None or sizes[0] > 1.5 * sizes[1], (name, mode, sizes)
-            # No label cut by its box: a metric's or a widget's words end in "…" nowhere.
-            cut = page.evaluate("""() => [...document.querySelectorAll(
-                '[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div, '
-                + '[data-testid="stWidgetLabel"] p')]
-                .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
-            assert not cut, (name, lang, mode, cut)
-            # Nothing wider than the page, no words cut by their box or drawn over others,
-            # no table scrolling: on a projector, and at two desks' widths.
-            assert not (faults := _layout_faults(page)), (name, lang, mode, faults)
+            assert sizes is None or sizes[0] > 1.5 * sizes[1], (name, kind, sizes)
             if lang == "zh-tw":  # no English left, in what the browser draws too
                 assert not (left := english_left(page.evaluate(SHOWN_WORDS))), (name, left)
-            if mode == "projector":
-                size, text = page.evaluate(SMALLEST_TYPE)
-                assert size >= 16, (name, lang, size, text)
-            _check(page, f"gallery/{name}-{lang}-{mode}", full_page=False)
-            if name == "compare" and mode == "projector":  # the whole page, tables and all
-                tall = page.evaluate(
-                    "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
-                )
-                page.set_viewport_size({"width": 1920, "height": min(tall, 16000)})
-                page.wait_for_timeout(1500)  # charts redrawn at the new size
-                _check(page, f"gallery/{name}-{lang}-{mode}-whole", False, palette=True)
-                page.set_viewport_size({"width": 1920, "height": 1080})
-            if mode == "desk":
-                page.set_viewport_size({"width": 1440, "height": 900})
-                assert not (faults := _layout_faults(page)), (name, lang, 1440, faults)
-                page.set_viewport_size({"width": 1920, "height": 1080})
-    # The checks find what they are for: words cut or scrolled away, a block too wide.
+            for room in group:
+                faults = room_faults(page, room)
+                assert not faults, (name, lang, room.name, faults)
+                if room.name in SHOTS:
+                    _check(page, f"gallery/{name}-{lang}-{SHOTS[room.name]}", full_page=False)
+                if name == "compare" and room.name == "projector-1920":  # the whole page
+                    tall = page.evaluate(
+                        "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
+                    )
+                    page.set_viewport_size({"width": 1920, "height": min(tall, 16000)})
+                    page.wait_for_timeout(1500)  # charts redrawn at the new size
+                    _check(page, f"gallery/{name}-{lang}-projector-whole", False, palette=True)
+    # The checks find what they are for (on the last room's page): words cut or scrolled
+    # away, a block too wide.
     page.evaluate("""() => {
         const main = document.querySelector('[data-testid="stMainBlockContainer"]');
         main.insertAdjacentHTML('beforeend', '<p style="width: 40px; overflow: hidden; '
@@ -509,7 +319,7 @@ def test_every_page_for_a_projector_and_a_desk(server, browser, locale, switch, 
         left = english_left(page.evaluate(SHOWN_WORDS))
         assert {w for x in left for w in ("label", "wide", "table") if w in x} == {
             "label", "wide", "table"}, left  # fmt: skip
-    context.close()
+    page.context.close()
 
 
 def _gray_quick_demo(page, server) -> None:

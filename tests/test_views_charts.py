@@ -8,7 +8,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import altair as alt
 import numpy as np
+import pandas as pd
 import pytest
 
 from handclf_core.data.stats import dataset_stats
@@ -58,7 +60,7 @@ def all_charts(stats, frames, lang: str):
         "class_distribution_log_by_hand": data.class_distribution(
             stats, log=True, by_hand=True, lang=lang
         ),
-        "scene_heatmap": data.scene_heatmap(stats, lang=lang),
+        "scene_heatmap": data.scene_heatmap(stats, "test", lang=lang),
         "label_timeline": data.label_timeline(segments, lang=lang),
         "memory_chart": preprocessing.memory_chart(memory, "a", lang=lang),
         "curves_loss": training.curves_chart(curves, "loss", lang),
@@ -374,15 +376,42 @@ def test_a_projector_gets_taller_rows_and_its_type_size_for_the_figures(sample_d
     desk = chart.to_dict()
     room = widgets.SIZES[True]
     scale = room["label"] / widgets.BASE
-    spec = widgets._sized_spec(chart, {"axis": {"labelFontSize": 18}}, room["text"], scale)
+    spec = widgets._sized_spec(
+        chart, {"axis": {"labelFontSize": 18}}, room["text"], scale, room["heading"]
+    )
     assert spec["height"]["step"] == round(desk["height"]["step"] * 1.5)
     assert spec["width"] == "container"
     assert {"name": "text_size", "value": room["text"]} in spec["params"]
     assert spec["config"]["axis"]["labelFontSize"] == 18
     assert chart.to_dict()["height"] == desk["height"]  # the chart object is untouched
-    scenes = data.scene_heatmap(dataset_stats(sample_ds, "obj"), lang="en")
-    spec = widgets._sized_spec(scenes, {}, room["text"], scale)
-    assert spec["width"]["step"] == round(scenes.to_dict()["width"]["step"] * 1.5)  # a facet
+
+
+@pytest.mark.parametrize(
+    "title", ["Recall per class (% found; a setting of several seeds: their mean)",
+              ["每類召回率", "（找到的百分比；多個種子的設定：取平均）"]],
+)  # fmt: skip
+def test_a_title_is_broken_onto_lines_for_its_chart_s_width(title):
+    """A chart's title in a narrow room: the widest way of drawing it that the chart's width
+    holds, every word kept (Vega shortened it to "…a setting of several seeds: t…")."""
+    from app import widgets
+
+    choices = labels.title_choices(title, 24)
+    given = [title] if isinstance(title, str) else title
+    assert choices[0][0] == given  # as given where there is room
+    needs = [need for _, need in choices]
+    assert needs == sorted(needs, reverse=True) and len(choices) > 3
+    for shown, need in choices:
+        assert "".join(shown).replace(" ", "") == "".join(given).replace(" ", "")
+        assert all(labels.ems(line) * 24 <= need for line in shown)
+    # The expression picks by the chart's width: a Vega-Lite title with an expression.
+    chart = alt.Chart(pd.DataFrame({"x": [1]}), title=title).mark_bar().encode(x="x:Q")
+    spec = widgets._sized_spec(chart, {}, 12, 1.0, 24)
+    expr = spec["title"]["text"]["expr"]
+    assert expr.startswith(f"width >= {choices[0][1]} ? ") and expr.count("width >=") == len(
+        choices) - 1  # fmt: skip
+    facet = chart.properties(title="").facet(column="x:N").properties(title=title)
+    # a facet has no `width` signal: its title as given
+    assert widgets._sized_spec(facet, {}, 12, 1.0, 24)["title"] == title
 
 
 def test_a_run_s_bars_are_as_tall_as_its_name():

@@ -20,7 +20,7 @@ from handclf_core import i18n
 from handclf_core.data.layout import HAND_CAMERAS, SCENES, SPLITS
 from handclf_core.i18n import name
 from handclf_core.views import labels
-from handclf_core.vocab import Camera, Scene
+from handclf_core.vocab import Camera, Scene, Split
 
 SPLIT_COLOURS = ["#4c78a8", "#f58518"]  # train, test
 HAND_COLOURS = ["#54a24b", "#b279a2"]  # Lhand, Rhand
@@ -152,19 +152,22 @@ def scene_frame(stats: dict, *, lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*columns, "split_id"])
 
 
-def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
-    """Class x scene, coloured by the class's share of that scene's frames, per split.
+def scene_heatmap(stats: dict, split: str, *, lang: str = "en") -> alt.Chart:
+    """Class x scene of one split, coloured by the class's share of that scene's frames;
+    as wide as its container (the page draws the splits side by side, one above the other
+    in a narrow room).
 
     A square-root colour scale: `free` is about half of every scene; on a linear scale every
     other class would be the same pale colour.
     """
     t = i18n.translator(lang)
     df = scene_frame(stats, lang=lang)
+    df = df[df["split_id"] == split]
     task = stats.get("task")
     order = [class_label(i, c, task=task, lang=lang) for i, c in enumerate(stats["classes"])]
     scenes = [name(Scene(s), lang) for s in SCENES]
     return (
-        alt.Chart(df)
+        alt.Chart(df, title=name(Split(split), lang))
         .mark_rect()
         .encode(
             x=alt.X(
@@ -176,10 +179,11 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
             y=alt.Y("class:N", sort=order, title=t("charts.class"), axis=labels.axis(order)),
             color=alt.Color(
                 "share:Q",
-                scale=alt.Scale(type="sqrt", scheme="blues"),
-                legend=alt.Legend(format=".0%", title=t("charts.share_of_scene")),
-            ),
-            column=alt.Column("split:N", sort=[name(s, lang) for s in SPLITS], title=None),
+                scale=alt.Scale(type="sqrt", scheme="blues", domain=[0, 1]),
+                legend=alt.Legend(
+                    format=".0%", title=t("charts.share_of_scene"), orient="bottom", titleLimit=0
+                ),
+            ),  # fmt: skip
             tooltip=[
                 alt.Tooltip("class:N", title=t("charts.class")),
                 alt.Tooltip("split:N", title=t("charts.split")),
@@ -189,7 +193,7 @@ def scene_heatmap(stats: dict, *, lang: str = "en") -> alt.Chart:
                 alt.Tooltip("scene_frames:Q", format=",", title=t("charts.frames_of_scene")),
             ],
         )
-        .properties(width=alt.Step(70), height=labels.step(order, 20))
+        .properties(width="container", height=labels.step(order, 20))
     )
 
 

@@ -95,3 +95,35 @@ def fits(cells: int, chars: int) -> alt.ExprRef:
     figure of `chars` characters fits its cell at the room's type size, else 0 (the cell's
     colour and tooltip still tell): figures of 29 runs' cells were drawn over each other."""
     return alt.expr(f"width / {max(cells, 1)} >= {TEXT_SIZE.name} * {0.62 * chars:.2f} + 4 ? 1 : 0")
+
+
+EM = 0.62  # a Latin letter of a chart's sans-serif type (DejaVu Sans, bold), in em, at most
+
+
+def ems(text: str) -> float:
+    """How wide `text` is drawn, in em at most: a wide (CJK) character takes one."""
+    return sum(1 if unicodedata.east_asian_width(c) in "WF" else EM for c in text)
+
+
+def title_choices(title: str | list[str], px: float) -> list[tuple[list[str], int]]:
+    """The ways to draw a title of type `px` px, widest first: its lines (each of `title`'s
+    lines broken further where it must) and the width in px they need."""
+    given = [title] if isinstance(title, str) else list(title)
+    choices: dict[str, int] = {}
+    widest = max(columns(line) for line in given)
+    for width in [widest, *range(widest - 2, 9, -2)]:
+        broken = [part for line in given for part in lines(line, width)]
+        need = max(ems(part) for part in broken) * px + 4
+        choices.setdefault(json.dumps(broken, ensure_ascii=False), round(need))
+    return [(json.loads(text), need) for text, need in choices.items()]
+
+
+def title_expr(title: str | list[str], px: float) -> str:
+    """A Vega expression for a title of type `px` px: the widest of `title_choices` that
+    the chart's `width` holds, so that a title is drawn whole in a narrow room instead of
+    shortened ("…a setting of several seeds: t…")."""
+    choices = title_choices(title, px)
+    expr = json.dumps(choices[-1][0], ensure_ascii=False)
+    for shown, need in reversed(choices[:-1]):
+        expr = f"width >= {need} ? {json.dumps(shown, ensure_ascii=False)} : ({expr})"
+    return expr
