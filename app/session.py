@@ -262,12 +262,10 @@ BASE_CSS = (
 { min-width: min(100%, 11rem) !important; }
 [data-testid="stHorizontalBlock"] > [data-testid="stColumn"]:has([class*="st-key-wide-"])
 { min-width: min(100%, 26rem) !important; }
-/* A multiselect's chip holds its whole name, on lines (BaseWeb cut it at its width). */
-[data-testid="stMultiSelect"] [data-baseweb="tag"]
-{ height: auto !important; max-width: 100% !important; }
-[data-testid="stMultiSelect"] [data-baseweb="tag"] span
-{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
-  max-width: none !important; }
+/* A multiselect's chip holds its whole name, on lines (it was cut at the box's width). */
+[data-testid="stMultiSelect"] [data-tag], [data-testid="stMultiSelect"] [data-tag] span[title]
+{ height: auto !important; white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
 /* Narrow rooms give the page's width to its content, not to margins. */
 @media (max-width: 1440px) {
 [data-testid="stMainBlockContainer"]

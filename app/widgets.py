@@ -88,6 +88,7 @@ def _wrap_title(spec: dict, px: int) -> None:
     params = dict(title) if isinstance(title, dict) else {"text": title}
     if isinstance(params.get("text"), (str, list)):
         params["text"] = {"expr": labels.title_expr(params["text"], px)}
+        params["frame"] = "bounds"
         spec["title"] = params
 
 

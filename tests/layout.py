@@ -72,6 +72,7 @@ WIDER_THAN_THE_PAGE = """() => {
 TEXTS = """const texts = (selector = '[data-testid="stMain"], [data-testid="stSidebar"]') => {
         const found = [];
         for (const root of document.querySelectorAll(selector)) {
+            if (root.getBoundingClientRect().right <= 0) continue;  // a folded sidebar
             const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
             for (let n = walker.nextNode(); n; n = walker.nextNode())
                 if (n.textContent.trim()) found.push([n, root]);

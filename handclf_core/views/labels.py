@@ -97,6 +97,7 @@ def fits(cells: int, chars: int) -> alt.ExprRef:
     return alt.expr(f"width / {max(cells, 1)} >= {TEXT_SIZE.name} * {0.62 * chars:.2f} + 4 ? 1 : 0")
 
 
+TITLE_PADDING = 16  # px of a chart's container its title does not have (padding, rounding)
 EM = 0.62  # a Latin letter of a chart's sans-serif type (DejaVu Sans, bold), in em, at most
 
 
@@ -120,10 +121,13 @@ def title_choices(title: str | list[str], px: float) -> list[tuple[list[str], in
 
 def title_expr(title: str | list[str], px: float) -> str:
     """A Vega expression for a title of type `px` px: the widest of `title_choices` that
-    the chart's `width` holds, so that a title is drawn whole in a narrow room instead of
-    shortened ("…a setting of several seeds: t…")."""
+    the chart's container holds (the title framed by the whole chart, `frame: "bounds"`),
+    so that a title is drawn whole in a narrow room instead of shortened ("…a setting of
+    several seeds: t…")."""
     choices = title_choices(title, px)
     expr = json.dumps(choices[-1][0], ensure_ascii=False)
+    # The chart's container, less its padding; `width` named so that a resize redraws it.
+    room = f"(containerSize()[0] - {TITLE_PADDING} + 0 * width)"
     for shown, need in reversed(choices[:-1]):
-        expr = f"width >= {need} ? {json.dumps(shown, ensure_ascii=False)} : ({expr})"
+        expr = f"{room} >= {need} ? {json.dumps(shown, ensure_ascii=False)} : ({expr})"
     return expr

@@ -69,7 +69,9 @@ def memory_inputs(prep: Preprocessing, *, lang: str = "en") -> dict[str, tuple[i
 def memory_chart(
     df: pd.DataFrame, highlight: str | None = None, *, lang: str = "en"
 ) -> alt.LayerChart:
-    """Bars of `memory_frame`'s bytes, each labelled with its size; `highlight` in colour."""
+    """Bars of `memory_frame`'s bytes, each labelled with its size at its start (inside the
+    chart in any room: beside the bar's end, "501.8 MB" ran past a narrow chart's edge);
+    `highlight` in colour. As wide as its container."""
     t = i18n.translator(lang)
     base = alt.Chart(df).encode(
         y=alt.Y(
@@ -90,5 +92,5 @@ def memory_chart(
         .then(alt.value("#f58518"))
         .otherwise(alt.value("#9db4cf"))
     )
-    text = base.mark_text(align="left", dx=4).encode(text="size:N")
-    return (bars + text).properties(width=520, height=labels.step(df["input"], 28))
+    text = base.mark_text(align="left", dx=4).encode(x=alt.datum(0), text="size:N")
+    return (bars + text).properties(width="container", height=labels.step(df["input"], 28))
