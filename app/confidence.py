@@ -17,7 +17,7 @@ from handclf_core.views import confidence as views
 from handclf_core.views.runs import run_labels
 from handclf_core.vocab import Split
 
-from . import cache, session, widgets
+from . import cache, session, tables, widgets
 
 
 def settings(runs, ds) -> list[views.Setting]:
@@ -61,7 +61,7 @@ def table(found: list[views.Setting]) -> None:
     # page, in the room's type (a grid's canvas kept its small type on a projector, hid its
     # 11th row there and scrolled sideways at a 1440-px desk).
     whole = table.style.format(lambda v: v.replace("–", "\u2060–\u2060"))  # "(42.3–65.5)" unbroken
-    st.table(whole.hide(axis="index"))
+    tables.whole(table, whole.hide(axis="index"), "settings-table")
     t = session.t
     recordings = {s.intervals.recordings for s in found if s.intervals}
     brackets = t("compare.intervals_caption", recordings=max(recordings)) if recordings else ""

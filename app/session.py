@@ -266,6 +266,8 @@ BASE_CSS = (
 [data-testid="stMultiSelect"] [data-tag], [data-testid="stMultiSelect"] [data-tag] span[title]
 { height: auto !important; white-space: normal !important; overflow: visible !important;
   text-overflow: clip !important; }
+/* The main column, a container its tables ask about (app.tables: cards when narrow). */
+[data-testid="stMainBlockContainer"] { container: main / inline-size; }
 /* Narrow rooms give the page's width to its content, not to margins. */
 @media (max-width: 1440px) {
 [data-testid="stMainBlockContainer"]

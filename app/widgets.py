@@ -11,7 +11,7 @@ import streamlit as st
 from handclf_core.views import labels
 from handclf_core.views.labels import TEXT_SIZE
 
-from . import session
+from . import session, tables
 
 # Type sizes (px) of every chart: at a desk, and on a projector (presentation mode).
 SIZES = {
@@ -134,7 +134,7 @@ def runs_table(runs, columns) -> None:
     if "created" in columns:  # "2026-12-05 16:46", breakable between date and time
         shown[header("created", lang)] = [r.created[:16].replace("T", " ") for r in runs]
     present = {header(c, lang): f for c, f in formats.items() if header(c, lang) in shown}
-    st.table(shown.style.format(present, na_rep="—").hide(axis="index"))
+    tables.whole(shown, shown.style.format(present, na_rep="—").hide(axis="index"), "runs-table")
 
 
 def report_toggle(task: str) -> bool:
@@ -155,7 +155,7 @@ def report_table() -> None:
     lang = session.lang()
     table = report_table(lang)
     percent = {header(c, lang): "{:.1%}" for c in ("accuracy", "baseline")}
-    st.table(table.style.format(percent).hide(axis="index"))
+    tables.whole(table, table.style.format(percent).hide(axis="index"), "report-table")
 
 
 def dataset_figures(stats: dict, task: str, *, imbalance: bool = False) -> None:

@@ -12,6 +12,7 @@ from handclf_core.models import get_recipe, list_models
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.experiments import QUICK
 from handclf_core.runs.folders import run_path, saved_run
+from handclf_core.views import labels
 from tests.conftest import TINY
 from tests.test_i18n import english_left, page_texts, zh_page
 
@@ -200,7 +201,7 @@ def test_stored_run_in_zh_tw_has_no_english(sample_root, tiny_run):
     assert shown["裝置"].startswith("CPU（") and shown["裝置"].endswith(" 核心）")
     assert any("從快取載入" in c.value for c in at.caption)
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
-    assert [s["title"] for s in specs] == ["損失", "準確率"]
+    assert [labels.title_text(s["title"]) for s in specs] == ["損失", "準確率"]
     assert all(s["encoding"]["color"]["sort"] == ["訓練集", "驗證集"] for s in specs)  # legend
     texts = page_texts(at)
     assert any(x.endswith(" 個百分點（相對基準線）") for x in texts)

@@ -15,6 +15,7 @@ from handclf_core.models import list_models
 from handclf_core.runs.config import TrainConfig
 from handclf_core.runs.experiments import QUICK_FRAMES, grid, quick
 from handclf_core.training.splits import effective
+from handclf_core.views import labels
 from handclf_core.views.confidence import Setting, setting_labels, settings_table
 from handclf_core.views.runs import config_label, header, run_labels, runs_table
 from tests.conftest import TINY
@@ -206,10 +207,7 @@ def _specs(at) -> list[dict]:
 
 def _chart(at, title_start: str) -> dict:
     for spec in _specs(at):
-        title = spec.get("title")
-        title = title.get("text") if isinstance(title, dict) else title
-        title = " ".join(title) if isinstance(title, list) else title
-        if isinstance(title, str) and title.startswith(title_start):
+        if labels.title_text(spec.get("title")).startswith(title_start):
             return spec
     raise AssertionError(f"no chart titled {title_start!r}")
 

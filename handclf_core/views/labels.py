@@ -131,3 +131,13 @@ def title_expr(title: str | list[str], px: float) -> str:
     for shown, need in reversed(choices[:-1]):
         expr = f"{room} >= {need} ? {json.dumps(shown, ensure_ascii=False)} : ({expr})"
     return expr
+
+
+def title_text(title) -> str:
+    """A drawn spec's title as one line of words, whether given as text, lines or
+    `title_expr`'s expression (its widest choice): what the reader reads."""
+    text = title.get("text") if isinstance(title, dict) else title
+    if isinstance(text, dict) and "expr" in text:
+        widest = text["expr"].split(" ? ", 1)[1] if " ? " in text["expr"] else text["expr"]
+        text = json.JSONDecoder().raw_decode(widest)[0]
+    return " ".join(text) if isinstance(text, list) else str(text or "")
