@@ -79,6 +79,9 @@ def _sized_spec(
     return spec
 
 
+TITLE_LIMIT = 10_000  # px: no limit; the expression chose lines the container holds
+
+
 def _wrap_title(spec: dict, px: int) -> None:
     """The title of a single or layered chart (one with a `width` signal: not a facet or a
     concatenation, whose titles the views keep short) broken onto lines for its width."""
@@ -88,7 +91,9 @@ def _wrap_title(spec: dict, px: int) -> None:
     params = dict(title) if isinstance(title, dict) else {"text": title}
     if isinstance(params.get("text"), (str, list)):
         params["text"] = {"expr": labels.title_expr(params["text"], px)}
-        params["frame"] = "bounds"
+        # Framed by the whole chart, and never shortened to a width Vega took while the page
+        # was still being laid out (a projector's titles ended "…" on a busy machine).
+        params["frame"], params["limit"] = "bounds", TITLE_LIMIT
         spec["title"] = params
 
 

@@ -120,6 +120,7 @@ CUT_TEXT = (
     }
     for (const box of document.querySelectorAll('[data-testid="stMain"] [data-testid='
             + '"stSelectbox"], [data-testid="stSidebar"] [data-testid="stSelectbox"]')) {
+        if (box.getBoundingClientRect().right <= 0) continue;  // in a folded sidebar
         const shown = box.querySelector('input');  // the choice, drawn in its input
         const value = shown && (shown.value || shown.getAttribute('aria-label') || '');
         if (shown && shown.scrollWidth > shown.clientWidth + 1) out.push(value.slice(0, 60));
