@@ -315,7 +315,7 @@ def test_every_page_in_every_room(server, browser, locale, class_runs):
             + 'white-space: nowrap; text-overflow: ellipsis">a label too long for its box</p>'
             + '<div style="height: 1.5em; overflow: auto"><p>a chip in sight</p>'
             + '<p>a chip scrolled out of sight</p></div>'
-            + '<div data-testid="stImage" style="width: 5000px">wide</div>'); }""")
+            + '<div data-testid="stVegaLiteChart" style="width: 5000px">wide</div>'); }""")
     cut = page.evaluate(CUT_TEXT)
     assert cut == ["a label too long for its box", "a chip scrolled out of sight"], cut
     assert len(page.evaluate(WIDER_THAN_THE_PAGE)) == 1

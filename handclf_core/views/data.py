@@ -180,8 +180,13 @@ def scene_heatmap(stats: dict, split: str, *, lang: str = "en") -> alt.Chart:
             color=alt.Color(
                 "share:Q",
                 scale=alt.Scale(type="sqrt", scheme="blues", domain=[0, 1]),
-                legend=alt.Legend(
-                    format=".0%", title=t("charts.share_of_scene"), orient="bottom", titleLimit=0
+                legend=alt.Legend(  # under the cells, its title above: a phone holds it
+                    format=".0%",
+                    title=t("charts.share_of_scene"),
+                    orient="bottom",
+                    titleOrient="top",
+                    titleLimit=0,
+                    gradientLength=160,
                 ),
             ),  # fmt: skip
             tooltip=[
