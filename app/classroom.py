@@ -145,11 +145,13 @@ def https_main(args: list[str]) -> None:
 
 def server_url() -> str:
     """The address a phone on the class's network opens: this machine's LAN address, the
-    server's port, https when the server has a certificate."""
+    port browsers open (browser.serverPort: the server's own, or nginx's when
+    deploy/classroom.py puts several processes behind it), https when the server has a
+    certificate."""
     import streamlit as st
 
     scheme = "https" if st.get_option("server.sslCertFile") else "http"
-    return f"{scheme}://{lan_address()}:{st.get_option('server.port')}"
+    return f"{scheme}://{lan_address()}:{st.get_option('browser.serverPort')}"
 
 
 def qr_png(text: str) -> bytes:
