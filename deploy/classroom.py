@@ -1,14 +1,15 @@
 """Beyond one process: N `streamlit run` of the app on one cache folder, and nginx in front
 of them on one port, with sticky sessions (deploy/nginx.conf.template says how).
 
-    python deploy/classroom.py [--processes N] [--port PORT]
+    python deploy/classroom.py [--processes N] [--port PORT] [--https]
 
 (`deploy/classroom.sh` sets up .venv and the built-in sample first, as `scripts/app` does.)
 Everything it writes — nginx's configuration, pid, logs and temporary folders, each
 process's output — goes to a run folder of its own, named when it starts. It prints the
 address once every process answers through nginx, and stops them all on Ctrl-C (or when
 one of them stops). The processes share HANDCLF_CACHE (the project's cache/ when unset).
-Standard library only: it starts before anything is imported."""
+With --https, nginx serves HTTPS (for the phones' cameras) with the certificate that
+`./scripts/app --https` makes (app.classroom); else the standard library only."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,6 +49,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--processes", type=int, default=2, help="Streamlit processes (each holds ~10 students)"
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="nginx's port")
+    parser.add_argument(
+        "--https", action="store_true", help="HTTPS with a self-signed certificate (phones)"
+    )
     args = parser.parse_args(argv)
     if args.processes < 1:
         raise DeployError(f"--processes must be 1 or more, found {args.processes}")
@@ -92,9 +97,25 @@ def upload_mb() -> int:
     return int(settings.get("server", {}).get("maxUploadSize", STREAMLIT_UPLOAD_MB))
 
 
-def nginx_conf(run: Path, port: int, ports: list[int]) -> str:
-    """The template filled in for the processes on `ports`, nginx on `port`."""
+def certificate() -> tuple[Path, Path]:
+    """(certificate, key): `./scripts/app --https`'s, made once under the cache folder."""
+    sys.path.insert(0, str(ROOT))
+    from app.classroom import certificate
+    from handclf_core.errors import HandCamError
+
+    try:
+        return certificate()
+    except (RuntimeError, HandCamError) as e:
+        raise DeployError(str(e)) from None
+
+
+def nginx_conf(run: Path, port: int, ports: list[int], tls: tuple[Path, Path] | None = None) -> str:
+    """The template filled in for the processes on `ports`, nginx on `port`, over HTTPS
+    with `tls` (certificate, key)."""
     addresses = [f"127.0.0.1:{p}" for p in ports]
+    tls_lines = ""
+    if tls:
+        tls_lines = f"        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]};"
     groups = []
     for i, address in enumerate(addresses):
         backup = addresses[(i + 1) % len(addresses)]
@@ -104,7 +125,8 @@ def nginx_conf(run: Path, port: int, ports: list[int]) -> str:
         groups.append("\n".join([*lines, "    }"]))
     fields = {
         "@RUN@": str(run),
-        "@LISTEN@": str(port),
+        "@LISTEN@": f"{port} ssl" if tls else str(port),
+        "@TLS@": tls_lines,
         "@BODY_MB@": str(upload_mb() + 1),
         "@PICK@": "\n".join(f'        "{a}" handcam_{i + 1};' for i, a in enumerate(addresses)),
         "@SERVERS@": "\n".join(f"        server {a};" for a in addresses),
@@ -138,13 +160,14 @@ def tail(path: Path, lines: int = 1) -> str:
     return " | ".join(text.splitlines()[-lines:]) or "(no output)"
 
 
-def wait_healthy(url: str, proc: subprocess.Popen, log: Path, name: str) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, name: str, cafile=None) -> None:
+    trust = ssl.create_default_context(cafile=cafile) if cafile else None
     deadline = time.time() + START_S
     while time.time() < deadline:
         if proc.poll() is not None:
             raise DeployError(f"{name} stopped at start: {tail(log, 3)}")
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=trust)
             return
         except OSError:
             time.sleep(0.5)
@@ -161,9 +184,11 @@ def lan_address() -> str:
             return "127.0.0.1"
 
 
-def serve(processes: int, port: int) -> None:
+def serve(processes: int, port: int, https: bool = False) -> None:
     nginx = find_nginx()
     check_port_free(port)
+    tls = certificate() if https else None
+    scheme = "https" if https else "http"
     run = Path(tempfile.mkdtemp(prefix="handcam-deploy-"))
     ports = [free_port() for _ in range(processes)]
     children: list[subprocess.Popen] = []
@@ -190,7 +215,7 @@ def serve(processes: int, port: int) -> None:
             log = run / f"streamlit-{p}.log"
             wait_healthy(f"http://127.0.0.1:{p}", child, log, f"Streamlit on port {p}")
         conf = run / "nginx.conf"
-        conf.write_text(nginx_conf(run, port, ports))
+        conf.write_text(nginx_conf(run, port, ports, tls))
         # -p: relative paths in the run folder; -e: its error log also before conf is read.
         options = ["-p", str(run), "-c", str(conf), "-e", str(run / "error.log")]
         proxy = subprocess.Popen(
@@ -199,11 +224,11 @@ def serve(processes: int, port: int) -> None:
             stderr=open(run / "nginx.out", "wb"),  # noqa: SIM115 (nginx holds it)
         )
         children.append(proxy)
-        wait_healthy(f"http://127.0.0.1:{port}", proxy, run / "nginx.out", "nginx")
+        url = f"{scheme}://127.0.0.1:{port}"
+        wait_healthy(url, proxy, run / "nginx.out", "nginx", cafile=tls and tls[0])
         print(
-            f"HandCam Classroom on http://127.0.0.1:{port} — students open "
-            f"http://{lan_address()}:{port} ({processes} processes behind nginx; "
-            "Ctrl-C stops them)",
+            f"HandCam Classroom on {url} — students open {scheme}://{lan_address()}:{port} "
+            f"({processes} processes behind nginx; Ctrl-C stops them)",
             flush=True,
         )
         while all(child.poll() is None for child in children):
@@ -220,7 +245,7 @@ def serve(processes: int, port: int) -> None:
 def main(argv: list[str]) -> int:
     try:
         args = parse_args(argv)
-        serve(args.processes, args.port)
+        serve(args.processes, args.port, args.https)
     except DeployError as e:
         print(f"deploy/classroom.sh: {e}", file=sys.stderr)
         return 2
