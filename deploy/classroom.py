@@ -6,10 +6,11 @@ of them on one port, with sticky sessions (deploy/nginx.conf.template says how).
 (`deploy/classroom.sh` sets up .venv and the built-in sample first, as `scripts/app` does.)
 Everything it writes — nginx's configuration, pid, logs and temporary folders, each
 process's output — goes to a run folder of its own, named when it starts. It prints the
-address once every process answers through nginx, and stops them all on Ctrl-C (or when
-one of them stops). The processes share HANDCLF_CACHE (the project's cache/ when unset).
-With --https, nginx serves HTTPS (for the phones' cameras) with the certificate that
-`./scripts/app --https` makes (app.classroom); else the standard library only."""
+address once every process answers through nginx, starts a process again when it stops,
+and stops them all on Ctrl-C (or when nginx stops). The processes share HANDCLF_CACHE (the
+project's cache/ when unset). With --https, nginx serves HTTPS (for the phones' cameras)
+with the certificate that `./scripts/app --https` makes (app.classroom); else the standard
+library only."""
 
 from __future__ import annotations
 
@@ -116,21 +117,13 @@ def nginx_conf(run: Path, port: int, ports: list[int], tls: tuple[Path, Path] | 
     tls_lines = ""
     if tls:
         tls_lines = f"        ssl_certificate {tls[0]};\n        ssl_certificate_key {tls[1]};"
-    groups = []
-    for i, address in enumerate(addresses):
-        backup = addresses[(i + 1) % len(addresses)]
-        lines = [f"    upstream handcam_{i + 1} {{", f"        server {address};"]
-        if backup != address:
-            lines.append(f"        server {backup} backup;")
-        groups.append("\n".join([*lines, "    }"]))
     fields = {
         "@RUN@": str(run),
         "@LISTEN@": f"{port} ssl" if tls else str(port),
         "@TLS@": tls_lines,
         "@BODY_MB@": str(upload_mb() + 1),
-        "@PICK@": "\n".join(f'        "{a}" handcam_{i + 1};' for i, a in enumerate(addresses)),
+        "@PICK@": "\n".join(f'        "{a}" {a};' for a in addresses),
         "@SERVERS@": "\n".join(f"        server {a};" for a in addresses),
-        "@GROUPS@": "\n".join(groups),
     }
     text = TEMPLATE.read_text()
     for field, value in fields.items():
@@ -141,7 +134,7 @@ def nginx_conf(run: Path, port: int, ports: list[int], tls: tuple[Path, Path] | 
 def start_streamlit(run: Path, port: int, public_port: int) -> subprocess.Popen:
     """One `streamlit run` of the app on 127.0.0.1:`port` (only nginx reaches it), its
     output in the run folder. browser.serverPort: the port students open (Home's address)."""
-    log = open(run / f"streamlit-{port}.log", "wb")  # noqa: SIM115 (the process holds it)
+    log = open(run / f"streamlit-{port}.log", "ab")  # noqa: SIM115 (the process holds it)
     return subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -231,11 +224,24 @@ def serve(processes: int, port: int, https: bool = False) -> None:
             f"({processes} processes behind nginx; Ctrl-C stops them)",
             flush=True,
         )
-        while all(child.poll() is None for child in children):
+        # A process that stops is started again on its port: its students' pages reconnect
+        # to it (as new sessions). One that stops again within START_S stops everything.
+        started = [time.time()] * processes
+        while proxy.poll() is None:
             time.sleep(1)
-        gone = next(c for c in children if c.poll() is not None)
-        name = "nginx" if gone is proxy else f"Streamlit on port {ports[children.index(gone)]}"
-        raise DeployError(f"{name} stopped; stopping the others (logs in {run})")
+            for i, p in enumerate(ports):
+                if children[i].poll() is None:
+                    continue
+                log = run / f"streamlit-{p}.log"
+                if time.time() - started[i] < START_S:
+                    soon = f"stopped within {START_S} s of its start"
+                    raise DeployError(f"Streamlit on port {p} {soon}: {tail(log, 3)}")
+                print(f"Streamlit on port {p} stopped; starting it again", flush=True)
+                children[i] = start_streamlit(run, p, port)
+                started[i] = time.time()
+        raise DeployError(f"nginx stopped: {tail(run / 'error.log')}")
+    except DeployError as e:
+        raise DeployError(f"{e} (stopping the others; logs in {run})") from None
     except KeyboardInterrupt:
         print("Stopping.", flush=True)
     finally:
