@@ -161,7 +161,7 @@ def _classroom(sample_root, processes: int = 2):
     else:
         proc.wait()
         pytest.fail("deploy/classroom.py did not start: " + "".join(said))
-    run = Path(re.search(r"logs in (\S+)", said[0]).group(1))
+    run = Path(re.search(r"logs in (\S+)", "".join(said)).group(1))
     try:
         yield said[-1].split()[3], run
     finally:
