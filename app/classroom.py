@@ -145,11 +145,19 @@ def https_main(args: list[str]) -> None:
 
 def server_url() -> str:
     """The address a phone on the class's network opens: this machine's LAN address, the
-    server's port, https when the server has a certificate."""
+    port browsers open (browser.serverPort: the server's own, or nginx's when
+    deploy/classroom.py puts several processes behind it), https when the reader's browser
+    came over HTTPS (the server's certificate, or nginx's)."""
+    from urllib.parse import urlsplit
+
     import streamlit as st
 
     scheme = "https" if st.get_option("server.sslCertFile") else "http"
-    return f"{scheme}://{lan_address()}:{st.get_option('server.port')}"
+    try:  # behind nginx the process itself has no certificate: the browser's scheme
+        scheme = urlsplit(st.context.url or "").scheme or scheme
+    except Exception:  # no browser behind the session (AppTest)
+        pass
+    return f"{scheme}://{lan_address()}:{st.get_option('browser.serverPort')}"
 
 
 def qr_png(text: str) -> bytes:

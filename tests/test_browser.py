@@ -1,11 +1,11 @@
 """End to end in a real browser: `streamlit run` on a free localhost port, headless Chromium
 (Debian's `chromium`, driven by Playwright) through every page — training a tiny model and
-classifying an uploaded real frame — with no Streamlit exception box anywhere. Screenshots
-are saved to test-artifacts/ (and docs/screenshots/ with UPDATE_SCREENSHOTS=1)."""
+classifying an uploaded real frame, through the classroom deploy (deploy/: two processes
+behind nginx) — with no Streamlit exception box anywhere. Screenshots are saved to
+test-artifacts/ (and docs/screenshots/ with UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import re
@@ -147,6 +147,46 @@ def _streamlit(
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+NGINX = shutil.which("nginx", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
+
+
+@contextmanager
+def _classroom(sample_root, processes: int = 2):
+    """`deploy/classroom.py`: `processes` Streamlit processes of the app on the sample and the
+    session's cache, nginx in front on a free port. Its URL, and its run folder (where
+    nginx's access.log names each request's process)."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "deploy/classroom.py", f"--processes={processes}", f"--port={port}"],
+        cwd=ROOT,
+        env={**os.environ, "HANDCAM_DATA": _data_spec(sample_root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    said = []
+    for line in proc.stdout:  # until it prints its URL (it ends by itself if it cannot)
+        said.append(line)
+        if line.startswith("HandCam Classroom on "):
+            break
+    else:
+        proc.wait()
+        pytest.fail("deploy/classroom.py did not start: " + "".join(said))
+    run = Path(re.search(r"logs in (\S+)", "".join(said)).group(1))
+    try:
+        yield said[-1].split()[3], run
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        # Its logs and nginx's configuration kept with the screenshots, its folder removed.
+        kept = ARTIFACTS / "classroom"
+        shutil.rmtree(kept, ignore_errors=True)
+        kept.mkdir()
+        for path in [*run.glob("*.log"), *run.glob("nginx.conf")]:
+            shutil.copy(path, kept)
+        shutil.rmtree(run, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -362,7 +402,28 @@ def _gray_quick_demo(page, server) -> None:
     _settle(page)
 
 
-def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, sample_root):
+@pytest.fixture
+def classroom(sample_root):
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
+    with _classroom(sample_root) as found:
+        yield found
+
+
+def test_train_then_predict_an_uploaded_frame(classroom, browser, tmp_path):
+    """Through the classroom deploy (two processes on one cache, nginx in front), two students
+    from one address, as a school's NAT shows them: each browser goes to a process of its
+    own and stays there. One trains, classifies an uploaded frame and compares on one
+    process; the other finds the run stored, not trained again, and on its Compare."""
+    server, run = classroom
+    students = {}  # the process that served a browser's first page: that browser
+    for _ in range(2):  # new browsers go to the processes in turn
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        context.set_default_timeout(WAIT)
+        page = context.new_page()
+        students[page.goto(f"{server}/").headers["x-handcam-process"]] = page
+    assert len(students) == 2, students
+    page, other = students.values()
     _gray_quick_demo(page, server)  # Train trains what Preprocessing chose
     page.get_by_role("button", name="Train", exact=True).first.click()
     # Training runs in the app's background worker; the page polls it every second.
@@ -449,16 +510,10 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
     heading.evaluate("e => e.scrollIntoView()")
     _check(page, "compare-map", full_page=False)
 
-    # A second server on the same cache folder (a second process behind a proxy), and a
-    # student's browser on it: the run trained through the first is stored for it, not
-    # trained again (its Train button loads it), is listed and compared on its Compare, and
-    # the Compare follows the run cache by itself.
-    second = contextlib.ExitStack()
-    other_server = second.enter_context(_streamlit(sample_root))
-    other = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    other.set_default_timeout(WAIT)
-    second.callback(other.close)
-    _gray_quick_demo(other, other_server)
+    # The other student, on the other process: the run trained through the first is stored
+    # for it, not trained again (its Train button loads it), is listed and compared on its
+    # Compare, and the Compare follows the run cache by itself.
+    _gray_quick_demo(other, server)
     assert other.get_by_role("button", name="Load stored run").filter(visible=True).count() == 1
     assert other.get_by_role("button", name="Train", exact=True).filter(visible=True).count() == 0
     other.get_by_role("link", name="Compare", exact=True).click()
@@ -487,7 +542,24 @@ def test_train_then_predict_an_uploaded_frame(server, browser, page, tmp_path, s
         assert time.time() < deadline, "the other page still lists the deleted run"
         other.wait_for_timeout(500)
     assert other.locator('[data-testid="stException"]').count() == 0
-    second.close()
+    for student in students.values():
+        student.context.close()  # nginx logs a WebSocket when it closes
+
+    # Every request of a browser went to its process: its pages, its WebSocket, its upload
+    # on Predict and the pictures Predict showed (Streamlit's "400 session invalid" and
+    # missing pictures without sticky sessions, streamlit/streamlit#4173 and #2936).
+    deadline, served = time.time() + 10, []
+    while {by for _, path, _, by in served if path == "/_stcore/stream"} != set(students):
+        assert time.time() < deadline, "nginx logged no WebSocket of each process"
+        time.sleep(0.5)
+        log = (run / "access.log").read_text()
+        served = re.findall(r'"(\S+) (\S+) [^"]*" \d+ process=(\S+) served_by=(\S+)', log)
+    sticky = [(method, path, by) for method, path, cookie, by in served if cookie != "-"]
+    assert {by for _, _, by in sticky} == set(students)
+    assert all(cookie in ("-", by) for _, _, cookie, by in served), served
+    for method, kind in [("GET", "/_stcore/stream"), ("PUT", "/_stcore/upload_file/"),
+                         ("GET", "/media/")]:  # fmt: skip
+        assert any(m == method and p.startswith(kind) for m, p, _ in sticky), kind
 
 
 def _click_cell(page, chart, wanted) -> str | None:

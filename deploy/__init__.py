@@ -1,0 +1,1 @@
+"""The classroom deploy: several Streamlit processes behind nginx (classroom.py)."""
