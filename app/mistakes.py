@@ -19,7 +19,7 @@ from handclf_core.runs.predictions import read_predictions
 from handclf_core.views.mistakes import CELL, confusion_chart, embedding_chart
 from handclf_core.vocab import Projection
 
-from . import cache, session, widgets, work
+from . import cache, session, tables, widgets, work
 
 PER_PAGE = 8  # frames per page: two rows of four
 COLUMNS = 4
@@ -91,9 +91,15 @@ def confusion(run, chosen_key: str) -> None:
     default = f"{found[0].true}|{found[0].predicted}" if found else None
     current = st.session_state.setdefault(chosen_key, default)
     pair = tuple(current.split("|")) if current else None
-    event = widgets.chart(confusion_chart(run, session.lang(), pair), width="stretch",
-                          on_select="rerun", key=f"compare.confusion.{run.name}")  # fmt: skip
-    picked = (event or {}).get("selection", {}).get(CELL) or []
+    # 24 class names side by side need about 50rem; a narrower room numbers the columns.
+    events = []
+    for box, narrow in zip(tables.by_width("confusion", 50), (False, True), strict=True):
+        with box:
+            chart = confusion_chart(run, session.lang(), pair, narrow=narrow)
+            key = f"compare.confusion.{run.name}" + (".narrow" if narrow else "")
+            events.append(widgets.chart(chart, width="stretch", on_select="rerun", key=key))
+    selections = [(e or {}).get("selection", {}).get(CELL) for e in events]
+    picked = next((s for s in selections if s), [])
     if picked:
         true, predicted = picked[0].get("true_id"), picked[0].get("predicted_id")
         clicked = f"{true}|{predicted}"

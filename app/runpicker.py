@@ -46,11 +46,16 @@ def predict_runs(runs: list[Run]) -> list[Run]:
     return [by_name[n] for n in chosen] or default_per_model(runs)  # in the order chosen
 
 
+RADIO_RUNS = 12  # runs listed as a radio's choices; more in a select box
+
+
 def one_run(runs: list[Run]) -> Run:
     """One run, looked at up close on Compare. Options are run names, so the choice survives
     a language switch and new runs."""
     labels = dict(zip((r.name for r in runs), run_labels(runs, session.lang()), strict=True))
-    chosen = session.localized(st.selectbox, session.t("compare.model"), list(labels),
+    # A radio's names wrap in a narrow room; a select box's choice is one line, cut there.
+    widget = st.radio if len(runs) <= RADIO_RUNS else st.selectbox
+    chosen = session.localized(widget, session.t("compare.model"), list(labels),
                                format_func=labels.get, key="compare.run")  # fmt: skip
     return next(r for r in runs if r.name == chosen)
 

@@ -63,3 +63,16 @@ def whole(frame: pd.DataFrame, styler, key: str) -> None:
     st.html(card_css(key, list(frame.columns), width))
     with st.container(key=key):
         st.table(styler)
+
+
+def by_width(key: str, width: float) -> tuple:
+    """Two containers, of which the browser shows one: the first where the main column is
+    at least `width` rem wide, the second below (a chart laid out for a narrow room)."""
+    st.html(f"""<style>
+.st-key-{key}-narrow {{ display: none; }}
+@container main (max-width: {width:.1f}rem) {{
+.st-key-{key}-wide {{ display: none; }}
+.st-key-{key}-narrow {{ display: flex; }}
+}}
+</style>""")
+    return st.container(key=f"{key}-wide"), st.container(key=f"{key}-narrow")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import cache, confidence, guards, mistakes, report, runpicker, session, widgets
+from app import cache, confidence, guards, mistakes, report, runpicker, session, tables, widgets
 from handclf_core.views import evaluation
 from handclf_core.views.confidence import setting_labels
 from handclf_core.views.runs import DETAIL_COLUMNS, frequencies_only, runs_table
@@ -65,7 +65,14 @@ if ds.is_sample:
 widgets.report_table()
 
 st.markdown(t("compare.recall_section"))
-widgets.chart(evaluation.recall_heatmap(found, lang), width="stretch")
+# 24 class names side by side need about 50rem; a narrower room gets a row a class.
+wide, narrow = tables.by_width("recall", 50)
+with wide:
+    widgets.chart(evaluation.recall_heatmap(found, lang), width="stretch")
+with narrow:
+    widgets.chart(evaluation.recall_heatmap(found, lang, narrow=True), width="stretch")
+    names = setting_labels(found, lang)
+    st.markdown("\n".join(f"{i}. {name}" for i, name in enumerate(names, 1)))
 st.caption(t("compare.recall_caption"))
 
 st.markdown(t("compare.detail_section"))

@@ -92,10 +92,12 @@ CUT_TEXT = (
         const el = n.parentElement;
         if (el.closest('input, textarea, script, style, [data-testid="stDataFrame"]'))
             continue;
+        // Not shown: in a closed expander (Chromium keeps its content's boxes), a hidden tab.
+        if (el.closest('details:not([open])') && !el.closest('summary')) continue;
         const range = document.createRange();
         range.selectNodeContents(n);
         const text = range.getBoundingClientRect();
-        if (!text.width) continue;  // not shown (a closed expander, a hidden tab)
+        if (!text.width) continue;
         let cut = (getComputedStyle(el).textOverflow === 'ellipsis'
             && el.scrollWidth > el.clientWidth + 1)  // by its box's CSS, or by Vega:
             || (el.closest('svg') && n.textContent.trim().endsWith('…'));

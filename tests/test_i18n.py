@@ -292,16 +292,16 @@ def test_switching_language_keeps_a_page_choices(sample_root, sample_ds, tiny_ru
     at.session_state["data_spec"] = str(sample_root)
     at.run()
     at.switch_page("app_pages/4_Compare.py").run()
-    second = at.selectbox(key="compare.run.en").options[1]
+    second = at.radio(key="compare.run.en").options[1]
     names = [r.name for r in list_runs(sample_ds.identity, "obj")]
-    at.selectbox(key="compare.run.en").set_value(names[1]).run()
+    at.radio(key="compare.run.en").set_value(names[1]).run()
     at.toggle(key="compare.report").set_value(False).run()
     at.session_state["lang"] = "zh_TW"  # what the sidebar's switch writes (AppTest runs a
     at.run()  # switched-to page without the entrypoint's sidebar; the browser test uses it)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "比較各個模型"
-    assert at.selectbox(key="compare.run.zh_TW").value == names[1]
-    assert at.selectbox(key="compare.run.zh_TW").options[1] != second  # relabelled in Chinese
+    assert at.radio(key="compare.run.zh_TW").value == names[1]
+    assert at.radio(key="compare.run.zh_TW").options[1] != second  # relabelled in Chinese
     assert at.toggle(key="compare.report").value is False
 
 

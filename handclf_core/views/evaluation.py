@@ -30,10 +30,17 @@ SOURCES = {
 }
 
 
+# Room beyond 100% for a bar's figure ("100.0%" at the room's text size), whatever the
+# chart's width: "92.0%" ran past a narrow chart's edge.
+BEYOND_100 = {"expr": f"1 + ({labels.TEXT_SIZE.name} * 3.6 + 10) / width"}
+
+
 def _accuracy_x(t, field: str = "accuracy:Q") -> alt.X:
-    """The shared accuracy axis: 0 to 100%."""
-    return alt.X(field, title=t("compare.chart.accuracy"), axis=alt.Axis(format=".0%"),
-                 scale=alt.Scale(domain=[0, 1]))  # fmt: skip
+    """The shared accuracy axis: 0 to 100%, and room for a figure beyond (the chart must
+    add the `labels.TEXT_SIZE` parameter)."""
+    return alt.X(field, title=t("compare.chart.accuracy"),
+                 axis=alt.Axis(format=".0%", values=[0, 0.25, 0.5, 0.75, 1]),
+                 scale=alt.Scale(domain=[0, BEYOND_100]))  # fmt: skip
 
 
 def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.LayerChart:
@@ -111,8 +118,10 @@ def accuracy_chart(runs, *, report: bool = False, lang: str = "en") -> alt.Layer
                      alt.Tooltip("seed:Q", format=".1%", title=t("compare.chart.one_seed"))],
         )
     )  # fmt: skip
-    return alt.layer(bars, rule, error, dots, text).properties(
-        height=labels.step(df["name"], 28), title=t("compare.chart.accuracy_title")
+    return (
+        alt.layer(bars, rule, error, dots, text)
+        .add_params(labels.TEXT_SIZE)
+        .properties(height=labels.step(df["name"], 28), title=t("compare.chart.accuracy_title"))
     )
 
 
@@ -216,19 +225,29 @@ def splits_chart(runs: Sequence[Setting | Run], lang: str = "en") -> alt.LayerCh
             )
         )
     # A setting's bars (two or three: the splits there are) as tall as its name's lines.
-    return alt.layer(*layers, data=df).properties(
-        height=labels.step(df["name"], 12, bars=df["split"].nunique()),
-        title=t("compare.chart.splits_title"),
+    return (
+        alt.layer(*layers, data=df)
+        .add_params(labels.TEXT_SIZE)
+        .properties(
+            height=labels.step(df["name"], 12, bars=df["split"].nunique()),
+            title=t("compare.chart.splits_title"),
+        )
     )
 
 
-def recall_heatmap(runs: Sequence[Setting | Run], lang: str = "en") -> alt.LayerChart:
+def recall_heatmap(
+    runs: Sequence[Setting | Run], lang: str = "en", *, narrow: bool = False
+) -> alt.LayerChart:
     """Per-class recall (rows: settings, as `splits_chart`; columns: classes in id order):
     which classes each model finds at all. A setting of several seeds is one row, each
     cell the mean of its seeds' recalls, their lowest and highest in the tooltip. Classes
     with no test frames are left out (they have no recall). Settings and classes are named
     in `lang`; "class_name" keeps the id name. A row a setting, so that 11 settings (or 29)
-    make the chart taller, not its columns too narrow for their names."""
+    make the chart taller, not its columns too narrow for their names.
+
+    `narrow` (a narrow room: 24 class names side by side were drawn over each other): a row
+    a class, a column a setting, numbered as `setting_labels` lists them (the page lists the
+    numbers' names; the tooltip names the setting)."""
     t = i18n.translator(lang)
     found = as_settings(runs)
     rows = []
@@ -254,13 +273,23 @@ def recall_heatmap(runs: Sequence[Setting | Run], lang: str = "en") -> alt.Layer
     order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
     names = list(dict.fromkeys(df["run"]))
     several = any(len(s.runs) > 1 for s in found)
-    base = alt.Chart(df).encode(
-        # Every class's and every setting's name, in full: a dropped or shortened name makes
-        # two rows or columns read as one.
-        x=alt.X("class:N", sort=order, title=t("compare.chart.true_class"),
-                axis=labels.axis(order, title_above=False, width=1000, labelAngle=-45)),
-        y=alt.Y("run:N", sort=None, title=t("compare.chart.run"), axis=labels.axis(names)),
-    )  # fmt: skip
+    df["number"] = df["run"].map({n: i for i, n in enumerate(names, 1)})
+    if narrow:
+        numbers = list(range(1, len(names) + 1))
+        base = alt.Chart(df).encode(
+            x=alt.X("number:O", sort=numbers, title=t("compare.chart.setting_number"),
+                    axis=alt.Axis(labelAngle=0, orient="top")),
+            y=alt.Y("class:N", sort=order, title=t("compare.chart.true_class"),
+                    axis=labels.axis(order)),
+        )  # fmt: skip
+    else:
+        base = alt.Chart(df).encode(
+            # Every class's and every setting's name, in full: a dropped or shortened name
+            # makes two rows or columns read as one.
+            x=alt.X("class:N", sort=order, title=t("compare.chart.true_class"),
+                    axis=labels.axis(order, title_above=False, width=1000, labelAngle=-45)),
+            y=alt.Y("run:N", sort=None, title=t("compare.chart.run"), axis=labels.axis(names)),
+        )  # fmt: skip
     recall = t("compare.chart.mean_recall") if several else t("compare.chart.recall")
     tooltip = [
         alt.Tooltip("run:N", title=t("compare.chart.run")),
@@ -276,7 +305,7 @@ def recall_heatmap(runs: Sequence[Setting | Run], lang: str = "en") -> alt.Layer
             "recall:Q",
             scale=alt.Scale(domain=[0, 1], scheme="blues"),
             title=t("compare.chart.recall"),
-            legend=alt.Legend(format=".0%"),
+            legend=alt.Legend(format=".0%", orient="bottom" if narrow else "right"),
         ),
         tooltip=tooltip,
     )
@@ -286,7 +315,7 @@ def recall_heatmap(runs: Sequence[Setting | Run], lang: str = "en") -> alt.Layer
     # at the figure would otherwise show the raw fields ("0.918744228994").
     text = (
         base.transform_calculate(percent="datum.recall * 100")
-        .mark_text(opacity=labels.fits(len(order), 3))
+        .mark_text(opacity=labels.fits(len(names) if narrow else len(order), 3))
         .encode(
             tooltip=tooltip,
             text=alt.Text("percent:Q", format=".0f"),
@@ -298,7 +327,9 @@ def recall_heatmap(runs: Sequence[Setting | Run], lang: str = "en") -> alt.Layer
     return (
         alt.layer(cells, text)
         .add_params(labels.TEXT_SIZE)
-        .properties(height=labels.step(names, 24), width="container", title=title)
+        .properties(
+            height=labels.step(order if narrow else names, 24), width="container", title=title
+        )
     )
 
 
@@ -369,7 +400,7 @@ def pr_chart(run: Run, lang: str = "en", classes: list[str] | None = None) -> al
                     names.values(),
                     title=t("compare.chart.pr_legend"),
                     orient="bottom",
-                    columns=2,
+                    columns=1,
                     symbolLimit=0,
                 ),
             ),

@@ -80,10 +80,20 @@ def axis(
                     **place, **options)  # fmt: skip
 
 
+UNDER_WRAP = 14  # a legend under its chart: the plot beside long names may be that narrow
+
+
 def legend(names: Iterable[str], width: int = LEGEND_WRAP, **options) -> alt.Legend:
-    """A legend of `names`, each whole and on lines of `width` columns, one entry a row."""
+    """A legend of `names`, each whole and on lines of `width` columns, one entry a row;
+    under or above its chart (`orient`), on lines of UNDER_WRAP columns at most: it starts
+    at the plot's left edge, which names beside it push right (on a phone, or a projector
+    beside the open sidebar, longer lines ran past the chart's edge). Vega lays out a
+    legend's entries once: lines chosen by the chart's width overlapped the next entry."""
     options.setdefault("direction", "vertical")
-    return alt.Legend(labelExpr=label_expr(names, width), labelLimit=0, titleLimit=0, **options)
+    if options.get("orient") in ("bottom", "top"):
+        width = min(width, UNDER_WRAP)
+    expr = label_expr(names, width)
+    return alt.Legend(labelExpr=expr, labelLimit=0, titleLimit=0, **options)
 
 
 # The type size of a chart's text marks (px): 12 at a desk; widgets.chart sets the room's.

@@ -14,12 +14,16 @@ from handclf_core.views import labels
 CELL = "cell"  # the confusion chart's click selection: Streamlit reports it under this name
 
 
-def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None = None):
+def confusion_chart(
+    run: Run, lang: str = "en", chosen: tuple[str, str] | None = None, *, narrow: bool = False
+):
     """The confusion matrix of one run: rows true class, columns predicted; the colour is
     the share of the row (so rare classes are visible beside `free`), the text the count.
     Classes neither in the test frames nor ever predicted are left out. Classes are named
     in `lang`. `chosen`, a (true, predicted) pair of class ids, is outlined; a click on a
-    cell selects it (the selection `CELL`, its fields `true_id` and `predicted_id`)."""
+    cell selects it (the selection `CELL`, its fields `true_id` and `predicted_id`).
+    `narrow` (a narrow room, where 24 names side by side were drawn over each other): the
+    rows numbered ("3 · ruler"), the columns by those numbers."""
     t = i18n.translator(lang)
     classes, matrix = run.classes, run.test.confusion_matrix
     names = [i18n.class_name(lang, run.task, c) for c in classes]
@@ -43,15 +47,21 @@ def confusion_chart(run: Run, lang: str = "en", chosen: tuple[str, str] | None =
     df = pd.DataFrame(rows)
     order = [names[i] for i in used]
     true_title, predicted_title = t("compare.chart.true_class"), t("compare.chart.predicted")
-    base = alt.Chart(df).encode(
-        x=alt.X(
-            "predicted:N",
-            sort=order,
-            title=predicted_title,
-            axis=labels.axis(order, title_above=False, width=1000, labelAngle=-45),
-        ),
-        y=alt.Y("true:N", sort=order, title=true_title, axis=labels.axis(order)),
-    )
+    if narrow:
+        number = {name: k for k, name in enumerate(order, 1)}
+        df["true_numbered"] = [f"{number[n]} · {n}" for n in df["true"]]
+        df["predicted_number"] = df["predicted"].map(number)
+        numbered = [f"{k} · {n}" for k, n in enumerate(order, 1)]
+        x = alt.X("predicted_number:O", sort=list(number.values()),
+                  title=t("compare.chart.predicted_numbered"),
+                  axis=alt.Axis(labelAngle=0, orient="top"))  # fmt: skip
+        y = alt.Y("true_numbered:N", sort=numbered, title=true_title,
+                  axis=labels.axis(numbered))  # fmt: skip
+    else:
+        axis = labels.axis(order, title_above=False, width=1000, labelAngle=-45)
+        x = alt.X("predicted:N", sort=order, title=predicted_title, axis=axis)
+        y = alt.Y("true:N", sort=order, title=true_title, axis=labels.axis(order))
+    base = alt.Chart(df).encode(x=x, y=y)
     # A pair that never happened stays white: only the cells with frames are coloured.
     cells = base.mark_rect(stroke="#eeeeee", strokeWidth=0.5).encode(
         color=alt.condition(
