@@ -204,12 +204,15 @@ def differences(found: list[views.Setting], ds) -> None:
     names = list(labels)
     ranked = sorted(names, key=lambda n: -by_name[n].mean("test_accuracy"))
     cols = st.columns([2, 2, 1])
+    # A select box shows its choice on one line: a setting's name needs a wide column (the
+    # columns stack below 26rem; app.session's CSS).
+    boxes = [col.container(key=f"wide-difference-{i}") for i, col in enumerate(cols[:2])]
     a, b = (
-        session.localized(col.selectbox, t(label), names, key=key, format_func=labels.get,
+        session.localized(box.selectbox, t(label), names, key=key, format_func=labels.get,
                           default=default)
-        for col, label, key, default in (
-            (cols[0], N_("compare.pick_a"), "compare.diff.a", ranked[0]),
-            (cols[1], N_("compare.pick_b"), "compare.diff.b", ranked[1]),
+        for box, label, key, default in (
+            (boxes[0], N_("compare.pick_a"), "compare.diff.a", ranked[0]),
+            (boxes[1], N_("compare.pick_b"), "compare.diff.b", ranked[1]),
         )
     )  # fmt: skip
     with cols[2]:

@@ -70,6 +70,8 @@ def _sized_spec(
     config = spec.setdefault("config", {})
     for part, values in sizes.items():
         config[part] = {**config.get(part, {}), **values}
+    # A continuous axis's end labels ("100%") inside the chart, not half past its edge.
+    config["axisQuantitative"] = {"labelFlush": True, **config.get("axisQuantitative", {})}
     spec.setdefault("padding", PADDING)
     _scale_steps(spec, scale)
     for param in spec.get("params", []):

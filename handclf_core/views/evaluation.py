@@ -398,6 +398,7 @@ def pr_chart(run: Run, lang: str = "en", classes: list[str] | None = None) -> al
                 scale=alt.Scale(scheme="tableau10"),  # ten colours, all distinct
                 legend=labels.legend(
                     names.values(),
+                    labels.WRAP,
                     title=t("compare.chart.pr_legend"),
                     orient="bottom",
                     columns=1,

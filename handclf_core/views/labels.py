@@ -83,15 +83,17 @@ def axis(
 UNDER_WRAP = 14  # a legend under its chart: the plot beside long names may be that narrow
 
 
-def legend(names: Iterable[str], width: int = LEGEND_WRAP, **options) -> alt.Legend:
-    """A legend of `names`, each whole and on lines of `width` columns, one entry a row;
-    under or above its chart (`orient`), on lines of UNDER_WRAP columns at most: it starts
-    at the plot's left edge, which names beside it push right (on a phone, or a projector
-    beside the open sidebar, longer lines ran past the chart's edge). Vega lays out a
-    legend's entries once: lines chosen by the chart's width overlapped the next entry."""
+def legend(names: Iterable[str], width: int | None = None, **options) -> alt.Legend:
+    """A legend of `names`, each whole and on lines of `width` columns (LEGEND_WRAP), one
+    entry a row; under or above its chart (`orient`), on lines of UNDER_WRAP columns unless
+    `width` says otherwise: it starts at the plot's left edge, which names beside it push
+    right (on a phone, or a projector beside the open sidebar, longer lines ran past the
+    chart's edge). Vega lays out a legend's entries once: lines chosen by the chart's width
+    overlapped the next entry; and a chart of fixed height cuts the last lines of a legend
+    of many names on several lines (the PR curves' keeps its own, shorter, on one)."""
     options.setdefault("direction", "vertical")
-    if options.get("orient") in ("bottom", "top"):
-        width = min(width, UNDER_WRAP)
+    if width is None:
+        width = UNDER_WRAP if options.get("orient") in ("bottom", "top") else LEGEND_WRAP
     expr = label_expr(names, width)
     return alt.Legend(labelExpr=expr, labelLimit=0, titleLimit=0, **options)
 
