@@ -305,7 +305,9 @@ def recall_heatmap(
             "recall:Q",
             scale=alt.Scale(domain=[0, 1], scheme="blues"),
             title=t("compare.chart.recall"),
-            legend=alt.Legend(format=".0%", orient="bottom" if narrow else "right"),
+            legend=alt.Legend(format=".0%", orient="bottom", gradientLength=120)
+            if narrow  # under the cells, short enough for a phone's plot
+            else alt.Legend(format=".0%"),
         ),
         tooltip=tooltip,
     )
