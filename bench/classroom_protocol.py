@@ -66,13 +66,16 @@ async def students(url: str, proc: psutil.Process, log: Path, n: int, spread: fl
     cpu0, t0, since = measure.cpu(proc), time.perf_counter(), time.time()
     delays = [spread * i / max(n - 1, 1) for i in range(n)]
     tasks = [asyncio.create_task(_student(url, d, times, errors, done, walked)) for d in delays]
-    while len(walked) < n:
+    deadline = time.perf_counter() + spread + 600
+    while len(walked) < n and time.perf_counter() < deadline:  # a stuck client: counted
         await asyncio.sleep(0.1)
     wall, cpu = time.perf_counter() - t0, measure.cpu(proc) - cpu0
     await asyncio.sleep(hold)  # every page open: the auto-reruns go on
     held_cpu = measure.cpu(proc) - cpu0 - cpu
     done.set()
-    await asyncio.gather(*tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     sampler.stop.set()
     runs, fragments = measure.server_runs(log, since, time.time())
     pages = {}

@@ -20,7 +20,6 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-FINISHED = ForwardMsg.ScriptFinishedStatus
 MAX_SIZE = 2**28  # what the server sends a page is its business: no client-side bound
 
 
@@ -44,7 +43,8 @@ class Tab:
         self.page_hash = ""
         self.errors: list[str] = []
         self.fragment_runs = 0
-        self._finished = asyncio.Queue()
+        self._finished: asyncio.Queue = asyncio.Queue()
+        self._full_run: str | None = None
         self._reruns: dict[str, asyncio.Task] = {}  # fragment id -> its timer
         self._socket = self._reader = None
 
@@ -63,17 +63,17 @@ class Tab:
 
     async def open(self, page: str, timeout: float = 300) -> PageTime:
         """Ask for `page` (its URL name, "" for Home) as a browser does: by its URL on
-        arrival, by its script hash afterwards; wait for the whole page's run to end."""
+        arrival, by its script hash afterwards; wait for that whole page's run to end."""
         self._stop_reruns()  # a page change ends the old page's timers (as the frontend)
         first = not self.pages
         self.errors.clear()
+        self._full_run = None  # the page's run: the first whole-page run started from now
+        self._finished = asyncio.Queue()
         start = time.perf_counter()
         await self._rerun(page_name=page if first else "",
                           page_script_hash="" if first else self.pages[page])  # fmt: skip
-        while True:
-            status = await asyncio.wait_for(self._finished.get(), timeout)
-            if status in (FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_WITH_COMPILE_ERROR):
-                return PageTime(page, time.perf_counter() - start, tuple(self.errors))
+        await asyncio.wait_for(self._finished.get(), timeout)
+        return PageTime(page, time.perf_counter() - start, tuple(self.errors))
 
     async def _rerun(self, fragment_id: str = "", auto: bool = False, **client) -> None:
         msg = BackMsg()
@@ -93,14 +93,19 @@ class Tab:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            run = msg.metadata.run
             if kind == "script_finished":
-                if msg.script_finished == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                if run.fragment_ids:
                     self.fragment_runs += 1
-                self._finished.put_nowait(msg.script_finished)
+                elif run.script_run_id == self._full_run:
+                    # Its status may say "early for rerun" though it ran to its end: an
+                    # auto-rerun asked for meanwhile runs the fragment right after.
+                    self._finished.put_nowait(msg.script_finished)
             elif kind == "navigation":
                 self.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
                 self.page_hash = msg.navigation.page_script_hash
-            elif kind == "new_session" and not msg.metadata.run.fragment_ids:
+            elif kind == "new_session" and not run.fragment_ids:
+                self._full_run = self._full_run or run.script_run_id
                 self._stop_reruns()  # a whole page's run: its fragments say again
             elif kind == "auto_rerun":
                 self._schedule(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
