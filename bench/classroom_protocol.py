@@ -31,8 +31,8 @@ WALK = ["", "Dataset", "Compare", "Predict"]
 TITLES = {"": "Home", "Dataset": "Dataset", "Compare": "Compare", "Predict": "Predict"}
 
 
-async def _student(url: str, delay: float, times: dict, errors: list, done: asyncio.Event,
-                   walked: list) -> None:  # fmt: skip
+async def _student(url: str, delay: float, times: dict, errors: list, notes: list,
+                   done: asyncio.Event, walked: list) -> None:  # fmt: skip
     await asyncio.sleep(delay)
     try:
         async with Tab(url) as tab:
@@ -40,6 +40,7 @@ async def _student(url: str, delay: float, times: dict, errors: list, done: asyn
                 drawn = await tab.open(page)
                 times[page].append(drawn.seconds)
                 errors.extend(f"{TITLES[page]}: {e}" for e in drawn.errors)
+                notes.extend(f"{TITLES[page]}: {e[:80]}" for e in tab.notes)
             walked.append(time.perf_counter())
             await done.wait()  # Predict stays open, its auto-reruns answered
     except Exception as e:  # a refused or dropped connection, a page that never ended
@@ -58,14 +59,18 @@ async def students(url: str, proc: psutil.Process, log: Path, n: int, spread: fl
     """N students arriving evenly over `spread` s; their figures (see the module's)."""
     times: dict[str, list[float]] = collections.defaultdict(list)
     errors: list[str] = []
+    notes: list[str] = []  # info boxes: a page that stopped at a guard says so here
     walked: list[float] = []
     done = asyncio.Event()
     sampler = measure.Sampler(proc)
     sampler.peak = measure.memory(proc)
     sampler.start()
+    load = psutil.getloadavg()[0]
     cpu0, t0, since = measure.cpu(proc), time.perf_counter(), time.time()
     delays = [spread * i / max(n - 1, 1) for i in range(n)]
-    tasks = [asyncio.create_task(_student(url, d, times, errors, done, walked)) for d in delays]
+    tasks = [
+        asyncio.create_task(_student(url, d, times, errors, notes, done, walked)) for d in delays
+    ]
     deadline = time.perf_counter() + spread + 600
     while len(walked) < n and time.perf_counter() < deadline:  # a stuck client: counted
         await asyncio.sleep(0.1)
@@ -96,11 +101,13 @@ async def students(url: str, proc: psutil.Process, log: Path, n: int, spread: fl
             measure.percentile([s for v in times.values() for s in v] or [0], 0.95), 2
         ),
         "errors": dict(collections.Counter(errors)),
+        "notes": dict(collections.Counter(notes)),
         "walk_wall_s": round(wall, 1),
         "server_cpu_s_per_student": round(cpu / n, 3),
         "server_cpu_s_per_student_held": round(held_cpu / n / hold, 4),
         "fragment_runs": fragments["runs"],
         "server_peak_mb": round(sampler.peak / 2**20),
+        "load_before": round(load, 2),
         "load_after": round(psutil.getloadavg()[0], 2),
     }
 
@@ -131,4 +138,4 @@ def show(r: dict) -> None:
     print(f"  N={r['students']:>3}{beside}: {cells} | p95 all {r['p95_all_s']:.2f} s, "
           f"{sum(r['errors'].values())} errors, {r['server_cpu_s_per_student']:.3f} CPU s a "
           f"student, peak {r['server_peak_mb']} MB PSS, {len(r['log_problems'])} log "
-          f"problems, load after {r['load_after']}", flush=True)  # fmt: skip
+          f"problems, load {r['load_before']}-{r['load_after']}", flush=True)  # fmt: skip

@@ -42,6 +42,7 @@ class Tab:
         self.pages: dict[str, str] = {}  # URL name ("" for Home) -> script hash
         self.page_hash = ""
         self.errors: list[str] = []
+        self.notes: list[str] = []  # the info boxes of the page: a guard's stop says why
         self.fragment_runs = 0
         self._finished: asyncio.Queue = asyncio.Queue()
         self._full_run: str | None = None
@@ -67,6 +68,7 @@ class Tab:
         self._stop_reruns()  # a page change ends the old page's timers (as the frontend)
         first = not self.pages
         self.errors.clear()
+        self.notes.clear()
         self._full_run = None  # the page's run: the first whole-page run started from now
         self._finished = asyncio.Queue()
         start = time.perf_counter()
@@ -122,6 +124,8 @@ class Tab:
             self.errors.append(f"{element.exception.type}: {element.exception.message}")
         elif kind == "alert" and element.alert.format == element.alert.ERROR:
             self.errors.append(element.alert.body[:200])
+        elif kind == "alert" and element.alert.format == element.alert.INFO:
+            self.notes.append(element.alert.body[:200])
 
     def _schedule(self, fragment: str, interval: float) -> None:
         """The browser's `setInterval`: a rerun of the fragment every `interval` s, sent
