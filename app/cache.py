@@ -101,6 +101,7 @@ def model_input(_ds, identity: str, file: str, hand: str, prep, show: int = 227)
 def embedding(_run, _images, _found, name: str, sha256: str, method: str):
     """The map of a run's test frames' features by `method` (`inside.embedding.embed`),
     once per run (its name and model's hash) and method."""
+    _quiet_keras()
     from handclf_core.inside.embedding import embed
     from handclf_core.inside.predict import load_model
 
@@ -164,6 +165,16 @@ def _nothing_to_clean() -> None:
 
 def keras_loaded() -> bool:
     return "keras" in sys.modules and not preload_keras().is_alive()
+
+
+def _quiet_keras() -> None:
+    """Keras loaded through `load_backend_quietly` before this process runs a model: a page
+    that ran one before the preload's delay was over imported TensorFlow itself, and its
+    native start-up lines went to the server's log."""
+    if "keras" not in sys.modules:
+        from handclf_core.training.backend import load_backend_quietly
+
+        load_backend_quietly()
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -335,6 +346,7 @@ def _picture_key(picture) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _predictions(_picture, key: str, _runs, runs_key: tuple, hand: str):
+    _quiet_keras()
     from handclf_core.inside.predict import predict
 
     return [predict(_picture, run, hand=hand, top=5) for run in _runs]
@@ -350,6 +362,7 @@ def predictions(picture, runs, hand: str) -> list:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _occlusion(_run, _x, name: str, sha256: str, key: str, hand: str, class_id: int):
+    _quiet_keras()
     from handclf_core.inside.explain import occlusion
     from handclf_core.inside.predict import load_model
 
@@ -368,6 +381,7 @@ def occlusion(run, picture, hand: str, class_id: int):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _inside(_run, _x, name: str, sha256: str, key: str, hand: str):
+    _quiet_keras()
     from handclf_core.inside.explain import feature_maps, first_filters
     from handclf_core.inside.predict import load_model
 
