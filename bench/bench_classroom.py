@@ -260,7 +260,9 @@ def main() -> None:
         os.environ["HANDCLF_CACHE"] = str(measure.one_seed(args.seed))
     env = {**os.environ, "HANDCAM_DATA": os.environ.get("HANDCAM_DATA", "")}
     load = os.getloadavg()[0]
-    train = ROOT / "cache" / "bench-training" if args.train else None  # its store kept
+    # The training beside on the served cache folder, as in class: its job is on the board
+    # every page's sidebar follows; what it stores goes after the class (`one_class`).
+    train = measure.project_cache() if args.train else None
     results = []
     for n in [n for n in args.sessions if n > 0]:  # --sessions 0: the profile only
         for beside in [None, train] if args.alone else [train]:

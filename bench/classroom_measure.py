@@ -162,11 +162,12 @@ def log_problems(log: Path) -> list[str]:
 
 def training_beside(cache: Path, model: str = "alexnet") -> subprocess.Popen:
     """`model`'s quick demo training through the app's own training queue and process
-    (`training.jobs`: the same process setup, priority and threads as the app's), on a
-    cache folder of its own (`cache`, the sample hard-linked: its run is not one the
-    pages show); returns once the training loop runs. Stop it with `.terminate()`."""
+    (`training.jobs`: the same process setup, priority and threads as the app's) on the
+    cache folder `cache` (the served one: its job on the board that every page's sidebar
+    follows, as in class); returns once the training loop runs. Stop it with
+    `.terminate()`."""
     cache.mkdir(parents=True, exist_ok=True)
-    if not (cache / "sample").exists():
+    if not (cache / "sample").exists():  # the sample, whose store it builds once
         shutil.copytree(project_cache() / "sample", cache / "sample", copy_function=os.link)
     seed = 1000 + int(time.time()) % 1000  # a run not stored: it trains
     proc = subprocess.Popen(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -28,23 +29,25 @@ from bench.protocol_client import Tab
 
 TEACHER = ["", "Dataset", "Preprocessing", "Train", "Compare", "Predict"]  # URL names
 WALK = ["", "Dataset", "Compare", "Predict"]
+PAGE_TIMEOUT = 120  # seconds: a page not drawn by then is an error
 TITLES = {"": "Home", "Dataset": "Dataset", "Compare": "Compare", "Predict": "Predict"}
 
 
 async def _student(url: str, delay: float, times: dict, errors: list, notes: list,
                    done: asyncio.Event, walked: list) -> None:  # fmt: skip
     await asyncio.sleep(delay)
+    page = "(connecting)"
     try:
         async with Tab(url) as tab:
             for page in WALK:
-                drawn = await tab.open(page)
+                drawn = await tab.open(page, timeout=PAGE_TIMEOUT)
                 times[page].append(drawn.seconds)
                 errors.extend(f"{TITLES[page]}: {e}" for e in drawn.errors)
                 notes.extend(f"{TITLES[page]}: {e[:80]}" for e in tab.notes)
             walked.append(time.perf_counter())
             await done.wait()  # Predict stays open, its auto-reruns answered
     except Exception as e:  # a refused or dropped connection, a page that never ended
-        errors.append(f"client: {type(e).__name__}: {e}")
+        errors.append(f"{TITLES.get(page, page)}: client: {type(e).__name__} {e}")
         walked.append(time.perf_counter())
 
 
@@ -115,7 +118,9 @@ async def students(url: str, proc: psutil.Process, log: Path, n: int, spread: fl
 def one_class(env: dict, log: Path, n: int, spread: float, pause: float, hold: float,
               train: Path | None = None) -> dict:  # fmt: skip
     """A fresh server, the teacher, then the class (with a training beside, on the cache
-    folder `train`, if given); its log checked."""
+    folder `train`, if given); its log checked. A run the training stored, and its job's
+    record, are removed afterwards: each class starts from the same runs."""
+    before = set(train.glob("runs/*")) | set(train.glob("jobs/*")) if train else set()
     with measure.server(env, log) as (url, proc):
         walk = asyncio.run(teacher(url))
         training = measure.training_beside(train) if train else None
@@ -126,6 +131,10 @@ def one_class(env: dict, log: Path, n: int, spread: float, pause: float, hold: f
             if training:
                 training.terminate()
                 training.wait(30)
+    for left in (
+        set(train.glob("runs/*")) | set(train.glob("jobs/*")) if train else set()
+    ) - before:
+        shutil.rmtree(left) if left.is_dir() else left.unlink()
     record["teacher_s"] = walk
     record["training_beside"] = "alexnet quick demo" if training else None
     record["log_problems"] = measure.log_problems(log)[:20]

@@ -46,6 +46,7 @@ class Tab:
         self.fragment_runs = 0
         self._finished: asyncio.Queue = asyncio.Queue()
         self._full_run: str | None = None
+        self._seen: list[str] = []  # the last messages' kinds, for a page never drawn
         self._reruns: dict[str, asyncio.Task] = {}  # fragment id -> its timer
         self._socket = self._reader = None
 
@@ -74,7 +75,11 @@ class Tab:
         start = time.perf_counter()
         await self._rerun(page_name=page if first else "",
                           page_script_hash="" if first else self.pages[page])  # fmt: skip
-        await asyncio.wait_for(self._finished.get(), timeout)
+        try:
+            await asyncio.wait_for(self._finished.get(), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"not drawn in {timeout:.0f} s; its run {self._full_run}, the "
+                               f"last messages {self._seen[-6:]}") from None  # fmt: skip
         return PageTime(page, time.perf_counter() - start, tuple(self.errors))
 
     async def _rerun(self, fragment_id: str = "", auto: bool = False, **client) -> None:
@@ -95,6 +100,7 @@ class Tab:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            self._seen = [*self._seen[-20:], kind]
             run = msg.metadata.run
             if kind == "script_finished":
                 if run.fragment_ids:

@@ -51,12 +51,32 @@ EVENTS_PER_SECOND = 10  # the child sends at most this many batch or step events
 # once a second)
 
 
+def yield_to_pages() -> str:
+    """Set this process's priority and threads (before TensorFlow is imported: the threads
+    it starts inherit them) so that the pages a class opens while a model trains keep
+    their pace. $HANDCLF_TRAINING_SCHED "idle" (the default): Linux's idle scheduling
+    class, the CPU only when no page wants it; "nice": os.nice(TRAINING_NICE) alone.
+    $HANDCLF_TRAINING_THREADS: TensorFlow's threads per pool (default: one per core).
+    Returns what was set."""
+    threads = os.environ.get("HANDCLF_TRAINING_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:
+        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = threads
+    if TRAINING_NICE > 0:
+        os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
+    if os.environ.get("HANDCLF_TRAINING_SCHED", "idle") == "idle":
+        try:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            return "idle"
+        except (AttributeError, OSError):  # not Linux: the niceness alone
+            pass
+    return f"nice {TRAINING_NICE}"
+
+
 def _serve(requests, events, cancel, idle: float = TRAINING_IDLE, app: int | None = None) -> None:
     """The training process: train each (dataset, config) received, reporting to `events`;
     it ends after `idle` seconds without a job (0: never), and as soon as the app (process
     `app`) is gone."""
-    if TRAINING_NICE > 0:
-        os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
+    yield_to_pages()
     for name in os.environ.pop(WEB_ONLY_ENV, "").split():
         os.environ.pop(name, None)  # the web process's settings: TensorFlow's defaults here
     from handclf_core.training.backend import load_backend_quietly
