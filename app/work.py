@@ -166,9 +166,15 @@ def _sidebar_line() -> None:
 
 def _sidebar_text(lang: str) -> tuple[str, bool] | None:
     """The sidebar's words about the board's work now, and whether it is the store's; None
-    without work. Once per SIDEBAR_POLL seconds and language, for every session."""
+    without work. Once per SIDEBAR_POLL seconds, language and change of the board (a job
+    submitted or its record rewritten: a new file in its folder), for every session."""
+    folder = board.folder()
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:  # no board yet
+        stamp = None
     now = int(time.time() // SIDEBAR_POLL)
-    return shared("work.sidebar", (str(board.folder()), now, lang), _board_text)
+    return shared("work.sidebar", (str(folder), stamp, now, lang), _board_text)
 
 
 def _board_text() -> tuple[str, bool] | None:
