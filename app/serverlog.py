@@ -21,7 +21,8 @@ class OneLine(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             error = record.exc_info[1]
             words = " ".join(str(error).split())[:160]
-            record.msg = f"{record.getMessage()} (a client: {type(error).__name__}: {words})"
+            said = " ".join(record.getMessage().split())  # uvicorn's ends in a line break
+            record.msg = f"{said} (one client's connection: {type(error).__name__}: {words})"
             record.args = ()
             record.exc_info = record.exc_text = None
             record.stack_info = None

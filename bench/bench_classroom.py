@@ -1,7 +1,10 @@
 """Benchmark: a whole class on one server — N students opening the pages at the same moment.
 
     python bench/bench_classroom.py [--sessions 10 20 30] [--out docs/classroom.json]
-                                    [--profile] [--train]
+                                    [--profile] [--train] [--protocol [--alone]]
+
+`--protocol`: no browsers, the students speak the app's WebSocket protocol; the server's
+figures alone (`bench/classroom_protocol.py`). Without it, headless Chromium, as follows.
 
 For each N, on a freshly started server (`streamlit run`, the built-in sample, the cache
 folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
@@ -28,11 +31,12 @@ folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
    the server's processes, summed: shared libraries counted once.
 
 `--train` starts a training in the background first (AlexNet's quick demo at a seed not
-stored, through the app's training process, `os.nice`d as the app does) and measures the
-students while it runs. `--profile` runs each page once more for a new session in this
-process (Streamlit's AppTest, after a warm-up run) under cProfile, and reports where the
-script's time goes, by part (the app's pages, the core, Altair/Vega-Lite, pandas, NumPy,
-Streamlit itself, Keras/TensorFlow, other).
+stored, through the app's own training queue and process, on the served cache folder: its
+job is on the board the pages follow) and measures the students while it runs.
+`--profile` runs each page once more for a new session in this process (Streamlit's
+AppTest, after a warm-up run) under cProfile, and reports where the script's time goes, by
+part (the app's pages, the core, Altair/Vega-Lite, pandas, NumPy, Streamlit itself,
+Keras/TensorFlow, other).
 
 Writes the figures, the machine and its load as JSON (`--out`).
 """
