@@ -50,13 +50,18 @@ async def _quietly(coro) -> None:
         await coro
 
 
+SENT = {"garbage": 0, "text": 0, "oversized": 0}  # offending messages sent (connected)
+
+
 async def garbage(url: str) -> None:
     async def one(i: int) -> None:
-        async with connect(_stream(url), subprotocols=["streamlit"]) as ws:
+        async with connect(_stream(url), subprotocols=["streamlit"], open_timeout=60) as ws:
             await ws.send(os.urandom(64 + i))  # no BackMsg: a protocol error
+            SENT["garbage"] += 1
             await _quietly(asyncio.wait_for(ws.recv(), 5))
-        async with connect(_stream(url), subprotocols=["streamlit"]) as ws:
+        async with connect(_stream(url), subprotocols=["streamlit"], open_timeout=60) as ws:
             await ws.send("hello")  # a text frame: Streamlit speaks binary only
+            SENT["text"] += 1
             await _quietly(asyncio.wait_for(ws.recv(), 5))
 
     await asyncio.gather(*(_quietly(one(i)) for i in range(GARBAGE)))
@@ -66,6 +71,7 @@ async def oversized(url: str) -> None:
     async def one() -> None:
         async with connect(_stream(url), subprotocols=["streamlit"], max_size=None) as ws:
             await ws.send(b"\0" * (OVERSIZED_MB * 2**20))
+            SENT["oversized"] += 1
             await _quietly(asyncio.wait_for(ws.recv(), 10))
 
     for _ in range(OVERSIZED):
@@ -124,11 +130,12 @@ def main() -> None:
     record["log_lines"] = [line for line in lines if line.strip() and "Stopping" not in line]
     record["log_problems"] = measure.log_problems(log)
     record["offenders"] = {"garbage": GARBAGE * 2, "oversized": OVERSIZED, "dropped": DROPPED}
+    record["offending_messages_sent"] = SENT
     record["load"] = [round(load, 2), round(os.getloadavg()[0], 2)]
     protocol.show(record)
     print(f"  {len(record['log_lines'])} log lines after the teacher's walk, "
           f"{record['reconnections']} reconnections, {record['server_mb_20s_after']} MB "
-          f"20 s after")  # fmt: skip
+          f"20 s after; sent {SENT}")  # fmt: skip
     for line in record["log_lines"][:40]:
         print("   |", line[:160])
     if args.out:
