@@ -340,6 +340,11 @@ def picture(data: bytes, name: str):
     return _picture(data, hashlib.sha256(data).hexdigest(), name)
 
 
+def picture_key(picture) -> str:
+    """What names a decoded picture in the caches: its pixels' digest, size and mode."""
+    return _picture_key(picture)
+
+
 def _picture_key(picture) -> str:
     return hashlib.sha256(picture.tobytes()).hexdigest() + f"{picture.size}{picture.mode}"
 

@@ -5,7 +5,6 @@ run; a run stored without them is scored once, on request, under a progress bar.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
@@ -94,10 +93,16 @@ def frame_store(ds):
 
 
 def _predictions(run):
-    """The run's kept test predictions (`read_predictions`), read once per server for the
-    run's predictions file (by its digest); a damaged file's error is raised each time."""
+    """The run's kept test predictions (`read_predictions`), read once per server until the
+    file changes (its record's digest, the file's time and size: a file damaged or removed
+    after it was read is read again and refused); its error is raised each time."""
     sha = run.predictions.sha256 if run.predictions else None
-    found = shared("predictions", (run.name, sha), lambda: _read(run))
+    try:
+        info = (run.model_file.parent / run.predictions.name).stat() if sha else None
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino) if info else None
+    except OSError:  # gone: read_predictions says so
+        stamp = "missing"
+    found = shared("predictions", (run.name, sha, stamp), lambda: _read(run))
     if isinstance(found, HandCamError):
         raise found
     return found
@@ -144,18 +149,18 @@ def cell_options(run, found) -> tuple[list[str], dict[str, str]]:
     once per server for the same run and language (`app.shared`)."""
     lang = session.lang()
     return shared("mistakes.cells", (*cache.run_key([run]), lang),
-                  lambda: _cell_options(run, found, lang))  # fmt: skip
+                  lambda: _cell_options(run, found))  # fmt: skip
 
 
-def _cell_options(run, found, lang: str) -> tuple[list[str], dict[str, str]]:
-    t = i18n.translator(lang)
+def _cell_options(run, found) -> tuple[list[str], dict[str, str]]:
+    t = session.t  # in the reader's language, which keys what is made here
     options, labels = [], {}
     for c in cells(found.confusion(), run.classes):
         key = f"{c.true}|{c.predicted}"
         options.append(key)
-        labels[key] = t("mistakes.cell", true=i18n.class_name(lang, run.task, c.true),
-                        predicted=i18n.class_name(lang, run.task, c.predicted),
-                        frames=i18n.translate_count(lang, "mistakes.frames", c.frames))  # fmt: skip
+        labels[key] = t("mistakes.cell", true=session.class_name(run.task, c.true),
+                        predicted=session.class_name(run.task, c.predicted),
+                        frames=session.tn("mistakes.frames", c.frames))  # fmt: skip
     return options, labels
 
 
@@ -217,16 +222,8 @@ def _frames(run, found, store, shown, lang: str) -> list[tuple[bytes, bytes, str
         )
         caption = t("mistakes.frame", hand=name(frame.hand, lang), recording=frame.recording,
                     frame=frame.frame, top=top)  # fmt: skip
-        made.append((jpeg(picture), _png(seen), caption))
+        made.append((jpeg(picture), widgets.png(seen), caption))
     return made
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 _LAST_SECONDS: dict = {}  # (run, projection) -> seconds its last map took in this process

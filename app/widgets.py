@@ -49,6 +49,18 @@ def shared_chart(what: str, depends: tuple, build, **options):
     return st.vega_lite_chart(dict(spec), **options)  # Streamlit takes its data off a copy
 
 
+def png(pixels) -> bytes:
+    """An (H, W[, 3]) uint8 picture as PNG bytes (its pixels stay sharp squares), which
+    st.image sends as they are: encoded once when shared, not for each reader."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _streamlit_spec(figure) -> dict:
     """The spec st.altair_chart makes of `figure` (Streamlit's own conversion: its data as
     named Arrow datasets), to be sent by st.vega_lite_chart as often as asked."""
