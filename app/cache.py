@@ -1,4 +1,6 @@
-"""Every Streamlit cache of the app, in one place.
+"""Every Streamlit cache of the app's data and models, in one place; the finished pieces of
+pages that every reader of the same runs, language and room is sent alike (chart specs,
+tables, pictures) are kept by `app.shared`, keyed by `run_key`.
 
 Functions that take the dataset take it as `_ds` (not hashed by Streamlit) and key their
 cache on `identity`, its content hash: the dataset is loaded once per spec, never re-hashed.
