@@ -1,4 +1,6 @@
-"""Every Streamlit cache of the app, in one place.
+"""Every Streamlit cache of the app's data and models, in one place; the finished pieces of
+pages that every reader of the same runs, language and room is sent alike (chart specs,
+tables, pictures) are kept by `app.shared`, keyed by `run_key`.
 
 Functions that take the dataset take it as `_ds` (not hashed by Streamlit) and key their
 cache on `identity`, its content hash: the dataset is loaded once per spec, never re-hashed.
@@ -101,6 +103,7 @@ def model_input(_ds, identity: str, file: str, hand: str, prep, show: int = 227)
 def embedding(_run, _images, _found, name: str, sha256: str, method: str):
     """The map of a run's test frames' features by `method` (`inside.embedding.embed`),
     once per run (its name and model's hash) and method."""
+    _quiet_keras()
     from handclf_core.inside.embedding import embed
     from handclf_core.inside.predict import load_model
 
@@ -164,6 +167,16 @@ def _nothing_to_clean() -> None:
 
 def keras_loaded() -> bool:
     return "keras" in sys.modules and not preload_keras().is_alive()
+
+
+def _quiet_keras() -> None:
+    """Keras loaded through `load_backend_quietly` before this process runs a model: a page
+    that ran one before the preload's delay was over imported TensorFlow itself, and its
+    native start-up lines went to the server's log."""
+    if "keras" not in sys.modules:
+        from handclf_core.training.backend import load_backend_quietly
+
+        load_backend_quietly()
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -329,12 +342,18 @@ def picture(data: bytes, name: str):
     return _picture(data, hashlib.sha256(data).hexdigest(), name)
 
 
+def picture_key(picture) -> str:
+    """What names a decoded picture in the caches: its pixels' digest, size and mode."""
+    return _picture_key(picture)
+
+
 def _picture_key(picture) -> str:
     return hashlib.sha256(picture.tobytes()).hexdigest() + f"{picture.size}{picture.mode}"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _predictions(_picture, key: str, _runs, runs_key: tuple, hand: str):
+    _quiet_keras()
     from handclf_core.inside.predict import predict
 
     return [predict(_picture, run, hand=hand, top=5) for run in _runs]
@@ -350,6 +369,7 @@ def predictions(picture, runs, hand: str) -> list:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _occlusion(_run, _x, name: str, sha256: str, key: str, hand: str, class_id: int):
+    _quiet_keras()
     from handclf_core.inside.explain import occlusion
     from handclf_core.inside.predict import load_model
 
@@ -368,6 +388,7 @@ def occlusion(run, picture, hand: str, class_id: int):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _inside(_run, _x, name: str, sha256: str, key: str, hand: str):
+    _quiet_keras()
     from handclf_core.inside.explain import feature_maps, first_filters
     from handclf_core.inside.predict import load_model
 

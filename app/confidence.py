@@ -18,6 +18,7 @@ from handclf_core.views.runs import run_labels
 from handclf_core.vocab import Split
 
 from . import cache, session, tables, widgets
+from .shared import shared
 
 
 def settings(runs, ds) -> list[views.Setting]:
@@ -54,19 +55,25 @@ def per_run(found: list[views.Setting], ds) -> dict:
             for s in found for r in s.runs}  # fmt: skip
 
 
-def table(found: list[views.Setting]) -> None:
-    """One row per setting, each figure with its interval, and what the brackets mean."""
-    table = views.settings_table(found, session.lang())
+def table(found: list[views.Setting], key: tuple) -> None:
+    """One row per setting, each figure with its interval, and what the brackets mean;
+    made once per server for the same runs (`key`, `cache.run_key`) and language."""
+    lang = session.lang()
     # A static table, read whole: every row and column in sight, its words wrapping to the
     # page, in the room's type (a grid's canvas kept its small type on a projector, hid its
     # 11th row there and scrolled sideways at a 1440-px desk).
-    whole = table.style.format(lambda v: v.replace("–", "\u2060–\u2060"))  # "(42.3–65.5)" unbroken
-    tables.whole(table, whole.hide(axis="index"), "settings-table")
+    tables.whole(shared("table.settings", (key, lang), lambda: _settings_table(found, lang)),
+                 "settings-table")  # fmt: skip
     t = session.t
     recordings = {s.intervals.recordings for s in found if s.intervals}
     brackets = t("compare.intervals_caption", recordings=max(recordings)) if recordings else ""
     gap = t("compare.gap_help")
     st.caption(f"{brackets} {gap}".strip())
+
+
+def _settings_table(found: list[views.Setting], lang: str):
+    table = views.settings_table(found, lang)  # "(42.3–65.5)" unbroken:
+    return widgets.arrow(table.map(lambda v: v.replace("–", "\u2060–\u2060")))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -92,11 +99,11 @@ def _example(shown: list[views.Setting]) -> views.Setting:
     return next((s for s in shown if len(s.runs) == 1), shown[0])
 
 
-def lesson(found: list[views.Setting], ds) -> None:
+def lesson(found: list[views.Setting], ds, key: tuple) -> None:
     """ "Is the difference real?" for a 16-year-old: one run's test recordings as dots and
     where its figure could have landed with other recordings, the seed's share, the
     report's 4 points re-read; the method (bootstrap, widening, standard deviation) one
-    click away."""
+    click away. `key`: the runs' (`cache.run_key`), which its chart depends on."""
     t, lang = session.t, session.lang()
     shown = [s for s in found if s.intervals]
     if not shown:
@@ -113,7 +120,12 @@ def lesson(found: list[views.Setting], ds) -> None:
     sha = run.predictions.sha256 if run.predictions else None
     per = _by_recording(run, ds, ds.identity, run.name, sha)
     if per is not None and len(per):
-        widgets.chart(views.recordings_chart(per, rec, lang), width="stretch")
+        widgets.shared_chart(
+            "recordings",
+            (key, run.name),
+            width="stretch",
+            build=lambda: views.recordings_chart(per, rec, lang),
+        )
         worst, best = per["accuracy"].min(), per["accuracy"].max()
     else:
         worst = best = rec.value
@@ -190,9 +202,10 @@ def lesson(found: list[views.Setting], ds) -> None:
 METRICS = ("test_accuracy", "balanced_accuracy")  # the ones compared in pairs on the page
 
 
-def differences(found: list[views.Setting], ds) -> None:
+def differences(found: list[views.Setting], ds, key: tuple) -> None:
     """Two settings compared on the same test frames: in words, and as a chart of that one
-    difference with its interval. A setting against itself is refused, in a sentence."""
+    difference with its interval. A setting against itself is refused, in a sentence.
+    `key`: the runs' (`cache.run_key`), which the chart depends on."""
     t, lang, named = session.t, session.lang(), session.translator()  # bound to the language
     st.markdown(t("compare.difference_heading"))
     shown = [s for s in found if s.intervals]
@@ -228,5 +241,10 @@ def differences(found: list[views.Setting], ds) -> None:
         st.info(t("compare.difference_other_frames", a=labels[a], b=labels[b]))
         return
     st.markdown(views.verdict_text(d, labels[a], labels[b], lang))
-    widgets.chart(views.difference_chart([labels[a]], [d], labels[b], lang), width="stretch")
+    widgets.shared_chart(
+        "difference",
+        (key, a, b, metric),
+        width="stretch",
+        build=lambda: views.difference_chart([labels[a]], [d], labels[b], lang),
+    )
     st.caption(t("compare.difference_caption", a=labels[a], b=labels[b]))

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import streamlit as st
 
+from handclf_core import i18n
 from handclf_core.data.images import enlarged, jpeg, preprocess
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
@@ -20,6 +21,7 @@ from handclf_core.views.mistakes import CELL, confusion_chart, embedding_chart
 from handclf_core.vocab import Projection
 
 from . import cache, session, tables, widgets, work
+from .shared import shared
 
 PER_PAGE = 8  # frames per page: two rows of four
 COLUMNS = 4
@@ -37,7 +39,7 @@ def predictions(run, ds):
     has none (stored before they were kept) or their file is damaged."""
     t = session.t
     try:
-        found = read_predictions(run)
+        found = _predictions(run)
     except HandCamError as e:
         st.error(t("mistakes.damaged", error=session.explain(e)), icon=":material/error:")
         found, again = None, True
@@ -66,10 +68,9 @@ def predictions(run, ds):
 def _store(ds, run):
     """The dataset's frame store (the one the run was scored on; `browse` checks that), or
     a button that has the server build it when it is gone (the map below then waits)."""
-    from handclf_core.data.store import open_store
     from handclf_core.training import board
 
-    store = open_store(ds)
+    store = frame_store(ds)
     if store is None:  # built by the server, whatever page the reader goes to meanwhile
         st.info(session.t("mistakes.no_store"))
         job = board.read(board.store_job_id(ds.identity, run.preprocessing))
@@ -81,6 +82,37 @@ def _store(ds, run):
                 job.id, building
             )
     return store
+
+
+def frame_store(ds):
+    """The dataset's frame store (`store.open_store`), opened once per server until it is
+    built, replaced or removed (its frames table is read when opened: 20 ms here)."""
+    from handclf_core.data.store import open_store, store_stamp
+
+    return shared("store", (ds.identity, store_stamp(ds)), lambda: open_store(ds))
+
+
+def _predictions(run):
+    """The run's kept test predictions (`read_predictions`), read once per server until the
+    file changes (its record's digest, the file's time and size: a file damaged or removed
+    after it was read is read again and refused); its error is raised each time."""
+    sha = run.predictions.sha256 if run.predictions else None
+    try:
+        info = (run.model_file.parent / run.predictions.name).stat() if sha else None
+        stamp = (info.st_mtime_ns, info.st_size, info.st_ino) if info else None
+    except OSError:  # gone: read_predictions says so
+        stamp = "missing"
+    found = shared("predictions", (run.name, sha, stamp), lambda: _read(run))
+    if isinstance(found, HandCamError):
+        raise found
+    return found
+
+
+def _read(run):
+    try:
+        return read_predictions(run)
+    except HandCamError as e:
+        return e
 
 
 def confusion(run, chosen_key: str) -> None:
@@ -95,9 +127,14 @@ def confusion(run, chosen_key: str) -> None:
     events = []
     for box, narrow in zip(tables.by_width("confusion", 50), (False, True), strict=True):
         with box:
-            chart = confusion_chart(run, session.lang(), pair, narrow=narrow)
-            key = f"compare.confusion.{run.name}" + (".narrow" if narrow else "")
-            events.append(widgets.chart(chart, width="stretch", on_select="rerun", key=key))
+            events.append(widgets.shared_chart(
+                "confusion.narrow" if narrow else "confusion",
+                (*cache.run_key([run]), pair),
+                lambda narrow=narrow: confusion_chart(run, session.lang(), pair, narrow=narrow),
+                width="stretch",
+                on_select="rerun",
+                key=f"compare.confusion.{run.name}" + (".narrow" if narrow else ""),
+            ))  # fmt: skip
     selections = [(e or {}).get("selection", {}).get(CELL) for e in events]
     picked = next((s for s in selections if s), [])
     if picked:
@@ -113,8 +150,15 @@ def confusion(run, chosen_key: str) -> None:
 
 
 def cell_options(run, found) -> tuple[list[str], dict[str, str]]:
-    """The non-empty cells as "true|predicted" options, mistakes first, and their labels."""
-    t = session.t
+    """The non-empty cells as "true|predicted" options, mistakes first, and their labels;
+    once per server for the same run and language (`app.shared`)."""
+    lang = session.lang()
+    return shared("mistakes.cells", (*cache.run_key([run]), lang),
+                  lambda: _cell_options(run, found))  # fmt: skip
+
+
+def _cell_options(run, found) -> tuple[list[str], dict[str, str]]:
+    t = session.t  # in the reader's language, which keys what is made here
     options, labels = [], {}
     for c in cells(found.confusion(), run.classes):
         key = f"{c.true}|{c.predicted}"
@@ -159,18 +203,32 @@ def browse(run, found, ds, chosen_key: str) -> None:
     st.caption(t("mistakes.showing", first=(page - 1) * PER_PAGE + 1, size=run.preprocessing.size,
                  last=(page - 1) * PER_PAGE + len(shown), total=len(positions)))  # fmt: skip
     lang = session.lang()
+    key = (*cache.run_key([run]), chosen, page, lang)
+    made = shared("mistakes.frames", key, lambda: _frames(run, found, store, shown, lang))
     columns = st.columns(COLUMNS)
-    for i, frame in enumerate(frames_at(found, shown, store.frames, run.classes)):
+    for i, (picture, seen, caption) in enumerate(made):
         with columns[i % COLUMNS]:
-            picture = np.asarray(store.base[frame.row])
-            st.image(jpeg(picture), width="stretch")
-            seen = enlarged(preprocess(picture, run.preprocessing, hand=frame.hand), SEEN)
+            st.image(picture, width="stretch")
             st.image(seen, width=SEEN)
-            top = " · ".join(
-                f"{session.class_name(run.task, r.name)} {r.probability:.0%}" for r in frame.top
-            )
-            st.caption(t("mistakes.frame", hand=name(frame.hand, lang), recording=frame.recording,
-                         frame=frame.frame, top=top))  # fmt: skip
+            st.caption(caption)
+
+
+def _frames(run, found, store, shown, lang: str) -> list[tuple[bytes, bytes, str]]:
+    """The frames at `shown` as they are sent: the picture (JPEG), what the model saw
+    (enlarged, PNG: its pixels stay sharp squares) and the caption; once per server for
+    the same run, cell, page and language (`app.shared`)."""
+    t = i18n.translator(lang)
+    made = []
+    for frame in frames_at(found, shown, store.frames, run.classes):
+        picture = np.asarray(store.base[frame.row])
+        seen = enlarged(preprocess(picture, run.preprocessing, hand=frame.hand), SEEN)
+        top = " · ".join(
+            f"{i18n.class_name(lang, run.task, r.name)} {r.probability:.0%}" for r in frame.top
+        )
+        caption = t("mistakes.frame", hand=name(frame.hand, lang), recording=frame.recording,
+                    frame=frame.frame, top=top)  # fmt: skip
+        made.append((jpeg(picture), widgets.png(seen), caption))
+    return made
 
 
 _LAST_SECONDS: dict = {}  # (run, projection) -> seconds its last map took in this process
@@ -189,9 +247,7 @@ def embedding(run, found, ds) -> None:
             st.session_state[done] = True
             st.rerun()  # drawn without the button
         return
-    from handclf_core.data.store import open_store
-
-    store = open_store(ds)  # missing: the frames' section above offers to build it
+    store = frame_store(ds)  # missing: the frames' section above offers to build it
     if store is None:
         st.info(t("embedding.needs_store"))
         return

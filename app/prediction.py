@@ -23,6 +23,7 @@ from handclf_core.views.runs import config_label, frequencies_only, preprocessin
 from handclf_core.vocab import CLASSES, Camera, Doubt, PictureSource, Split
 
 from . import cache, session, widgets
+from .shared import shared
 
 SEEN = 160  # px: the model's input enlarged, each pixel a visible square
 ANY = "any"  # a filter left open
@@ -160,10 +161,15 @@ def answer(
 ) -> None:
     t, lang, task = session.translator(), session.lang(), run.task
     seen = t("predict.sees", summary=preprocessing_summary(run.preprocessing, lang))
-    st.image(enlarged(model_input(picture, run, hand), SEEN), width=SEEN, caption=seen)
+    # What is the same for every reader of this picture, run and hand is made once
+    # (`app.shared`): a class asked to classify the same frame sends it 30 times.
+    key = (run.name, run.model_sha256, cache.picture_key(picture), str(hand))
+    st.image(shared("predict.seen", key, lambda: widgets.png(enlarged(model_input(
+        picture, run, hand), SEEN))), width=SEEN, caption=seen)  # fmt: skip
     if looks:
         heat(run, result, picture, hand)
-    widgets.chart(top_chart(result, run, lang, truth), width="stretch")
+    widgets.shared_chart("top", (*key, truth), lambda: top_chart(result, run, lang, truth),
+                         width="stretch")  # fmt: skip
     sure, floor = result.top[0].probability, cache.confidence_floor(run)
     for doubt in doubts(picture, run, source, sure, floor):
         if doubt not in PICTURE_DOUBTS:  # those are said once above (`picture_doubts`)
@@ -197,12 +203,16 @@ def inside(runs, picture, hand) -> None:
                                key="predict.inside", format_func=labels.get)  # fmt: skip
     run = by_name[chosen]
     filters, maps_of = cache.inside(run, picture, hand)
+    key = (run.name, run.model_sha256, cache.picture_key(picture), str(hand))
     k = filters.shape[1]
-    st.image(tile(filters, columns=16, scale=max(2, 48 // k)),
+    st.image(shared("predict.filters", key[:2], lambda: widgets.png(tile(
+        filters, columns=16, scale=max(2, 48 // k)))),
              caption=t("predict.filters", count=len(filters), size=k))  # fmt: skip
     for i, maps in enumerate(maps_of, 1):
         shown = np.moveaxis(maps[..., :32], -1, 0)  # the first 32 channels
         scale = max(1, 96 // maps.shape[0])
-        st.image(tile(shown, columns=16, scale=scale), caption=t(
+        tiled = shared(f"predict.maps{i}", key, lambda shown=shown, scale=scale: widgets.png(
+            tile(shown, columns=16, scale=scale)))  # fmt: skip
+        st.image(tiled, caption=t(
             "predict.feature_maps", layer=i, shown=len(shown), count=maps.shape[-1],
             height=maps.shape[0], width=maps.shape[1]))  # fmt: skip

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import streamlit as st
 
 from handclf_core.views.labels import ems
@@ -22,12 +21,12 @@ CELL_PADDING = 1.8  # em a cell takes beyond its words (Streamlit's padding, the
 LONGEST = 16  # em a column needs at most: longer words wrap at their spaces
 
 
-def needs(frame: pd.DataFrame) -> float:
-    """About how many em `frame` needs drawn as a table without scrolling: each column as
-    wide as its widest cell (at most LONGEST em, words wrapping beyond) or its header's
-    longest word, plus a cell's padding."""
+def needs(columns: dict[str, list]) -> float:
+    """About how many em a table of `columns` (header: its cells) needs drawn without
+    scrolling: each column as wide as its widest cell (at most LONGEST em, words wrapping
+    beyond) or its header's longest word, plus a cell's padding."""
     total = 0.0
-    for header, values in frame.items():
+    for header, values in columns.items():
         cells = [ems(str(v)) for v in values] + [ems(w) for w in str(header).split()]
         total += min(max(cells, default=1.0), LONGEST) + CELL_PADDING
     return total
@@ -56,13 +55,14 @@ def card_css(key: str, headers: list[str], width: float) -> str:
 </style>"""
 
 
-def whole(frame: pd.DataFrame, styler, key: str) -> None:
-    """`styler` (of `frame`, its index hidden) as a static table, or cards where the main
+def whole(table, key: str) -> None:
+    """`table` (text, as Arrow: `widgets.arrow`) as a static table, or cards where the main
     column is narrower than the table needs."""
-    width = needs(frame) * 1.05  # the cells' type is a little larger than the root's
-    st.html(card_css(key, list(frame.columns), width))
+    columns = table.to_pydict()
+    width = needs(columns) * 1.05  # the cells' type is a little larger than the root's
+    st.html(card_css(key, list(columns), width))
     with st.container(key=key):
-        st.table(styler)
+        st.table(table, hide_index=True)
 
 
 def by_width(key: str, width: float) -> tuple:

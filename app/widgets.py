@@ -12,6 +12,7 @@ from handclf_core.views import labels
 from handclf_core.views.labels import TEXT_SIZE
 
 from . import session, tables
+from .shared import shared
 
 # Type sizes (px) of every chart: at a desk, and on a projector (presentation mode).
 SIZES = {
@@ -34,7 +35,44 @@ def chart(figure, **options):
     """Draw a chart of `handclf_core.views` with the type sizes of the room: larger in
     presentation mode (the sidebar's switch). `options` go to st.altair_chart, whose
     selection event (with `on_select`) is returned."""
-    size = SIZES[session.presenting()]
+    return st.altair_chart(_for_room(figure, session.presenting()), **options)
+
+
+def shared_chart(what: str, depends: tuple, build, **options):
+    """`chart(build())`, built once per server for every reader with the same `depends`
+    (everything the chart depends on but the language and the room, which are added) and
+    then only sent (`app.shared`): its Vega-Lite spec kept as Streamlit sends it, its data
+    already Arrow. `options` go to st.vega_lite_chart (the same element as st.altair_chart),
+    whose selection event (with `on_select`) is returned."""
+    room = session.presenting()
+    spec = shared(f"chart.{what}", (*depends, session.lang(), room),
+                  lambda: _streamlit_spec(_for_room(build(), room)))  # fmt: skip
+    return st.vega_lite_chart(dict(spec), **options)  # Streamlit takes its data off a copy
+
+
+def png(pixels) -> bytes:
+    """An (H, W[, 3]) uint8 picture as PNG bytes (its pixels stay sharp squares), which
+    st.image sends as they are: encoded once when shared, not for each reader."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _streamlit_spec(figure) -> dict:
+    """The spec st.altair_chart makes of `figure` (Streamlit's own conversion: its data as
+    named Arrow datasets), to be sent by st.vega_lite_chart as often as asked."""
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    return _convert_altair_to_vega_lite_spec(figure)
+
+
+def _for_room(figure, presenting: bool):
+    """`figure`, converted with the type sizes of the room when Streamlit asks for its spec."""
+    size = SIZES[presenting]
     font = {"labelFont": FONT, "titleFont": FONT}
     sizes = {
         "axis": {"labelFontSize": size["label"], "titleFontSize": size["title"], **font},
@@ -53,7 +91,7 @@ def chart(figure, **options):
         _sized_spec, figure, sizes, size["text"], size["label"] / BASE, size["heading"]
     )
     object.__setattr__(figure, "to_dict", room)
-    return st.altair_chart(figure, **options)
+    return figure
 
 
 BASE = SIZES[False]["label"]  # the type size the views' row heights (steps) are made for
@@ -125,13 +163,22 @@ _NUMBER = {
 def runs_table(runs, columns) -> None:
     """The runs as a static table of `columns` (ids of `views.runs.RUN_COLUMNS`), fractions
     as percentages, headed in the chosen language: read whole, its words wrapping to the
-    page in the room's type (a grid scrolled sideways at a 1440-px desk)."""
+    page in the room's type (a grid scrolled sideways at a 1440-px desk). Made once per
+    server for the same runs, columns and language (`app.shared`)."""
+    from .cache import run_key
+
+    lang, runs = session.lang(), list(runs)
+    made = shared("table.runs", (run_key(runs), tuple(columns), lang),
+                  lambda: _runs_table(runs, columns, lang))  # fmt: skip
+    tables.whole(made, "runs-table")
+
+
+def _runs_table(runs, columns, lang: str):
     from babel.numbers import format_compact_decimal
 
     from handclf_core.views.runs import header
     from handclf_core.views.runs import runs_table as table
 
-    lang = session.lang()
     shown = table(runs, lang, columns)
 
     def weights(n: int) -> str:  # as people say them: 62.4M, 6237.8萬
@@ -141,7 +188,27 @@ def runs_table(runs, columns) -> None:
     if "created" in columns:  # "2026-12-05 16:46", breakable between date and time
         shown[header("created", lang)] = [r.created[:16].replace("T", " ") for r in runs]
     present = {header(c, lang): f for c, f in formats.items() if header(c, lang) in shown}
-    tables.whole(shown, shown.style.format(present, na_rep="—").hide(axis="index"), "runs-table")
+    return _as_text(shown, present)
+
+
+def _as_text(table, formats: dict):
+    """`table` as the text it is read as: each column of `formats` (header -> format string
+    or function) formatted, what is missing "—". Sent as it is, with no Styler to compute
+    for each reader (a Styler's marshalling was a third of a new session's Compare)."""
+    import pandas as pd
+
+    shown = table.astype(object)
+    for column, how in formats.items():
+        shown[column] = [v if pd.isna(v) else how(v) if callable(how) else how.format(v)
+                         for v in table[column]]  # fmt: skip
+    return arrow(shown.where(table.notna(), "—"))
+
+
+def arrow(table):
+    """A table of text as Streamlit sends it (Arrow): converted once, not for each reader."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(table.astype(str), preserve_index=False)
 
 
 def report_toggle(task: str) -> bool:
@@ -156,13 +223,16 @@ def report_toggle(task: str) -> bool:
 
 def report_table() -> None:
     """The assignment report's figures, a static table: its notes wrap instead of ending
-    mid-word in a cell."""
+    mid-word in a cell. Made once per server and language (`app.shared`)."""
+    lang = session.lang()
+    tables.whole(shared("table.report", (lang,), lambda: _report_table(lang)), "report-table")
+
+
+def _report_table(lang: str):
     from handclf_core.views.runs import header, report_table
 
-    lang = session.lang()
     table = report_table(lang)
-    percent = {header(c, lang): "{:.1%}" for c in ("accuracy", "baseline")}
-    tables.whole(table, table.style.format(percent).hide(axis="index"), "report-table")
+    return _as_text(table, {header(c, lang): "{:.1%}" for c in ("accuracy", "baseline")})
 
 
 def dataset_figures(stats: dict, task: str, *, imbalance: bool = False) -> None:

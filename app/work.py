@@ -17,6 +17,7 @@ from handclf_core.training.board import JobRecord, Status
 from handclf_core.vocab import JobKind, Stage
 
 from . import cache, navigation, session
+from .shared import shared
 
 POLL = 1.0  # seconds between two looks at a job a page follows
 SIDEBAR_POLL = 2.0  # ... at the board, for the sidebar's line
@@ -142,15 +143,45 @@ def progress_text(record: JobRecord) -> str:
 
 def sidebar_line() -> None:
     """ "Working: …" in the sidebar of every page while the server has work, and a link to
-    the page that follows it."""
-    if board.active():
+    the page that follows it. The line is the same for every reader of one language: read
+    from the board and worded once per SIDEBAR_POLL for all of them (`app.shared`); a class
+    of 30 with a model training otherwise read the board 15 times a second."""
+    if _sidebar_text(session.lang()) is not None:
         st.fragment(run_every=SIDEBAR_POLL)(_sidebar_line)()
 
 
 def _sidebar_line() -> None:
-    t, active = session.t, board.active()
-    if not active:
+    line = _sidebar_text(session.lang())
+    if line is None:
         st.rerun(scope="app")  # the work ended: the page once more, then no more polling
+    text, store = line
+    st.caption(":material/hourglass_top: " + text)  # whole, on as many lines as it takes
+    t = session.t
+    if store:
+        page, title = navigation.PREPROCESSING, t("nav.preprocessing")
+    else:
+        page, title = navigation.TRAIN, t("nav.train")
+    st.page_link(page, label=t("work.sidebar_follow", page=title), icon=":material/arrow_forward:")
+
+
+def _sidebar_text(lang: str) -> tuple[str, bool] | None:
+    """The sidebar's words about the board's work now, and whether it is the store's; None
+    without work. Once per SIDEBAR_POLL seconds, language and change of the board (a job
+    submitted or its record rewritten: a new file in its folder), for every session."""
+    folder = board.folder()
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:  # no board yet
+        stamp = None
+    now = int(time.time() // SIDEBAR_POLL)
+    return shared("work.sidebar", (str(folder), stamp, now, lang), _board_text)
+
+
+def _board_text() -> tuple[str, bool] | None:
+    active = board.active()
+    if not active:
+        return None
+    t = session.t  # the reader's language: `lang`, which keys what is made here
     running = next((r for r in active if r.status == Status.RUNNING), active[0])
     group = board.latest_group()
     members = set(group.jobs) if group is not None and running.id in group.jobs else set()
@@ -164,12 +195,7 @@ def _sidebar_line() -> None:
     others = [r for r in active if r.id != running.id and r.id not in members]
     if others:
         text += " " + session.tn("work.sidebar_queued", len(others))
-    st.caption(":material/hourglass_top: " + text)  # whole, on as many lines as it takes
-    if running.kind == JobKind.STORE:
-        page, title = navigation.PREPROCESSING, t("nav.preprocessing")
-    else:
-        page, title = navigation.TRAIN, t("nav.train")
-    st.page_link(page, label=t("work.sidebar_follow", page=title), icon=":material/arrow_forward:")
+    return text, running.kind == JobKind.STORE
 
 
 def error_text(error: str | None) -> str:

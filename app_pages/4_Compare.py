@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import cache, confidence, guards, mistakes, report, runpicker, session, tables, widgets
+from app.shared import shared
 from handclf_core.views import evaluation
 from handclf_core.views.confidence import setting_labels
 from handclf_core.views.runs import DETAIL_COLUMNS, frequencies_only, runs_table
@@ -25,6 +26,7 @@ if not runs:
     st.stop()
 
 found = confidence.settings(runs, ds)  # runs equal but for the seed, with their intervals
+shown_key = cache.run_key(runs)  # the runs shown: what the pieces every reader shares depend on
 shown = session.tn("compare.runs", len(runs))
 intro.markdown(
     t("compare.intro", runs=shown, settings=session.tn("compare.settings", len(found)), task=task)
@@ -34,14 +36,20 @@ weak = [label for label, s in zip(setting_labels(found, lang), found, strict=Tru
         if frequencies_only(s.run, s.intervals)]  # fmt: skip
 if weak:
     st.warning(t("compare.frequencies_only", runs="; ".join(weak)), icon=":material/warning:")
-confidence.table(found)
+confidence.table(found, shown_key)
 with st.expander(t("details.heading"), icon=":material/info:"):
     widgets.runs_table(runs, DETAIL_COLUMNS)
 st.download_button(
     t("compare.download"),  # UTF-8 with a BOM, for Excel (中文); each run's own interval
-    runs_table(runs, lang, intervals=confidence.per_run(found, ds))
-    .to_csv(index=False)
-    .encode("utf-8-sig"),
+    shared(
+        "csv.runs",
+        (shown_key, lang),
+        lambda: (
+            runs_table(runs, lang, intervals=confidence.per_run(found, ds))
+            .to_csv(index=False)
+            .encode("utf-8-sig")
+        ),
+    ),
     file_name=f"handcam-runs-{task}.csv",
     mime="text/csv",
 )
@@ -49,14 +57,21 @@ report.buttons(runs, ds)
 
 st.markdown(t("compare.accuracy_heading"))
 report = widgets.report_toggle(task)
-widgets.chart(evaluation.accuracy_chart(found, report=report, lang=lang), width="stretch")
+widgets.shared_chart(
+    "accuracy",
+    (shown_key, report),
+    width="stretch",
+    build=lambda: evaluation.accuracy_chart(found, report=report, lang=lang),
+)
 st.markdown(t("compare.accuracy_reading"))
 
-confidence.lesson(found, ds)
-confidence.differences(found, ds)
+confidence.lesson(found, ds, shown_key)
+confidence.differences(found, ds, shown_key)
 
 st.markdown(t("compare.splits_section"))
-widgets.chart(evaluation.splits_chart(found, lang), width="stretch")  # a row a setting
+widgets.shared_chart(
+    "splits", (shown_key,), lambda: evaluation.splits_chart(found, lang), width="stretch"
+)  # a row a setting
 st.markdown(t("compare.splits_reading"))
 
 st.markdown(t("compare.report_section"))
@@ -68,9 +83,16 @@ st.markdown(t("compare.recall_section"))
 # 24 class names side by side need about 50rem; a narrower room gets a row a class.
 wide, narrow = tables.by_width("recall", 50)
 with wide:
-    widgets.chart(evaluation.recall_heatmap(found, lang), width="stretch")
+    widgets.shared_chart(
+        "recall", (shown_key,), lambda: evaluation.recall_heatmap(found, lang), width="stretch"
+    )
 with narrow:
-    widgets.chart(evaluation.recall_heatmap(found, lang, narrow=True), width="stretch")
+    widgets.shared_chart(
+        "recall.narrow",
+        (shown_key,),
+        lambda: evaluation.recall_heatmap(found, lang, narrow=True),
+        width="stretch",
+    )
     names = setting_labels(found, lang)
     st.markdown("\n".join(f"{i}. {name}" for i, name in enumerate(names, 1)))
 st.caption(t("compare.recall_caption"))
@@ -91,7 +113,12 @@ shown = session.localized(st.multiselect, t("compare.pr_classes"), classes,
                           default=classes[: evaluation.PR_DEFAULT], key=f"compare.pr.{run.name}",
                           max_selections=evaluation.PR_COLOURS,
                           format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
-widgets.chart(evaluation.pr_chart(run, lang, shown or None), width="stretch")
+widgets.shared_chart(
+    "pr",
+    (*cache.run_key([run]), tuple(shown)),
+    width="stretch",
+    build=lambda: evaluation.pr_chart(run, lang, shown or None),
+)
 
 st.markdown(t("compare.embedding_section"))
 if found is None:

@@ -1,7 +1,10 @@
 """Benchmark: a whole class on one server — N students opening the pages at the same moment.
 
     python bench/bench_classroom.py [--sessions 10 20 30] [--out docs/classroom.json]
-                                    [--profile] [--train]
+                                    [--profile] [--train] [--protocol [--alone]]
+
+`--protocol`: no browsers, the students speak the app's WebSocket protocol; the server's
+figures alone (`bench/classroom_protocol.py`). Without it, headless Chromium, as follows.
 
 For each N, on a freshly started server (`streamlit run`, the built-in sample, the cache
 folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
@@ -28,11 +31,12 @@ folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
    the server's processes, summed: shared libraries counted once.
 
 `--train` starts a training in the background first (AlexNet's quick demo at a seed not
-stored, through the app's training process, `os.nice`d as the app does) and measures the
-students while it runs. `--profile` runs each page once more for a new session in this
-process (Streamlit's AppTest, after a warm-up run) under cProfile, and reports where the
-script's time goes, by part (the app's pages, the core, Altair/Vega-Lite, pandas, NumPy,
-Streamlit itself, Keras/TensorFlow, other).
+stored, through the app's own training queue and process, on the served cache folder: its
+job is on the board the pages follow) and measures the students while it runs.
+`--profile` runs each page once more for a new session in this process (Streamlit's
+AppTest, after a warm-up run) under cProfile, and reports where the script's time goes, by
+part (the app's pages, the core, Altair/Vega-Lite, pandas, NumPy, Streamlit itself,
+Keras/TensorFlow, other).
 
 Writes the figures, the machine and its load as JSON (`--out`).
 """
@@ -46,14 +50,10 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -61,6 +61,9 @@ from playwright.async_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from anywhere
+
+from bench import classroom_measure as measure  # noqa: E402
+from bench import classroom_profile, classroom_protocol  # noqa: E402
 
 # (page path, sidebar title, the heading's text), in the order a teacher walks them.
 TEACHER = [
@@ -78,83 +81,6 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 # laptop; here the N browsers would otherwise take the CPU from the server they measure.
 BROWSERS_NICE = 19
 QUIET = 0.5  # seconds a page's script must stay ended to count as settled
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tree(proc: psutil.Process) -> list[psutil.Process]:
-    try:
-        return [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
-def _cpu(proc: psutil.Process) -> float:
-    """CPU seconds of the server's processes so far: those alive now, and those that ended
-    (the kernel adds a reaped child's times to its parent's `children_*`: a training
-    process that left idle during a measurement stays counted)."""
-    total = 0.0
-    for p in _tree(proc):
-        with contextlib.suppress(psutil.Error):
-            t = p.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-    return total
-
-
-def _memory(proc: psutil.Process) -> int:
-    """The server's memory: the proportional set size (PSS) of its processes, summed. The
-    web and training processes both map TensorFlow's libraries: resident sizes would count
-    those pages twice."""
-    total = 0
-    for p in _tree(proc):
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_full_info().pss
-    return total
-
-
-class Sampler(threading.Thread):
-    """The server's memory (`_memory`), every 0.5 s; `peak` since the last reset."""
-
-    def __init__(self, proc: psutil.Process):
-        super().__init__(daemon=True)
-        self.proc, self.peak, self.stop = proc, 0, threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.wait(0.5):
-            self.peak = max(self.peak, _memory(self.proc))
-
-
-@contextlib.contextmanager
-def server(env: dict, log: Path):
-    """The app on a free port, its script runs timed into `log` (bench/classroom_server.py)."""
-    port = _port()
-    proc = subprocess.Popen(
-        [sys.executable, "bench/classroom_server.py", "run", "streamlit_app.py",
-         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env={**env, "HANDCLF_RUN_LOG": str(log)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline:
-                proc.kill()
-                raise SystemExit("streamlit did not start") from None
-            time.sleep(0.3)
-    try:
-        yield url, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 LOOK = """() => [document.querySelector("h1")?.innerText ?? null,
@@ -198,40 +124,16 @@ async def _visit(page, url: str, walk, times: dict) -> None:
         times.setdefault(title, []).append((shown, settled))
 
 
-def _percentile(values: list[float], q: float) -> float:
-    values = sorted(values)
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
-
-
-def _server_runs(log: Path, since: float, until: float) -> tuple[dict, dict]:
-    """The server's whole-page script runs between two moments, in seconds by page path,
-    and its fragments' runs (count, seconds in all)."""
-    pages: dict[str, list[float]] = {}
-    fragments = {"runs": 0, "seconds": 0.0}
-    for line in log.read_text().splitlines():
-        run = json.loads(line)
-        if not since <= run["start"] <= until:
-            continue
-        if run["fragment"]:
-            fragments["runs"] += 1
-            fragments["seconds"] += run["end"] - run["start"]
-        else:
-            pages.setdefault(run["page"], []).append(run["end"] - run["start"])
-    return pages, fragments
-
-
 async def one_class(
     url: str, proc: psutil.Process, log: Path, n: int, chromium: str, pause: float = 75
 ) -> dict:
     from playwright.async_api import async_playwright
 
-    sampler = Sampler(proc)
+    sampler = measure.Sampler(proc)
     sampler.start()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
-        server_pids = {q.pid for q in _tree(proc)}
+        server_pids = {q.pid for q in measure.tree(proc)}
         for q in psutil.Process().children(recursive=True):  # the browsers, at the back
             if q.pid not in server_pids:
                 with contextlib.suppress(psutil.Error):
@@ -244,20 +146,21 @@ async def one_class(
         await ctx.close()
         await asyncio.sleep(pause)  # the teacher talks; an idle training process leaves
         training_process = any(  # TensorFlow loaded in a process beside the web process
-            p.pid != proc.pid and p.memory_info().rss > 300 * 2**20 for p in _tree(proc)
+            p.pid != proc.pid and p.memory_info().rss > 300 * 2**20 for p in measure.tree(proc)
         )
         contexts = [await browser.new_context(viewport={"width": 1440, "height": 900},
                                               locale="en-US") for _ in range(n)]  # fmt: skip
         pages = [await c.new_page() for c in contexts]
         students: dict = {}
-        sampler.peak = _memory(proc)
+        sampler.peak = measure.memory(proc)
         me = psutil.Process()  # the browsers: this process's children but the server
-        cpu0, mine0, t0 = _cpu(proc), _cpu(me) - _cpu(proc), time.perf_counter()
+        cpu0, t0 = measure.cpu(proc), time.perf_counter()
+        mine0 = measure.cpu(me) - cpu0
         since = time.time()
         await asyncio.gather(*(_visit(pg, url, STUDENT, students) for pg in pages))
-        wall, cpu = time.perf_counter() - t0, _cpu(proc) - cpu0
-        runs, fragments = _server_runs(log, since, time.time())
-        browsers = _cpu(me) - _cpu(proc) - mine0
+        wall, cpu = time.perf_counter() - t0, measure.cpu(proc) - cpu0
+        runs, fragments = measure.server_runs(log, since, time.time())
+        browsers = measure.cpu(me) - measure.cpu(proc) - mine0
         peak = sampler.peak
         await browser.close()
     sampler.stop.set()
@@ -269,11 +172,11 @@ async def one_class(
         pages_out[title] = {
             "server_runs": len(runs.get(path, [])),
             "server_median_s": round(statistics.median(drawn), 2),
-            "server_p95_s": round(_percentile(drawn, 0.95), 2),
+            "server_p95_s": round(measure.percentile(drawn, 0.95), 2),
             "heading_median_s": round(statistics.median(shown), 2),
-            "heading_p95_s": round(_percentile(shown, 0.95), 2),
+            "heading_p95_s": round(measure.percentile(shown, 0.95), 2),
             "settled_median_s": round(statistics.median(settled), 2),
-            "settled_p95_s": round(_percentile(settled, 0.95), 2),
+            "settled_p95_s": round(measure.percentile(settled, 0.95), 2),
         }
     return {
         "sessions": n,
@@ -281,9 +184,11 @@ async def one_class(
         "teacher_settled_s": {k: round(v[0][1], 2) for k, v in teacher.items()},
         "pages": pages_out,
         "settled_p95_all_s": round(
-            _percentile([s for v in students.values() for _, s in v], 0.95), 2
+            measure.percentile([s for v in students.values() for _, s in v], 0.95), 2
         ),  # fmt: skip
-        "server_p95_all_s": round(_percentile([s for v in runs.values() for s in v], 0.95), 2),
+        "server_p95_all_s": round(
+            measure.percentile([s for v in runs.values() for s in v], 0.95), 2
+        ),
         "fragment_runs": fragments["runs"],
         "fragment_seconds": round(fragments["seconds"], 1),
         "students_wall_s": round(wall, 1),
@@ -294,86 +199,6 @@ async def one_class(
         "pause_after_teacher_s": pause,
         "training_process_during_students": training_process,
     }
-
-
-# --- where a page's time goes: cProfile of one new session's run, by part -------------------
-
-PARTS = [  # (part, substrings of a function's file), first match wins
-    ("app pages", ("/app_pages/", "/app/", "streamlit_app.py")),
-    ("core", ("/handclf_core/",)),
-    ("Altair / Vega-Lite", ("/altair/", "/jsonschema/", "/narwhals/", "/referencing/")),
-    ("pandas", ("/pandas/",)),
-    ("NumPy / SciPy / scikit-learn", ("/numpy/", "/scipy/", "/sklearn/")),
-    ("Keras / TensorFlow", ("/keras/", "/tensorflow/", "/tf_keras/")),
-    ("Streamlit", ("/streamlit/",)),
-]
-
-
-def _part(filename: str) -> str:
-    for part, marks in PARTS:
-        if any(m in filename for m in marks):
-            return part
-    return "other (Python, Pillow, protobuf, ...)"
-
-
-def profile_pages() -> dict:
-    """Each page's script run for a new session, after a warm-up run: its seconds and the
-    share of its own (self) time in each part."""
-    import cProfile
-    import pstats
-
-    from streamlit.runtime.scriptrunner import script_runner
-    from streamlit.testing.v1 import AppTest
-
-    # AppTest runs the script in a thread of its own: profile inside it.
-    active: list = []
-    original = script_runner.ScriptRunner._run_script
-
-    def profiled(self, rerun_data):
-        if not active:
-            return original(self, rerun_data)
-        active[0].enable()
-        try:
-            return original(self, rerun_data)
-        finally:
-            active[0].disable()
-
-    script_runner.ScriptRunner._run_script = profiled
-    out = {}
-    for path, title, _ in TEACHER:
-        script = {"": None, **{p: f"app_pages/{i}_{p}.py" for i, p in enumerate(
-            ["Dataset", "Preprocessing", "Train", "Compare", "Predict"], 1)}}[path]  # fmt: skip
-
-        def run(script=script):
-            at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=600)
-            at.run()
-            if script:
-                at.switch_page(script).run()
-            return at
-
-        run()  # warm: what the teacher's visit left in the server's caches
-        prof = cProfile.Profile()
-        active[:] = [prof]
-        t0 = time.perf_counter()
-        run()
-        seconds = time.perf_counter() - t0
-        active.clear()
-        stats = pstats.Stats(prof).stats
-        by_part: dict[str, float] = {}
-        for (filename, _, _), (_, _, tottime, _, _) in stats.items():
-            by_part[_part(filename)] = by_part.get(_part(filename), 0.0) + tottime
-        total = sum(by_part.values()) or 1.0
-        top = sorted(stats.items(), key=lambda kv: -kv[1][3])[:12]
-        out[title] = {
-            "seconds": round(seconds, 2),
-            "share": {
-                k: round(v / total, 3) for k, v in sorted(by_part.items(), key=lambda kv: -kv[1])
-            },
-            "top_cumulative": [
-                f"{Path(f).name}:{line} {fn} {ct:.2f}s" for (f, line, fn), (_, _, _, ct, _) in top
-            ],
-        }
-    return out
 
 
 def _print(results: list[dict], profile: dict | None) -> None:
@@ -399,74 +224,94 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--train", action="store_true")
-    parser.add_argument("--pause", type=float, default=75, help="seconds between the "
-                        "teacher's walk and the students' (default 75: the training process "
-                        "the Train page started has left, idle, after 60 s)")  # fmt: skip
-    parser.add_argument("--seed", type=int, help="serve a cache folder of its own: the "
-                        "built-in sample and the stored runs of this seed only, hard links "
-                        "into the project's cache (the experiment grid, once)")  # fmt: skip
-    args = parser.parse_args()
+    parser.add_argument(
+        "--protocol",
+        action="store_true",
+        help="no browsers: the students "
+        "speak the app's WebSocket protocol (bench/classroom_protocol.py)",
+    )
+    parser.add_argument(
+        "--alone", action="store_true", help="with --train: each N also without the training, first"
+    )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=10,
+        help="--protocol: seconds over which the students arrive (default 10)",
+    )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=10,
+        help="--protocol: seconds every page stays open after the last student's walk (default 10)",
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        help="seconds between the teacher's walk and "
+        "the students' (default 75 with browsers: the training process the "
+        "Train page started has left, idle, after 60 s; 5 with --protocol)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="serve a cache folder of its own: the "
+        "built-in sample and the stored runs of this seed only, hard links "
+        "into the project's cache (the experiment grid, once)",
+    )
+    args = parser.parse_args()  # fmt: skip
     if args.seed is not None:
-        os.environ["HANDCLF_CACHE"] = str(_one_seed(args.seed))
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not chromium:
-        raise SystemExit("needs Chromium: apt-get install chromium, or set CHROMIUM")
+        os.environ["HANDCLF_CACHE"] = str(measure.one_seed(args.seed))
     env = {**os.environ, "HANDCAM_DATA": os.environ.get("HANDCAM_DATA", "")}
     load = os.getloadavg()[0]
+    # The training beside on the served cache folder, as in class: its job is on the board
+    # every page's sidebar follows; what it stores goes after the class (`one_class`).
+    train = measure.project_cache() if args.train else None
     results = []
     for n in [n for n in args.sessions if n > 0]:  # --sessions 0: the profile only
-        log = Path(tempfile.mkdtemp(prefix="handclf-runs-")) / "runs.jsonl"
-        with server(env, log) as (url, proc):
-            training = None
-            if args.train:
-                training = _start_training()
-            results.append(asyncio.run(one_class(url, proc, log, n, chromium, args.pause)))
-            results[-1]["training_beside"] = training
-        _print(results[-1:], None)
-    profile = profile_pages() if args.profile else None
-    _print(results, profile)
+        for beside in [None, train] if args.alone else [train]:
+            log = Path(tempfile.mkdtemp(prefix="handclf-runs-")) / "runs.jsonl"
+            if args.protocol:
+                pause = 5 if args.pause is None else args.pause
+                results.append(classroom_protocol.one_class(env, log, n, args.spread, pause,
+                                                            args.hold, beside))  # fmt: skip
+                classroom_protocol.show(results[-1])
+            else:
+                results.append(_browsers(env, log, n, 75 if args.pause is None else args.pause,
+                                         beside))  # fmt: skip
+                _print(results[-1:], None)
+    profile = classroom_profile.profile_pages() if args.profile else None
+    if not args.protocol:
+        _print(results, profile)
     record = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"{round(psutil.virtual_memory().total / 2**30)} GB",  # fmt: skip
         "load_at_start": round(load, 2),
         "load_at_end": round(os.getloadavg()[0], 2),
         "date": time.strftime("%Y-%m-%d"),
-        "runs_stored": sum(1 for p in (_cache() / "runs").glob("*") if (p / "run.json").exists()),
+        "mode": "protocol" if args.protocol else "browsers",
+        "runs_stored": len(list((measure.project_cache() / "runs").glob("*/run.json"))),
         "classes": results,
         "profile": profile,
     }
     if args.out:
-        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        args.out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {args.out}")
 
 
-def _one_seed(seed: int) -> Path:
-    """A new cache folder: the project cache's sample and its runs of `seed`, hard-linked."""
-    source = _cache()
-    target = Path(tempfile.mkdtemp(prefix="handclf-classroom-"))
-    shutil.copytree(source / "sample", target / "sample", copy_function=os.link)
-    for run in sorted((source / "runs").glob("*/run.json")):
-        if json.loads(run.read_text())["config"]["seed"] == seed:
-            shutil.copytree(run.parent, target / "runs" / run.parent.name, copy_function=os.link)
-    return target
-
-
-def _cache() -> Path:
-    from handclf_core.paths import cache_dir
-
-    return cache_dir()
-
-
-def _start_training() -> str:
-    """Start AlexNet's quick demo, at a seed no stored run has, in a process of its own
-    at the training process's priority; return what it trains."""
-    seed = 1000 + int(time.time()) % 1000
-    cmd = [sys.executable, "-m", "handclf_core", "train", "--model", "alexnet", "--quick",
-           "--seed", str(seed)]  # fmt: skip
-    subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     preexec_fn=lambda: os.nice(10))  # fmt: skip
-    time.sleep(20)  # past TensorFlow's start-up, into the training loop
-    return f"alexnet quick demo, seed {seed}"
+def _browsers(env: dict, log: Path, n: int, pause: float, train: Path | None) -> dict:
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not chromium:
+        raise SystemExit("needs Chromium: apt-get install chromium, or set CHROMIUM")
+    with measure.server(env, log) as (url, proc):
+        training = measure.training_beside(train) if train else None
+        try:
+            result = asyncio.run(one_class(url, proc, log, n, chromium, pause))
+        finally:
+            if training:
+                training.terminate()
+    result["training_beside"] = "alexnet quick demo" if training else None
+    return result
 
 
 if __name__ == "__main__":

@@ -200,6 +200,16 @@ def open_store(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> Fra
     return stored_store(ds.identity, cameras)
 
 
+def store_stamp(ds: HandCamDataset, cameras: Sequence[str] = HAND_CAMERAS) -> tuple | None:
+    """What changes when the store of `ds` is built, replaced or removed (its last-written
+    file's time and size; None without one): a key for keeping an opened store."""
+    try:
+        info = (_store_folder(ds.identity, cameras) / "meta.json").stat()
+    except OSError:
+        return None
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
 def stored_store(identity: str, cameras: Sequence[str] = HAND_CAMERAS) -> FrameStore | None:
     """The complete store of the dataset `identity`, opened without the dataset (a run's
     record names it); None when there is none, or it cannot be read."""

@@ -8,7 +8,8 @@ name conv2d is used 2 times"). The child also keeps TensorFlow's Python-heavy tr
 off the web server's GIL. It starts with the first job (or when the app asks what trains)
 and then serves every job, so TensorFlow is imported once; after TRAINING_IDLE seconds
 without a job it leaves (its memory back to a machine that a class is browsing), and the
-next job starts it again. It runs at a lower priority than the web process (TRAINING_NICE).
+next job starts it again. It runs at a lower priority than the web process (TRAINING_NICE,
+and Linux's idle scheduling class: `priority.yield_to_pages`).
 
 Requests to the child, each (kind, dataset, payload, cache folder): (JobKind.TRAINING, ds,
 TrainConfig, cache) trains or loads a run; (JobKind.STORE, ds, Preprocessing, cache) builds
@@ -31,12 +32,14 @@ from handclf_core import paths, workers
 from handclf_core.atomic import pid_alive
 from handclf_core.errors import HandCamError
 from handclf_core.runs.device import Device, adopt
+from handclf_core.training.priority import yield_to_pages
 from handclf_core.training.progress import Batch, Event, Step, describe
 from handclf_core.vocab import JobKind, Split, Stage
 
 # The training process's niceness (os.nice): below the web process's, so that the pages a
 # class opens while a model trains keep up, and the training takes what they leave (a page is
 # a few CPU seconds; a training is minutes). $HANDCLF_TRAINING_NICE sets another; 0: none.
+# On Linux it also runs in the idle scheduling class (`priority.yield_to_pages`).
 TRAINING_NICE = int(os.environ.get("HANDCLF_TRAINING_NICE", "10"))
 # Seconds the training process stays without a job before it leaves, freeing the memory
 # TensorFlow holds (about 550 MB, bench/bench_classroom.py) while a class only browses; the
@@ -55,8 +58,7 @@ def _serve(requests, events, cancel, idle: float = TRAINING_IDLE, app: int | Non
     """The training process: train each (dataset, config) received, reporting to `events`;
     it ends after `idle` seconds without a job (0: never), and as soon as the app (process
     `app`) is gone."""
-    if TRAINING_NICE > 0:
-        os.nice(TRAINING_NICE)  # and every process it starts (the store's decoders)
+    yield_to_pages(TRAINING_NICE)
     for name in os.environ.pop(WEB_ONLY_ENV, "").split():
         os.environ.pop(name, None)  # the web process's settings: TensorFlow's defaults here
     from handclf_core.training.backend import load_backend_quietly
