@@ -1,10 +1,11 @@
 """Benchmark: a whole class on one server — N students opening the pages at the same moment.
 
     python bench/bench_classroom.py [--sessions 10 20 30] [--out docs/classroom.json]
-                                    [--profile] [--train] [--protocol [--alone]]
+                                    [--profile] [--train] [--protocol [--alone] [--deploy N]]
 
 `--protocol`: no browsers, the students speak the app's WebSocket protocol; the server's
-figures alone (`bench/classroom_protocol.py`). Without it, headless Chromium, as follows.
+figures alone (`bench/classroom_protocol.py`); with `--deploy N`, through nginx to N
+processes (`deploy/`). Without it, headless Chromium, as follows.
 
 For each N, on a freshly started server (`streamlit run`, the built-in sample, the cache
 folder as it is: $HANDCLF_CACHE or cache/, with its stored runs):
@@ -240,6 +241,13 @@ def main() -> None:
         help="--protocol: seconds over which the students arrive (default 10)",
     )
     parser.add_argument(
+        "--deploy",
+        type=int,
+        default=0,
+        metavar="N",
+        help="--protocol: through deploy/ (N Streamlit processes behind nginx) instead of one",
+    )
+    parser.add_argument(
         "--hold",
         type=float,
         default=10,
@@ -273,8 +281,8 @@ def main() -> None:
             log = Path(tempfile.mkdtemp(prefix="handclf-runs-")) / "runs.jsonl"
             if args.protocol:
                 pause = 5 if args.pause is None else args.pause
-                results.append(classroom_protocol.one_class(env, log, n, args.spread, pause,
-                                                            args.hold, beside))  # fmt: skip
+                results.append(classroom_protocol.one_class(
+                    env, log, n, args.spread, pause, args.hold, beside, args.deploy))  # fmt: skip
                 classroom_protocol.show(results[-1])
             else:
                 results.append(_browsers(env, log, n, 75 if args.pause is None else args.pause,

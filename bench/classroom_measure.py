@@ -108,6 +108,39 @@ def server(env: dict, log: Path, options: tuple[str, ...] = ()):
         out.close()
 
 
+@contextlib.contextmanager
+def deployed(env: dict, log: Path, processes: int):
+    """The app as `deploy/classroom.sh` serves it: `processes` Streamlit processes behind
+    nginx, on a free port; what it prints into `log` with the suffix ".out" (the processes'
+    own logs stay in the deploy's run folder, and their script runs are not timed: the
+    students' own times are the figures). Yields nginx's URL and the deploy's process, whose
+    tree holds the Streamlit processes and nginx."""
+    port = free_port()
+    out = log.with_suffix(".out").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "deploy/classroom.py", "--processes", str(processes), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    log.touch()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise SystemExit("the deploy did not start: see " + str(out.name)) from None
+            time.sleep(0.5)
+    try:
+        yield url, psutil.Process(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        out.close()
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     k = (len(values) - 1) * q

@@ -116,12 +116,14 @@ async def students(url: str, proc: psutil.Process, log: Path, n: int, spread: fl
 
 
 def one_class(env: dict, log: Path, n: int, spread: float, pause: float, hold: float,
-              train: Path | None = None) -> dict:  # fmt: skip
-    """A fresh server, the teacher, then the class (with a training beside, on the cache
-    folder `train`, if given); its log checked. A run the training stored, and its job's
-    record, are removed afterwards: each class starts from the same runs."""
+              train: Path | None = None, processes: int = 0) -> dict:  # fmt: skip
+    """A fresh server (`processes` behind nginx, `deploy/`, if given), the teacher, then the
+    class (with a training beside, on the cache folder `train`, if given); its log checked.
+    A run the training stored, and its job's record, are removed afterwards: each class
+    starts from the same runs."""
     before = set(train.glob("runs/*")) | set(train.glob("jobs/*")) if train else set()
-    with measure.server(env, log) as (url, proc):
+    served = measure.deployed(env, log, processes) if processes else measure.server(env, log)
+    with served as (url, proc):
         walk = asyncio.run(teacher(url))
         training = measure.training_beside(train) if train else None
         try:
@@ -136,6 +138,7 @@ def one_class(env: dict, log: Path, n: int, spread: float, pause: float, hold: f
     ) - before:
         shutil.rmtree(left) if left.is_dir() else left.unlink()
     record["teacher_s"] = walk
+    record["deploy_processes"] = processes or None
     record["training_beside"] = "alexnet quick demo" if training else None
     record["log_problems"] = measure.log_problems(log)[:20]
     return record
