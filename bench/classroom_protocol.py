@@ -124,7 +124,10 @@ def one_class(env: dict, log: Path, n: int, spread: float, pause: float, hold: f
     before = set(train.glob("runs/*")) | set(train.glob("jobs/*")) if train else set()
     served = measure.deployed(env, log, processes) if processes else measure.server(env, log)
     with served as (url, proc):
-        walk = asyncio.run(teacher(url))
+        # The teacher's walk warms the process it reaches; through nginx each new browser goes
+        # to the next process in turn, so the teacher walks once per process.
+        for _ in range(max(processes, 1)):
+            walk = asyncio.run(teacher(url))
         training = measure.training_beside(train) if train else None
         try:
             time.sleep(pause)
