@@ -92,8 +92,10 @@ CUT_TEXT = (
         const el = n.parentElement;
         if (el.closest('input, textarea, script, style, [data-testid="stDataFrame"]'))
             continue;
-        // Not shown: in a closed expander (Chromium keeps its content's boxes), a hidden tab.
-        if (el.closest('details:not([open])') && !el.closest('summary')) continue;
+        // Not shown: in a closed expander (Chromium keeps its content's boxes), a chart's
+        // text Vega hides (a heat map's figure in a cell too narrow for it), a hidden tab.
+        if ((el.closest('details:not([open])') && !el.closest('summary'))
+            || el.closest('[opacity="0"]')) continue;
         const range = document.createRange();
         range.selectNodeContents(n);
         const text = range.getBoundingClientRect();

@@ -58,9 +58,9 @@ def test_same_config_twice_is_one_job_trained_once(jobs, sample_ds):
 
 
 def test_training_process_yields_the_cpu_to_the_pages(jobs, sample_ds, tiny_run):
-    """The training process runs below the web process's priority (os.nice) and, on Linux,
-    in the idle scheduling class (the CPU only when no page wants it), so a page a student
-    opens while a model trains keeps up."""
+    """The training process runs below the web process's priority (os.nice), so a page a
+    student opens while a model trains keeps up; in the normal scheduling class (the idle
+    class, HANDCLF_TRAINING_SCHED=idle, stalled a training on a busy machine)."""
     import os
 
     from handclf_core.training.trainer import TRAINING_NICE
@@ -71,8 +71,8 @@ def test_training_process_yields_the_cpu_to_the_pages(jobs, sample_ds, tiny_run)
     here = os.getpriority(os.PRIO_PROCESS, 0)
     assert TRAINING_NICE == 10
     assert os.getpriority(os.PRIO_PROCESS, child.pid) == min(19, here + TRAINING_NICE)
-    if hasattr(os, "SCHED_IDLE"):
-        assert os.sched_getscheduler(child.pid) == os.SCHED_IDLE
+    if hasattr(os, "SCHED_OTHER") and "HANDCLF_TRAINING_SCHED" not in os.environ:
+        assert os.sched_getscheduler(child.pid) == os.SCHED_OTHER
 
 
 def test_stored_config_finishes_at_once(jobs, sample_ds, tiny_run):

@@ -11,8 +11,10 @@ import os
 def yield_to_pages(nice: int) -> str:
     """Set this process's priority and threads (before TensorFlow is imported: the threads
     it starts inherit them) so that the pages a class opens while a model trains keep
-    their pace. $HANDCLF_TRAINING_SCHED "idle" (the default): Linux's idle scheduling
-    class, the CPU only when no page wants it; "nice": os.nice(`nice`) alone.
+    their pace: os.nice(`nice`). $HANDCLF_TRAINING_SCHED "idle": Linux's idle scheduling
+    class too, the CPU only when nothing else wants it (pages faster beside a training,
+    but a training on a machine kept busy by other work stalls: the suite's experiments,
+    beside its browsers, did not finish in 5 minutes); "nice" (the default): niceness alone.
     $HANDCLF_TRAINING_THREADS: TensorFlow's threads per pool (default: one per core).
     Returns what was set."""
     threads = os.environ.get("HANDCLF_TRAINING_THREADS", "")
@@ -20,7 +22,7 @@ def yield_to_pages(nice: int) -> str:
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = threads
     if nice > 0:
         os.nice(nice)  # and every process it starts (the store's decoders)
-    if os.environ.get("HANDCLF_TRAINING_SCHED", "idle") == "idle":
+    if os.environ.get("HANDCLF_TRAINING_SCHED", "nice") == "idle":
         try:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
             return "idle"
