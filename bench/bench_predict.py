@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     device = configure_device()
     ds = load_dataset()
-    frame = _frame(Path("/tmp/bench_predict_frame.png"))
+    frame = _frame(Path(tempfile.gettempdir()) / "bench_predict_frame.png")
     data = frame.read_bytes()
     t = time.perf_counter()
     decode_image(data, frame.name)
