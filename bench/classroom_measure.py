@@ -81,31 +81,12 @@ def server(env: dict, log: Path, options: tuple[str, ...] = ()):
     what it writes (its log) into `log` with the suffix ".out"; `options` for `streamlit
     run` ("--server.maxMessageSize=..."). Yields its URL and process."""
     port = free_port()
-    out = log.with_suffix(".out").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "bench/classroom_server.py", "run", "streamlit_app.py",
-         "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-         "--browser.gatherUsageStats=false", *options],
-        cwd=ROOT, env={**env, "HANDCLF_RUN_LOG": str(log)},
-        stdout=out, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline:
-                proc.kill()
-                raise SystemExit("streamlit did not start") from None
-            time.sleep(0.3)
-    try:
-        yield url, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        out.close()
+    command = ["bench/classroom_server.py", "run", "streamlit_app.py", "--server.headless=true",
+               f"--server.port={port}", "--server.address=127.0.0.1",
+               "--browser.gatherUsageStats=false", *options]  # fmt: skip
+    env = {**env, "HANDCLF_RUN_LOG": str(log)}
+    with _serving(command, env, log, port, start_s=60) as served:
+        yield served
 
 
 @contextlib.contextmanager
@@ -116,14 +97,22 @@ def deployed(env: dict, log: Path, processes: int):
     students' own times are the figures). Yields nginx's URL and the deploy's process, whose
     tree holds the Streamlit processes and nginx."""
     port = free_port()
-    out = log.with_suffix(".out").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "deploy/classroom.py", "--processes", str(processes), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-    )  # fmt: skip
     log.touch()
+    command = ["deploy/classroom.py", "--processes", str(processes), "--port", str(port)]
+    with _serving(command, env, log, port, start_s=120) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def _serving(command: list[str], env: dict, log: Path, port: int, start_s: float):
+    """`python command` from the project's folder, its output in `log` with the suffix
+    ".out", until it answers on 127.0.0.1:`port` (within `start_s` seconds, or it stopped:
+    an error naming its output); yields the URL and its process, stopped after."""
+    out = log.with_suffix(".out").open("w")
+    proc = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=out,
+                            stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
+    deadline = time.time() + start_s
     while True:
         try:
             urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
@@ -131,8 +120,9 @@ def deployed(env: dict, log: Path, processes: int):
         except OSError:
             if time.time() > deadline or proc.poll() is not None:
                 proc.kill()
-                raise SystemExit("the deploy did not start: see " + str(out.name)) from None
-            time.sleep(0.5)
+                out.close()
+                raise SystemExit(f"{command[0]} did not start: see {out.name}") from None
+            time.sleep(0.3)
     try:
         yield url, psutil.Process(proc.pid)
     finally:

@@ -273,8 +273,8 @@ def recall_heatmap(
     order = list(dict.fromkeys(df.sort_values("class_id")["class"]))
     names = list(dict.fromkeys(df["run"]))
     several = any(len(s.runs) > 1 for s in found)
-    df["number"] = df["run"].map({n: i for i, n in enumerate(names, 1)})
     if narrow:
+        df["number"] = df["run"].map({n: i for i, n in enumerate(names, 1)})
         numbers = list(range(1, len(names) + 1))
         base = alt.Chart(df).encode(
             x=alt.X("number:O", sort=numbers, title=t("compare.chart.setting_number"),
