@@ -226,17 +226,25 @@ def _layout_faults(page) -> dict:
         page.wait_for_timeout(500)
 
 
+QUIET = 0.5  # s: a script run is over when none has been running this long
+
+
 def _settle(page, timeout=WAIT / 1000) -> None:
-    """Wait until the script run has finished and stayed so for 1.5 s (the app root's
-    data-test-script-state says "running" while a run goes on)."""
+    """Wait until the script run has finished and stayed so for QUIET seconds (the app
+    root's data-test-script-state says "running" while a run goes on, "rerunRequested"
+    while one is asked for). The pages' own polls (a fragment every few seconds) start
+    runs of a few milliseconds, seconds apart: they neither hold this up nor end it early."""
     app = page.locator('[data-testid="stApp"]')
     app.wait_for()
     quiet_since, deadline = time.time(), time.time() + timeout
-    while time.time() - quiet_since < 1.5:
+    while time.time() - quiet_since < QUIET:
         assert time.time() < deadline, "the page kept running"
-        if app.get_attribute("data-test-script-state") in ("initial", "running"):
+        if app.get_attribute("data-test-script-state") in RUNNING:
             quiet_since = time.time()
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(100)
+
+
+RUNNING = ("initial", "running", "rerunRequested")
 
 
 def open_room(browser, url: str, room: Room, locale: str):
@@ -289,13 +297,32 @@ def visit(page, url: str, name: str, room: Room) -> None:
     page.locator('[data-testid="stMain"]').evaluate("e => e.scrollTo(0, 0)")
 
 
+# What a resize changes once its charts are redrawn: each chart's drawn size, the page's height.
+DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg,'
+    + ' [data-testid="stVegaLiteChart"] canvas')]
+    .map(s => s.getAttribute('width') + 'x' + s.getAttribute('height')).join(',')
+    + '|' + document.querySelector('[data-testid="stMain"]').scrollHeight"""
+
+
+def redrawn(page, still: float = 0.4, longest: float = 5.0) -> None:
+    """Wait until the page has been redrawn after a resize: what DRAWN reads has not changed
+    for `still` seconds (Vega redraws a chart at its new width 0.06-0.25 s after a resize
+    on this machine, once). A check that runs early anyway sees the charts still at the
+    old width, too wide, and `_layout_faults` looks again."""
+    seen, since, deadline = page.evaluate(DRAWN), time.time(), time.time() + longest
+    while time.time() - since < still and time.time() < deadline:
+        page.wait_for_timeout(100)
+        if (now := page.evaluate(DRAWN)) != seen:
+            seen, since = now, time.time()
+
+
 def room_faults(page, room: Room) -> dict:
     """The page laid out for `room` (its viewport; charts redrawn), and what is wrong
     there: `_layout_faults`, and on a projector type under 16 px."""
     size = page.viewport_size
     if (size["width"], size["height"]) != (room.width, room.height):
         page.set_viewport_size({"width": room.width, "height": room.height})
-        page.wait_for_timeout(1000)  # charts redraw at their new width
+        redrawn(page)
     faults = _layout_faults(page)
     if room.projector:
         px, text = page.evaluate(SMALLEST_TYPE)

@@ -33,6 +33,7 @@ from tests.layout import (
     _settle,
     by_kind,
     open_room,
+    redrawn,
     room_faults,
     visit,
 )
@@ -331,7 +332,7 @@ def test_every_page_in_every_room(server, browser, locale, class_runs):
                         "document.querySelector('[data-testid=\"stMain\"]').scrollHeight"
                     )
                     page.set_viewport_size({"width": 1920, "height": min(tall, 16000)})
-                    page.wait_for_timeout(1500)  # charts redrawn at the new size
+                    redrawn(page)  # charts redrawn at the new size
                     _check(page, f"gallery/{name}-{lang}-projector-whole", False, palette=True)
     # The checks find what they are for (on the last room's page): words cut or scrolled
     # away, a block too wide.
