@@ -217,7 +217,7 @@ def main() -> None:
             data, compute = row["data_ms_per_batch"], row["step_ms_per_batch"]
             print(f"{model_name:9} {precision:14} {step:9.0f} img/s step {fit:9.0f} img/s fit,"
                   f" data {data:.1f} ms vs step {compute:.1f} ms", flush=True)  # fmt: skip
-    limit = 64 if args.quick else None
+    limit = 16 if args.quick else None  # quick: two batches of 8
     report["alexnet_short_run"] = [
         short_alexnet(store, labels, parts, task, p, args.epochs, limit, batch_size)
         for p in ("float32", mixed)

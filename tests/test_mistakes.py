@@ -56,6 +56,7 @@ def test_a_cell_is_exactly_the_frames_of_its_pair():
     assert [c.frames for c in mistakes] == sorted((c.frames for c in mistakes), reverse=True)
 
 
+@pytest.mark.backend
 def test_training_stores_every_test_frames_answer(sample_ds, tiny_run):
     run, _ = tiny_run
     assert run.schema == SCHEMA and run.predictions.name == PREDICTIONS_FILE
@@ -101,6 +102,7 @@ def test_a_store_of_other_data_is_refused(tiny_run, sample_ds):
         check_store(found, frames.iloc[:10], "obj")
 
 
+@pytest.mark.backend
 def test_an_older_run_is_scored_once_on_request(sample_ds, older_run):
     run = downgrade(older_run)
     assert run.schema == 2 and run.predictions is None and read_predictions(run) is None
@@ -117,6 +119,7 @@ def test_an_older_run_is_scored_once_on_request(sample_ds, older_run):
     assert score_run(scored, sample_ds) is scored  # once
 
 
+@pytest.mark.backend
 def test_embedding_is_the_penultimate_layer_and_keeps_classes_apart():
     """The features are what the last layer reads (softmax(features @ W + b) is the model's
     output); two classes far apart in feature space stay apart in both projections."""

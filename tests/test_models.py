@@ -15,6 +15,8 @@ from handclf_core.errors import HandCamError
 from handclf_core.paths import PROJECT_ROOT
 from handclf_core.vocab import CLASSES, TASKS
 
+pytestmark = pytest.mark.backend  # every test here runs again on JAX
+
 CASES = [(name, task) for name in models.list_models() for task in TASKS]
 
 

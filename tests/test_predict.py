@@ -28,6 +28,7 @@ def _encode(im: Image.Image, fmt="PNG") -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.backend
 @need_real_frames
 @pytest.mark.parametrize("hand", ["left", "right"])
 def test_predict_real_frames(tiny_run, hand):
@@ -41,6 +42,7 @@ def test_predict_real_frames(tiny_run, hand):
     assert out.hand == hand and out.model == "cnn_basic" and out.milliseconds > 0
 
 
+@pytest.mark.backend
 def test_right_hand_is_mirrored_when_the_model_was_trained_so(flip_run, tiny_run):
     rng = np.random.default_rng(0)
     im = Image.fromarray(rng.integers(0, 256, (90, 160, 3), dtype=np.uint8))
@@ -57,6 +59,7 @@ def test_right_hand_is_mirrored_when_the_model_was_trained_so(flip_run, tiny_run
     assert predict(im, run, hand="right").top == predict(im, run, hand="left").top
 
 
+@pytest.mark.backend
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "P", "I;16"])
 def test_any_mode_and_size(tiny_run, mode):
     rng = np.random.default_rng(1)
@@ -215,6 +218,7 @@ def test_doubts_about_a_picture(tiny_run):
     assert doubts(Image.new("RGB", (640, 480)), run, PictureSource.FRAME) == []  # 4:3 is near
 
 
+@pytest.mark.backend
 def test_occlusion_finds_the_corner_the_class_is_drawn_in():
     """A cnn_basic trained where class 1 is a bright square in the top-left corner (and class
     0 the same square in the bottom-right): its heat map for class 1 lies in the top-left."""
@@ -267,6 +271,7 @@ def test_cli_explain_writes_the_heat_map(tiny_run, sample_root, tmp_path, capsys
     assert "expected a writable .png or .jpg path" in capsys.readouterr().err
 
 
+@pytest.mark.backend
 def test_filters_and_feature_maps_are_the_first_layers_own():
     """On an mnist net whose first filter is set to a known kernel: the filter picture is
     that kernel stretched, and its feature map is that kernel's convolution of the input."""
@@ -395,6 +400,7 @@ def test_the_training_frames_look_is_measured_once_and_kept(sample_ds, usual, mo
 # --- Keras is called with its inputs as declared: no warning in the server's log ---
 
 
+@pytest.mark.backend
 def test_predicting_and_looking_inside_warn_of_nothing(tiny_run, flip_run):
     import warnings
 

@@ -27,6 +27,7 @@ def _leftovers() -> list[str]:
     return sorted(p.name for p in runs_dir().iterdir() if p.name.startswith(".tmp"))
 
 
+@pytest.mark.backend
 def test_train_stores_then_loads(sample_ds, tiny_run):
     run, cached = tiny_run
     assert not cached
@@ -56,6 +57,7 @@ def test_train_stores_then_loads(sample_ds, tiny_run):
     assert model.output_shape == (None, 24)
 
 
+@pytest.mark.backend
 def test_same_seed_same_metrics_on_cpu(sample_ds, tiny_run):
     """In the default precision (tiny_run's) and in float32, trained twice each."""
     run, _ = tiny_run
@@ -70,7 +72,10 @@ def test_same_seed_same_metrics_on_cpu(sample_ds, tiny_run):
     assert second.test == first.test and second.history["loss"] == first.history["loss"]
 
 
-@pytest.mark.parametrize("interrupt", [TrainingCancelled, KeyboardInterrupt, RuntimeError])
+@pytest.mark.parametrize(
+    "interrupt",
+    [pytest.param(TrainingCancelled, marks=pytest.mark.backend), KeyboardInterrupt, RuntimeError],
+)
 def test_interrupted_run_leaves_nothing(sample_ds, interrupt):
     config = TrainConfig(model="mnist", epochs=2, batch_size=16, limit=48, seed=7)
 
@@ -172,7 +177,9 @@ def test_batches_shuffle_per_epoch_and_oversample():
     assert len(FrameBatches(images, labels, np.arange(100), 10)[0]) == 2  # no weights: none sent
 
 
-@pytest.mark.parametrize("balance", ["class_weight", "oversample"])
+@pytest.mark.parametrize(
+    "balance", [pytest.param("class_weight", marks=pytest.mark.backend), "oversample"]
+)
 def test_balancing_options_train(sample_ds, balance):
     config = TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=32, balance=balance)
     run, _ = train(sample_ds, config)
