@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -291,16 +292,39 @@ SHOTS = {"desk-1920": "desk", "projector-1920": "projector", "projector-1024": "
          "desk-1366": "desk-1366", "phone": "phone"}  # fmt: skip
 
 
-@pytest.mark.parametrize("locale", ["en-US", "zh-TW"])
-def test_every_page_in_every_room(server, browser, locale, class_runs):
+def test_every_page_in_every_room(server, class_runs):
     """Every page in every room of tests/layout.py's ROOMS — desks at 1920x1080, 1440x900,
     1366x768 and 1366x768 zoomed to 150%, projectors (presentation mode, the sidebar open)
     at 1920x1080, 1280x800 and 1024x768, a phone at 390x844 — in both languages, with ten
     runs stored: no word cut or drawn over another, nothing wider than the page, no
-    table scrolling, no type under 16 px on a projector. A page is opened once per
-    kind of room (its session's presentation mode, a phone's emulation) and resized from
-    room to room: its layout depends on the width, not on how it was reached.
-    docs/screenshots/gallery/."""
+    table scrolling, no type under 16 px on a projector. The two languages are walked at
+    once, a browser each: the server and the browsers share the machine's cores, and a
+    walk mostly waits for them. docs/screenshots/gallery/."""
+    with ThreadPoolExecutor(len(LOCALES)) as pool:
+        walks = [pool.submit(_every_room, server, locale) for locale in LOCALES]
+    for walk in walks:
+        walk.result()  # a language's first fault, raised here
+
+
+LOCALES = ("en-US", "zh-TW")
+
+
+def _every_room(server: str, locale: str) -> None:
+    """One language's walk, in a browser of its own (Playwright's API belongs to the thread
+    that started it). A page is opened once per kind of room (its session's presentation
+    mode, a phone's emulation) and resized from room to room: its layout depends on the
+    width, not on how it was reached."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            _walk_rooms(browser, server, locale)
+        finally:
+            browser.close()
+
+
+def _walk_rooms(browser, server: str, locale: str) -> None:
     lang = "en" if locale == "en-US" else "zh-tw"
     page = None
     for kind, group in by_kind(ROOMS):
