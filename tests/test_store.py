@@ -257,6 +257,7 @@ def test_a_damaged_chunk_is_decoded_again(ds, cache, monkeypatch):
         if done >= 6:
             raise KeyboardInterrupt
 
+    assert 0 < decode_seconds(ds) < 60  # a frame decoded and timed (s); nothing written
     with pytest.raises(KeyboardInterrupt):
         build_store(ds, workers=2, progress=progress)
     kept = _journaled(cache)
@@ -267,7 +268,10 @@ def test_a_damaged_chunk_is_decoded_again(ds, cache, monkeypatch):
         plan.bytes == 128 + 24 * 227 * 404 * 3
         and plan.to_write == plan.bytes - plan.decoded * 227 * 404 * 3
     )
-    assert plan.free > 0 and 0 < decode_seconds(ds) < 5
+    assert plan.free > 0
+    # The workers may have journaled every chunk before the interruption reached them.
+    left = decode_seconds(ds)  # seconds a frame, not milliseconds
+    assert 0 < left < 60 if plan.to_decode else left == 0.0
 
     partial = _partial(cache)
     lo, hi = kept[1]
