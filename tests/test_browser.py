@@ -207,13 +207,6 @@ def browser(server):
         browser.close()
 
 
-@pytest.fixture(scope="module")
-def page(browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
-    page.set_default_timeout(WAIT)
-    return page
-
-
 def _check(page, name: str, full_page: bool = True, palette: bool = False) -> None:
     """No exception shown; a screenshot (copied to docs/ with UPDATE_SCREENSHOTS=1), in 256
     colours with `palette` (a whole page: a fourth of the bytes, the text as sharp)."""
@@ -240,7 +233,11 @@ def _unfold(page, title: str) -> None:
         _settle(page)
 
 
-def test_every_page(server, page):
+def test_every_page(server, browser):
+    """Each page at 1400x1000, its title, the whole page's screenshot (the README's first
+    gallery); Compare's lesson on the noise and its lab report, downloaded."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page.set_default_timeout(WAIT)
     for name, path, text in [
         ("home", "", "what is the hand holding"),
         ("dataset", "Dataset", "Dataset"),
@@ -266,6 +263,7 @@ def test_every_page(server, page):
             assert report.startswith("<!doctype html>"), report[:80]
             assert "Lab report: what is the hand holding?" in report and "<svg" in report
         _check(page, name)
+    page.close()
 
 
 @pytest.fixture(scope="module")
@@ -297,11 +295,11 @@ def test_every_page_in_every_room(server, class_runs):
     1366x768 and 1366x768 zoomed to 150%, projectors (presentation mode, the sidebar open)
     at 1920x1080, 1280x800 and 1024x768, a phone at 390x844 — in both languages, with ten
     runs stored: no word cut or drawn over another, nothing wider than the page, no
-    table scrolling, no type under 16 px on a projector. The two languages are walked at
-    once, a browser each: the server and the browsers share the machine's cores, and a
-    walk mostly waits for them. docs/screenshots/gallery/."""
-    with ThreadPoolExecutor(len(LOCALES)) as pool:
-        walks = [pool.submit(_every_room, server, locale) for locale in LOCALES]
+    table scrolling, no type under 16 px on a projector (docs/screenshots/gallery/). The
+    two languages are walked at once, a browser each: the server and the browsers share
+    the machine's cores, and a walk mostly waits for them."""
+    with ThreadPoolExecutor(2) as pool:
+        walks = [pool.submit(_in_a_browser, _walk_rooms, server, lang) for lang in LOCALES]
     for walk in walks:
         walk.result()  # a language's first fault, raised here
 
@@ -309,22 +307,23 @@ def test_every_page_in_every_room(server, class_runs):
 LOCALES = ("en-US", "zh-TW")
 
 
-def _every_room(server: str, locale: str) -> None:
-    """One language's walk, in a browser of its own (Playwright's API belongs to the thread
-    that started it). A page is opened once per kind of room (its session's presentation
-    mode, a phone's emulation) and resized from room to room: its layout depends on the
-    width, not on how it was reached."""
+def _in_a_browser(walk, *args) -> None:
+    """`walk(browser, *args)` in a browser of its own (Playwright's API belongs to the thread
+    that started it)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
-            _walk_rooms(browser, server, locale)
+            walk(browser, *args)
         finally:
             browser.close()
 
 
 def _walk_rooms(browser, server: str, locale: str) -> None:
+    """One language's walk of the rooms. A page is opened once per kind of room (its
+    session's presentation mode, a phone's emulation) and resized from room to room: its
+    layout depends on the width, not on how it was reached."""
     lang = "en" if locale == "en-US" else "zh-tw"
     page = None
     for kind, group in by_kind(ROOMS):
