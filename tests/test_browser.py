@@ -60,6 +60,11 @@ LAUNCH_ARGS = [
 ]
 
 
+# A model's answer on Predict ("12 ms · test accuracy 9.4%"): what a picture given brings.
+# Not "test accuracy" alone, which the page's own intro says before any answer.
+ANSWERED = re.compile(r"\d ms · test accuracy")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -454,7 +459,7 @@ def test_train_then_predict_an_uploaded_frame(classroom, browser, tmp_path):
     page.get_by_text("Upload a picture").first.click()
     _settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(picture))
-    page.get_by_text("test accuracy").first.wait_for(timeout=WAIT)
+    page.get_by_text(ANSWERED).first.wait_for(state="attached", timeout=WAIT)
     _settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text(picture.name).count() >= 1
@@ -476,7 +481,7 @@ def test_train_then_predict_an_uploaded_frame(classroom, browser, tmp_path):
     # A picture again, then an animated GIF: the GIF is refused by name, and the previous
     # picture's answer does not stay on screen as if it were the GIF's.
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(picture))
-    page.get_by_text("test accuracy").first.wait_for(timeout=WAIT)
+    page.get_by_text(ANSWERED).first.wait_for(state="attached", timeout=WAIT)
     _settle(page)
     from PIL import Image
 
