@@ -233,7 +233,9 @@ def _settle(page, timeout=WAIT / 1000) -> None:
     """Wait until the script run has finished and stayed so for QUIET seconds (the app
     root's data-test-script-state says "running" while a run goes on, "rerunRequested"
     while one is asked for). The pages' own polls (a fragment every few seconds) start
-    runs of a few milliseconds, seconds apart: they neither hold this up nor end it early."""
+    runs of a few milliseconds, seconds apart: they neither hold this up nor end it early.
+    An action whose run may start later than QUIET (an upload sends its file first) is
+    followed by a wait for what it brings, then this."""
     app = page.locator('[data-testid="stApp"]')
     app.wait_for()
     quiet_since, deadline = time.time(), time.time() + timeout
