@@ -227,6 +227,7 @@ def _layout_faults(page) -> dict:
 
 
 QUIET = 0.5  # s: a script run is over when none has been running this long
+RUNNING = ("initial", "running", "rerunRequested")  # the app root's states while one runs
 
 
 def _settle(page, timeout=WAIT / 1000) -> None:
@@ -244,9 +245,6 @@ def _settle(page, timeout=WAIT / 1000) -> None:
         if app.get_attribute("data-test-script-state") in RUNNING:
             quiet_since = time.time()
         page.wait_for_timeout(100)
-
-
-RUNNING = ("initial", "running", "rerunRequested")
 
 
 def open_room(browser, url: str, room: Room, locale: str):

@@ -40,7 +40,7 @@ def test_train_stores_then_loads(sample_ds, tiny_run):
     assert meta["frames"]["test"] == 64 and meta["test"]["split"] == "test"
     assert len(meta["history"]["loss"]) == 1 and "val_accuracy" in meta["history"]
     assert meta["environment"]["device"]["kind"] == "cpu"
-    # The suite runs again on JAX (scripts/test): the run says which backend trained it.
+    # Marked backend, it runs again on JAX (scripts/test): the run says which backend trained it.
     assert meta["environment"]["device"]["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
     assert (meta["environment"]["tensorflow"] is None) == (
         meta["environment"]["device"]["backend"] != "tensorflow"
