@@ -19,15 +19,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import classroom
+from tests.layout import WIDER_THAN_THE_PAGE, _settle, redrawn
 from tests.test_browser import (
     ANSWERED,
     ARTIFACTS,
     CHROMIUM,
     LAUNCH_ARGS,
     WAIT,
-    WIDER_THAN_THE_PAGE,
     _free_port,
-    _settle,
     _streamlit,
 )
 from tests.test_i18n import english_left, page_texts
@@ -102,6 +101,19 @@ def test_home_in_presentation_shows_the_address_and_its_qr_code(sample_root, lan
     assert url not in " ".join(page_texts(at))
 
 
+def _phone_faults(page, longest: float = 6.0) -> dict:
+    """What is wider than the page or past the phone's screen, by check; empty if nothing.
+    Polled for a few seconds, as `tests.layout._layout_faults` is: a chart can still be
+    drawn at its first width (a cold Chromium lays out its fonts slowly)."""
+    checks = {"wider than the page": WIDER_THAN_THE_PAGE, "past the screen": PAST_THE_SCREEN}
+    deadline = time.time() + longest
+    while True:
+        faults = {k: found for k, js in checks.items() if (found := page.evaluate(js))}
+        if not faults or time.time() > deadline:
+            return faults
+        page.wait_for_timeout(500)
+
+
 @contextmanager
 def _https_streamlit(sample_root, cache: Path):
     """tests/test_browser.py's `_streamlit`, served over HTTPS as `./scripts/app --https`
@@ -116,6 +128,7 @@ def _https_streamlit(sample_root, cache: Path):
 @needs_openssl
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (apt-get install chromium)")
 def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     args = [*LAUNCH_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -139,24 +152,30 @@ def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tm
         camera.wait_for()
         button = camera.get_by_role("button", name="Take Photo")
         button.wait_for()
-        deadline = time.time() + 30
-        while not button.is_enabled():  # the fake camera's stream starting
-            assert time.time() < deadline, "the camera did not start"
-            page.wait_for_timeout(200)
-        page.wait_for_timeout(500)
-        button.click()
+        # The photo is the video's current frame: until the fake camera's stream has
+        # delivered one the button is enabled but takes nothing (react-webcam's screenshot
+        # is null while the video has no height), and a click then is lost.
+        video = camera.locator("video").element_handle()
+        page.wait_for_function("v => v.videoHeight > 0 && v.readyState >= 2", arg=video)
+        snapshot = camera.get_by_role("img", name="Snapshot")
+        for _ in range(3):  # a click can still land before a frame is drawn: take it again
+            if not snapshot.count():
+                button.click()
+            with contextlib.suppress(PlaywrightTimeout):
+                snapshot.wait_for(timeout=10_000)
+                break
+        snapshot.wait_for()
         page.get_by_text(ANSWERED).first.wait_for(state="attached", timeout=WAIT)
         _settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         # Each model's answer: its top-5 chart and its line "12 ms · test accuracy 9.4%".
         answers = page.get_by_text(ANSWERED).count()
         assert answers == page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
-        page.wait_for_timeout(1000)  # charts drawn at the column's width
+        redrawn(page)  # charts drawn at the column's width
         # The screen a student sees at the first model's answer (the page scrolls inside).
         page.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
         shot = ARTIFACTS / "phone" / "predict-camera.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
-        assert not (wide := page.evaluate(WIDER_THAN_THE_PAGE)), wide
-        assert not (past := page.evaluate(PAST_THE_SCREEN)), past
+        assert not (faults := _phone_faults(page)), faults
         phone.close()
