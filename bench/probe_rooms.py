@@ -71,8 +71,8 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    from tests.browser import CHROMIUM, LAUNCH_ARGS, _streamlit
     from tests.layout import GALLERY, ROOMS, by_kind, open_room, room_faults, visit
-    from tests.test_browser import CHROMIUM, LAUNCH_ARGS, _streamlit
 
     pages = [p for p in GALLERY if not args.pages or p in args.pages.split(",")]
     rooms = [r for r in ROOMS if not args.rooms or r.name in args.rooms.split(",")]

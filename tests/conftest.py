@@ -73,3 +73,12 @@ def older_run(sample_ds):
     from handclf_core.training.train import train
 
     return train(sample_ds, TrainConfig(model="cnn_basic", epochs=1, batch_size=32, limit=48))[0]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (tests/browser.py) for a module's browser tests."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched

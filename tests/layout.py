@@ -2,7 +2,8 @@
 (desks, projectors in presentation mode, a phone), the gallery's pages, and the checks run
 in the page (JavaScript) for words cut or drawn over each other, blocks wider than the page,
 tables that scroll, type too small for a projector and English left on a Chinese page.
-Shared by tests/test_browser.py and bench/probe_rooms.py."""
+Shared by the browser tests (tests/test_browser*.py, tests/test_phone.py) and
+bench/probe_rooms.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """deploy/classroom.py without starting the class: the nginx configuration it writes is one
 nginx accepts (`nginx -t`), over HTTP and HTTPS, and what a teacher gets wrong is said in
 one line. The deploy itself, with two processes and Chromium, is tested in
-tests/test_browser.py (test_train_then_predict_an_uploaded_frame)."""
+tests/test_browser_classroom.py (test_train_then_predict_an_uploaded_frame)."""
 
 import re
 import socket

@@ -428,7 +428,8 @@ def test_a_url_of_no_page_shows_home_with_a_note(monkeypatch, sample_root):
 def test_a_url_of_no_page_in_a_real_browser(sample_root):
     """What a reader sees at /Nonexistent: no dialog of Streamlit's, the app's note in the
     browser's language above the Home page."""
-    from tests.test_browser import CHROMIUM, LAUNCH_ARGS, _settle, _streamlit
+    from tests.browser import CHROMIUM, LAUNCH_ARGS, _streamlit
+    from tests.layout import _settle
 
     if CHROMIUM is None:
         pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM)")

@@ -19,16 +19,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import classroom
-from tests.layout import WIDER_THAN_THE_PAGE, _settle, redrawn
-from tests.test_browser import (
+from tests.browser import (
     ANSWERED,
     ARTIFACTS,
     CHROMIUM,
     LAUNCH_ARGS,
-    WAIT,
     _free_port,
     _streamlit,
 )
+from tests.layout import WAIT, WIDER_THAN_THE_PAGE, _settle, redrawn
 from tests.test_i18n import english_left, page_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,7 +115,7 @@ def _phone_faults(page, longest: float = 6.0) -> dict:
 
 @contextmanager
 def _https_streamlit(sample_root, cache: Path):
-    """tests/test_browser.py's `_streamlit`, served over HTTPS as `./scripts/app --https`
+    """tests/browser.py's `_streamlit`, served over HTTPS as `./scripts/app --https`
     serves it: its URL once healthy, checked against the certificate."""
     port = _free_port()
     options = _https_options(cache, port)

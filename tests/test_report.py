@@ -338,7 +338,8 @@ OUTSIDE = """() => {
 
 @pytest.mark.parametrize("lang", ["en", "zh_TW"])
 def test_the_html_opens_offline_uncut_and_prints_with_every_chart(reports, lang, tmp_path):
-    from tests.test_browser import CHROMIUM, SHOWN_WORDS, TEXT_OVER_TEXT
+    from tests.browser import CHROMIUM
+    from tests.layout import SHOWN_WORDS, TEXT_OVER_TEXT
 
     if CHROMIUM is None:
         pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM)")
