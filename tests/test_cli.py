@@ -89,12 +89,12 @@ def test_default_sample_is_made_once(tmp_path):
 
 def test_train_momentum_option_reaches_the_config(sample_root, capsys):
     """In process (no TensorFlow start-up): a momentum for an Adam model is one clear line."""
-    from handclf_core.cli.commands import _train_config
     from handclf_core.cli.main import main
     from handclf_core.cli.parser import build_parser
+    from handclf_core.cli.train_commands import train_config
 
     args = build_parser().parse_args(["train", "--model", "alexnet", "--momentum", "0"])
-    assert _train_config(args).resolved().momentum == 0.0
+    assert train_config(args).resolved().momentum == 0.0
     code = main(["train", "--data", str(sample_root), "--model", "cnn_basic", "--momentum", "0.9"])
     assert code == 2
     assert "momentum applies to SGD only" in capsys.readouterr().err
@@ -132,11 +132,11 @@ def test_an_unknown_model_is_named_with_the_choices(tmp_path):
 
 def test_train_options_make_the_config():
     """Every setting of a run has its option (in process: no backend start-up)."""
-    from handclf_core.cli.commands import _train_config
     from handclf_core.cli.parser import build_parser
+    from handclf_core.cli.train_commands import train_config
 
     def config(*options):
-        return _train_config(build_parser().parse_args(["train", *options])).resolved()
+        return train_config(build_parser().parse_args(["train", *options])).resolved()
 
     c = config("--model", "mnist", "--rgb", "--size", "20", "--flip", "--crop", "--validation",
                "random", "--precision", "float32", "--balance", "oversample",

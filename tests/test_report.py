@@ -221,8 +221,8 @@ def test_each_command_trains_the_same_run_again(reports, sample_ds):
     """The reproduction's commands, parsed by the CLI, name exactly the runs reported."""
     import shlex
 
-    from handclf_core.cli.commands import _train_config
     from handclf_core.cli.parser import build_parser
+    from handclf_core.cli.train_commands import train_config
     from handclf_core.runs.record import run_name
 
     code = _section(reports["en"].document, "9.").blocks[-1]
@@ -231,7 +231,7 @@ def test_each_command_trains_the_same_run_again(reports, sample_ds):
     for line in code.lines[1:]:
         argv = shlex.split(line)[3:]
         args = build_parser().parse_args(argv)
-        names.append(run_name(sample_ds.identity, _train_config(args)))
+        names.append(run_name(sample_ds.identity, train_config(args)))
     assert names == [r.name for s in reports["en"].settings for r in s.runs]
 
 

@@ -7,20 +7,10 @@ import argparse
 import math
 import re
 
-from handclf_core.cli.commands import (
-    cmd_evaluate,
-    cmd_experiments,
-    cmd_explain,
-    cmd_mistakes,
-    cmd_models,
-    cmd_predict,
-    cmd_prepare,
-    cmd_runs,
-    cmd_sample,
-    cmd_stats,
-    cmd_train,
-)
+from handclf_core.cli.commands import cmd_models, cmd_prepare, cmd_sample, cmd_stats
 from handclf_core.cli.report import cmd_report
+from handclf_core.cli.run_commands import cmd_explain, cmd_mistakes, cmd_predict, cmd_runs
+from handclf_core.cli.train_commands import cmd_evaluate, cmd_experiments, cmd_train
 from handclf_core.data.images import MAX_INPUT, MIN_INPUT
 from handclf_core.models import list_models
 from handclf_core.runs.config import MAX_SEED
@@ -193,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
         p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
         if data:
-            # The commands that only read runs never generate the sample (cli.commands).
+            # The commands that only read runs never generate the sample (cli.dataset).
             fallback = "the built-in sample"
             if name in ("runs", "mistakes"):
                 fallback += " once generated"

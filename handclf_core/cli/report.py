@@ -33,13 +33,13 @@ def _runs(args) -> list:
 
 def _frames(args, run):
     """The frame table of the runs' dataset: its store's, else the dataset of --data."""
-    from handclf_core.cli.commands import _dataset, _lacking
+    from handclf_core.cli.dataset import dataset_of, lacking_data
     from handclf_core.data.store import stored_frames, stored_store
 
     frames, store = stored_frames(run.dataset.identity), stored_store(run.dataset.identity)
     if frames is not None:
         return frames, store
-    ds = _dataset(args, _lacking(run))
+    ds = dataset_of(args, lacking_data(run))
     if ds.identity != run.dataset.identity:
         raise HandCamError(
             f"{run.name} was trained on {run.dataset.description}: give that "
