@@ -4,7 +4,7 @@ below. Every text comes from the catalogues (handclf_core/locales) through `sess
 
 import streamlit as st
 
-from app import cache, classroom, guards, serverlog, session, widgets, work
+from app import cache, classroom, guards, inference, serverlog, session, widgets, work
 from app.navigation import navigation
 from app.session import t
 from handclf_core.i18n import model_name
@@ -25,8 +25,8 @@ def home() -> None:
     st.markdown(t("home.lesson", **names))
 
 
-cache.inference_without_onednn()  # before anything here imports TensorFlow
-cache.no_cleaning_between_runs()  # no full garbage collection after every run of a page
+inference.inference_without_onednn()  # before anything here imports TensorFlow
+inference.no_cleaning_between_runs()  # no full garbage collection after every run of a page
 serverlog.one_line_per_offender()  # a client breaking the protocol: a line, not a traceback
 st.set_page_config(page_title=t("app.title"), page_icon=":material/back_hand:", layout="wide")
 session.sidebar()

@@ -20,7 +20,7 @@ from handclf_core.runs.predictions import read_predictions
 from handclf_core.views.mistakes import CELL, confusion_chart, embedding_chart
 from handclf_core.vocab import Projection
 
-from . import cache, session, tables, widgets, work
+from . import cache, inference, session, tables, widgets, work
 from .shared import shared
 
 PER_PAGE = 8  # frames per page: two rows of four
@@ -257,7 +257,7 @@ def embedding(run, found, ds) -> None:
     with st.spinner(waiting):
         images = store.variant(run.preprocessing)
         try:
-            shown = cache.embedding(run, images, found, run.name, run.model_sha256, str(method))
+            shown = inference.embedding(run, images, found, run.name, run.model_sha256, str(method))
         except HandCamError as e:
             st.error(session.explain(e))
             return

@@ -22,7 +22,7 @@ from handclf_core.views.prediction import top_chart
 from handclf_core.views.runs import config_label, frequencies_only, preprocessing_summary
 from handclf_core.vocab import CLASSES, Camera, Doubt, PictureSource, Split
 
-from . import cache, session, widgets
+from . import cache, inference, session, widgets
 from .shared import shared
 
 SEEN = 160  # px: the model's input enlarged, each pixel a visible square
@@ -141,7 +141,7 @@ def heat(run, result, picture, hand) -> None:
 
     t = session.t
     top = run.classes.index(result.top[0].name)
-    h = cache.occlusion(run, picture, hand, top)
+    h = inference.occlusion(run, picture, hand, top)
     shown = session.class_name(run.task, result.top[0].name)
     st.image(on_frame(picture, h, run.preprocessing, hand), width="stretch",
              caption=t("predict.heat_caption", name=shown, ms=h.seconds * 1000))  # fmt: skip
@@ -163,7 +163,7 @@ def answer(
     seen = t("predict.sees", summary=preprocessing_summary(run.preprocessing, lang))
     # What is the same for every reader of this picture, run and hand is made once
     # (`app.shared`): a class asked to classify the same frame sends it 30 times.
-    key = (run.name, run.model_sha256, cache.picture_key(picture), str(hand))
+    key = (run.name, run.model_sha256, inference.picture_key(picture), str(hand))
     st.image(shared("predict.seen", key, lambda: widgets.png(enlarged(model_input(
         picture, run, hand), SEEN))), width=SEEN, caption=seen)  # fmt: skip
     if looks:
@@ -202,8 +202,8 @@ def inside(runs, picture, hand) -> None:
     chosen = session.localized(st.selectbox, t("predict.inside_run"), list(by_name),
                                key="predict.inside", format_func=labels.get)  # fmt: skip
     run = by_name[chosen]
-    filters, maps_of = cache.inside(run, picture, hand)
-    key = (run.name, run.model_sha256, cache.picture_key(picture), str(hand))
+    filters, maps_of = inference.inside(run, picture, hand)
+    key = (run.name, run.model_sha256, inference.picture_key(picture), str(hand))
     k = filters.shape[1]
     st.image(shared("predict.filters", key[:2], lambda: widgets.png(tile(
         filters, columns=16, scale=max(2, 48 // k)))),

@@ -1,6 +1,7 @@
 """What every reader of the same runs, language and room is sent alike: computed once per
-server, then only sent. (The app's other caches are in `app.cache`; this one holds finished
-pieces of pages: chart specs as Streamlit sends them, tables, texts, pictures.)
+server, then only sent. (The app's other caches are in `app.cache` and `app.inference`; this
+one holds finished pieces of pages: chart specs as Streamlit sends them, tables, texts,
+pictures.)
 
 A class of 30 opening Compare at the teacher's word ran Compare's whole script 30 times in a
 row on one core (the GIL): the same charts built with Altair and converted to Vega-Lite, the

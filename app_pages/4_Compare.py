@@ -2,7 +2,18 @@
 
 import streamlit as st
 
-from app import cache, confidence, guards, mistakes, report, runpicker, session, tables, widgets
+from app import (
+    cache,
+    confidence,
+    guards,
+    inference,
+    mistakes,
+    report,
+    runpicker,
+    session,
+    tables,
+    widgets,
+)
 from app.shared import shared
 from handclf_core.views import evaluation
 from handclf_core.views.confidence import setting_labels
@@ -15,7 +26,7 @@ st.title(t("compare.title"))
 ds = guards.current_dataset()
 task = session.task()
 guards.watch_runs()  # before the runs are read: one stored meanwhile is not missed
-cache.preload_keras()  # this page runs models here: Keras loads meanwhile
+inference.preload_keras()  # this page runs models here: Keras loads meanwhile
 stored = guards.require_runs(ds, task)
 intro = st.container()  # above the run picker, though it counts the runs picked
 # The picker folded: 33 runs' chips filled the first screen, above every figure.

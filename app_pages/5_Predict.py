@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import cache, guards, prediction, runpicker, session
+from app import guards, inference, prediction, runpicker, session
 from handclf_core.errors import HandCamError
 from handclf_core.i18n import name
 from handclf_core.inside.predict import guess_hand
@@ -29,7 +29,7 @@ st.title(t("predict.title"))
 ds = guards.current_dataset()
 task = session.task()
 guards.watch_runs()  # before the runs are read: one stored meanwhile is not missed
-cache.preload_keras()  # this page runs models here: Keras loads meanwhile
+inference.preload_keras()  # this page runs models here: Keras loads meanwhile
 stored = guards.require_runs(ds, task)
 st.markdown(t("predict.intro"))
 runs = runpicker.predict_runs(stored)
@@ -56,7 +56,7 @@ else:
 hand = hand_ui(default_hand)
 
 try:
-    picture = cache.picture(data, file_name)  # the picture is on screen before the answers
+    picture = inference.picture(data, file_name)  # the picture is on screen before the answers
 except HandCamError as e:
     st.error(t("predict.failed", error=session.explain(e)))
     st.stop()
@@ -73,9 +73,9 @@ for col, run in zip(columns, runs, strict=True):
     with col:
         prediction.header(run, stored)
 try:
-    waiting = t("predict.classifying") if cache.keras_loaded() else t("predict.loading_keras")
+    waiting = t("predict.classifying") if inference.keras_loaded() else t("predict.loading_keras")
     with st.spinner(waiting):
-        results = cache.predictions(picture, runs, hand)
+        results = inference.predictions(picture, runs, hand)
 except HandCamError as e:
     st.error(t("predict.failed", error=session.explain(e)))
     st.stop()

@@ -199,7 +199,8 @@ def test_the_compare_page_and_every_package_import_no_tensorflow():
     # The page lists runs from JSON: it must open instantly, without Keras or TensorFlow; and
     # no package of the core loads a backend by being imported.
     code = (
-        "import sys, app.cache, app.guards, app.widgets, handclf_core.views.evaluation;"
+        "import sys, app.cache, app.inference, app.guards, app.widgets;"
+        "import handclf_core.views.evaluation;"
         "import handclf_core.views.mistakes, handclf_core.runs.folders;"
         "import handclf_core.data, handclf_core.runs, handclf_core.training;"
         "import handclf_core.inside, handclf_core.views, handclf_core.cli, handclf_core.cli.main;"
