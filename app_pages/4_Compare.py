@@ -15,7 +15,7 @@ from app import (
     widgets,
 )
 from app.shared import shared
-from handclf_core.views import evaluation
+from handclf_core.views import evaluation, per_class
 from handclf_core.views.confidence import setting_labels
 from handclf_core.views.runs import DETAIL_COLUMNS, frequencies_only, runs_table
 
@@ -95,13 +95,13 @@ st.markdown(t("compare.recall_section"))
 wide, narrow = tables.by_width("recall", 50)
 with wide:
     widgets.shared_chart(
-        "recall", (shown_key,), lambda: evaluation.recall_heatmap(found, lang), width="stretch"
+        "recall", (shown_key,), lambda: per_class.recall_heatmap(found, lang), width="stretch"
     )
 with narrow:
     widgets.shared_chart(
         "recall.narrow",
         (shown_key,),
-        lambda: evaluation.recall_heatmap(found, lang, narrow=True),
+        lambda: per_class.recall_heatmap(found, lang, narrow=True),
         width="stretch",
     )
     names = setting_labels(found, lang)
@@ -119,16 +119,16 @@ found = mistakes.predictions(run, ds)
 if found is not None:
     mistakes.browse(run, found, ds, chosen_key)
 
-classes = evaluation.pr_classes(run)
+classes = per_class.pr_classes(run)
 shown = session.localized(st.multiselect, t("compare.pr_classes"), classes,
-                          default=classes[: evaluation.PR_DEFAULT], key=f"compare.pr.{run.name}",
-                          max_selections=evaluation.PR_COLOURS,
+                          default=classes[: per_class.PR_DEFAULT], key=f"compare.pr.{run.name}",
+                          max_selections=per_class.PR_COLOURS,
                           format_func=lambda c: session.class_name(run.task, c))  # fmt: skip
 widgets.shared_chart(
     "pr",
     (*cache.run_key([run]), tuple(shown)),
     width="stretch",
-    build=lambda: evaluation.pr_chart(run, lang, shown or None),
+    build=lambda: per_class.pr_chart(run, lang, shown or None),
 )
 
 st.markdown(t("compare.embedding_section"))

@@ -20,6 +20,7 @@ from handclf_core.views import (
     evaluation,
     labels,
     mistakes,
+    per_class,
     prediction,
     preprocessing,
     training,
@@ -66,10 +67,10 @@ def all_charts(stats, frames, lang: str):
         "curves_loss": training.curves_chart(curves, "loss", lang),
         "curves_accuracy": training.curves_chart(curves, "accuracy", lang),
         "accuracy_chart": evaluation.accuracy_chart(runs, report=True, lang=lang),
-        "recall_heatmap": evaluation.recall_heatmap(runs, lang),
+        "recall_heatmap": per_class.recall_heatmap(runs, lang),
         "confusion_chart": mistakes.confusion_chart(runs[0], lang),
-        "pr_chart": evaluation.pr_chart(runs[0], lang),
-        "pr_chart_ten": evaluation.pr_chart(runs[0], lang, evaluation.pr_classes(runs[0])),
+        "pr_chart": per_class.pr_chart(runs[0], lang),
+        "pr_chart_ten": per_class.pr_chart(runs[0], lang, per_class.pr_classes(runs[0])),
         "embedding_chart": mistakes.embedding_chart(*_map(runs[0]), runs[0], lang),
         **_uncertainty_charts(runs, lang),
     }
@@ -104,7 +105,7 @@ def _uncertainty_charts(runs, lang: str) -> dict:
         "difference_chart_one": difference_chart(names[:1], [compare(a, b)], names[1], lang),
         # Compare's rows of settings: a setting of two seeds is one row, its seeds as dots.
         "splits_chart_settings": evaluation.splits_chart(found, lang),
-        "recall_heatmap_settings": evaluation.recall_heatmap(found, lang),
+        "recall_heatmap_settings": per_class.recall_heatmap(found, lang),
         "recordings_chart": recordings_chart(per, intervals(a).test_accuracy, lang),
     }
 
@@ -278,7 +279,7 @@ def test_names_break_onto_lines_whole(lang):
 def test_cell_figures_show_only_where_they_fit():
     """The heat maps' figures: drawn where the chart's width over its columns holds a figure
     of that many characters in the room's type, else hidden (the tooltip tells)."""
-    recall = evaluation.recall_heatmap([_run24(1), _run24(2)]).to_dict()
+    recall = per_class.recall_heatmap([_run24(1), _run24(2)]).to_dict()
     text = next(layer for layer in recall["layer"] if layer["mark"]["type"] == "text")
     opacity = text["mark"]["opacity"]["expr"]
     assert {"name": "text_size", "value": 12} in recall["params"]
@@ -293,12 +294,12 @@ def test_cell_figures_show_only_where_they_fit():
 
 def test_the_pr_chart_draws_the_classes_chosen_at_most_ten():
     run = _run24(4)
-    default = set(evaluation.pr_chart(run).data["class"])
-    assert len(default) == evaluation.PR_DEFAULT
-    picked = evaluation.pr_chart(run, classes=["cup", "book"]).data
+    default = set(per_class.pr_chart(run).data["class"])
+    assert len(default) == per_class.PR_DEFAULT
+    picked = per_class.pr_chart(run, classes=["cup", "book"]).data
     assert {c.split(" (AP")[0] for c in picked["class"]} == {"cup", "book"}
-    every = evaluation.pr_chart(run, classes=list(run.test.pr_curves)).data
-    assert every["class"].nunique() == evaluation.PR_COLOURS  # 24 asked, 10 drawn
+    every = per_class.pr_chart(run, classes=list(run.test.pr_curves)).data
+    assert every["class"].nunique() == per_class.PR_COLOURS  # 24 asked, 10 drawn
 
 
 def test_the_map_colours_each_class_and_greys_only_beyond_twenty():
@@ -452,6 +453,6 @@ def test_a_setting_s_rows_are_as_tall_as_its_name_and_hold_its_seeds(lang):
     assert len(bars) == 3 + 2  # train, validation, test; the mnist run has no validation
     assert len(dots) == 3 * 3 and set(dots["name"]) == {names[0]}  # a dot a seed and split
     assert chart.to_dict()["height"]["step"] * 3 >= labels.LINE * labels.most_lines(names) + 6
-    heat = evaluation.recall_heatmap(found, lang).data
+    heat = per_class.recall_heatmap(found, lang).data
     assert list(dict.fromkeys(heat["run"])) == names
     assert heat["seeds"].str.len().gt(0).sum() == (heat["run"] == names[0]).sum()

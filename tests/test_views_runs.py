@@ -16,7 +16,7 @@ from handclf_core.runs.folders import default_per_model
 from handclf_core.runs.metrics import evaluate_predictions
 from handclf_core.runs.record import DatasetRef, FrameCounts, Run, Timings
 from handclf_core.runs.report import REPORT_ROWS
-from handclf_core.views import evaluation, mistakes
+from handclf_core.views import evaluation, mistakes, per_class
 from handclf_core.views.runs import (
     RUN_COLUMNS,
     header,
@@ -165,7 +165,7 @@ def test_accuracy_chart_has_bars_and_baseline(runs, report):
 
 
 def test_recall_heatmap_covers_every_run_and_present_class(runs):
-    chart = evaluation.recall_heatmap(runs)
+    chart = per_class.recall_heatmap(runs)
     assert chart.to_dict()["width"] == "container"  # 11 runs fit the page, not 11 x 170 px
     data = chart.data
     assert set(data["run"]) == set(run_labels(runs))
@@ -186,7 +186,7 @@ def test_confusion_chart_counts_every_test_frame(runs):
 
 def test_pr_chart_one_line_per_class_with_ap(runs):
     run = runs[1]
-    chart = evaluation.pr_chart(run)
+    chart = per_class.pr_chart(run)
     curves = run.test.pr_curves
     names = set(chart.data["class"])
     assert len(names) == len(curves)
@@ -332,14 +332,14 @@ def test_a_setting_of_seeds_is_one_row_of_the_split_chart_and_the_heat_map(runs)
     assert sorted(dots[dots["split"] == "test"]["seed"]) == sorted(r.test.accuracy for r in seeds)
     assert len(bars[bars["name"] == names[1]]) == 2  # alone, no validation: two bars, no dots
     chart.to_dict()
-    heat = evaluation.recall_heatmap(found).data
+    heat = per_class.recall_heatmap(found).data
     assert list(dict.fromkeys(heat["run"])) == names and len(heat) == 2 * 3
     free = heat[(heat["run"] == names[0]) & (heat["class_name"] == "free")].iloc[0]
     recalls = [next(c.recall for c in r.test.per_class if c.name == "free") for r in seeds]
     assert free["recall"] == pytest.approx(np.mean(recalls))
     assert free["seeds"] == f"{min(recalls) * 100:.1f}–{max(recalls):.1%}"
     # Plain runs, as the lab report passes them: a row each, as before.
-    assert evaluation.recall_heatmap(seeds).data["run"].nunique() == 3
+    assert per_class.recall_heatmap(seeds).data["run"].nunique() == 3
 
 
 def test_a_run_s_test_recordings_are_counted_each():

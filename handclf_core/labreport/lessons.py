@@ -13,7 +13,7 @@ from handclf_core.labreport.claims import options_changed
 from handclf_core.labreport.document import Bullets, Chart, Paragraph, Section, Table
 from handclf_core.runs.report import REPORT_ROWS
 from handclf_core.views import confidence as views
-from handclf_core.views import evaluation
+from handclf_core.views import evaluation, per_class
 from handclf_core.views.mistakes import confusion_chart
 from handclf_core.views.runs import header, validation_accuracy, validation_name
 from handclf_core.vocab import Split
@@ -81,7 +81,7 @@ def best(f: sections.Facts) -> Section:
         ),
         Chart(
             "recall",
-            sections.sized(evaluation.recall_heatmap([run], lang), lang),
+            sections.sized(per_class.recall_heatmap([run], lang), lang),
             t("lab.recall_caption"),
         ),
         Chart(
@@ -91,7 +91,7 @@ def best(f: sections.Facts) -> Section:
         ),
         *pictures.most_confused(run, f.store, lang),
         Paragraph(t("lab.pr_text")),
-        Chart("precision-recall", sections.sized(evaluation.pr_chart(run, lang), lang), ""),
+        Chart("precision-recall", sections.sized(per_class.pr_chart(run, lang), lang), ""),
     ]
     return Section(t("lab.best_title"), tuple(blocks))
 
