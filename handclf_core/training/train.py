@@ -125,7 +125,7 @@ def _train_measured(
     scored = evenly(train_rows, TRAIN_SCORED)
     train_acc = float(np.mean(predict_rows(model, images, scored).argmax(1) == labels[scored]))
     model_file = folder / "model.keras"
-    model.save(model_file)
+    save_for_inference(model, model_file)
     scored_test = ScoredFrames(test_rows, labels[test_rows], test_probs)
     predictions = write_predictions(folder, scored_test)
     run = Run(
@@ -156,6 +156,18 @@ def _train_measured(
     )
     save_run(run, folder)
     return run
+
+
+
+def save_for_inference(model, path: Path) -> None:
+    """`model` as a `.keras` file of its layers and weights only: no optimizer state (AlexNet's
+    SGD momentum is as large as its weights, 233 of the 467 MB a full save writes) and no
+    compile configuration, so `keras.models.load_model` loads it anywhere without a warning
+    about an optimizer it does not restore (compile it to train it further). Every load here
+    is for inference (compile=False). Each layer keeps its precision policy (its config)."""
+    twin = model.__class__.from_config(model.get_config())
+    twin.set_weights(model.get_weights())
+    twin.save(path)
 
 
 def train(
