@@ -5,11 +5,13 @@ going on when its page is left or reloaded. Harness: tests/browser.py."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import (
     ANSWERED,
@@ -276,8 +278,19 @@ def test_long_work_goes_on_when_the_page_is_left_or_reloaded(sample_root, browse
         page.get_by_role("link", name="Train", exact=True).click()
         _settle(page)
         page.get_by_text(EXPERIMENTS[0]).click()
-        page.get_by_role("button", name="Run the 11 experiments").click()
-        page.get_by_text("experiments done").first.wait_for()
+        go = page.get_by_role("button", name="Run the 11 experiments")
+        done = page.get_by_text("experiments done").first
+        # Once in a CI run beside two other suites (load about 4), the click was lost: no job
+        # was submitted and the button stayed as it was (a Streamlit race with the sidebar's
+        # polling fragment is suspected; not reproduced in 5 runs at load 4). A teacher
+        # clicks again, and so does this test, only while the button is still there to press.
+        for _ in range(3):
+            if go.is_enabled():
+                go.click()
+            with contextlib.suppress(PlaywrightTimeout):
+                done.wait_for(timeout=30_000)
+                break
+        done.wait_for()
         page.reload()  # a teacher's refresh during the experiments
         _settle(page)
         page.get_by_text("experiments done").first.wait_for()  # their progress, still
