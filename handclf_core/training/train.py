@@ -158,10 +158,9 @@ def _train_measured(
     return run
 
 
-
 def save_for_inference(model, path: Path) -> None:
     """`model` as a `.keras` file of its layers and weights only: no optimizer state (AlexNet's
-    SGD momentum is as large as its weights, 233 of the 467 MB a full save writes) and no
+    SGD momentum is as large as its weights, 234 of the 467 MB a full save writes) and no
     compile configuration, so `keras.models.load_model` loads it anywhere without a warning
     about an optimizer it does not restore (compile it to train it further). Every load here
     is for inference (compile=False). Each layer keeps its precision policy (its config)."""
