@@ -50,6 +50,21 @@ PAST_THE_SCREEN = """() => {
     }
     return out.slice(0, 10); }"""
 
+# How bright the picture of `selector` is on average (0-255), drawn small; null while it has
+# nothing to draw.
+BRIGHTNESS = """selector => {
+    const e = document.querySelector(selector);
+    if (!e || (e.tagName === "VIDEO" && (!e.videoHeight || e.readyState < 2))) return null;
+    const c = document.createElement("canvas");
+    c.width = 64; c.height = 36;
+    const x = c.getContext("2d");
+    x.drawImage(e, 0, 0, 64, 36);
+    const d = x.getImageData(0, 0, 64, 36).data;
+    let sum = 0;
+    for (let k = 0; k < d.length; k += 4) sum += (d[k] + d[k + 1] + d[k + 2]) / 3;
+    return sum / (d.length / 4); }"""
+PREVIEW_SHOWN = "() => (" + BRIGHTNESS + ")('[data-testid=\"stCameraInput\"] video') > 30"
+
 
 def _https_options(cache: Path, port: int) -> list[str]:
     """The options scripts/app gives `streamlit run` with --https, made as it makes them."""
@@ -130,7 +145,15 @@ def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tm
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    args = [*LAUNCH_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    # Headless Chromium as a phone left the preview's video paused (no autoplay without a
+    # gesture): the preview stayed black, and so did every photo taken of it. A phone's
+    # browser plays a muted, inline camera preview by itself.
+    args = [
+        *LAUNCH_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
     with (
         _https_streamlit(sample_root, tmp_path / "cache") as url,
         sync_playwright() as p,
@@ -153,9 +176,9 @@ def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tm
         button.wait_for()
         # The photo is the video's current frame: until the fake camera's stream has
         # delivered one the button is enabled but takes nothing (react-webcam's screenshot
-        # is null while the video has no height), and a click then is lost.
-        video = camera.locator("video").element_handle()
-        page.wait_for_function("v => v.videoHeight > 0 && v.readyState >= 2", arg=video)
+        # is null while the video has no height), and a click then is lost. A student
+        # presses once the preview shows the picture (Chromium's fake camera: a green field).
+        page.wait_for_function(PREVIEW_SHOWN, polling=250)
         snapshot = camera.get_by_role("img", name="Snapshot")
         for _ in range(3):  # a click can still land before a frame is drawn: take it again
             if not snapshot.count():
@@ -164,6 +187,7 @@ def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tm
                 snapshot.wait_for(timeout=10_000)
                 break
         snapshot.wait_for()
+        assert page.evaluate(BRIGHTNESS, "img[alt=Snapshot]") > 30  # the preview's, not black
         page.get_by_text(ANSWERED).first.wait_for(state="attached", timeout=WAIT)
         _settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
