@@ -69,17 +69,14 @@ def main() -> None:
         (work / "trained").touch()
     print(f"cache and sample in {work} (--keep {work} to reuse them)", flush=True)
 
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import CHROMIUM, LAUNCH_ARGS, _streamlit
+    from tests.browser import _streamlit, chromium
     from tests.layout import GALLERY, ROOMS, by_kind, open_room, room_faults, visit
 
     pages = [p for p in GALLERY if not args.pages or p in args.pages.split(",")]
     rooms = [r for r in ROOMS if not args.rooms or r.name in args.rooms.split(",")]
     langs = args.langs.split(",")
     total = 0
-    with _streamlit(sample_root) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    with _streamlit(sample_root) as url, chromium() as browser:
         for lang in langs:
             locale = "en-US" if lang == "en" else "zh-TW"
             for _kind, group in by_kind(rooms):
@@ -99,7 +96,6 @@ def main() -> None:
                             shot.parent.mkdir(parents=True, exist_ok=True)
                             page.screenshot(path=str(shot), full_page=True)
                 page.context.close()
-        browser.close()
     print(f"{total} faults in all")
 
 

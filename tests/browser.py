@@ -179,12 +179,13 @@ def _classroom(sample_root, processes: int = 2):
 
 
 @contextmanager
-def chromium():
-    """A headless Chromium of its own (Playwright's API belongs to the thread that starts it)."""
+def chromium(*args: str):
+    """A headless Chromium of its own, LAUNCH_ARGS and `args` on its command line
+    (Playwright's API belongs to the thread that starts it)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*LAUNCH_ARGS, *args])
         try:
             yield browser
         finally:

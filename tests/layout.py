@@ -214,11 +214,15 @@ SHOWN_WORDS = (
 )
 
 
-def _layout_faults(page) -> dict:
-    """What the room would see wrong on the page as laid out now, by check; empty if
-    nothing. Polled for a few seconds: charts and tables redraw after a resize."""
-    checks = {"cut": CUT_TEXT, "wider than the page": WIDER_THAN_THE_PAGE,
-              "text over text": TEXT_OVER_TEXT, "table scrolls": TABLES_SCROLLED}  # fmt: skip
+ROOM_CHECKS = {"cut": CUT_TEXT, "wider than the page": WIDER_THAN_THE_PAGE,
+               "text over text": TEXT_OVER_TEXT, "table scrolls": TABLES_SCROLLED}  # fmt: skip
+
+
+def _layout_faults(page, checks: dict[str, str] | None = None) -> dict:
+    """What the room would see wrong on the page as laid out now, by check (`checks`: name
+    to the JavaScript that lists its faults; the room's four by default); empty if nothing.
+    Polled for a few seconds: charts and tables redraw after a resize."""
+    checks = checks or ROOM_CHECKS
     deadline = time.time() + 6
     while True:
         faults = {k: found for k, js in checks.items() if (found := page.evaluate(js))}

@@ -428,23 +428,17 @@ def test_a_url_of_no_page_shows_home_with_a_note(monkeypatch, sample_root):
 def test_a_url_of_no_page_in_a_real_browser(sample_root):
     """What a reader sees at /Nonexistent: no dialog of Streamlit's, the app's note in the
     browser's language above the Home page."""
-    from tests.browser import CHROMIUM, LAUNCH_ARGS, _streamlit
+    from tests.browser import CHROMIUM, _streamlit, chromium
     from tests.layout import _settle
 
     if CHROMIUM is None:
         pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
-    with _streamlit(sample_root, data=str(sample_root)) as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            page = browser.new_page(locale="zh-TW")
-            page.set_default_timeout(120_000)
-            page.goto(f"{url}/Nonexistent")
-            _settle(page, 120)
-            assert "Page not found" not in page.inner_text("body")
-            note = page.get_by_text("沒有對應的頁面").inner_text()
-            assert "/Nonexistent" in note and not english_left([note]), note
-            assert "手裡拿著什麼" in page.inner_text("h1")
-        finally:
-            browser.close()
+    with _streamlit(sample_root, data=str(sample_root)) as url, chromium() as browser:
+        page = browser.new_page(locale="zh-TW")
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/Nonexistent")
+        _settle(page, 120)
+        assert "Page not found" not in page.inner_text("body")
+        note = page.get_by_text("沒有對應的頁面").inner_text()
+        assert "/Nonexistent" in note and not english_left([note]), note
+        assert "手裡拿著什麼" in page.inner_text("h1")

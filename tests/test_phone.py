@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,11 +22,11 @@ from tests.browser import (
     ANSWERED,
     ARTIFACTS,
     CHROMIUM,
-    LAUNCH_ARGS,
     _free_port,
     _streamlit,
+    chromium,
 )
-from tests.layout import WAIT, WIDER_THAN_THE_PAGE, _settle, redrawn
+from tests.layout import WAIT, WIDER_THAN_THE_PAGE, _layout_faults, _settle, redrawn
 from tests.test_i18n import english_left, page_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,19 +114,6 @@ def test_home_in_presentation_shows_the_address_and_its_qr_code(sample_root, lan
     assert url not in " ".join(page_texts(at))
 
 
-def _phone_faults(page, longest: float = 6.0) -> dict:
-    """What is wider than the page or past the phone's screen, by check; empty if nothing.
-    Polled for a few seconds, as `tests.layout._layout_faults` is: a chart can still be
-    drawn at its first width (a cold Chromium lays out its fonts slowly)."""
-    checks = {"wider than the page": WIDER_THAN_THE_PAGE, "past the screen": PAST_THE_SCREEN}
-    deadline = time.time() + longest
-    while True:
-        faults = {k: found for k, js in checks.items() if (found := page.evaluate(js))}
-        if not faults or time.time() > deadline:
-            return faults
-        page.wait_for_timeout(500)
-
-
 @contextmanager
 def _https_streamlit(sample_root, cache: Path):
     """tests/browser.py's `_streamlit`, served over HTTPS as `./scripts/app --https`
@@ -143,22 +129,16 @@ def _https_streamlit(sample_root, cache: Path):
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium found (apt-get install chromium)")
 def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tmp_path):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
-    from playwright.sync_api import sync_playwright
 
-    # Headless Chromium as a phone left the preview's video paused (no autoplay without a
-    # gesture): the preview stayed black, and so did every photo taken of it. A phone's
-    # browser plays a muted, inline camera preview by itself.
-    args = [
-        *LAUNCH_ARGS,
+    # A fake camera. Headless Chromium as a phone left the preview's video paused (no
+    # autoplay without a gesture): the preview stayed black, and so did every photo taken
+    # of it. A phone's browser plays a muted, inline camera preview by itself.
+    fake = (
         "--use-fake-device-for-media-stream",
         "--use-fake-ui-for-media-stream",
         "--autoplay-policy=no-user-gesture-required",
-    ]
-    with (
-        _https_streamlit(sample_root, tmp_path / "cache") as url,
-        sync_playwright() as p,
-        contextlib.closing(p.chromium.launch(executable_path=CHROMIUM, args=args)) as browser,
-    ):
+    )
+    with _https_streamlit(sample_root, tmp_path / "cache") as url, chromium(*fake) as browser:
         phone = browser.new_context(
             viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
             user_agent=PHONE_AGENT, ignore_https_errors=True, permissions=["camera"],
@@ -200,5 +180,7 @@ def test_predict_on_a_phone_over_https_with_its_camera(sample_root, tiny_run, tm
         shot = ARTIFACTS / "phone" / "predict-camera.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot))
-        assert not (faults := _phone_faults(page)), faults
+        # Polled (`_layout_faults`): a chart can still be drawn at its first width.
+        checks = {"wider than the page": WIDER_THAN_THE_PAGE, "past the screen": PAST_THE_SCREEN}
+        assert not (faults := _layout_faults(page, checks)), faults
         phone.close()

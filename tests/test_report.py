@@ -322,7 +322,6 @@ def test_bad_input_is_refused_with_its_reason_and_writes_nothing(
     _nothing_written(tmp_path, "r")
 
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OUTSIDE = """() => {
     const main = document.querySelector('main'), right = main.getBoundingClientRect().right + 1;
     return [...main.querySelectorAll('table, figure, svg, pre, img, p, li')]
@@ -338,13 +337,11 @@ OUTSIDE = """() => {
 
 @pytest.mark.parametrize("lang", ["en", "zh_TW"])
 def test_the_html_opens_offline_uncut_and_prints_with_every_chart(reports, lang, tmp_path):
-    from tests.browser import CHROMIUM
+    from tests.browser import CHROMIUM, chromium
     from tests.layout import SHOWN_WORDS, TEXT_OVER_TEXT
 
     if CHROMIUM is None:
         pytest.skip("no Chromium found (apt-get install chromium, or set CHROMIUM)")
-    from playwright.sync_api import sync_playwright
-
     from handclf_core.labreport.write import write_report
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -353,8 +350,7 @@ def test_the_html_opens_offline_uncut_and_prints_with_every_chart(reports, lang,
     charts = sum(
         type(b).__name__ == "Chart" for s in reports[lang].document.sections for b in s.blocks
     )
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         requests, failed = [], []
         for width in (1280, 800):
             page = browser.new_page(viewport={"width": width, "height": 900})
@@ -380,5 +376,4 @@ def test_the_html_opens_offline_uncut_and_prints_with_every_chart(reports, lang,
         assert len(drawn) == charts and min(drawn) > 100, drawn
         pdf = page.pdf(format="A4", path=str(ARTIFACTS / f"lab-report-{lang}.pdf"))
         assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 4
-        browser.close()
     assert os.path.getsize(path) > 50_000
